@@ -1,0 +1,220 @@
+"""`rag` command line: ingest, search, ask, eval, stats, delete — a thin layer over the façade."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Callable, Optional
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="报刊问答: cited answers from newspaper archives.")
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+IndexOpt = typer.Option(None, "--index", help="index folder (default: index/default)")
+KOpt = typer.Option(None, "-k", help="number of passages to retrieve")
+JsonOpt = typer.Option(False, "--json", help="print JSON")
+RetrieverOpt = typer.Option(None, "--retriever", help="dense | bm25 | hybrid")
+
+
+def _assistant(index: Optional[Path], **overrides):
+    from rag.assistant import Assistant
+    from rag.settings import Settings
+
+    return Assistant(Settings.load(index=index, **overrides))
+
+
+def _run(action: Callable[[], None]) -> None:
+    """Turn expected failures into one clear line and exit code 2 (1 for other errors)."""
+    from rag.evaluation.questions import QuestionSetError
+    from rag.store.errors import IndexStoreError
+
+    try:
+        action()
+    except (ValueError, IndexStoreError, QuestionSetError, FileNotFoundError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise typer.Exit(130)
+
+
+def _json(obj) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+
+
+@app.command()
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="page files (.txt), JSONL (.jsonl/.xz/.gz) or folders"),
+    index: Optional[Path] = IndexOpt,
+    rebuild: bool = typer.Option(False, "--rebuild", help="delete the index first"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Add files to an index (unchanged files are skipped, changed ones replaced)."""
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        err.print(f"[red]error:[/red] no such file or folder: {', '.join(missing)}")
+        raise typer.Exit(2)
+
+    def action() -> None:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        bot = _assistant(index)
+        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} chunks"),
+                      TimeElapsedColumn(), console=err, disable=as_json or not err.is_terminal) as bar:
+            task = bar.add_task("ingest", total=None)
+            report = bot.ingest(paths, rebuild=rebuild,
+                                progress=lambda name, n: bar.update(task, advance=n, description=name))
+        stats = bot.stats()
+        bot.close()
+        if as_json:
+            _json({**report.to_dict(), "index": str(bot.settings.index), "total_chunks": stats["chunks"]})
+        else:
+            out.print(f"index {bot.settings.index}: {len(report.ingested)} files ingested, "
+                      f"{len(report.unchanged)} unchanged, {len(report.skipped)} skipped; "
+                      f"{report.articles} articles, {report.chunks} chunks in {report.seconds:.1f} s")
+            for path, why in report.skipped:
+                out.print(f"  skipped {path}: {why}")
+            for w in report.warnings:
+                out.print(f"  warning {w}")
+        if report.skipped and not report.ingested and not report.unchanged:
+            raise typer.Exit(1)
+
+    _run(action)
+
+
+def _filters(since, until, paper, section, source):
+    from rag.models import Filters
+
+    return Filters(since, until, paper, section, source)
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(..., help="search text"),
+    index: Optional[Path] = IndexOpt,
+    k: Optional[int] = KOpt,
+    retriever: Optional[str] = RetrieverOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Retrieve passages for a query."""
+
+    def action() -> None:
+        bot = _assistant(index, retriever=retriever)
+        hits = bot.search(query, k)
+        if as_json:
+            _json({"query": query, "hits": [h.to_dict() for h in hits]})
+            return
+        for h in hits:
+            out.print(f"[bold]{h.rank}.[/bold] {h.article.label()}  [dim]{h.score:.4f}[/dim]")
+            out.print(f"   {h.chunk.text[:160]}")
+
+    _run(action)
+
+
+@app.command()
+def ask(
+    question: str = typer.Argument(..., help="a question in Chinese"),
+    index: Optional[Path] = IndexOpt,
+    k: Optional[int] = KOpt,
+    retriever: Optional[str] = RetrieverOpt,
+    generator: Optional[str] = typer.Option(None, "--generator", help="answer generator (extractive)"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Answer a question with cited passages."""
+
+    def action() -> None:
+        bot = _assistant(index, retriever=retriever, generator=generator)
+        answer = bot.ask(question, k)
+        if as_json:
+            _json(answer.to_dict())
+            return
+        out.print(f"[bold]{answer.text}[/bold]\n")
+        if answer.citations:
+            out.print("来源：")
+            for c in answer.citations:
+                out.print(f"  {c.label()}\n     「{c.quote}」")
+        else:
+            out.print("最接近的段落：")
+            for h in answer.hits[:3]:
+                out.print(f"  {h.article.label()}\n     {h.chunk.text[:120]}")
+
+    _run(action)
+
+
+@app.command()
+def stats(index: Optional[Path] = IndexOpt, as_json: bool = JsonOpt) -> None:
+    """Counts, papers and dates in an index."""
+
+    def action() -> None:
+        bot = _assistant(index)
+        s = bot.stats()
+        if as_json:
+            _json(s)
+            return
+        for key, value in s.items():
+            out.print(f"{key}: {value}")
+
+    _run(action)
+
+
+@app.command()
+def delete(paths: list[str] = typer.Argument(..., help="source files to remove from the index"),
+           index: Optional[Path] = IndexOpt) -> None:
+    """Remove sources (their articles, chunks, vectors and BM25 entries)."""
+
+    def action() -> None:
+        removed = _assistant(index).delete(paths)
+        out.print(f"removed {removed} chunks")
+
+    _run(action)
+
+
+@app.command("eval")
+def evaluate(
+    questions: Path = typer.Argument(..., help="question set (.jsonl)"),
+    index: Optional[Path] = IndexOpt,
+    retriever: Optional[str] = RetrieverOpt,
+    k: Optional[int] = KOpt,
+    limit: Optional[int] = typer.Option(None, "--limit", help="only the first N questions"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Score retrieval and answers against a question set."""
+
+    def action() -> None:
+        from rag.evaluation import evaluate as run_eval, load_questions
+
+        qs = load_questions(questions)[: limit or None]
+        bot = _assistant(index, retriever=retriever)
+        kk = k or max(bot.settings.k, 5)
+        result = run_eval(qs, lambda q: bot.ask(q, kk), k=kk)
+        if as_json:
+            _json({"questions_file": str(questions), "retriever": bot.settings.retriever,
+                   **result.to_dict(include_questions=True)})
+            return
+        table = Table(title=f"{questions.name} · {bot.settings.retriever} · k={kk}")
+        for h in result.summary_headers():
+            table.add_column(h)
+        for row in result.summary_rows():
+            table.add_row(*row)
+        out.print(table)
+
+    _run(action)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=True)
+    except SystemExit:
+        raise
+
+
+if __name__ == "__main__":
+    main()

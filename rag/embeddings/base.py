@@ -1,0 +1,25 @@
+"""The embedding contract every backend satisfies."""
+
+from __future__ import annotations
+
+from typing import Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns passages and queries into L2-normalised float32 vectors."""
+
+    model_id: str
+    dim: int
+    query_prefix: str
+    document_prefix: str
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Return an (n, dim) float32 array, rows L2-normalised."""
+        ...
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Return a (dim,) float32 vector, L2-normalised."""
+        ...

@@ -1,0 +1,148 @@
+"""The `Embedder` backed by a sentence-transformers model, loaded offline (never from a hub)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+# Set before sentence-transformers / huggingface_hub are imported: no network lookups, ever.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+_QUIET_LOGGERS = ("sentence_transformers", "transformers", "huggingface_hub")
+
+
+class EmbeddingModelError(ValueError):
+    """The embedding model could not be found or loaded."""
+
+
+def _force_offline() -> None:
+    """Also flip huggingface_hub's constant where it was imported before this module."""
+    hub = sys.modules.get("huggingface_hub.constants")
+    if hub is not None:
+        hub.HF_HUB_OFFLINE = True
+
+
+@contextmanager
+def _quiet_loading() -> Iterator[None]:
+    """Silence hub/transformers chatter and the weight-loading progress bar while loading."""
+    levels = {name: logging.getLogger(name).level for name in _QUIET_LOGGERS}
+    for name in _QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
+    bars = None
+    try:
+        from transformers.utils import logging as hf_logging
+
+        bars = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()
+    except Exception:  # pragma: no cover - older/newer transformers
+        hf_logging = None
+    try:
+        yield
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+        if hf_logging is not None and bars:
+            hf_logging.enable_progress_bar()
+
+
+def _embedding_dimension(model: Any) -> int:
+    """sentence-transformers 6 renamed get_sentence_embedding_dimension -> get_embedding_dimension."""
+    getter = getattr(model, "get_embedding_dimension", None) or getattr(
+        model, "get_sentence_embedding_dimension"
+    )
+    dim = getter()
+    if not dim:
+        raise EmbeddingModelError("the model does not report an embedding dimension")
+    return int(dim)
+
+
+def _prompts(model: Any) -> tuple[str, str]:
+    """(query prefix, document prefix) from the model's configured prompts; '' when absent."""
+    prompts = {k: v for k, v in (getattr(model, "prompts", None) or {}).items() if v}
+    query = prompts.get("query", "")
+    document = prompts.get("document") or prompts.get("passage") or prompts.get("doc", "")
+    return query, document
+
+
+def load_sentence_transformer(name_or_path: str | Path, device: str = "cpu") -> Any:
+    """Load a local folder, or a model id already in the Hugging Face cache, without network."""
+    name = str(name_or_path)
+    local = Path(name).expanduser()
+    looks_local = local.is_absolute() or name.startswith((".", "~")) or local.exists()
+    if looks_local:
+        if not local.is_dir():
+            raise EmbeddingModelError(f"embedding model {name!r}: no such folder")
+        if not ((local / "modules.json").is_file() or (local / "config.json").is_file()):
+            raise EmbeddingModelError(
+                f"embedding model {name!r}: folder has no modules.json or config.json"
+            )
+        name = str(local)
+    _force_offline()
+    with _quiet_loading():
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            return SentenceTransformer(name, device=device, local_files_only=True)
+        except Exception as exc:
+            if looks_local:
+                reason = f"cannot load folder {name!r}: {type(exc).__name__}: {exc}"
+            else:
+                reason = (
+                    f"{name!r} is neither a local folder nor a sentence-transformers model in "
+                    "the local Hugging Face cache (offline: nothing is downloaded)"
+                )
+            raise EmbeddingModelError(f"embedding model {name_or_path!s}: {reason}") from None
+
+
+class SentenceTransformerEmbedder:
+    """`Embedder` over a sentence-transformers model; prefixes come from the model's prompts."""
+
+    def __init__(
+        self,
+        model_name_or_path: str | Path,
+        batch_size: int = 32,
+        device: str = "cpu",
+        model_id: str | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.model = load_sentence_transformer(model_name_or_path, device=device)
+        self.model_id = model_id or str(model_name_or_path)
+        self.batch_size = batch_size
+        self.dim = _embedding_dimension(self.model)
+        self.query_prefix, self.document_prefix = _prompts(self.model)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        vectors = self.model.encode(
+            texts,
+            batch_size=self.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, dim) float32, L2-normalised; batches are formed from texts of similar length."""
+        docs = [self.document_prefix + t for t in texts]
+        if not docs:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        order = sorted(range(len(docs)), key=lambda i: len(docs[i]), reverse=True)
+        out = np.empty((len(docs), self.dim), dtype=np.float32)
+        out[order] = self._encode([docs[i] for i in order])
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """(dim,) float32, L2-normalised."""
+        return self._encode([self.query_prefix + text])[0]
+
+    def __repr__(self) -> str:
+        return f"SentenceTransformerEmbedder({self.model_id!r}, dim={self.dim})"

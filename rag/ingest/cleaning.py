@@ -1,0 +1,110 @@
+"""Line-level OCR cleaning: widths, OCR spacing, page furniture and page headers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# Latin names of papers printed in page headers → Chinese names.  Unknown names stay empty.
+PAPER_NAMES = {
+    "JIAOZUO DAILY": "焦作日报",
+    "ZHENGZHOU DAILY": "郑州日报",
+    "XUCHANG DAILY": "许昌日报",
+    "HENAN DAILY": "河南日报",
+    "LUOYANG DAILY": "洛阳日报",
+    "KAIFENG DAILY": "开封日报",
+    "XINXIANG DAILY": "新乡日报",
+    "ANYANG DAILY": "安阳日报",
+    "NANYANG DAILY": "南阳日报",
+    "SHANGQIU DAILY": "商丘日报",
+    "ZHOUKOU DAILY": "周口日报",
+    "XINYANG DAILY": "信阳日报",
+    "PINGDINGSHAN DAILY": "平顶山日报",
+    "LUOHE DAILY": "漯河日报",
+    "PUYANG DAILY": "濮阳日报",
+    "HEBI DAILY": "鹤壁日报",
+    "SANMENXIA DAILY": "三门峡日报",
+    "ZHUMADIAN DAILY": "驻马店日报",
+    "JIYUAN DAILY": "济源日报",
+}
+
+CJK = r"\u3400-\u9fff\uf900-\ufaff"
+CJK_PUNCT = r"\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65“”‘’—…·"
+_WIDTH = {c: c - 0xFEE0 for c in range(0xFF10, 0xFF1A)}  # ０-９
+_WIDTH.update({c: c - 0xFEE0 for c in range(0xFF21, 0xFF3B)})  # Ａ-Ｚ
+_WIDTH.update({c: c - 0xFEE0 for c in range(0xFF41, 0xFF5B)})  # ａ-ｚ
+_WIDTH.update({0xFF05: ord("%"), 0xFF0B: ord("+"), 0xFF0E: ord("."), 0x3000: ord(" ")})
+
+# A space next to a CJK character or CJK punctuation is an OCR artefact; a space between two
+# Latin words or two numbers is real and stays.
+_OCR_SPACE = re.compile(rf"(?<=[{CJK}{CJK_PUNCT}])[ \t]+|[ \t]+(?=[{CJK}{CJK_PUNCT}])")
+_DIGIT_GAP = re.compile(r"(?<=\d)[ \t]+(?=[.%])|(?<=[.])[ \t]+(?=\d)")
+
+_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_LATIN_PAPER = re.compile(r"^([A-Z][A-Z ]{2,40}(?:DAILY|NEWS|EVENING|TIMES|POST))\s*$")
+_PAGE_LINE = re.compile(r"^([A-Z]?\d{1,3})\s*[│|｜]\s*(.*)$")
+_FURNITURE = re.compile(r"^(■|责任编辑|编辑[:：]|本版编辑|校对[:：]|组版[:：]|美编[:：]|本版图片)|供图$")
+_WEEKDAY = re.compile(r"星期[一二三四五六日天]|周[一二三四五六日天]")
+
+
+def normalize_width(text: str) -> str:
+    """Full-width digits, Latin letters, %, + and ideographic space → ASCII."""
+    return text.translate(_WIDTH)
+
+
+def clean_line(line: str) -> str:
+    """One OCR line → clean text: widths normalised, OCR spaces removed, ends stripped."""
+    line = normalize_width(line.replace("\ufeff", "")).strip()
+    line = _OCR_SPACE.sub("", line)
+    line = _DIGIT_GAP.sub("", line)
+    return re.sub(r"[ \t]{2,}", " ", line)
+
+
+@dataclass
+class PageHeader:
+    """What a page header says: paper, date, page and one section per header seen."""
+
+    paper: str = ""
+    paper_latin: str = ""
+    date: str = ""
+    page: str = ""
+    sections: list[str] = field(default_factory=list)
+
+
+def parse_date(text: str) -> str:
+    m = _DATE.search(text)
+    if not m:
+        return ""
+    y, mo, d = (int(g) for g in m.groups())
+    if not (1 <= mo <= 12 and 1 <= d <= 31):
+        return ""
+    return f"{y:04d}-{mo:02d}-{d:02d}"
+
+
+def furniture_kind(line: str) -> str | None:
+    """Classify a cleaned line as page furniture: 'paper', 'page', 'furniture' or None."""
+    if _LATIN_PAPER.match(line):
+        return "paper"
+    m = _PAGE_LINE.match(line)
+    if m and (_DATE.search(m.group(2)) or _WEEKDAY.search(m.group(2))):
+        return "page"
+    if _FURNITURE.match(line) or ("编辑" in line and "│" in line):
+        return "furniture"
+    return None
+
+
+def read_header_line(header: PageHeader, kind: str, line: str) -> None:
+    """Fold one furniture line into the page header being collected."""
+    if kind == "paper":
+        latin = _LATIN_PAPER.match(line).group(1).strip()  # type: ignore[union-attr]
+        header.paper_latin = latin
+        header.paper = header.paper or PAPER_NAMES.get(latin, "")
+    elif kind == "page":
+        m = _PAGE_LINE.match(line)
+        assert m is not None
+        header.page = header.page or m.group(1)
+        rest = m.group(2)
+        header.date = header.date or parse_date(rest)
+        section = _WEEKDAY.sub("", _DATE.sub("", rest)).strip(" │|")
+        if section and section not in header.sections:
+            header.sections.append(section)

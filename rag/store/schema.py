@@ -1,0 +1,119 @@
+"""SQLite schema, manifest keys and the manifest compatibility check."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Mapping
+
+from rag.store.errors import IndexMismatchError
+from rag.tokenize import DEFAULT_TOKENIZER
+
+SCHEMA_VERSION = 1
+REBUILD_HINT = "rebuild with `rag ingest --rebuild ...` or choose another --index"
+
+DDL = """
+CREATE TABLE IF NOT EXISTS manifest (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sources (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    path TEXT NOT NULL, name TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL,
+    encoding TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'ok',
+    error TEXT NOT NULL DEFAULT '', ingested_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+    doc_id TEXT NOT NULL UNIQUE, headline TEXT NOT NULL DEFAULT '', paper TEXT NOT NULL DEFAULT '',
+    date TEXT NOT NULL DEFAULT '', page TEXT NOT NULL DEFAULT '', section TEXT NOT NULL DEFAULT '',
+    byline TEXT NOT NULL DEFAULT '', dateline TEXT NOT NULL DEFAULT '', text TEXT NOT NULL,
+    start INTEGER NOT NULL DEFAULT 0, "end" INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL, text TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    tokens TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS articles_date ON articles(date);
+CREATE INDEX IF NOT EXISTS articles_paper ON articles(paper);
+CREATE INDEX IF NOT EXISTS articles_source ON articles(source_id);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE INDEX IF NOT EXISTS sources_sha ON sources(sha256);
+CREATE INDEX IF NOT EXISTS sources_path ON sources(path);
+"""
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def make_manifest(
+    model_id: str,
+    dim: int,
+    chunker_version: str | int,
+    query_prefix: str = "",
+    document_prefix: str = "",
+    tokenizer: str = DEFAULT_TOKENIZER,
+) -> dict[str, str]:
+    """The manifest an index is created with (and the ``expected`` dict to open it)."""
+    return {
+        "model_id": model_id,
+        "dim": str(int(dim)),
+        "query_prefix": query_prefix,
+        "document_prefix": document_prefix,
+        "chunker_version": str(chunker_version),
+        "schema_version": str(SCHEMA_VERSION),
+        "tokenizer": tokenizer,
+    }
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open rag.sqlite in WAL mode with foreign keys; transactions are explicit (BEGIN)."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+def read_manifest(conn: sqlite3.Connection) -> dict[str, str]:
+    return dict(conn.execute("SELECT key, value FROM manifest").fetchall())
+
+
+def write_manifest(conn: sqlite3.Connection, values: Mapping[str, Any]) -> None:
+    conn.executemany(
+        "INSERT INTO manifest(key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [(k, str(v)) for k, v in values.items()],
+    )
+
+
+def check_manifest(path: Path, have: Mapping[str, str], expected: Mapping[str, Any] | None) -> None:
+    """Raise IndexMismatchError when schema, model, dim or chunker version differ."""
+    where = f"index {path}"
+    schema = have.get("schema_version", "?")
+    if schema != str(SCHEMA_VERSION):
+        raise IndexMismatchError(
+            f"{where} has schema version {schema}, this program reads schema version "
+            f"{SCHEMA_VERSION}: {REBUILD_HINT}"
+        )
+    if not expected:
+        return
+    want = {k: str(v) for k, v in expected.items()}
+    model, dim = have.get("model_id", "?"), have.get("dim", "?")
+    want_model, want_dim = want.get("model_id", model), want.get("dim", dim)
+    if (model, dim) != (want_model, want_dim):
+        raise IndexMismatchError(
+            f"{where} was built with model {model} (dim {dim}), settings ask for "
+            f"{want_model} (dim {want_dim}): {REBUILD_HINT}"
+        )
+    chunker = have.get("chunker_version", "?")
+    want_chunker = want.get("chunker_version", chunker)
+    if chunker != want_chunker:
+        raise IndexMismatchError(
+            f"{where} was built with chunker version {chunker}, this program uses chunker "
+            f"version {want_chunker}: {REBUILD_HINT}"
+        )
+    want_schema = want.get("schema_version", schema)
+    if want_schema != schema:
+        raise IndexMismatchError(
+            f"{where} has schema version {schema}, the caller expects {want_schema}: {REBUILD_HINT}"
+        )

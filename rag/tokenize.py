@@ -1,0 +1,101 @@
+"""Jieba tokenisation for BM25: NFKC, lowercase, no punctuation or whitespace tokens.
+
+``make_tokenizer("search")`` uses ``jieba.cut_for_search`` (long words also yield their
+sub-words, e.g. 中华人民共和国 → 中华, 人民, 共和国, …); ``make_tokenizer("cut")`` uses the
+plain accurate mode.  Numbers and single CJK characters are kept.  The tokenizer's
+``name`` is recorded in the index manifest so queries are cut the way documents were.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import unicodedata
+from typing import Callable
+
+Tokenizer = Callable[[str], list[str]]
+
+MODES = ("search", "cut")
+DEFAULT_TOKENIZER = "jieba-search"
+
+_lock = threading.Lock()
+_ready = False
+
+
+def _jieba():
+    """Import and initialise jieba once, without its log lines."""
+    global _ready
+    import jieba
+
+    if not _ready:
+        with _lock:
+            if not _ready:
+                jieba.setLogLevel(logging.WARNING)
+                jieba.initialize()
+                _ready = True
+    return jieba
+
+
+def _is_word_char(ch: str) -> bool:
+    """Letters and digits (any script); not punctuation, symbols, separators or controls."""
+    return unicodedata.category(ch)[0] in "LN"
+
+
+def normalize(text: str) -> str:
+    """Full-width → half-width (NFKC) and lowercase."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def clean_token(token: str) -> str:
+    """Trim punctuation/symbols at the edges ("3.5%" → "3.5"); "" if nothing word-like is left."""
+    token = token.strip()
+    start, end = 0, len(token)
+    while start < end and not _is_word_char(token[start]):
+        start += 1
+    while end > start and not _is_word_char(token[end - 1]):
+        end -= 1
+    token = token[start:end]
+    return "".join(token.split())  # tokens never contain whitespace (stored space-joined)
+
+
+class JiebaTokenizer:
+    """Callable ``str -> list[str]``; ``mode`` is ``"search"`` or ``"cut"``."""
+
+    def __init__(self, mode: str = "search") -> None:
+        if mode not in MODES:
+            raise ValueError(f"unknown tokenizer mode {mode!r}; valid: {', '.join(MODES)}")
+        self.mode = mode
+        self.name = f"jieba-{mode}"
+
+    def __call__(self, text: str) -> list[str]:
+        if not text:
+            return []
+        jieba = _jieba()
+        text = normalize(text)
+        pieces = jieba.cut_for_search(text) if self.mode == "search" else jieba.cut(text)
+        out = []
+        for piece in pieces:
+            token = clean_token(piece)
+            if token:
+                out.append(token)
+        return out
+
+    def __repr__(self) -> str:
+        return f"JiebaTokenizer(mode={self.mode!r})"
+
+
+def make_tokenizer(name: str = DEFAULT_TOKENIZER) -> JiebaTokenizer:
+    """Build a tokenizer from its name: ``jieba-search`` | ``jieba-cut`` (or just the mode)."""
+    mode = name.removeprefix("jieba-")
+    if mode not in MODES:
+        valid = ", ".join(f"jieba-{m}" for m in MODES)
+        raise ValueError(f"unknown tokenizer {name!r}; valid: {valid}")
+    return JiebaTokenizer(mode)
+
+
+def tokenize(text: str) -> list[str]:
+    """Tokenise with the default tokenizer."""
+    return _DEFAULT(text)
+
+
+_DEFAULT = JiebaTokenizer("search")

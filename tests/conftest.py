@@ -1,0 +1,141 @@
+"""Shared fixtures: a deterministic fake embedder and a small hand-written Chinese index."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pytest
+
+from rag.models import Article, Chunk, Source
+from rag.store import Index, make_manifest
+
+FAKE_DIM = 64
+CHUNKER_VERSION = "test-1"
+
+
+class FakeEmbedder:
+    """Hashes character bigrams (and single characters) into 64 dims; L2-normalised."""
+
+    model_id = "fake-embedder"
+    dim = FAKE_DIM
+    query_prefix = ""
+    document_prefix = ""
+
+    def _vec(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, dtype=np.float32)
+        grams = [text[i : i + 2] for i in range(len(text) - 1)] + list(text)
+        for g in grams:
+            if g.strip():
+                v[zlib.crc32(g.encode("utf-8")) % self.dim] += 1.0
+        n = np.linalg.norm(v)
+        return v / n if n else v
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        return np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._vec(text)
+
+
+@dataclass
+class Doc:
+    source: str
+    doc_id: str
+    paper: str
+    date: str
+    page: str
+    section: str
+    headline: str
+    text: str
+
+
+DOCS = [
+    Doc("jiaozuo-2023.txt", "jz-0110-a08-1", "焦作日报", "2023-01-10", "A08", "温县新闻",
+        "温县县委常委会召开议军会议",
+        "1月9日，温县县委常委会召开议军会议，研究部署全县国防动员和民兵工作。"
+        "会议强调，要把党管武装工作摆在重要位置，抓好民兵队伍建设。"),
+    Doc("jiaozuo-2023.txt", "jz-0112-a02-1", "焦作日报", "2023-01-12", "A02", "要闻",
+        "焦作市推进太行山生态保护",
+        "焦作市启动太行山绿化提升工程，计划三年内新增造林面积五万亩。"
+        "市林业局负责人介绍，工程覆盖修武、博爱等县。"),
+    Doc("jiaozuo-2023.txt", "jz-1220-a03-1", "焦作日报", "2022-12-20", "A03", "武陟新闻",
+        "武陟县举办怀药文化节",
+        "武陟县举办第五届怀药文化节，铁棍山药等特产吸引大批游客。"
+        "活动期间，县里还组织了农产品展销会。"),
+    Doc("henan-2023.txt", "hn-0203-01-1", "河南日报", "2023-02-03", "01", "要闻",
+        "郑州地铁新线开通",
+        "郑州地铁六号线一期工程正式开通运营，全长约二十公里。沿线设站十二座，方便市民出行。"),
+    Doc("henan-2023.txt", "hn-0315-05-1", "河南日报", "2023-03-15", "05", "经济",
+        "河南小麦播种面积稳定",
+        "今年河南小麦播种面积稳定在八千五百万亩以上。农业农村厅表示，将加强田间管理，确保夏粮丰收。"),
+    Doc("henan-2023.txt", "hn-0120-02-1", "河南日报", "2023-01-20", "02", "时政",
+        "全省民兵工作会议召开",
+        "全省民兵工作会议在郑州召开，总结去年民兵工作。会议要求各地加强国防教育。"),
+]
+
+
+def split_sentences(article: Article) -> list[Chunk]:
+    """One chunk per sentence ending in 。, offsets into ``article.text``."""
+    chunks, start = [], 0
+    text = article.text
+    for i, ch in enumerate(text):
+        if ch == "。" or i == len(text) - 1:
+            if text[start : i + 1].strip():
+                chunks.append(Chunk(article_id=0, text=text[start : i + 1], start=start,
+                                    end=i + 1, position=len(chunks)))
+            start = i + 1
+    return chunks
+
+
+def articles_for(source: str) -> list[Article]:
+    return [
+        Article(doc_id=d.doc_id, source=d.source, text=d.text, headline=d.headline, paper=d.paper,
+                date=d.date, page=d.page, section=d.section, end=len(d.text))
+        for d in DOCS if d.source == source
+    ]
+
+
+def ingest_source(index: Index, embedder: FakeEmbedder, name: str) -> int:
+    """Add one of the DOCS sources (not committed); returns its source id."""
+    source = Source(path=f"/data/{name}", sha256=f"sha-{name}", size=1000, encoding="utf-8")
+    sid = index.add_source(source)
+    arts = articles_for(name)
+    chunks = [split_sentences(a) for a in arts]
+    texts = [c.text for cs in chunks for c in cs]
+    index.add_articles(sid, arts, chunks, embedder.embed_documents(texts))
+    return sid
+
+
+def manifest_for(embedder: FakeEmbedder) -> dict[str, str]:
+    return make_manifest(embedder.model_id, embedder.dim, CHUNKER_VERSION,
+                         embedder.query_prefix, embedder.document_prefix)
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def manifest(fake_embedder: FakeEmbedder) -> dict[str, str]:
+    return manifest_for(fake_embedder)
+
+
+@pytest.fixture
+def index_path(tmp_path: Path) -> Path:
+    return tmp_path / "index" / "test"
+
+
+@pytest.fixture
+def small_index(index_path: Path, fake_embedder: FakeEmbedder, manifest: dict) -> Index:
+    """Both sources ingested and committed."""
+    index = Index.create_or_open(index_path, manifest)
+    for name in ("jiaozuo-2023.txt", "henan-2023.txt"):
+        ingest_source(index, fake_embedder, name)
+    index.commit_search_indexes()
+    yield index
+    index.close()
