@@ -40,7 +40,7 @@ def test_round_trip(small_index: Index):
         doc = by_doc[article.doc_id]
         assert (article.headline, article.paper, article.date, article.page, article.section) == (
             doc.headline, doc.paper, doc.date, doc.page, doc.section)
-        assert article.source == f"/data/{doc.source}"
+        assert article.source == doc.source  # the file name, as ingestion sets it
         assert article.text == doc.text
         assert article.text[chunk.start : chunk.end] == chunk.text
         assert chunk.article_id == article.id
@@ -179,6 +179,7 @@ def test_duplicate_doc_id_rejected_whole_call(small_index: Index, fake_embedder)
     chunks = [[Chunk(0, "新文章。", 0, 4, 0)], [Chunk(0, "重复。", 0, 3, 0)]]
     with pytest.raises(IndexStoreError, match=DOCS[0].doc_id):
         small_index.add_articles(sid, [fresh, dup], chunks, fake_embedder.embed_documents(["a", "b"]))
+    assert fresh.id is None and chunks[0][0].id is None  # objects untouched on failure
     small_index.commit_search_indexes()
     assert small_index.stats()["chunks"] == chunks_before
     assert_in_step(small_index)
@@ -281,3 +282,34 @@ def test_unknown_dates_never_pass_a_date_filter(small_index: Index, fake_embedde
         small_index.chunk_ids_matching(Filters(until="2030-01-01")))}
     assert art.id in {a.id for _, a in small_index.chunks_by_ids(
         small_index.chunk_ids_matching(Filters(paper="河南日报")))}
+
+
+def test_reader_refreshes_after_another_writer_commits(small_index: Index, manifest, fake_embedder):
+    reader = Index.open(small_index.path, manifest)
+    try:
+        assert reader.refresh() is False
+        small_index.delete_source("/data/henan-2023.txt")
+        small_index.commit_search_indexes()
+        assert reader.stats()["vectors"] > small_index.stats()["vectors"]  # stale until refresh
+        assert reader.refresh() is True
+        assert_in_step(reader)
+        assert reader.stats()["vectors"] == small_index.stats()["vectors"]
+    finally:
+        reader.close()
+
+
+def test_deferred_bm25_rebuild(index_path, fake_embedder, manifest):
+    index = Index.create_or_open(index_path, manifest)
+    with index.batch(bm25=False):
+        ingest_source(index, fake_embedder, "henan-2023.txt")
+    assert index.stats()["vectors"] > 0 and index.stats()["bm25_docs"] == 0  # deferred
+    with index.batch(bm25=False):
+        ingest_source(index, fake_embedder, "jiaozuo-2023.txt")
+    index.close()  # closed with BM25 behind: rebuilt on open
+    with Index.open(index_path, manifest) as again:
+        assert_in_step(again)
+        with again.batch(bm25=False):
+            again.delete_source("/data/henan-2023.txt")
+        assert again.stats()["bm25_docs"] > again.stats()["chunks"]
+        again.commit_search_indexes()  # the next full commit catches up
+        assert_in_step(again)

@@ -153,9 +153,8 @@ def build_charsmap(norm: dict[int, str]) -> bytes:
         slot = first_free
         while True:  # first base whose child slots are all free and that no other node uses
             base = slot ^ labels[0]
-            if base not in bases and all(
-                base ^ c >= len(used) or not used[base ^ c] for c in labels
-            ):
+            free = all(base ^ c >= len(used) or not used[base ^ c] for c in labels)
+            if free and base not in bases:
                 break
             slot = _find_free(used, slot + 1)
         top = (base | 0xFF) + 1
@@ -259,40 +258,35 @@ def write_model(e5: E5File, folder: Path) -> None:
         "pad_token_id": 0, "position_embedding_type": "absolute", "dtype": "float32",
     })
     build_tokenizer(e5).save(str(folder / "tokenizer.json"))
-    names = {k: e5.pieces[v] for k, v in sp.items()}
+    bos, eos, unk, pad = (e5.pieces[sp[k]] for k in ("bos", "eos", "unk", "pad"))
     _write_json(folder / "tokenizer_config.json", {
         "tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": max_len,
-        "bos_token": names["bos"], "eos_token": names["eos"], "unk_token": names["unk"],
-        "pad_token": names["pad"], "cls_token": names["bos"], "sep_token": names["eos"],
-        "mask_token": "<mask>", "clean_up_tokenization_spaces": False,
+        "bos_token": bos, "eos_token": eos, "unk_token": unk, "pad_token": pad, "cls_token": bos,
+        "sep_token": eos, "mask_token": "<mask>", "clean_up_tokenization_spaces": False,
     })
-    _write_json(folder / "special_tokens_map.json", {
-        "bos_token": names["bos"], "eos_token": names["eos"], "unk_token": names["unk"],
-        "pad_token": names["pad"], "cls_token": names["bos"], "sep_token": names["eos"],
-        "mask_token": "<mask>",
-    })
+    modules = (("", "Transformer"), ("1_Pooling", "Pooling"), ("2_Normalize", "Normalize"))
     _write_json(folder / "modules.json", [
-        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-        {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+        {"idx": i, "name": str(i), "path": path, "type": f"sentence_transformers.models.{kind}"}
+        for i, (path, kind) in enumerate(modules)
     ])
-    _write_json(folder / "sentence_bert_config.json", {"max_seq_length": max_len, "do_lower_case": False})
+    _write_json(folder / "sentence_bert_config.json",
+                {"max_seq_length": max_len, "do_lower_case": False})
     _write_json(folder / "config_sentence_transformers.json", {
         "prompts": {"query": QUERY_PROMPT, "document": DOCUMENT_PROMPT},
         "default_prompt_name": None, "similarity_fn_name": "cosine",
     })
     (folder / "1_Pooling").mkdir()
-    _write_json(folder / "1_Pooling" / "config.json", {
-        "word_embedding_dimension": H, "pooling_mode_cls_token": False,
-        "pooling_mode_mean_tokens": True, "pooling_mode_max_tokens": False,
-        "pooling_mode_mean_sqrt_len_tokens": False, "pooling_mode_weightedmean_tokens": False,
-        "pooling_mode_lasttoken": False, "include_prompt": True,
-    })
+    modes = ("cls_token", "mean_tokens", "max_tokens", "mean_sqrt_len_tokens",
+             "weightedmean_tokens", "lasttoken")  # the legacy keys both ST 5 and ST 6 read
+    pooling = {f"pooling_mode_{m}": m == "mean_tokens" for m in modes}
+    _write_json(folder / "1_Pooling" / "config.json",
+                {"word_embedding_dimension": H, **pooling, "include_prompt": True})
     (folder / "2_Normalize").mkdir()
 
 
 def _marker(source: Path) -> dict:
-    return {"converter": CONVERTER_VERSION, "source": source.name, "source_size": source.stat().st_size}
+    return {"converter": CONVERTER_VERSION, "source": source.name,
+            "source_size": source.stat().st_size}
 
 
 def _is_current(folder: Path, source: Path) -> bool:

@@ -27,6 +27,18 @@ def new_faiss(dim: int) -> faiss.Index:
     return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
 
 
+def normalized(vectors: np.ndarray | None, n: int, dim: int) -> np.ndarray:
+    """A C-contiguous float32 (n, dim) copy with L2-normalised rows; ValueError on a bad shape."""
+    vectors = np.zeros((0, dim)) if vectors is None else np.asarray(vectors)
+    if n == 0 and vectors.size == 0:
+        vectors = vectors.reshape(0, dim)
+    if vectors.shape != (n, dim):
+        raise ValueError(f"expected vectors of shape ({n}, {dim}), got {vectors.shape}")
+    vectors = np.array(vectors, dtype=np.float32, order="C", copy=True)
+    faiss.normalize_L2(vectors)
+    return vectors
+
+
 def faiss_ids(index: faiss.Index) -> np.ndarray:
     """The external ids (chunk ids) held by an IndexIDMap2, in storage order."""
     return faiss.vector_to_array(index.id_map).astype(np.int64)

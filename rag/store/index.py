@@ -9,10 +9,8 @@ between the file renames and the commit is repaired on the next open (see ``_rec
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import threading
-from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
@@ -21,17 +19,16 @@ import faiss
 import numpy as np
 
 from rag.models import Article, Chunk, Filters, Source
-from rag.store import files, queries
+from rag.store import files, queries, writes
 from rag.store.errors import IndexMismatchError, IndexNotFoundError, IndexStoreError
 from rag.store.schema import (
-    DDL, SCHEMA_VERSION, check_manifest, connect, now, read_manifest, write_manifest,
+    DDL, check_manifest, connect, new_manifest, now, read_manifest, write_manifest,
 )
 from rag.tokenize import DEFAULT_TOKENIZER, Tokenizer, make_tokenizer
 
 log = logging.getLogger(__name__)
 
 SQLITE, VECTORS, BM25_DIR = "rag.sqlite", "vectors.faiss", "bm25"
-_SOURCE_COLS = "id, path, sha256, size, encoding, status, error"
 
 
 class Index:
@@ -60,13 +57,7 @@ class Index:
         path = Path(path)
         if cls.exists(path):
             raise IndexStoreError(f"an index already exists at {path}")
-        missing = {"model_id", "dim"} - set(manifest)
-        if missing:
-            raise ValueError(f"manifest lacks {', '.join(sorted(missing))}")
-        values = {"query_prefix": "", "document_prefix": "", "chunker_version": "",
-                  "tokenizer": DEFAULT_TOKENIZER, **{k: str(v) for k, v in manifest.items()},
-                  "schema_version": str(SCHEMA_VERSION), "created_at": now()}
-        values["dim"] = str(int(values["dim"]))
+        values = new_manifest(manifest)
         cls.remove(path)  # leftovers of an index whose rag.sqlite is gone
         path.mkdir(parents=True, exist_ok=True)
         conn = connect(path / SQLITE)
@@ -146,10 +137,7 @@ class Index:
                 self.vectors.remove_ids(extra)
             missing = np.setdiff1d(ids, stored)
             if len(missing):
-                marks = ",".join("?" * len(missing))
-                bad = self._conn.execute(
-                    f"SELECT DISTINCT a.source_id FROM chunks c JOIN articles a ON a.id = c.article_id "
-                    f"WHERE c.id IN ({marks})", missing.tolist()).fetchall()
+                bad = [(s,) for s in writes.sources_of_chunks(self._conn, missing)]
                 log.warning("%s: %d chunks had no vectors; dropping their %d source(s) so that they "
                             "are ingested again", self.path, len(missing), len(bad))
                 self._conn.executemany("DELETE FROM sources WHERE id = ?", bad)
@@ -179,24 +167,15 @@ class Index:
     def _source(self, column: str, value: str) -> Source | None:
         with self._lock:
             row = self._conn.execute(
-                f"SELECT {_SOURCE_COLS} FROM sources WHERE {column} = ? ORDER BY id DESC LIMIT 1",
-                (value,)).fetchone()
-        if not row:
-            return None
-        id_, path, sha, size, enc, status, error = row
-        return Source(path=path, sha256=sha, size=size, encoding=enc, status=status, error=error,
-                      id=id_)
+                f"SELECT {writes.SOURCE_COLS} FROM sources WHERE {column} = ? "
+                "ORDER BY id DESC LIMIT 1", (value,)).fetchone()
+        return writes.source_from_row(row) if row else None
 
     def add_source(self, source: Source) -> int:
         """Record an input file; sets and returns ``source.id``."""
         with self._lock:
             self._begin()
-            cur = self._conn.execute(
-                "INSERT INTO sources(path, name, sha256, size, encoding, status, error, ingested_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (str(source.path), os.path.basename(str(source.path)), source.sha256, source.size,
-                 source.encoding, source.status, source.error, now()))
-            source.id = int(cur.lastrowid)
+            source.id = writes.insert_source(self._conn, source)
             return source.id
 
     def add_articles(
@@ -214,80 +193,53 @@ class Index:
         if len(articles) != len(chunks_per_article):
             raise ValueError(f"{len(articles)} articles but {len(chunks_per_article)} chunk lists")
         n = sum(len(cs) for cs in chunks_per_article)
-        vectors = np.zeros((0, self.dim)) if n == 0 and vectors is None else np.asarray(vectors)
-        if n == 0 and vectors.size == 0:
-            vectors = vectors.reshape(0, self.dim)
-        if vectors.shape != (n, self.dim):
-            raise ValueError(f"expected vectors of shape ({n}, {self.dim}), got {vectors.shape}")
-        vectors = np.array(vectors, dtype=np.float32, order="C", copy=True)
-        faiss.normalize_L2(vectors)
+        vectors = files.normalized(vectors, n, self.dim)
+        tokens = [" ".join(self.tokenizer(f"{a.headline}\n{c.text}"))
+                  for a, cs in zip(articles, chunks_per_article) for c in cs]
         with self._lock:
             self._begin()
-            self._check_doc_ids([a.doc_id for a in articles])
+            writes.check_doc_ids(self._conn, [a.doc_id for a in articles])
             self._conn.execute("SAVEPOINT add_articles")
             try:
-                ids, chunk_ids = self._insert(source_id, articles, chunks_per_article)
+                ids, chunk_ids = writes.insert_articles(
+                    self._conn, source_id, articles, chunks_per_article, tokens)
             except BaseException:
                 self._conn.execute("ROLLBACK TO add_articles")
-                self._conn.execute("RELEASE add_articles")
                 raise
-            self._conn.execute("RELEASE add_articles")
+            finally:
+                self._conn.execute("RELEASE add_articles")
             if n:
                 self.vectors.add_with_ids(vectors, np.asarray(chunk_ids, dtype=np.int64))
                 self._faiss_dirty = self._bm25_dirty = True
+        flat = iter(chunk_ids)
         for art, aid, chunks in zip(articles, ids, chunks_per_article):
             art.id = aid
             for c in chunks:
-                c.article_id = aid
+                c.article_id, c.id = aid, next(flat)
         return ids
-
-    def _check_doc_ids(self, doc_ids: list[str]) -> None:
-        dupes = sorted(d for d, n in Counter(doc_ids).items() if n > 1)
-        for i in range(0, len(doc_ids), 500):
-            part = doc_ids[i : i + 500]
-            dupes += [r[0] for r in self._conn.execute(
-                f"SELECT doc_id FROM articles WHERE doc_id IN ({','.join('?' * len(part))})", part)]
-        if dupes:
-            raise IndexStoreError(f"doc_id already in the index or repeated: {', '.join(dupes[:5])}")
-
-    def _insert(self, source_id, articles, chunks_per_article) -> tuple[list[int], list[int]]:
-        ids, chunk_ids = [], []
-        for art, chunks in zip(articles, chunks_per_article):
-            cur = self._conn.execute(
-                "INSERT INTO articles(source_id, doc_id, headline, paper, date, page, section, "
-                'byline, dateline, text, start, "end") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-                (source_id, art.doc_id, art.headline, art.paper, art.date, art.page, art.section,
-                 art.byline, art.dateline, art.text, art.start, art.end))
-            aid = int(cur.lastrowid)
-            ids.append(aid)
-            for c in chunks:
-                tokens = " ".join(self.tokenizer(f"{art.headline}\n{c.text}"))
-                cur = self._conn.execute(
-                    'INSERT INTO chunks(article_id, position, text, start, "end", tokens) '
-                    "VALUES (?, ?, ?, ?, ?, ?)", (aid, c.position, c.text, c.start, c.end, tokens))
-                c.id = int(cur.lastrowid)
-                chunk_ids.append(c.id)
-        return ids, chunk_ids
 
     def delete_source(self, path: str) -> int:
         """Remove every source row with this path, with its articles, chunks and vectors.
         Returns the number of chunks removed."""
         with self._lock:
             self._begin()
-            rows = self._conn.execute(
-                "SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id "
-                "JOIN sources s ON s.id = a.source_id WHERE s.path = ?", (str(path),)).fetchall()
+            ids = writes.chunk_ids_of_sources(self._conn, "s.path = ?", [str(path)])
             self._conn.execute("DELETE FROM sources WHERE path = ?", (str(path),))
-            if rows:
-                self.vectors.remove_ids(np.array([r[0] for r in rows], dtype=np.int64))
+            if len(ids):
+                self.vectors.remove_ids(ids)
                 self._faiss_dirty = self._bm25_dirty = True
-            return len(rows)
+            return len(ids)
 
-    def commit_search_indexes(self) -> None:
-        """Rebuild bm25/ from the stored tokens, write vectors.faiss, update the manifest, commit."""
+    def commit_search_indexes(self, bm25: bool = True) -> None:
+        """Rebuild bm25/ from the stored tokens, write vectors.faiss, update the manifest, commit.
+
+        ``bm25=False`` defers the BM25 rebuild (a full pass over all chunks) to a later commit:
+        use it for all but the last batch of a long ingest.  Until then BM25 searches miss the
+        new chunks; an index closed in that state gets its bm25/ rebuilt when next opened.
+        """
         with self._lock:
             self._begin()
-            if self._bm25_dirty:
+            if self._bm25_dirty and bm25:
                 rows = self._conn.execute("SELECT id, tokens FROM chunks ORDER BY id").fetchall()
                 ids = np.array([r[0] for r in rows], dtype=np.int64)
                 bm25 = files.build_bm25([r[1].split() for r in rows])
@@ -296,11 +248,13 @@ class Index:
             if self._faiss_dirty:
                 files.write_faiss(self.vectors, self.path / VECTORS)
             chunks = self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-            update = {"updated_at": now(), "chunks": chunks}
+            generation = int(read_manifest(self._conn).get("generation", "0")) + 1
+            update = {"updated_at": now(), "chunks": chunks, "generation": generation}
             write_manifest(self._conn, update)
             self._conn.execute("COMMIT")
             self.manifest.update({k: str(v) for k, v in update.items()})
-            self._faiss_dirty = self._bm25_dirty = False
+            self._faiss_dirty = False
+            self._bm25_dirty = self._bm25_dirty and not bm25
 
     def rollback(self) -> None:
         """Discard uncommitted writes and reload the committed search files."""
@@ -310,15 +264,29 @@ class Index:
             self._load_files()
             self._faiss_dirty = self._bm25_dirty = False
 
+    def refresh(self) -> bool:
+        """Reload the search files if another process committed since; True when it did."""
+        with self._lock:
+            if self._conn.in_transaction:
+                return False
+            have = read_manifest(self._conn)
+            if have.get("generation") == self.manifest.get("generation"):
+                return False
+            self.manifest = have
+            self._load_files()
+        self._reconcile()
+        return True
+
     @contextmanager
-    def batch(self) -> Iterator["Index"]:
-        """``with index.batch(): ...`` commits the search indexes on success, rolls back on error."""
+    def batch(self, bm25: bool = True) -> Iterator["Index"]:
+        """``with index.batch(): ...`` commits the search indexes on success (see
+        :meth:`commit_search_indexes` for ``bm25``), rolls back on error."""
         try:
             yield self
         except BaseException:
             self.rollback()
             raise
-        self.commit_search_indexes()
+        self.commit_search_indexes(bm25=bm25)
 
     def close(self) -> None:
         """Close the database; uncommitted writes are discarded (with a warning). Idempotent."""

@@ -10,7 +10,7 @@ import numpy as np
 from rag.models import Article, Chunk, Filters
 
 ARTICLE_COLS = (
-    "a.id, a.doc_id, s.path, a.text, a.headline, a.paper, a.date, a.page, a.section, "
+    "a.id, a.doc_id, s.name, a.text, a.headline, a.paper, a.date, a.page, a.section, "
     'a.byline, a.dateline, a.start, a."end"'
 )
 CHUNK_COLS = 'c.id, c.article_id, c.text, c.start, c."end", c.position'

@@ -65,6 +65,18 @@ def make_manifest(
     }
 
 
+def new_manifest(manifest: Mapping[str, Any]) -> dict[str, str]:
+    """Complete a caller's manifest (needs ``model_id`` and ``dim``) for a new index."""
+    missing = {"model_id", "dim"} - set(manifest)
+    if missing:
+        raise ValueError(f"manifest lacks {', '.join(sorted(missing))}")
+    values = {"query_prefix": "", "document_prefix": "", "chunker_version": "",
+              "tokenizer": DEFAULT_TOKENIZER, **{k: str(v) for k, v in manifest.items()},
+              "schema_version": str(SCHEMA_VERSION), "created_at": now()}
+    values["dim"] = str(int(values["dim"]))
+    return values
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """Open rag.sqlite in WAL mode with foreign keys; transactions are explicit (BEGIN)."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)

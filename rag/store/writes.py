@@ -1,0 +1,88 @@
+"""Write-side SQL: sources, articles and chunks in, rows out by source."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections import Counter
+from typing import Sequence
+
+import numpy as np
+
+from rag.models import Article, Chunk, Source
+from rag.store.errors import IndexStoreError
+from rag.store.schema import now
+
+SOURCE_COLS = "id, path, sha256, size, encoding, status, error"
+
+
+def source_from_row(row: tuple) -> Source:
+    id_, path, sha, size, enc, status, error = row
+    return Source(path=path, sha256=sha, size=size, encoding=enc, status=status, error=error, id=id_)
+
+
+def insert_source(conn: sqlite3.Connection, source: Source) -> int:
+    cur = conn.execute(
+        "INSERT INTO sources(path, name, sha256, size, encoding, status, error, ingested_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (str(source.path), os.path.basename(str(source.path)), source.sha256, source.size,
+         source.encoding, source.status, source.error, now()))
+    return int(cur.lastrowid)
+
+
+def check_doc_ids(conn: sqlite3.Connection, doc_ids: Sequence[str]) -> None:
+    """Raise IndexStoreError if a doc_id repeats in the batch or is already stored."""
+    dupes = sorted(d for d, n in Counter(doc_ids).items() if n > 1)
+    for i in range(0, len(doc_ids), 500):
+        part = list(doc_ids[i : i + 500])
+        dupes += [r[0] for r in conn.execute(
+            f"SELECT doc_id FROM articles WHERE doc_id IN ({','.join('?' * len(part))})", part)]
+    if dupes:
+        raise IndexStoreError(f"doc_id already in the index or repeated: {', '.join(dupes[:5])}")
+
+
+def insert_articles(
+    conn: sqlite3.Connection,
+    source_id: int,
+    articles: Sequence[Article],
+    chunks_per_article: Sequence[Sequence[Chunk]],
+    tokens: Sequence[str],
+) -> tuple[list[int], list[int]]:
+    """Insert rows (``tokens``: one space-joined string per chunk, flattened); return the
+    article ids and the chunk ids (flattened).  The objects are not modified."""
+    article_ids: list[int] = []
+    chunk_ids: list[int] = []
+    flat = iter(tokens)
+    for art, chunks in zip(articles, chunks_per_article):
+        cur = conn.execute(
+            "INSERT INTO articles(source_id, doc_id, headline, paper, date, page, section, "
+            'byline, dateline, text, start, "end") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+            (source_id, art.doc_id, art.headline, art.paper, art.date, art.page, art.section,
+             art.byline, art.dateline, art.text, art.start, art.end))
+        aid = int(cur.lastrowid)
+        article_ids.append(aid)
+        for c in chunks:
+            cur = conn.execute(
+                'INSERT INTO chunks(article_id, position, text, start, "end", tokens) '
+                "VALUES (?, ?, ?, ?, ?, ?)", (aid, c.position, c.text, c.start, c.end, next(flat)))
+            chunk_ids.append(int(cur.lastrowid))
+    return article_ids, chunk_ids
+
+
+def chunk_ids_of_sources(conn: sqlite3.Connection, where: str, args: Sequence) -> np.ndarray:
+    """Chunk ids of the sources matching ``where`` (a condition on ``s``)."""
+    rows = conn.execute(
+        "SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id "
+        f"JOIN sources s ON s.id = a.source_id WHERE {where}", list(args)).fetchall()
+    return np.array([r[0] for r in rows], dtype=np.int64)
+
+
+def sources_of_chunks(conn: sqlite3.Connection, chunk_ids: np.ndarray) -> list[int]:
+    found: set[int] = set()
+    ids = [int(i) for i in chunk_ids]
+    for i in range(0, len(ids), 500):
+        part = ids[i : i + 500]
+        found.update(r[0] for r in conn.execute(
+            "SELECT DISTINCT a.source_id FROM chunks c JOIN articles a ON a.id = c.article_id "
+            f"WHERE c.id IN ({','.join('?' * len(part))})", part))
+    return sorted(found)

@@ -1,0 +1,142 @@
+"""The real pipeline end to end: sample pages → index → search/ask through the CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rag.assistant import Assistant
+from rag.cli import app
+from rag.ingest.pipeline import Ingestor
+from rag.models import REFUSAL
+from rag.settings import Settings
+from rag.store import Index, make_manifest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample" / "pages"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory) -> Path:
+    """The sample archive ingested with the real embedding model (built once per session)."""
+    path = tmp_path_factory.mktemp("idx") / "sample"
+    result = runner.invoke(app, ["ingest", str(SAMPLE), "--index", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["files_ingested"] == 4 and report["chunks"] > 20
+    return path
+
+
+def test_search_json_contract(sample_index: Path) -> None:
+    result = runner.invoke(app, ["search", "鹭江引水工程输水管线多长", "--index", str(sample_index),
+                                 "-k", "3", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["query"] == "鹭江引水工程输水管线多长"
+    assert [h["rank"] for h in data["hits"]] == [1, 2, 3]
+    keys = {"rank", "score", "text", "chunk_id", "doc_id", "headline", "paper", "date", "page",
+            "section", "source", "start", "end"}
+    assert keys <= set(data["hits"][0])
+    top = data["hits"][0]
+    assert top["source"] == "page_02.txt" and top["paper"] == "青禾日报" and "46.5" in top["text"]
+
+
+def test_ask_cites_the_passage(sample_index: Path) -> None:
+    result = runner.invoke(app, ["ask", "鹭江引水工程柳溪段的输水管线有多长？", "--index",
+                                 str(sample_index), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert not data["refused"] and "46.5" in data["answer"] and "[1]" in data["answer"]
+    cite = data["citations"][0]
+    assert cite["n"] == 1 and cite["source"] == "page_02.txt" and cite["quote"] in cite["text"]
+
+
+def test_unanswerable_is_refused_with_closest_passages(sample_index: Path) -> None:
+    result = runner.invoke(app, ["ask", "桐川县2023年的地区生产总值是多少？", "--index",
+                                 str(sample_index), "--json"])
+    data = json.loads(result.stdout)
+    assert data["refused"] and data["answer"] == REFUSAL and data["hits"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["ingest", "no/such/dir"], "no such file"),
+        (["search", "   "], "empty"),
+        (["ask", "问" * 600], "limit"),
+        (["search", "网格", "-k", "0"], "k must be"),
+        (["search", "网格", "--retriever", "magic"], "unknown retriever"),
+        (["stats", "--index", "no/such/index"], "no index"),
+        (["eval", "no/such/questions.jsonl"], "not found"),
+    ],
+)
+def test_bad_input_one_line_nonzero_exit(args, message, sample_index: Path) -> None:
+    if "--index" not in args and args[0] in ("search", "ask"):
+        args = args + ["--index", str(sample_index)]
+    result = runner.invoke(app, args)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unknown_option_fails() -> None:
+    result = runner.invoke(app, ["search", "网格", "--bogus"])
+    assert result.exit_code == 2
+
+
+def test_reingest_is_noop_and_changed_file_replaces(tmp_path: Path, fake_embedder) -> None:
+    pages = tmp_path / "pages"
+    shutil.copytree(SAMPLE, pages)
+    manifest = make_manifest(fake_embedder.model_id, fake_embedder.dim, "test")
+    index = Index.create_or_open(tmp_path / "idx", manifest)
+    first = Ingestor(index, fake_embedder).run([pages])
+    assert len(first.ingested) == 4 and not first.skipped
+    before = index.stats()
+    again = Ingestor(index, fake_embedder).run([pages])
+    assert len(again.unchanged) == 4 and again.chunks == 0
+    assert index.stats()["chunks"] == before["chunks"]
+    page = pages / "page_02.txt"
+    page.write_text(page.read_text("utf-8").replace("鹭江引水工程", "白鹭引水工程"), "utf-8")
+    changed = Ingestor(index, fake_embedder).run([pages])
+    assert len(changed.ingested) == 1 and len(changed.unchanged) == 3
+    after = index.stats()
+    assert after["articles"] == before["articles"] and after["chunks"] == before["chunks"]
+    (pages / "bad.txt").write_bytes(b"\x00\x01binary")
+    bad = Ingestor(index, fake_embedder).run([pages])
+    assert [Path(p).name for p, _ in bad.skipped] == ["bad.txt"]
+    assert index.stats()["chunks"] == before["chunks"]
+    index.close()
+
+
+def test_settings_precedence(tmp_path: Path, monkeypatch) -> None:
+    cfg = tmp_path / "rag.toml"
+    cfg.write_text('k = 7\nretriever = "bm25"\n', "utf-8")
+    monkeypatch.setenv("RAG_K", "9")
+    s = Settings.load(cfg)
+    assert s.k == 9 and s.retriever == "bm25"
+    assert Settings.load(cfg, k=3).k == 3
+    with pytest.raises(ValueError, match="unknown setting"):
+        Settings.load(cfg, colour="red")
+
+
+def test_sample_segmentation_matches_ground_truth() -> None:
+    truth = json.loads((ROOT / "sample" / "articles.json").read_text("utf-8"))
+    bot = Assistant  # noqa: F841  (import check for the façade)
+    from rag.ingest.loaders import discover
+    from rag.ingest.segment import segment_page
+
+    inputs, _ = discover([SAMPLE])
+    found = []
+    for item in inputs:
+        for a in segment_page(item.path.read_text("utf-8"), item.path.name, item.meta):
+            found.append((a.source, a.headline.replace(" ", ""), "".join(a.text.split())))
+    starts = sum(any(t["file"] == f and t["body_start"] in text[:40] for f, _, text in found) for t in truth)
+    heads = sum(any(t["file"] == f and t["headline"] == h for f, h, _ in found) for t in truth)
+    # every article's text is kept; most boundaries and headlines are right (see sample/README.md)
+    assert starts >= 0.7 * len(truth), (starts, len(truth))
+    assert heads >= 0.6 * len(truth), (heads, len(truth))
