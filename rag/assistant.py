@@ -115,7 +115,7 @@ class Assistant:
 
     def search(self, query: str, k: int | None = None, retriever: str | None = None,
                filters: Filters | None = None) -> list[Hit]:
-        k = k or self.settings.k
+        k = self.settings.k if k is None else k
         query = self.check_question(query, k)
         return self.retriever(retriever).search(query, k, filters)
 
@@ -133,7 +133,7 @@ class Assistant:
                filters: Filters | None = None, retriever: str | None = None,
                generator: str | None = None) -> Iterator[str | Answer]:
         """Yield answer text as it is produced, then the final ``Answer`` with timings."""
-        k = k or self.settings.k
+        k = self.settings.k if k is None else k
         t0 = time.perf_counter()
         hits = self.search(question, k, retriever, filters)
         t1 = time.perf_counter()

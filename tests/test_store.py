@@ -10,6 +10,7 @@ import pytest
 from rag.models import Article, Chunk, Filters, Source
 from rag.store import Index, IndexMismatchError, IndexNotFoundError, IndexStoreError, make_manifest
 from rag.store import files
+from rag.retrieval import BM25Retriever
 from tests.conftest import CHUNKER_VERSION, DOCS, ingest_source
 
 
@@ -18,7 +19,7 @@ def sqlite_ids(index: Index) -> np.ndarray:
         return np.array([r[0] for r in conn.execute("SELECT id FROM chunks ORDER BY id")])
 
 
-def assert_in_step(index: Index) -> None:
+def assert_in_step(index: Index, bm25_on_disk: bool = True) -> None:
     """SQLite, the in-memory and on-disk FAISS and BM25 hold exactly the same chunk ids."""
     ids = sqlite_ids(index)
     assert np.array_equal(np.sort(files.faiss_ids(index.vectors)), ids)
@@ -26,7 +27,7 @@ def assert_in_step(index: Index) -> None:
     on_disk = files.read_faiss(index.path / "vectors.faiss", index.dim)
     assert np.array_equal(np.sort(files.faiss_ids(on_disk)), ids)
     _, disk_bm25_ids = files.load_bm25(index.path / "bm25")
-    assert np.array_equal(disk_bm25_ids, ids)
+    assert np.array_equal(disk_bm25_ids, ids) == bm25_on_disk
 
 
 def test_round_trip(small_index: Index):
@@ -305,8 +306,11 @@ def test_deferred_bm25_rebuild(index_path, fake_embedder, manifest):
     assert index.stats()["vectors"] > 0 and index.stats()["bm25_docs"] == 0  # deferred
     with index.batch(bm25=False):
         ingest_source(index, fake_embedder, "jiaozuo-2023.txt")
-    index.close()  # closed with BM25 behind: rebuilt on open
+    index.close()  # closed with BM25 behind: rebuilt in memory on open, no write lock needed
     with Index.open(index_path, manifest) as again:
+        assert_in_step(again, bm25_on_disk=False)
+        assert BM25Retriever(again).search("铁棍山药", k=1)[0].article.doc_id == "jz-1220-a03-1"
+        again.commit_search_indexes()  # a writer's next commit saves it
         assert_in_step(again)
         with again.batch(bm25=False):
             again.delete_source("/data/henan-2023.txt")

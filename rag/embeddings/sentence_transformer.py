@@ -54,7 +54,7 @@ def _quiet_loading() -> Iterator[None]:
 
 
 def _embedding_dimension(model: Any) -> int:
-    """sentence-transformers 6 renamed get_sentence_embedding_dimension to get_embedding_dimension."""
+    """ST 6 renamed get_sentence_embedding_dimension to get_embedding_dimension: try both."""
     getter = getattr(model, "get_embedding_dimension", None) or getattr(
         model, "get_sentence_embedding_dimension"
     )

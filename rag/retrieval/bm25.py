@@ -19,23 +19,24 @@ class BM25Retriever:
         # documents were tokenised with the index's tokenizer: queries must be cut the same way
         self.tokenizer: Tokenizer = tokenizer or index.tokenizer
 
-    def query_tokens(self, query: str) -> list[str]:
+    def query_tokens(self, query: str, bm25=None) -> list[str]:
         """Distinct query tokens that occur in the vocabulary, in query order."""
-        bm25 = self.index.bm25
+        bm25 = bm25 or self.index.bm25
         if bm25 is None:
             return []
         return [t for t in dict.fromkeys(self.tokenizer(query)) if t in bm25.vocab_dict]
 
-    def scores(self, query: str, allowed: np.ndarray | None = None) -> np.ndarray | None:
-        """BM25 score of every indexed chunk (aligned with ``index.bm25_ids``); masked ones are 0.
-        None when no query token is in the vocabulary."""
-        tokens = self.query_tokens(query)
+    def scores(
+        self, query: str, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray | None, np.ndarray]:
+        """``(scores, chunk ids)``: the BM25 score of every indexed chunk, aligned with the ids;
+        chunks outside ``allowed`` score 0.  Scores are None when no query token is known."""
+        bm25, ids = self.index.bm25_state  # one consistent snapshot
+        tokens = self.query_tokens(query, bm25)
         if not tokens:
-            return None
-        mask = None
-        if allowed is not None:
-            mask = np.isin(self.index.bm25_ids, allowed).astype(np.float32)
-        return self.index.bm25.get_scores(tokens, weight_mask=mask)
+            return None, ids
+        mask = None if allowed is None else np.isin(ids, allowed).astype(np.float32)
+        return bm25.get_scores(tokens, weight_mask=mask), ids
 
     def candidates(
         self, query: str, depth: int, allowed: np.ndarray | None = None
@@ -43,24 +44,22 @@ class BM25Retriever:
         """Up to ``depth`` ``(chunk id, score)`` pairs with a positive score, best first."""
         if depth <= 0 or (allowed is not None and len(allowed) == 0):
             return []
-        scores = self.scores(query, allowed)
+        scores, ids = self.scores(query, allowed)
         if scores is None:
             return []
         positive = np.flatnonzero(scores > 0)
         if len(positive) > depth:
             positive = positive[np.argpartition(-scores[positive], depth - 1)[:depth]]
         order = positive[np.lexsort((positive, -scores[positive]))]  # score desc, then position
-        ids = self.index.bm25_ids
         return [(int(ids[i]), float(scores[i])) for i in order]
 
-    def score_ids(self, query: str, ids: Sequence[int]) -> dict[int, float]:
+    def score_ids(self, query: str, wanted: Sequence[int]) -> dict[int, float]:
         """BM25 scores of the given chunk ids (0.0 when no query term matches)."""
-        scores = self.scores(query)
-        bm25_ids = self.index.bm25_ids
+        scores, ids = self.scores(query)
         out: dict[int, float] = {}
-        for cid in ids:
-            pos = int(np.searchsorted(bm25_ids, cid))
-            if pos < len(bm25_ids) and bm25_ids[pos] == cid:
+        for cid in wanted:
+            pos = int(np.searchsorted(ids, cid))
+            if pos < len(ids) and ids[pos] == cid:
                 out[int(cid)] = 0.0 if scores is None else float(scores[pos])
         return out
 

@@ -33,7 +33,10 @@ class DenseRetriever:
             vec = np.array(self.embedder.embed_query(query), dtype=np.float32).reshape(1, -1)
             faiss.normalize_L2(vec)
             if len(self._cache) >= _CACHE:
-                self._cache.pop(next(iter(self._cache)))
+                try:  # drop the oldest; tolerate another thread doing the same
+                    self._cache.pop(next(iter(self._cache)), None)
+                except (StopIteration, RuntimeError):
+                    pass
             self._cache[query] = vec
         return vec
 

@@ -108,3 +108,15 @@ def load_bm25(folder: Path):
     import bm25s
 
     return bm25s.BM25.load(str(folder), show_progress=False), ids
+
+
+def remove_all(folder: Path, names: list[str], dirs: list[str]) -> None:
+    """Delete these files and folders (and their .tmp/.old leftovers); drop ``folder`` if empty."""
+    for name in names:
+        for suffix in ("", ".tmp"):
+            (folder / (name + suffix)).unlink(missing_ok=True)
+    for name in dirs:
+        for suffix in ("", ".tmp", ".old"):
+            shutil.rmtree(folder / (name + suffix), ignore_errors=True)
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()

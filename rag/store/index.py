@@ -9,7 +9,6 @@ between the file renames and the commit is repaired on the next open (see ``_rec
 from __future__ import annotations
 
 import logging
-import shutil
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -108,45 +107,63 @@ class Index:
     @staticmethod
     def remove(path: str | Path) -> None:
         """Delete the index files in ``path`` (other files there are left alone)."""
-        path = Path(path)
-        for name in (SQLITE, SQLITE + "-wal", SQLITE + "-shm", VECTORS, VECTORS + ".tmp"):
-            (path / name).unlink(missing_ok=True)
-        for name in (BM25_DIR, BM25_DIR + ".tmp", BM25_DIR + ".old"):
-            shutil.rmtree(path / name, ignore_errors=True)
-        if path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
+        files.remove_all(Path(path), [SQLITE, SQLITE + "-wal", SQLITE + "-shm", VECTORS],
+                         [BM25_DIR])
 
     def _load_files(self) -> None:
         self.vectors: faiss.Index = files.read_faiss(self.path / VECTORS, self.dim)
-        self.bm25, self.bm25_ids = files.load_bm25(self.path / BM25_DIR)
+        self.bm25_state = files.load_bm25(self.path / BM25_DIR)
 
     def _reconcile(self) -> None:
-        """Bring FAISS and BM25 back in line with SQLite after an interrupted commit."""
-        with self._lock:
-            if self._consistent(queries.all_chunk_ids(self._conn)):
-                return
-            self._begin()  # waits for a concurrent writer, then looks again
-            self._load_files()
-            ids = queries.all_chunk_ids(self._conn)
-            if self._consistent(ids):
-                self._conn.execute("COMMIT")
-                return
-            stored = files.faiss_ids(self.vectors)
-            extra = np.setdiff1d(stored, ids)
-            if len(extra):
-                self.vectors.remove_ids(extra)
-            missing = np.setdiff1d(ids, stored)
-            if len(missing):
-                bad = [(s,) for s in writes.sources_of_chunks(self._conn, missing)]
-                log.warning("%s: %d chunks had no vectors; dropping their %d source(s) so that they "
-                            "are ingested again", self.path, len(missing), len(bad))
-                self._conn.executemany("DELETE FROM sources WHERE id = ?", bad)
-            self._faiss_dirty = self._bm25_dirty = True
-            self.commit_search_indexes()
+        """Bring FAISS and BM25 back in line with SQLite after an interrupted or deferred commit.
 
-    def _consistent(self, ids: np.ndarray) -> bool:
-        return np.array_equal(np.sort(files.faiss_ids(self.vectors)), ids) and np.array_equal(
-            self.bm25_ids, ids)
+        BM25 behind (deferred rebuild): rebuilt in memory only, no lock taken.  FAISS out of
+        step (a crash between the file renames and the commit): repaired under the write lock.
+        """
+        with self._lock:
+            ids = queries.all_chunk_ids(self._conn)
+            if not np.array_equal(np.sort(files.faiss_ids(self.vectors)), ids):
+                self._repair()
+            elif not np.array_equal(self.bm25_ids, ids):
+                self._rebuild_bm25(write=False)
+                self._bm25_dirty = True  # written by the next commit
+
+    def _repair(self) -> None:
+        self._begin()  # waits for a concurrent writer, then looks again
+        self._load_files()
+        ids = queries.all_chunk_ids(self._conn)
+        stored = files.faiss_ids(self.vectors)
+        extra = np.setdiff1d(stored, ids)
+        if len(extra):
+            self.vectors.remove_ids(extra)
+        missing = np.setdiff1d(ids, stored)
+        if len(missing):
+            bad = [(s,) for s in writes.sources_of_chunks(self._conn, missing)]
+            log.warning("%s: %d chunks had no vectors; dropping their %d source(s) so that they "
+                        "are ingested again", self.path, len(missing), len(bad))
+            self._conn.executemany("DELETE FROM sources WHERE id = ?", bad)
+        self._faiss_dirty = bool(len(extra) or len(missing))
+        self._bm25_dirty = self._faiss_dirty or not np.array_equal(
+            self.bm25_ids, queries.all_chunk_ids(self._conn))
+        self.commit_search_indexes()
+
+    def _rebuild_bm25(self, write: bool) -> None:
+        rows = self._conn.execute("SELECT id, tokens FROM chunks ORDER BY id").fetchall()
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        bm25 = files.build_bm25([r[1].split() for r in rows])
+        if write:
+            files.write_bm25(self.path / BM25_DIR, bm25, ids)
+        self.bm25_state = (bm25, ids)
+
+    @property
+    def bm25(self):
+        """The bm25s index (None when empty); see ``bm25_state`` for a consistent pair."""
+        return self.bm25_state[0]
+
+    @property
+    def bm25_ids(self) -> np.ndarray:
+        """Chunk ids in bm25 document order (sorted)."""
+        return self.bm25_state[1]
 
     # ---- writing -------------------------------------------------------------------------
     def _begin(self) -> None:
@@ -240,11 +257,7 @@ class Index:
         with self._lock:
             self._begin()
             if self._bm25_dirty and bm25:
-                rows = self._conn.execute("SELECT id, tokens FROM chunks ORDER BY id").fetchall()
-                ids = np.array([r[0] for r in rows], dtype=np.int64)
-                bm25 = files.build_bm25([r[1].split() for r in rows])
-                files.write_bm25(self.path / BM25_DIR, bm25, ids)
-                self.bm25, self.bm25_ids = bm25, ids
+                self._rebuild_bm25(write=True)
             if self._faiss_dirty:
                 files.write_faiss(self.vectors, self.path / VECTORS)
             chunks = self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
