@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAMPLE_INDEX := index/sample
-QUESTION ?= 柳溪县今年计划新建多少座污水处理站？
+QUESTION ?= 鹭江引水工程柳溪段的输水管线有多长？
 
 export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
