@@ -16,38 +16,38 @@ from rag.generation.extractive import (
 )
 from rag.models import REFUSAL, Answer, Article, Chunk, Hit
 
-WENXIAN_MEETING = (
-    "本报讯 1月7日下午，市政协副主席、温县县委书记杨磊主持召开县委常委会第40次（扩大）会议。"
-    "县领导卢继成、李怀琛、孙启卫等出席会议。\n"
+LIUXI_MEETING = (
+    "本报讯 1月7日下午，市政协副主席、柳溪县县委书记葛思远主持召开县委常委会第23次（扩大）会议。"
+    "县领导秦若川、单晓岚、柯雨桐等出席会议。\n"
     "会议传达学习了省委、市委主要领导指示批示精神，听取了县委人大工作会议筹备情况的汇报。"
 )
-WENXIAN_STUDY = (
-    "1月7日下午，温县县委书记杨磊主持召开温县县委理论学习中心组第17次集体学习会议。"
-    "杨磊强调，要学出政治定力，更加自觉地在思想上政治上行动上同党中央保持高度一致。"
+LIUXI_STUDY = (
+    "1月7日下午，柳溪县县委书记葛思远主持召开柳溪县县委理论学习中心组第9次集体学习会议。"
+    "葛思远强调，要学出政治定力，更加自觉地在思想上政治上行动上同党中央保持高度一致。"
 )
-WENXIAN_ARMY = (
-    "1月7日下午，温县县委常委会召开议军会议。市政协副主席、温县县委书记、温县人武部党委第一书记"
-    "杨磊主持会议并讲话。会议指出，要突出政治引领，强化抓落实的政治担当。"
+LIUXI_ARMY = (
+    "1月7日下午，柳溪县县委常委会召开议军会议。市政协副主席、柳溪县县委书记、柳溪县人武部党委第一书记"
+    "葛思远主持会议并讲话。会议指出，要突出政治引领，强化抓落实的政治担当。"
 )
-HUIJI_GRID = (
-    "惠济区坚持党建引领，把网格作为服务群众的前沿阵地。"
-    "目前，惠济区共设置8个一级网格、106个二级网格，划分672个三级网格、3376个微网格。"
-    "接入公安、住建、物业等各类视频资源4982路，实现城市重点区域全覆盖。"
+BAILU_GRID = (
+    "白鹭区坚持党建引领，把网格作为服务群众的前沿阵地。"
+    "目前，白鹭区共设置6个一级网格、97个二级网格，划分538个三级网格、2810个微网格。"
+    "接入公安、住建、物业等各类视频资源3650路，实现城市重点区域全覆盖。"
 )
-HUIJI_LEADERS = (
-    "惠济区商务局党组书记、局长王浩瞻表示，将全面深入推进招商引资，创新开展消费提升活动。\n"
-    "“我们将认真贯彻党的二十大精神，大力推进农业农村现代化。”惠济区农委党组书记、"
-    "主任孙广斌说，将协同推进产业、人才、文化、生态、组织“五个振兴”等工作。"
+BAILU_LEADERS = (
+    "白鹭区商务局党组书记、局长邬志恒表示，将全面深入推进招商引资，创新开展消费提升活动。\n"
+    "“我们将认真贯彻党的二十大精神，大力推进农业农村现代化。”白鹭区农委党组书记、"
+    "主任俞小满说，将协同推进产业、人才、文化、生态、组织“五个振兴”等工作。"
 )
-ERQI_GRID = (
-    "二七塔商圈创新“1368”工作体系，以党建引领专属网格建设，打破行政壁垒。"
-    "商圈被划分为24个专属网格，涵盖商场、市场、人流聚集点等关键区域。"
+PLAZA_GRID = (
+    "青禾广场商圈创新“2461”工作体系，以党建引领专属网格建设，打破行政壁垒。"
+    "商圈被划分为18个专属网格，涵盖商场、市场、人流聚集点等关键区域。"
 )
-ERQI_SHOPS = "商圈内商户反映的难点问题得到及时解决，商户满意度明显提升。"
-LECTURE = "6月10日，惠济区第三期“惠济大讲堂”如期举行，财政部科研研究员、经济学博士张鹏为该区干部授课。"
-JIAOZUO_CONSUMPTION = (
-    "本报讯（记者郭树勋）1 月 9 日至 20 日，示范区开展“悦享生活·乐购示范”消费促进季第二期活动。"
-    "通用类消费券的补贴范围为所有在焦作持工商银行卡的消费者。"
+PLAZA_SHOPS = "商圈内商户反映的难点问题得到及时解决，商户满意度明显提升。"
+LECTURE = "4月18日，白鹭区第三期“白鹭大讲堂”如期举行，省社科院研究员、经济学博士宁采薇为该区干部授课。"
+TONGCHUAN_CONSUMPTION = (
+    "本报讯（记者尤嘉树）3 月 4 日至 15 日，桐川新区开展“乐享春光·惠购桐川”消费促进季第二期活动。"
+    "通用类消费券的补贴范围为所有在青禾持工商银行卡的消费者。"
 )
 
 
@@ -55,7 +55,7 @@ def make_hit(text: str, rank: int = 1, headline: str = "", offset: int = 0) -> H
     """A hit whose chunk is ``text``, cut from an article that has ``offset`` characters before it."""
     body = "前文。" * (offset // 3) + text
     article = Article(doc_id=f"page{rank}.txt#1", source=f"page{rank}.txt", text=body,
-                      headline=headline, paper="焦作日报", date="2023-01-10", id=rank)
+                      headline=headline, paper="青禾日报", date="2023-01-10", id=rank)
     start = len(body) - len(text)
     chunk = Chunk(article_id=rank, text=text, start=start, end=len(body), position=0, id=rank * 10)
     return Hit(chunk=chunk, article=article, score=1.0 / rank, rank=rank)
@@ -83,48 +83,48 @@ def gen() -> ExtractiveGenerator:
 
 
 def test_numeric_question_quotes_the_number(gen):
-    hits = hits_of(HUIJI_GRID, WENXIAN_MEETING)
-    ans = gen.answer("惠济区设置了多少个三级网格？", hits)
+    hits = hits_of(BAILU_GRID, LIUXI_MEETING)
+    ans = gen.answer("白鹭区设置了多少个三级网格？", hits)
     assert not ans.refused
-    assert "672个三级网格" in ans.text
-    assert ans.text.startswith("目前，惠济区共设置8个一级网格")
+    assert "538个三级网格" in ans.text
+    assert ans.text.startswith("目前，白鹭区共设置6个一级网格")
     assert "[1]" in ans.text and "[2]" not in ans.text
     assert ans.citations[0].n == 1 and ans.citations[0].hit is hits[0]
-    assert "672个三级网格" in ans.citations[0].quote
+    assert "538个三级网格" in ans.citations[0].quote
     assert ans.hits == hits
     assert_well_cited(ans)
 
 
 def test_who_question_finds_the_person(gen):
-    hits = hits_of(WENXIAN_STUDY, HUIJI_LEADERS, HUIJI_GRID)
-    ans = gen.answer("惠济区农委主任是谁？", hits)
+    hits = hits_of(LIUXI_STUDY, BAILU_LEADERS, BAILU_GRID)
+    ans = gen.answer("白鹭区农委主任是谁？", hits)
     assert not ans.refused
-    assert "孙广斌" in ans.text
+    assert "俞小满" in ans.text
     assert ans.citations[0].hit is hits[1] and ans.citations[0].n == 1
     assert_well_cited(ans)
 
 
 def test_answer_in_second_hit_is_numbered_one(gen):
-    hits = hits_of(WENXIAN_MEETING, ERQI_GRID)
-    ans = gen.answer("二七塔商圈被划分为多少个专属网格？", hits)
+    hits = hits_of(LIUXI_MEETING, PLAZA_GRID)
+    ans = gen.answer("青禾广场商圈被划分为多少个专属网格？", hits)
     assert not ans.refused
-    assert "商圈被划分为24个专属网格，涵盖商场、市场、人流聚集点等关键区域。[1]" in ans.text
+    assert "商圈被划分为18个专属网格，涵盖商场、市场、人流聚集点等关键区域。[1]" in ans.text
     assert ans.citations[0].n == 1
     assert ans.citations[0].hit is hits[1]  # numbered by use, not by rank
     assert_well_cited(ans)
 
 
 def test_when_question_finds_the_date(gen):
-    hits = hits_of(WENXIAN_ARMY, JIAOZUO_CONSUMPTION)
-    ans = gen.answer("“悦享生活·乐购示范”消费促进季第二期活动是什么时候办的？", hits)
+    hits = hits_of(LIUXI_ARMY, TONGCHUAN_CONSUMPTION)
+    ans = gen.answer("“乐享春光·惠购桐川”消费促进季第二期活动是什么时候办的？", hits)
     assert not ans.refused
-    assert "1 月 9 日至 20 日" in ans.text
+    assert "3 月 4 日至 15 日" in ans.text
     assert ans.citations[0].hit is hits[1]
     assert_well_cited(ans)
 
 
 def test_no_hits_refuses(gen):
-    ans = gen.answer("惠济区设置了多少个三级网格？", [])
+    ans = gen.answer("白鹭区设置了多少个三级网格？", [])
     assert ans.refused and ans.text == REFUSAL and ans.reason
     assert ans.citations == [] and ans.hits == []
 
@@ -132,10 +132,10 @@ def test_no_hits_refuses(gen):
 @pytest.mark.parametrize(
     "question, texts",
     [
-        ("温县县委书记的年龄是多少？", (WENXIAN_MEETING, WENXIAN_STUDY, WENXIAN_ARMY)),
-        ("郑州地铁一共有多少座运营车站？", (HUIJI_GRID, ERQI_GRID, WENXIAN_MEETING)),
-        ("2022年河南省全省的平均气温是多少度？", (HUIJI_LEADERS, JIAOZUO_CONSUMPTION)),
-        ("惠济大讲堂第四期是什么时候举办的？", (LECTURE, HUIJI_GRID)),  # only the third is there
+        ("柳溪县县委书记的年龄是多少？", (LIUXI_MEETING, LIUXI_STUDY, LIUXI_ARMY)),
+        ("青禾地铁一共有多少座运营车站？", (BAILU_GRID, PLAZA_GRID, LIUXI_MEETING)),
+        ("2022年河南省全省的平均气温是多少度？", (BAILU_LEADERS, TONGCHUAN_CONSUMPTION)),
+        ("白鹭大讲堂第四期是什么时候举办的？", (LECTURE, BAILU_GRID)),  # only the third is there
     ],
 )
 def test_irrelevant_hits_refuse_but_keep_hits(gen, question, texts):
@@ -148,24 +148,24 @@ def test_irrelevant_hits_refuse_but_keep_hits(gen, question, texts):
 
 
 def test_the_same_facts_asked_properly_are_answered(gen):
-    ans = gen.answer("温县县委书记是谁？", hits_of(WENXIAN_MEETING, WENXIAN_STUDY, WENXIAN_ARMY))
-    assert not ans.refused and "杨磊" in ans.text
+    ans = gen.answer("柳溪县县委书记是谁？", hits_of(LIUXI_MEETING, LIUXI_STUDY, LIUXI_ARMY))
+    assert not ans.refused and "葛思远" in ans.text
     assert_well_cited(ans)
-    ans = gen.answer("惠济大讲堂第三期是什么时候举办的？", hits_of(LECTURE, HUIJI_GRID))
-    assert not ans.refused and "6月10日" in ans.text
+    ans = gen.answer("白鹭大讲堂第三期是什么时候举办的？", hits_of(LECTURE, BAILU_GRID))
+    assert not ans.refused and "4月18日" in ans.text
 
 
 def test_quantity_question_without_a_matching_number_refuses(gen):
-    hits = hits_of(ERQI_GRID + ERQI_SHOPS, HUIJI_GRID)
-    ans = gen.answer("二七塔商圈有多少家商户？", hits)  # 商户 is there, "N家" is not
+    hits = hits_of(PLAZA_GRID + PLAZA_SHOPS, BAILU_GRID)
+    ans = gen.answer("青禾广场商圈有多少家商户？", hits)  # 商户 is there, "N家" is not
     assert ans.refused and "数字" in ans.reason and ans.hits == hits
-    assert not gen.answer("二七塔商圈有多少个专属网格？", hits).refused
+    assert not gen.answer("青禾广场商圈有多少个专属网格？", hits).refused
 
 
 def test_min_support_bounds(gen):
-    hits = hits_of(WENXIAN_MEETING, WENXIAN_STUDY)
-    assert not ExtractiveGenerator(min_support=0.0).answer("温县县委书记的年龄是多少？", hits).refused
-    assert ExtractiveGenerator(min_support=1.0).answer("温县县委书记主持召开了什么体育比赛？", hits).refused
+    hits = hits_of(LIUXI_MEETING, LIUXI_STUDY)
+    assert not ExtractiveGenerator(min_support=0.0).answer("柳溪县县委书记的年龄是多少？", hits).refused
+    assert ExtractiveGenerator(min_support=1.0).answer("柳溪县县委书记主持召开了什么体育比赛？", hits).refused
     assert 0.0 < DEFAULT_MIN_SUPPORT < 1.0
     with pytest.raises(ValueError):
         ExtractiveGenerator(min_support=1.5)
@@ -174,42 +174,42 @@ def test_min_support_bounds(gen):
 
 
 def test_quotes_are_exact_substrings_even_with_ocr_spaces_and_line_breaks(gen):
-    messy = ("“区委全会为全区实现高质量发展明确了‘时间表’。”惠济区发改委党组书记、主任刘巍巍说，\n"
+    messy = ("“区委全会为全区实现高质量发展明确了‘时间表’。”白鹭区发改委党组书记、主任冉秋池说，\n"
              "区发改委将锚定区委工作部署，着力推进新兴产业重点培育。\n"
-             "今年一季度，惠济区汽车零售额完成 32.4 亿元，增长12.3%；社会消费品零售总额稳步回升。")
-    hits = [make_hit(WENXIAN_STUDY, 1), make_hit(messy, 2, headline="惠济区经济开门红", offset=30)]
-    for q in ("今年一季度惠济区的汽车零售额完成了多少？", "惠济区发改委主任是谁？", "温县县委书记是谁？",
-              "惠济区发改委将着力推进什么？"):
+             "今年一季度，白鹭区汽车零售额完成 27.6 亿元，增长9.8%；社会消费品零售总额稳步回升。")
+    hits = [make_hit(LIUXI_STUDY, 1), make_hit(messy, 2, headline="白鹭区经济开门红", offset=30)]
+    for q in ("今年一季度白鹭区的汽车零售额完成了多少？", "白鹭区发改委主任是谁？", "柳溪县县委书记是谁？",
+              "白鹭区发改委将着力推进什么？"):
         ans = gen.answer(q, hits)
         assert not ans.refused, q
         assert_well_cited(ans)
-    ans = gen.answer("今年一季度惠济区的汽车零售额完成了多少？", hits)
-    assert "32.4 亿元" in ans.text
+    ans = gen.answer("今年一季度白鹭区的汽车零售额完成了多少？", hits)
+    assert "27.6 亿元" in ans.text
 
 
 def test_two_sentences_of_one_hit_share_a_marker():
-    text = ("焦作市委书记葛巧红在市两会上作重要讲话。会议由市人大常委会主持。"
-            "市委副书记、市长李亦博作政府工作报告。")
+    text = ("青禾市委书记梅思源在市两会上作重要讲话。会议由市人大常委会主持。"
+            "市委副书记、市长闵天佑作政府工作报告。")
     hit = make_hit(text)
-    ans = ExtractiveGenerator(max_sentences=2).answer("焦作市的市委书记和市长分别是谁？", [hit])
+    ans = ExtractiveGenerator(max_sentences=2).answer("青禾市的市委书记和市长分别是谁？", [hit])
     assert not ans.refused
-    assert "葛巧红" in ans.text and "李亦博" in ans.text
+    assert "梅思源" in ans.text and "闵天佑" in ans.text
     assert ans.text.count("[1]") == 2 and len(ans.citations) == 1
     assert_well_cited(ans)
-    one = ExtractiveGenerator(max_sentences=1).answer("焦作市的市委书记和市长分别是谁？", [hit])
+    one = ExtractiveGenerator(max_sentences=1).answer("青禾市的市委书记和市长分别是谁？", [hit])
     assert one.text.count("[1]") == 1
 
 
 def test_stream_yields_pieces_then_the_answer(gen):
-    hits = hits_of(WENXIAN_MEETING, HUIJI_GRID)
-    question = "惠济区设置了多少个三级网格？"
+    hits = hits_of(LIUXI_MEETING, BAILU_GRID)
+    question = "白鹭区设置了多少个三级网格？"
     items = list(gen.stream(question, hits))
     *pieces, final = items
     assert isinstance(final, Answer)
     assert pieces and all(isinstance(p, str) for p in pieces)
     assert "".join(pieces) == final.text
     assert final.text == gen.answer(question, hits).text
-    *pieces, final = list(gen.stream("温县县委书记的年龄是多少？", hits))
+    *pieces, final = list(gen.stream("柳溪县县委书记的年龄是多少？", hits))
     assert final.refused and "".join(pieces) == REFUSAL
 
 
@@ -220,11 +220,11 @@ def test_split_sentences_keeps_offsets_and_closing_quotes():
 
 
 def test_question_words_are_not_content():
-    terms = content_terms("请问惠济区设置了多少个三级网格呢？")
-    assert "惠济" in terms and "网格" in terms
+    terms = content_terms("请问白鹭区设置了多少个三级网格呢？")
+    assert "白鹭" in terms and "网格" in terms
     assert not {"请问", "多少", "了", "呢", "个"} & set(terms)
-    assert asked_unit("瑞庆公司一年能生产多少台发动机？") == "台"
-    assert asked_unit("惠济区有多少人口？") == ""
+    assert asked_unit("云峰公司一年能生产多少台发动机？") == "台"
+    assert asked_unit("白鹭区有多少人口？") == ""
 
 
 def test_make_generator():
