@@ -210,10 +210,7 @@ def evaluate(
 
 
 def main() -> None:
-    try:
-        app(standalone_mode=True)
-    except SystemExit:
-        raise
+    app()
 
 
 if __name__ == "__main__":

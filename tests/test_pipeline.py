@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from rag.assistant import Assistant
 from rag.cli import app
 from rag.ingest.pipeline import Ingestor
 from rag.models import REFUSAL
@@ -126,7 +125,6 @@ def test_settings_precedence(tmp_path: Path, monkeypatch) -> None:
 
 def test_sample_segmentation_matches_ground_truth() -> None:
     truth = json.loads((ROOT / "sample" / "articles.json").read_text("utf-8"))
-    bot = Assistant  # noqa: F841  (import check for the façade)
     from rag.ingest.loaders import discover
     from rag.ingest.segment import segment_page
 
