@@ -121,9 +121,9 @@ class Assistant:
 
     def ask(self, question: str, k: int | None = None, history: Sequence[Turn] = (),
             filters: Filters | None = None, retriever: str | None = None,
-            generator: str | None = None) -> Answer:
+            generator: str | None = None, depth: int = 0) -> Answer:
         answer = None
-        for piece in self.stream(question, k, history, filters, retriever, generator):
+        for piece in self.stream(question, k, history, filters, retriever, generator, depth):
             if isinstance(piece, Answer):
                 answer = piece
         assert answer is not None
@@ -131,16 +131,23 @@ class Assistant:
 
     def stream(self, question: str, k: int | None = None, history: Sequence[Turn] = (),
                filters: Filters | None = None, retriever: str | None = None,
-               generator: str | None = None) -> Iterator[str | Answer]:
-        """Yield answer text as it is produced, then the final ``Answer`` with timings."""
+               generator: str | None = None, depth: int = 0) -> Iterator[str | Answer]:
+        """Yield answer text as it is produced, then the final ``Answer`` with timings.
+
+        The answer is generated from the top ``k`` passages. With ``depth`` > k
+        (evaluation) ``depth`` passages are retrieved and all of them end up in
+        ``Answer.hits``.
+        """
         k = self.settings.k if k is None else k
         t0 = time.perf_counter()
-        hits = self.search(question, k, retriever, filters)
+        hits = self.search(question, max(k, depth), retriever, filters)
         t1 = time.perf_counter()
-        for piece in self.generator(generator).stream(question.strip(), hits, history):
+        for piece in self.generator(generator).stream(question.strip(), hits[:k], history):
             if isinstance(piece, Answer):
                 t2 = time.perf_counter()
                 piece.timings.update({"retrieve": t1 - t0, "generate": t2 - t1, "total": t2 - t0})
+                if len(hits) > k:
+                    piece.hits = hits
             yield piece
 
     def stats(self) -> dict:

@@ -1,4 +1,4 @@
-"""`rag` command line: ingest, search, ask, eval, stats, delete — a thin layer over the façade."""
+"""`rag` command line: ingest, search, ask, stats, delete (and eval, in cli_eval) — a thin layer over the façade."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from rich.table import Table  # noqa: E402
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="报刊问答: cited answers from newspaper archives.")
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 IndexOpt = typer.Option(None, "--index", help="index folder (default: index/default)")
 KOpt = typer.Option(None, "-k", help="number of passages to retrieve")
@@ -177,36 +177,13 @@ def delete(paths: list[str] = typer.Argument(..., help="source files to remove f
     _run(action)
 
 
-@app.command("eval")
-def evaluate(
-    questions: Path = typer.Argument(..., help="question set (.jsonl)"),
-    index: Optional[Path] = IndexOpt,
-    retriever: Optional[str] = RetrieverOpt,
-    k: Optional[int] = KOpt,
-    limit: Optional[int] = typer.Option(None, "--limit", help="only the first N questions"),
-    as_json: bool = JsonOpt,
-) -> None:
-    """Score retrieval and answers against a question set."""
+def _register_subcommands() -> None:
+    from rag.cli_eval import eval_app
 
-    def action() -> None:
-        from rag.evaluation import evaluate as run_eval, load_questions
+    app.add_typer(eval_app, name="eval")
 
-        qs = load_questions(questions)[: limit or None]
-        bot = _assistant(index, retriever=retriever)
-        kk = k or max(bot.settings.k, 5)
-        result = run_eval(qs, lambda q: bot.ask(q, kk), k=kk)
-        if as_json:
-            _json({"questions_file": str(questions), "retriever": bot.settings.retriever,
-                   **result.to_dict(include_questions=True)})
-            return
-        table = Table(title=f"{questions.name} · {bot.settings.retriever} · k={kk}")
-        for h in result.summary_headers():
-            table.add_column(h)
-        for row in result.summary_rows():
-            table.add_row(*row)
-        out.print(table)
 
-    _run(action)
+_register_subcommands()
 
 
 def main() -> None:

@@ -132,6 +132,7 @@ class Answer:
     question: str
     text: str
     citations: list[Citation] = field(default_factory=list)
+    short: str = ""  # the direct answer span ("672个") when the generator found one
     refused: bool = False
     reason: str = ""
     hits: list[Hit] = field(default_factory=list)
@@ -141,6 +142,7 @@ class Answer:
         return {
             "question": self.question,
             "answer": self.text,
+            "short": self.short,
             "refused": self.refused,
             "reason": self.reason,
             "citations": [c.to_dict() for c in self.citations],

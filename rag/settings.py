@@ -50,6 +50,11 @@ class Settings:
         return replace(cls(), **{k: _coerce(known[k].type, v) for k, v in values.items()})
 
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values (paths as strings)."""
+        return {f.name: (str(v) if isinstance(v := getattr(self, f.name), Path) else v) for f in fields(self)}
+
+
 def _coerce(kind: Any, value: Any) -> Any:
     kind = str(kind)
     if kind == "Path":

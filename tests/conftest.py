@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,3 +140,22 @@ def small_index(index_path: Path, fake_embedder: FakeEmbedder, manifest: dict) -
     index.commit_search_indexes()
     yield index
     index.close()
+
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample" / "pages"
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory) -> Path:
+    """The sample archive ingested through the CLI with the real embedding model (once per session)."""
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    path = tmp_path_factory.mktemp("idx") / "sample"
+    result = CliRunner().invoke(app, ["ingest", str(SAMPLE), "--index", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["files_ingested"] == 4 and report["chunks"] > 20
+    return path

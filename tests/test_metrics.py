@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
-from rag.evaluation.metrics import (
+from rag.evaluation.metrics import char_f1, contains_gold, evidence_in, exact_match, normalize, rouge_l
+from rag.evaluation.relevance import (
     all_evidence_rank,
-    contains_gold,
-    evidence_in,
+    citation_precision,
+    citation_recall,
     hit_at,
     hit_rank,
     mrr,
-    normalize,
+    ndcg_at,
 )
 from rag.evaluation.questions import Question
-from rag.evaluation.runner import EvalResult, evaluate
 from rag.models import REFUSAL, Answer, Article, Chunk, Citation, Hit
 
 
@@ -167,95 +168,84 @@ def test_hit_at_and_mrr():
     assert hit_at([], 5) == 0.0 and mrr([]) == 0.0
 
 
-# ---------------------------------------------------------------- runner
+# ---------------------------------------------------------------- exact match, F1, ROUGE-L
 
-class FakeClock:
-    def __init__(self):
-        self.t = 100.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
-def test_evaluate_three_questions():
-    qs = [
-        Question(id="q1", question="惠济区农委主任是谁？", answer="孙广斌", type="who",
-                 sources=["a.txt"], evidence=["主任孙广斌说"]),
-        Question(id="q2", question="郑州地铁有多少车站？", answer="", type="unanswerable"),
-        Question(id="q3", question="有效期几年？", answer="3年", aliases=["三年"], type="factoid",
-                 sources=["b.txt"], evidence=["有效期3年"]),
-    ]
-    clock = FakeClock()
-    durations = {"q1": 1.0, "q2": 3.0, "q3": 2.0}
-    by_text = {q.question: q for q in qs}
-
-    def ask(text: str) -> Answer:
-        q = by_text[text]
-        clock.t += durations[q.id]
-        if q.id == "q1":
-            hits = [make_hit("别的新闻", rank=1), make_hit("农委主任孙广斌说", rank=2)]
-            return Answer(question=text, text="主任是孙广斌[1]。", hits=hits,
-                          citations=[Citation(n=1, hit=hits[1], quote="主任孙广斌")])
-        if q.id == "q2":
-            return Answer(question=text, text=REFUSAL, refused=True, hits=[make_hit("地铁新闻")])
-        return Answer(question=text, text=REFUSAL, refused=True,
-                      hits=[make_hit("施行，有效期3年", source="b.txt", rank=1)])
-
-    seen = []
-    res = evaluate(qs, ask, k=5, progress=lambda i, n, r: seen.append((i, n, r.question.id)), clock=clock)
-    assert seen == [(1, 3, "q1"), (2, 3, "q2"), (3, 3, "q3")]
-    r1, r2, r3 = res.results
-    assert (r1.rank, r1.contains_gold, r1.refused, r1.seconds) == (2, True, False, 1.0)
-    assert (r2.rank, r2.refused, r2.seconds) == (None, True, 3.0)
-    assert (r3.rank, r3.contains_gold, r3.refused, r3.seconds) == (1, False, True, 2.0)
-
-    o = res.overall
-    assert (o["n"], o["answerable"], o["unanswerable"]) == (3, 2, 1)
-    assert o["hit@1"] == 0.5 and o["hit@5"] == 1.0
-    assert o["mrr"] == pytest.approx((1 / 2 + 1) / 2)
-    assert o["contains_gold"] == 0.5
-    assert o["refusal_rate"] == 1.0
-    assert o["false_refusal_rate"] == 0.5
-    assert o["median_seconds"] == 2.0
-    assert o["errors"] == 0 and o["all_evidence_hit@5"] is None
-
-    t = res.by_type
-    assert list(t) == ["who", "unanswerable", "factoid"]
-    assert t["who"]["hit@1"] == 0.0 and t["who"]["hit@5"] == 1.0 and t["who"]["mrr"] == 0.5
-    assert t["who"]["contains_gold"] == 1.0 and t["who"]["false_refusal_rate"] == 0.0
-    assert t["who"]["refusal_rate"] is None
-    assert t["unanswerable"]["hit@1"] is None and t["unanswerable"]["mrr"] is None
-    assert t["unanswerable"]["refusal_rate"] == 1.0 and t["unanswerable"]["median_seconds"] == 3.0
-    assert t["factoid"]["hit@1"] == 1.0 and t["factoid"]["mrr"] == 1.0
-    assert t["factoid"]["contains_gold"] == 0.0 and t["factoid"]["false_refusal_rate"] == 1.0
-
-    d = json.loads(json.dumps(res.to_dict(include_questions=True), ensure_ascii=False))
-    assert d["k"] == 5 and d["overall"]["mrr"] == pytest.approx(0.75)
-    q1 = d["questions"][0]
-    assert q1["rank"] == 2 and q1["answer"] == "主任是孙广斌[1]。" and q1["seconds"] == 1.0
-    assert q1["hits"][1]["text"] == "农委主任孙广斌说" and q1["citations"][0]["quote"] == "主任孙广斌"
-    assert d["questions"][1]["refused"] is True
-    assert "questions" not in res.to_dict(include_questions=False)
-
-    rows = res.summary_rows()
-    assert [r[0] for r in rows] == ["overall", "who", "unanswerable", "factoid"]
-    assert all(len(r) == len(EvalResult.summary_headers()) for r in rows)
-    assert rows[0][1:5] == ["3", "0.500", "1.000", "0.750"]
-    assert rows[2][2] == "—"
+@pytest.mark.parametrize(
+    "answer, gold, aliases, expected",
+    [
+        ("672个", "672个", [], True),
+        ("６７２个", "672个", [], True),  # full width
+        ("672 个。", "672个", [], True),  # OCR space, punctuation
+        ("672个[1]", "672个", [], True),  # citation marker ignored
+        ("672", "672个", [], False),  # exact means exact: the unit is missing
+        ("三年", "3年", ["三年"], True),  # alias
+        ("共672个", "672个", [], False),
+        ("", "672个", [], False),
+    ],
+)
+def test_exact_match(answer, gold, aliases, expected):
+    assert exact_match(answer, gold, aliases) is expected
 
 
-def test_evaluate_k_cuts_hits_and_records_errors():
-    q = Question(id="q", question="谁？", answer="孙广斌", sources=["a.txt"], evidence=["孙广斌说"])
-    bad = Question(id="bad", question="boom", answer="x", gold_doc_ids=["d"])
+def test_char_f1_hand_computed():
+    # pred 共有672个 (6 chars) vs gold 672个 (4): overlap 4 -> P 4/6, R 1 -> F1 0.8
+    assert char_f1("共有672个", "672个") == pytest.approx(0.8)
+    # 1,234人 normalises to 1234人: identical
+    assert char_f1("1,234人", "１２３４人") == pytest.approx(1.0)
+    # repeated characters are counted as a multiset: 王王 vs 王浩 -> overlap 1, P 1/2, R 1/2
+    assert char_f1("王王", "王浩") == pytest.approx(0.5)
+    assert char_f1("毫不相干", "672个") == 0.0
+    assert char_f1("", "672个") == 0.0 and char_f1("672个", "") == 0.0
+    # best over aliases: 三年 matches alias exactly
+    assert char_f1("三年", "3年", ["三年"]) == pytest.approx(1.0)
 
-    def ask(text: str) -> Answer:
-        if text == "boom":
-            raise RuntimeError("model crashed")
-        return Answer(question=text, text="孙广斌", hits=[make_hit("a"), make_hit("b"), make_hit("孙广斌说")])
 
-    res = evaluate([q, bad], ask, k=2)
-    assert res.results[0].rank is None  # evidence only at rank 3 > k
-    assert res.results[1].error == "RuntimeError: model crashed"
-    assert res.overall["errors"] == 1 and res.overall["hit@2"] == 0.0
-    with pytest.raises(ValueError):
-        evaluate([q], ask, k=0)
+def test_rouge_l_hand_computed():
+    # LCS(局长王浩瞻说, 王浩瞻局长) = 王浩瞻 (3): P 3/6, R 3/5 -> F 2*.5*.6/1.1
+    assert rouge_l("局长王浩瞻说", "王浩瞻局长") == pytest.approx(2 * 0.5 * 0.6 / 1.1)
+    # order matters for ROUGE-L but not for F1
+    assert rouge_l("个276", "672个") < char_f1("个276", "672个") == pytest.approx(1.0)
+    assert rouge_l("672个[2]", "６７２个") == pytest.approx(1.0)
+    assert rouge_l("", "x") == 0.0
+
+
+# ---------------------------------------------------------------- nDCG and citations
+
+def test_ndcg_single_target():
+    q = q_ev()
+    hit = make_hit("党组书记、主任孙广斌说")
+    other = make_hit("无关")
+    assert ndcg_at(q, [hit, other]) == pytest.approx(1.0)
+    assert ndcg_at(q, [other, other, hit]) == pytest.approx(1 / math.log2(4))  # rank 3 -> 0.5
+    assert ndcg_at(q, [other] * 10 + [hit]) == 0.0  # beyond @10
+    # a second copy of the same evidence earns nothing more
+    assert ndcg_at(q, [hit, hit]) == pytest.approx(1.0)
+
+
+def test_ndcg_two_targets_document_based():
+    q = Question(id="c", question="?", answer="x", gold_doc_ids=["d1", "d2"])
+    d1, d2, x = make_hit("t", doc_id="d1"), make_hit("t", doc_id="d2"), make_hit("t", doc_id="x")
+    ideal = 1 + 1 / math.log2(3)
+    assert ndcg_at(q, [d1, d2, x]) == pytest.approx(1.0)
+    assert ndcg_at(q, [x, d1, d2]) == pytest.approx((1 / math.log2(3) + 1 / math.log2(4)) / ideal)
+    assert ndcg_at(q, [d1, d1, x]) == pytest.approx(1 / ideal)
+    assert ndcg_at(Question(id="u", question="?"), [d1]) == 0.0
+
+
+def test_citation_precision_and_recall():
+    q = q_ev(type="multi_hop", answer="孙广斌", sources=["a.txt", "a.txt"],
+             evidence=["主任孙广斌说", "网格员672名"])
+    ev1 = make_hit("农委主任孙广斌说")
+    ev2 = make_hit("全区网格员672名")
+    states_answer = make_hit("孙广斌出席", source="z.txt")  # no evidence, but states the answer
+    wrong = make_hit("天气预报")
+    assert citation_precision(q, [ev1, wrong]) == 0.5
+    assert citation_precision(q, [ev1, states_answer]) == 1.0
+    assert citation_precision(q, []) is None
+    assert citation_recall(q, [ev1, wrong]) == 0.5
+    assert citation_recall(q, [ev1, ev2]) == 1.0
+    assert citation_recall(q, [states_answer]) == 0.0  # recall counts evidence, not mentions
+    doc_q = Question(id="c", question="?", answer="基因标本", gold_doc_ids=["d1"])
+    assert citation_recall(doc_q, [make_hit("t", doc_id="d1")]) == 1.0
+    assert citation_recall(doc_q, [make_hit("收集了基因标本", doc_id="d7")]) == 1.0
+    assert citation_recall(doc_q, [make_hit("t", doc_id="d7")]) == 0.0

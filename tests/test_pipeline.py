@@ -15,20 +15,9 @@ from rag.models import REFUSAL
 from rag.settings import Settings
 from rag.store import Index, make_manifest
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "sample" / "pages"
+from tests.conftest import ROOT, SAMPLE
+
 runner = CliRunner()
-
-
-@pytest.fixture(scope="session")
-def sample_index(tmp_path_factory) -> Path:
-    """The sample archive ingested with the real embedding model (built once per session)."""
-    path = tmp_path_factory.mktemp("idx") / "sample"
-    result = runner.invoke(app, ["ingest", str(SAMPLE), "--index", str(path), "--json"])
-    assert result.exit_code == 0, result.output
-    report = json.loads(result.stdout)
-    assert report["files_ingested"] == 4 and report["chunks"] > 20
-    return path
 
 
 def test_search_json_contract(sample_index: Path) -> None:

@@ -1,30 +1,13 @@
-"""Evaluation: question sets, scoring functions and the runner."""
+"""Evaluation: question sets, scoring functions, the runner, reports and run comparison."""
 
-from .metrics import (
-    all_evidence_rank,
-    contains_gold,
-    evidence_in,
-    hit_at,
-    hit_rank,
-    mrr,
-    normalize,
-)
+from .metrics import char_f1, contains_gold, evidence_in, exact_match, normalize, rouge_l
 from .questions import Question, QuestionSetError, load_questions
-from .runner import EvalResult, QuestionResult, aggregate, evaluate
+from .relevance import all_evidence_rank, citation_precision, citation_recall, hit_at, hit_rank, mrr, ndcg_at
+from .runner import EvalResult, QuestionResult, evaluate
+from .scores import aggregate
 
 __all__ = [
-    "EvalResult",
-    "Question",
-    "QuestionResult",
-    "QuestionSetError",
-    "aggregate",
-    "all_evidence_rank",
-    "contains_gold",
-    "evaluate",
-    "evidence_in",
-    "hit_at",
-    "hit_rank",
-    "load_questions",
-    "mrr",
-    "normalize",
+    "EvalResult", "Question", "QuestionResult", "QuestionSetError", "aggregate", "all_evidence_rank",
+    "char_f1", "citation_precision", "citation_recall", "contains_gold", "evaluate", "evidence_in",
+    "exact_match", "hit_at", "hit_rank", "load_questions", "mrr", "ndcg_at", "normalize", "rouge_l",
 ]

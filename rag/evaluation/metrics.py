@@ -1,19 +1,16 @@
-"""Pure scoring functions: text normalisation, gold matching, evidence ranks, hit@k, MRR."""
+"""Text scoring: Chinese normalisation, gold matching, evidence matching, EM, character F1, ROUGE-L."""
 
 from __future__ import annotations
 
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable
 from difflib import SequenceMatcher
-from pathlib import PureWindowsPath
-
-from rag.models import Hit
-
-from .questions import Question
 
 EVIDENCE_MIN_FRACTION = 0.8
+_MARKER = re.compile(r"\[\d+\]")
 
 # Symbols (not in Unicode's P* categories) that carry no meaning for matching.
 _EXTRA_DROP = set("~`^|│┃｜丨—–‐")
@@ -123,66 +120,60 @@ def evidence_in(text: str, evidence: str, min_fraction: float = EVIDENCE_MIN_FRA
     return sm.find_longest_match(0, len(nt), 0, len(ne)).size >= need
 
 
-def _basename(path: str) -> str:
-    """File name of a POSIX or Windows path."""
-    return PureWindowsPath(path).name if path else ""
+def strip_markers(text: str) -> str:
+    """Answer text without its ``[n]`` citation markers."""
+    return _MARKER.sub("", text or "")
 
 
-def _targets(q: Question) -> list[tuple[set[str], str]]:
-    """(accepted source basenames, evidence) per evidence; an empty set accepts any source."""
-    names = [_basename(s) for s in q.sources]
-    if len(names) == len(q.evidence):
-        return [({names[i]}, ev) for i, ev in enumerate(q.evidence)]
-    return [(set(names), ev) for ev in q.evidence]
+def _golds(gold: str, aliases: Iterable[str]) -> list[str]:
+    return [g for g in (normalize(c) for c in [gold, *aliases]) if g]
 
 
-def _covers(hit: Hit, sources: set[str], evidence: str) -> bool:
-    if sources and _basename(hit.article.source) not in sources:
-        return False
-    return evidence_in(hit.chunk.text, evidence)
+def exact_match(answer: str, gold: str, aliases: Iterable[str] = ()) -> bool:
+    """Normalised answer equals the gold answer or an alias (``６７２个`` == ``672个``)."""
+    na = normalize(strip_markers(answer))
+    return bool(na) and na in _golds(gold, aliases)
 
 
-def _first_rank(hits: Sequence[Hit], pred) -> int | None:
-    for i, h in enumerate(hits, 1):
-        if pred(h):
-            return i
-    return None
-
-
-def hit_rank(question: Question, hits: Sequence[Hit]) -> int | None:
-    """1-based position of the first hit holding the evidence (or a gold document)."""
-    if question.evidence:
-        targets = _targets(question)
-        return _first_rank(hits, lambda h: any(_covers(h, s, ev) for s, ev in targets))
-    if question.gold_doc_ids:
-        gold = set(question.gold_doc_ids)
-        return _first_rank(hits, lambda h: h.article.doc_id in gold)
-    return None
-
-
-def all_evidence_rank(question: Question, hits: Sequence[Hit]) -> int | None:
-    """Rank by which every evidence is covered (multi_hop), or None.
-
-    Equals hit_rank for one evidence; for document-based questions any one
-    gold document suffices, so it also equals hit_rank.
-    """
-    if not question.evidence:
-        return hit_rank(question, hits)
-    ranks = [_first_rank(hits, lambda h, s=s, ev=ev: _covers(h, s, ev)) for s, ev in _targets(question)]
-    if any(r is None for r in ranks):
-        return None
-    return max(r for r in ranks if r is not None)
-
-
-def hit_at(ranks: Sequence[int | None], k: int) -> float:
-    """Fraction of ranks that are ≤ k (None = not found); 0.0 for no ranks."""
-    if not ranks:
+def _f1(pred: str, ref: str) -> float:
+    common = sum((Counter(pred) & Counter(ref)).values())
+    if not common:
         return 0.0
-    return sum(1 for r in ranks if r is not None and r <= k) / len(ranks)
+    p, r = common / len(pred), common / len(ref)
+    return 2 * p * r / (p + r)
 
 
-def mrr(ranks: Sequence[int | None]) -> float:
-    """Mean reciprocal rank (None counts 0); 0.0 for no ranks."""
-    if not ranks:
+def _lcs(a: str, b: str) -> int:
+    prev = [0] * (len(b) + 1)
+    for ca in a:
+        cur = [0]
+        for j, cb in enumerate(b, 1):
+            cur.append(prev[j - 1] + 1 if ca == cb else max(prev[j], cur[j - 1]))
+        prev = cur
+    return prev[-1]
+
+
+def _rouge_l(pred: str, ref: str) -> float:
+    lcs = _lcs(pred, ref)
+    if not lcs:
         return 0.0
-    return sum(1.0 / r for r in ranks if r) / len(ranks)
+    p, r = lcs / len(pred), lcs / len(ref)
+    return 2 * p * r / (p + r)
+
+
+def _best(score, answer: str, gold: str, aliases: Iterable[str]) -> float:
+    na = normalize(strip_markers(answer))
+    golds = _golds(gold, aliases)
+    if not na or not golds:
+        return 0.0
+    return max(score(na, g) for g in golds)
+
+
+def char_f1(answer: str, gold: str, aliases: Iterable[str] = ()) -> float:
+    """SQuAD-style F1 over the characters of the normalised texts (best over aliases)."""
+    return _best(_f1, answer, gold, aliases)
+
+
+def rouge_l(answer: str, gold: str, aliases: Iterable[str] = ()) -> float:
+    """ROUGE-L F1 over characters: longest common subsequence (best over aliases)."""
+    return _best(_rouge_l, answer, gold, aliases)

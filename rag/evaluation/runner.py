@@ -1,8 +1,12 @@
-"""Run a question set through an ``ask`` function and aggregate the scores."""
+"""Run a question set through an ``ask`` function and score every answer.
+
+``ask(question)`` returns an ``Answer`` whose ``hits`` are everything the
+retriever returned (the evaluation asks for at least ten so hit@10 and nDCG@10
+mean something) and whose ``timings`` hold the seconds per stage.
+"""
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -10,40 +14,50 @@ from typing import Any
 
 from rag.models import Answer
 
-from .metrics import all_evidence_rank, contains_gold, hit_at, hit_rank, mrr
+from .metrics import char_f1, contains_gold, exact_match, rouge_l
 from .questions import Question
+from .relevance import all_evidence_rank, citation_precision, citation_recall, hit_rank, ndcg_at
+from .scores import aggregate
 
 Progress = Callable[[int, int, "QuestionResult"], None]
+RANK_DEPTH = 10
 
 
 @dataclass
 class QuestionResult:
-    """One question's outcome. ``answer`` is None when ``ask`` raised (see ``error``)."""
+    """One question's outcome. ``answer`` is None when ``ask`` raised (see ``error``).
+
+    Answer scores (contains_gold … rouge_l) and citation scores are None for
+    unanswerable questions; ``citation_precision`` is also None when nothing was cited.
+    """
 
     question: Question
     answer: Answer | None
-    rank: int | None
-    all_rank: int | None
-    contains_gold: bool
-    refused: bool
-    seconds: float
+    rank: int | None = None
+    all_rank: int | None = None
+    ndcg: float | None = None
+    contains_gold: bool | None = None
+    exact_match: bool | None = None
+    f1: float | None = None
+    rouge_l: float | None = None
+    citation_precision: float | None = None
+    citation_recall: float | None = None
+    refused: bool = False
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
     error: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         q, a = self.question, self.answer
+        scores = {k: getattr(self, k) for k in ("rank", "ndcg", "contains_gold", "exact_match", "f1",
+                                                "rouge_l", "citation_precision", "citation_recall", "refused")}
         return {
-            "id": q.id,
-            "type": q.type,
-            "question": q.question,
-            "gold": q.answer,
-            "aliases": list(q.aliases),
-            "answerable": q.answerable,
-            "rank": self.rank,
-            "all_evidence_rank": self.all_rank,
-            "contains_gold": self.contains_gold,
-            "refused": self.refused,
+            "id": q.id, "type": q.type, "question": q.question, "gold": q.answer,
+            "aliases": list(q.aliases), "answerable": q.answerable,
+            **scores, "all_evidence_rank": self.all_rank,
             "seconds": round(self.seconds, 4),
-            "answer": a.text if a else "",
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+            "answer": a.text if a else "", "short": a.short if a else "",
             "reason": a.reason if a else "",
             "citations": [c.to_dict() for c in a.citations] if a else [],
             "hits": [h.to_dict() for h in a.hits] if a else [],
@@ -51,61 +65,25 @@ class QuestionResult:
         }
 
 
-def _rate(flags: Sequence[bool]) -> float | None:
-    return sum(1 for f in flags if f) / len(flags) if flags else None
-
-
-def aggregate(results: Sequence[QuestionResult], k: int) -> dict[str, Any]:
-    """Scores of a group of results; a rate is None where its group is empty.
-
-    Retrieval scores (hit@k, MRR) and contains-gold are over answerable
-    questions; ``all_evidence_hit@k`` over answerable questions with several
-    evidences; ``refusal_rate`` over unanswerable ones; ``false_refusal_rate``
-    over answerable ones; ``median_seconds`` over all.
-    """
-    ans = [r for r in results if r.question.answerable]
-    unans = [r for r in results if not r.question.answerable]
-    multi = [r for r in ans if len(r.question.evidence) > 1]
-    ranks = [r.rank for r in ans]
-    out: dict[str, Any] = {
-        "n": len(results),
-        "answerable": len(ans),
-        "unanswerable": len(unans),
-        "hit@1": hit_at(ranks, 1) if ans else None,
-        "hit@5": hit_at(ranks, 5) if ans else None,
-    }
-    out[f"hit@{k}"] = hit_at(ranks, k) if ans else None
-    out["mrr"] = mrr(ranks) if ans else None
-    out[f"all_evidence_hit@{k}"] = hit_at([r.all_rank for r in multi], k) if multi else None
-    out["contains_gold"] = _rate([r.contains_gold for r in ans])
-    out["refusal_rate"] = _rate([r.refused for r in unans])
-    out["false_refusal_rate"] = _rate([r.refused for r in ans])
-    out["median_seconds"] = statistics.median(r.seconds for r in results) if results else None
-    out["errors"] = sum(1 for r in results if r.error)
-    return out
-
-
-# (key in aggregate(), column header) for summary tables
-SUMMARY_COLUMNS: list[tuple[str, str]] = [
-    ("n", "n"),
-    ("hit@1", "hit@1"),
-    ("hit@5", "hit@5"),
-    ("mrr", "MRR"),
-    ("contains_gold", "含答案"),
-    ("refusal_rate", "拒答率(无答案)"),
-    ("false_refusal_rate", "误拒率(有答案)"),
-    ("median_seconds", "中位秒数"),
-]
-
-
-def _fmt(key: str, value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if key == "median_seconds":
-        return f"{value:.2f}"
-    return f"{value:.3f}"
+def score(q: Question, ans: Answer, seconds: float) -> QuestionResult:
+    """Score one answer against its question."""
+    hits = list(ans.hits)
+    timings = {"total": seconds, **ans.timings}
+    res = QuestionResult(question=q, answer=ans, refused=bool(ans.refused), seconds=seconds, timings=timings)
+    if not q.answerable:
+        return res
+    scored_text = ans.short or ans.text
+    cited = [c.hit for c in ans.citations]
+    res.rank = hit_rank(q, hits)
+    res.all_rank = all_evidence_rank(q, hits)
+    res.ndcg = ndcg_at(q, hits, RANK_DEPTH)
+    res.contains_gold = contains_gold(ans.text, q.answer, q.aliases)
+    res.exact_match = exact_match(scored_text, q.answer, q.aliases)
+    res.f1 = char_f1(scored_text, q.answer, q.aliases)
+    res.rouge_l = rouge_l(scored_text, q.answer, q.aliases)
+    res.citation_precision = citation_precision(q, cited)
+    res.citation_recall = citation_recall(q, cited)
+    return res
 
 
 @dataclass
@@ -121,36 +99,18 @@ class EvalResult:
             d["questions"] = [r.to_dict() for r in self.results]
         return d
 
-    @staticmethod
-    def summary_headers() -> list[str]:
-        return ["组别"] + [h for _, h in SUMMARY_COLUMNS]
 
-    def summary_rows(self) -> list[list[str]]:
-        """Formatted rows matching summary_headers(): "overall" first, then each type."""
-        groups = [("overall", self.overall), *self.by_type.items()]
-        return [[name] + [_fmt(key, agg.get(key)) for key, _ in SUMMARY_COLUMNS] for name, agg in groups]
-
-
-def _run_one(
-    q: Question, ask: Callable[[str], Answer], k: int, clock: Callable[[], float]
-) -> QuestionResult:
+def _run_one(q: Question, ask: Callable[[str], Answer], clock: Callable[[], float]) -> QuestionResult:
     t0 = clock()
     try:
         ans = ask(q.question)
     except Exception as exc:  # one failing question must not lose the whole run
-        secs = clock() - t0
-        return QuestionResult(q, None, None, None, False, False, secs, f"{type(exc).__name__}: {exc}")
-    secs = clock() - t0
-    hits = list(ans.hits)[:k]
-    return QuestionResult(
-        question=q,
-        answer=ans,
-        rank=hit_rank(q, hits) if q.answerable else None,
-        all_rank=all_evidence_rank(q, hits) if q.answerable else None,
-        contains_gold=contains_gold(ans.text, q.answer, q.aliases) if q.answerable else False,
-        refused=bool(ans.refused),
-        seconds=secs,
-    )
+        res = QuestionResult(q, None, seconds=clock() - t0, error=f"{type(exc).__name__}: {exc}")
+        if q.answerable:  # counts as a miss everywhere, not as a smaller denominator
+            res.contains_gold = res.exact_match = False
+            res.ndcg = res.f1 = res.rouge_l = res.citation_recall = 0.0
+        return res
+    return score(q, ans, clock() - t0)
 
 
 def evaluate(
@@ -162,14 +122,15 @@ def evaluate(
 ) -> EvalResult:
     """Ask every question, score it, and aggregate overall and per type.
 
-    Only the first ``k`` hits of each answer count for ranks. ``progress`` is
-    called after each question as ``progress(done, total, result)``.
+    ``k`` is the number of passages the answer was generated from: it names the
+    ``hit@k`` and ``all_evidence_hit@k`` columns. ``progress`` is called after
+    each question as ``progress(done, total, result)``.
     """
     if k < 1:
         raise ValueError("k must be at least 1")
     results: list[QuestionResult] = []
     for i, q in enumerate(questions, 1):
-        res = _run_one(q, ask, k, clock)
+        res = _run_one(q, ask, clock)
         results.append(res)
         if progress is not None:
             progress(i, len(questions), res)
