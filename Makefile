@@ -10,7 +10,7 @@ QUESTION ?= 鹭江引水工程柳溪段的输水管线有多长？
 export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: install run test sample-index eval-dev clean
+.PHONY: install run test sample-index eval-dev eval-crud clean
 
 install: $(STAMP)
 
@@ -29,9 +29,20 @@ run: sample-index
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# Baselines: each retriever on the dev set (5 seed pages) and on crud_dev (gold + 6,000 distractor
+# CRUD-RAG articles); reports land in eval/reports/<set>-<retriever>/ (git-ignored: they quote passages).
+RETRIEVERS := bm25 dense hybrid
+
 eval-dev: $(STAMP)
 	test -f index/seeds/rag.sqlite || $(BIN)/rag ingest ../shared/corpus/seeds --index index/seeds
-	$(BIN)/rag eval ../shared/eval/dev.jsonl --index index/seeds
+	for r in $(RETRIEVERS); do $(BIN)/rag eval ../shared/eval/dev.jsonl --index index/seeds \
+		--retriever $$r --out eval/reports/dev-$$r || exit 1; done
+
+eval-crud: $(STAMP)
+	test -f index/crud6k.jsonl || $(BIN)/python bench/crud_subset.py index/crud6k.jsonl --distractors 6000
+	test -f index/crud6k/rag.sqlite || $(BIN)/rag ingest index/crud6k.jsonl --index index/crud6k
+	for r in $(RETRIEVERS); do $(BIN)/rag eval ../shared/eval/crud_dev.jsonl --index index/crud6k \
+		--retriever $$r --out eval/reports/crud-$$r || exit 1; done
 
 clean:
-	rm -rf $(VENV) index/sample index/seeds
+	rm -rf $(VENV) index/sample index/seeds index/crud6k index/crud6k.jsonl

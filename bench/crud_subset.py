@@ -13,50 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import lzma
-import random
 import sys
 import time
 from pathlib import Path
 
+from rag.evaluation.subset import gold_ids, write_subset
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-
-
-def gold_ids(questions: Path) -> set[str]:
-    ids: set[str] = set()
-    with questions.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                ids.update(json.loads(line).get("gold_doc_ids") or [])
-    return ids
-
-
-def write_subset(corpus: Path, gold: set[str], distractors: int, seed: int, out: Path) -> dict:
-    rng = random.Random(seed)
-    sample: list[str] = []  # raw lines of the distractor reservoir
-    found: list[str] = []
-    seen = 0
-    with lzma.open(corpus, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            doc_id = json.loads(line)["id"]
-            if doc_id in gold:
-                found.append(line)
-                continue
-            seen += 1
-            if len(sample) < distractors:
-                sample.append(line)
-            else:
-                j = rng.randrange(seen)
-                if j < distractors:
-                    sample[j] = line
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8") as fh:
-        for line in found + sample:
-            fh.write(line if line.endswith("\n") else line + "\n")
-    return {"out": str(out), "gold_articles": len(found), "gold_missing": len(gold) - len(found),
-            "distractors": len(sample), "articles": len(found) + len(sample), "corpus_articles": seen + len(found)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,13 +32,13 @@ def seeds_assistant(tmp_path_factory):
 
 def test_dev_set_thresholds(seeds_assistant: Assistant) -> None:
     questions = load_questions(SHARED / "eval" / "dev.jsonl")
-    result = evaluate(questions, lambda q: seeds_assistant.ask(q, 5), k=5)
+    result = evaluate(questions, lambda q: seeds_assistant.ask(q, 5, depth=10), k=5)
     o = result.overall
-    print({k: o[k] for k in ("hit@1", "hit@5", "mrr", "contains_gold", "refusal_rate", "false_refusal_rate")})
+    print({k: o[k] for k in ("hit@1", "hit@5", "mrr", "contains_gold", "refusal_accuracy", "false_refusal_rate")})
     assert o["errors"] == 0
     assert o["hit@5"] >= 0.90
     assert o["contains_gold"] >= 0.70
-    assert o["refusal_rate"] >= 2 / 3
+    assert o["refusal_accuracy"] >= 2 / 3
 
 
 def test_answer_carries_its_source(seeds_assistant: Assistant) -> None:

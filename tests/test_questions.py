@@ -107,3 +107,11 @@ def test_missing_and_empty_files(tmp_path):
         load_questions(tmp_path / "nothere.jsonl")
     with pytest.raises(QuestionSetError, match="no questions"):
         load_questions(write(tmp_path, "\n\n"))
+
+
+def test_unknown_field_is_named(tmp_path):
+    f = tmp_path / "q.jsonl"
+    f.write_text('{"id": "a", "question": "几个？", "answer": "3个", "gold_doc_ids": ["d"], "qa_source": "x"}\n'
+                 '{"id": "b", "question": "几个？", "answr": "3个", "gold_doc_ids": ["d"]}\n', encoding="utf-8")
+    with pytest.raises(QuestionSetError, match=r"line 2: unknown field\(s\) 'answr'"):
+        load_questions(f)

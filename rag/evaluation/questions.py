@@ -60,9 +60,18 @@ def _str_list(value: Any, name: str) -> list[str]:
     raise ValueError(f"`{name}` must be a string or a list of strings")
 
 
+FIELDS = {"id", "question", "answer", "answer_aliases", "aliases", "type", "source", "sources", "evidence",
+          "gold_doc_ids"}
+METADATA = {"qa_source", "note", "notes", "comment", "meta"}  # carried by some sets, ignored here
+
+
 def _parse_row(row: Any, default_id: str) -> Question:
     if not isinstance(row, dict):
         raise ValueError(f"expected a JSON object, got {type(row).__name__}")
+    unknown = sorted(k for k in row if k not in FIELDS | METADATA and not str(k).startswith("_"))
+    if unknown:
+        raise ValueError(f"unknown field(s) {', '.join(map(repr, unknown))}; "
+                         f"known: {', '.join(sorted(FIELDS))} (metadata: {', '.join(sorted(METADATA))}, _*)")
     text = row.get("question")
     if not isinstance(text, str) or not text.strip():
         raise ValueError("missing `question`")
