@@ -17,6 +17,21 @@ from rag.settings import Settings  # noqa: E402
 MAX_K = 100
 
 
+def _verify_in_place(answer: Answer, hits: list[Hit]) -> None:
+    """Check a plugin generator's citations like our own (rag.generation.verify)."""
+    from rag.generation.verify import verify
+    from rag.models import REFUSAL
+
+    if answer.refused:
+        return
+    checked = verify(answer.text, hits, answer.question)
+    if checked.empty:
+        answer.text, answer.citations, answer.refused = REFUSAL, [], True
+        answer.reason = "回答无法由资料证实"
+    else:
+        answer.text, answer.citations = checked.text, checked.citations
+
+
 class Assistant:
     """Owns the settings, the index and the (lazily loaded) embedding model."""
 
@@ -96,7 +111,7 @@ class Assistant:
 
         key = (name or self.settings.generator).lower()
         if key not in self._generators:
-            self._generators[key] = make_generator(key)
+            self._generators[key] = make_generator(key, self.settings)
         return self._generators[key]
 
     def check_question(self, question: str, k: int) -> str:
@@ -142,8 +157,11 @@ class Assistant:
         t0 = time.perf_counter()
         hits = self.search(question, max(k, depth), retriever, filters)
         t1 = time.perf_counter()
-        for piece in self.generator(generator).stream(question.strip(), hits[:k], history):
+        gen = self.generator(generator)
+        for piece in gen.stream(question.strip(), hits[:k], history):
             if isinstance(piece, Answer):
+                if not getattr(gen, "verifies_citations", False):
+                    _verify_in_place(piece, hits[:k])
                 t2 = time.perf_counter()
                 piece.timings.update({"retrieve": t1 - t0, "generate": t2 - t1, "total": t2 - t0})
                 if len(hits) > k:

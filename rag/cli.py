@@ -12,6 +12,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
+from rich.markup import escape  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="报刊问答: cited answers from newspaper archives.")
@@ -39,7 +40,7 @@ def _run(action: Callable[[], None]) -> None:
     try:
         action()
     except (ValueError, IndexStoreError, QuestionSetError, FileNotFoundError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2)
     except KeyboardInterrupt:
         err.print("interrupted")
@@ -119,32 +120,56 @@ def search(
     _run(action)
 
 
+GeneratorOpt = typer.Option(None, "--generator", help="extractive | openai | llamacpp (or a plugin)")
+ModelPathOpt = typer.Option(None, "--model-path", help="GGUF file for --generator llamacpp")
+
+
+def _print_sources(answer) -> None:
+    if answer.notice:
+        err.print(f"[yellow]注意：{escape(answer.notice)}[/yellow]")
+    if answer.citations:
+        out.print("\n来源：")
+        for c in answer.citations:
+            out.print(f"  {c.label()}\n     「{c.quote}」")
+    else:
+        out.print("\n最接近的段落：")
+        for h in answer.hits[:3]:
+            out.print(f"  {h.article.label()}\n     {h.chunk.text[:120]}")
+
+
 @app.command()
 def ask(
     question: str = typer.Argument(..., help="a question in Chinese"),
     index: Optional[Path] = IndexOpt,
     k: Optional[int] = KOpt,
     retriever: Optional[str] = RetrieverOpt,
-    generator: Optional[str] = typer.Option(None, "--generator", help="answer generator (extractive)"),
+    generator: Optional[str] = GeneratorOpt,
+    model_path: Optional[Path] = ModelPathOpt,
+    stream: bool = typer.Option(True, "--stream/--no-stream", help="print the answer as it is produced"),
     as_json: bool = JsonOpt,
 ) -> None:
     """Answer a question with cited passages."""
 
     def action() -> None:
-        bot = _assistant(index, retriever=retriever, generator=generator)
-        answer = bot.ask(question, k)
-        if as_json:
-            _json(answer.to_dict())
-            return
-        out.print(f"[bold]{answer.text}[/bold]\n")
-        if answer.citations:
-            out.print("来源：")
-            for c in answer.citations:
-                out.print(f"  {c.label()}\n     「{c.quote}」")
+        bot = _assistant(index, retriever=retriever, generator=generator, model_path=model_path)
+        if as_json or not stream:
+            answer = bot.ask(question, k)
+            if as_json:
+                _json(answer.to_dict())
+                return
+            out.print(f"[bold]{answer.text}[/bold]")
         else:
-            out.print("最接近的段落：")
-            for h in answer.hits[:3]:
-                out.print(f"  {h.article.label()}\n     {h.chunk.text[:120]}")
+            shown = []
+            for piece in bot.stream(question, k):
+                if isinstance(piece, str):
+                    shown.append(piece)
+                    out.print(piece, end="", style="bold")
+                else:
+                    answer = piece
+            if "".join(shown) != answer.text:  # a fallback or refusal replaced what streamed
+                out.print(("\n" if shown else "") + f"[bold]{answer.text}[/bold]", end="")
+            out.print()
+        _print_sources(answer)
 
     _run(action)
 

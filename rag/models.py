@@ -133,6 +133,8 @@ class Answer:
     text: str
     citations: list[Citation] = field(default_factory=list)
     short: str = ""  # the direct answer span ("672个") when the generator found one
+    notice: str = ""  # shown to the user, e.g. "the LLM failed, this is the extractive answer"
+    raw: str = ""  # an LLM's reply before citation checking (for evaluation and debugging)
     refused: bool = False
     reason: str = ""
     hits: list[Hit] = field(default_factory=list)
@@ -143,6 +145,7 @@ class Answer:
             "question": self.question,
             "answer": self.text,
             "short": self.short,
+            "notice": self.notice,
             "refused": self.refused,
             "reason": self.reason,
             "citations": [c.to_dict() for c in self.citations],

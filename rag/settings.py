@@ -29,6 +29,17 @@ class Settings:
     chunk_max: int = 400
     embed_batch: int = 32
     max_question_chars: int = 500
+    # LLM generators (``--generator openai|llamacpp``)
+    llm_base_url: str = "http://127.0.0.1:8080/v1"  # any OpenAI-compatible chat-completions server
+    llm_model: str = ""
+    llm_api_key: str = ""  # RAG_LLM_API_KEY, else OPENAI_API_KEY
+    llm_timeout: float = 60.0
+    llm_retries: int = 2
+    llm_max_tokens: int = 512
+    llm_temperature: float = 0.1
+    llm_stream: bool = True
+    llm_threads: int = 0  # llama.cpp threads (0 = all cores)
+    model_path: str = ""  # GGUF file for ``llamacpp``
 
     @classmethod
     def load(cls, config: Path | None = None, **overrides: Any) -> "Settings":
@@ -47,21 +58,37 @@ class Settings:
         unknown = sorted(set(values) - set(known))
         if unknown:
             raise ValueError(f"unknown setting(s): {', '.join(unknown)}")
-        return replace(cls(), **{k: _coerce(known[k].type, v) for k, v in values.items()})
+        if not values.get("llm_api_key") and os.environ.get("OPENAI_API_KEY"):
+            values["llm_api_key"] = os.environ["OPENAI_API_KEY"]
+        return replace(cls(), **{k: _coerce(k, known[k].type, v) for k, v in values.items()})
 
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready values (paths as strings)."""
-        return {f.name: (str(v) if isinstance(v := getattr(self, f.name), Path) else v) for f in fields(self)}
+        """Plain JSON-ready values (paths as strings, the API key redacted)."""
+        out = {f.name: (str(v) if isinstance(v := getattr(self, f.name), Path) else v) for f in fields(self)}
+        if out["llm_api_key"]:
+            out["llm_api_key"] = "***"
+        return out
 
 
-def _coerce(kind: Any, value: Any) -> Any:
+def _coerce(name: str, kind: Any, value: Any) -> Any:
     kind = str(kind)
-    if kind == "Path":
-        return Path(value)
-    if kind == "int":
-        try:
+    try:
+        if kind == "Path":
+            return Path(value)
+        if kind == "int":
             return int(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"expected an integer, got {value!r}") from None
+        if kind == "float":
+            return float(value)
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ValueError(f"setting {name}: expected {kind}, got {value!r}") from None
     return str(value)

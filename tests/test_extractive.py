@@ -7,13 +7,8 @@ import re
 import pytest
 
 from rag.generation import GENERATORS, make_generator
-from rag.generation.extractive import (
-    DEFAULT_MIN_SUPPORT,
-    ExtractiveGenerator,
-    asked_unit,
-    content_terms,
-    split_sentences,
-)
+from rag.generation.answer_types import asked_unit
+from rag.generation.extractive import DEFAULT_MIN_SUPPORT, ExtractiveGenerator, content_terms, split_sentences
 from rag.models import REFUSAL, Answer, Article, Chunk, Hit
 
 LIUXI_MEETING = (
@@ -87,7 +82,7 @@ def test_numeric_question_quotes_the_number(gen):
     ans = gen.answer("白鹭区设置了多少个三级网格？", hits)
     assert not ans.refused
     assert "538个三级网格" in ans.text
-    assert ans.text.startswith("目前，白鹭区共设置6个一级网格")
+    assert ans.short == "538个" and ans.text.startswith("538个[1]。目前，白鹭区共设置6个一级网格")
     assert "[1]" in ans.text and "[2]" not in ans.text
     assert ans.citations[0].n == 1 and ans.citations[0].hit is hits[0]
     assert "538个三级网格" in ans.citations[0].quote
@@ -164,7 +159,7 @@ def test_quantity_question_without_a_matching_number_refuses(gen):
 
 def test_min_support_bounds(gen):
     hits = hits_of(LIUXI_MEETING, LIUXI_STUDY)
-    assert not ExtractiveGenerator(min_support=0.0).answer("柳溪县县委书记的年龄是多少？", hits).refused
+    assert not ExtractiveGenerator(min_support=0.0).answer("柳溪县县委书记主持了什么体育比赛？", hits).refused
     assert ExtractiveGenerator(min_support=1.0).answer("柳溪县县委书记主持召开了什么体育比赛？", hits).refused
     assert 0.0 < DEFAULT_MIN_SUPPORT < 1.0
     with pytest.raises(ValueError):
@@ -194,10 +189,11 @@ def test_two_sentences_of_one_hit_share_a_marker():
     ans = ExtractiveGenerator(max_sentences=2).answer("青禾市的市委书记和市长分别是谁？", [hit])
     assert not ans.refused
     assert "梅思源" in ans.text and "闵天佑" in ans.text
-    assert ans.text.count("[1]") == 2 and len(ans.citations) == 1
+    assert ans.short == "市委书记梅思源、市长闵天佑"  # the span gathers both people
+    assert ans.text.count("[1]") == 3 and len(ans.citations) == 1
     assert_well_cited(ans)
     one = ExtractiveGenerator(max_sentences=1).answer("青禾市的市委书记和市长分别是谁？", [hit])
-    assert one.text.count("[1]") == 1
+    assert one.text.count("[1]") == 2
 
 
 def test_stream_yields_pieces_then_the_answer(gen):
@@ -229,7 +225,17 @@ def test_question_words_are_not_content():
 
 def test_make_generator():
     assert isinstance(make_generator("extractive"), ExtractiveGenerator)
-    assert make_generator("extractive", min_support=0.3).min_support == 0.3
-    assert GENERATORS == ("extractive",)
+    assert make_generator("Extractive").min_support == DEFAULT_MIN_SUPPORT
+    assert GENERATORS == ("extractive", "openai", "llamacpp")
     with pytest.raises(ValueError, match="extractive"):
         make_generator("gpt")
+
+
+def test_typed_spans_and_refusals(gen):
+    hits = hits_of(LIUXI_MEETING, BAILU_GRID)
+    when = gen.answer("柳溪县县委常委会第23次（扩大）会议是哪天召开的？", hits)
+    assert when.short == "2023年1月7日" and when.text.startswith("2023年1月7日[")  # year from the paper's date
+    # a place the passages are not about, a thing they never count, an ordinal they never mention
+    assert gen.answer("桐川县设置了多少个三级网格？", hits).refused
+    assert "体育场馆" in gen.answer("白鹭区设置了多少个体育场馆？", hits).reason
+    assert gen.answer("柳溪县县委常委会第24次会议是哪天召开的？", hits).refused

@@ -1,19 +1,62 @@
-"""Answer generators: ``make_generator("extractive")``."""
+"""Answer generators by name: built-ins plus any registered under the ``baokan_rag.generators``
+entry-point group (an entry point names a factory ``factory(settings) -> Generator``)."""
 
 from __future__ import annotations
 
+from importlib import metadata
+from typing import Callable
+
 from rag.generation.base import Generator
 from rag.generation.extractive import ExtractiveGenerator
+from rag.generation.llm import GeneratorConfigError, LLMError
 
-GENERATORS = ("extractive",)
+ENTRY_POINT_GROUP = "baokan_rag.generators"
+Factory = Callable[..., Generator]
 
 
-def make_generator(name: str = "extractive", **options) -> Generator:
-    """Build a generator by name; ``options`` go to its constructor (e.g. ``min_support``)."""
+def _openai(settings) -> Generator:
+    from rag.generation.openai_compat import OpenAIGenerator
+
+    return OpenAIGenerator.from_settings(settings)
+
+
+def _llamacpp(settings) -> Generator:
+    from rag.generation.llamacpp import LlamaCppGenerator
+
+    return LlamaCppGenerator.from_settings(settings)
+
+
+BUILTIN: dict[str, Factory] = {
+    "extractive": lambda settings: ExtractiveGenerator(),
+    "openai": _openai,
+    "llamacpp": _llamacpp,
+}
+
+
+def registry() -> dict[str, Factory]:
+    """Built-in factories plus those of installed plugins (a plugin cannot shadow a built-in)."""
+    found: dict[str, Factory] = {}
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        found.setdefault(ep.name.lower(), ep.load)
+    return {**{k: (lambda s, load=v: load()(s)) for k, v in found.items()}, **BUILTIN}
+
+
+def available() -> list[str]:
+    return sorted(registry())
+
+
+def make_generator(name: str = "extractive", settings=None) -> Generator:
+    """Build a generator by name from ``settings`` (defaults when None)."""
+    from rag.settings import Settings
+
     key = (name or "").strip().lower()
-    if key not in GENERATORS:
-        raise ValueError(f"unknown generator {name!r}; valid: {', '.join(GENERATORS)}")
-    return ExtractiveGenerator(**options)
+    factories = registry()
+    if key not in factories:
+        raise ValueError(f"unknown generator {name!r}; valid: {', '.join(sorted(factories))}")
+    return factories[key](settings or Settings())
 
 
-__all__ = ["GENERATORS", "ExtractiveGenerator", "Generator", "make_generator"]
+GENERATORS = tuple(BUILTIN)
+
+__all__ = ["ENTRY_POINT_GROUP", "GENERATORS", "ExtractiveGenerator", "Generator", "GeneratorConfigError",
+           "LLMError", "available", "make_generator", "registry"]

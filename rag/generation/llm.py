@@ -1,0 +1,130 @@
+"""What every LLM generator shares: the evidence gate, the prompt, sentence-by-sentence citation
+checking while the reply streams in, refusal detection, and the extractive fallback.
+
+A transport (``OpenAIGenerator``, ``LlamaCppGenerator``) only implements ``_chat(messages)``,
+yielding text deltas and raising ``LLMError`` on any failure.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Iterator, Sequence
+
+from rag.models import REFUSAL, Answer, Hit, Turn
+
+from .extractive import ExtractiveGenerator, evidence_coverage
+from .prompt import build_messages, says_refusal
+from .verify import SUPPORT_THRESHOLD, CitationChecker, split_claims
+
+# Below this coverage of the question's content words by all passages together (see
+# extractive.evidence_coverage) the evidence is too weak to ask a model: refuse at once.
+# Low on purpose: on dev.jsonl answerable questions cover 0.18–1.0 and unanswerable ones
+# 0.46–0.81, so coverage only catches passages that share (almost) nothing with the question.
+DEFAULT_GATE = 0.15
+_OPEN_TAIL = re.compile(r"^[\s\[\]\d]*$")  # nothing yet, or (part of) a marker still arriving
+
+
+class LLMError(RuntimeError):
+    """The model could not be reached or answered with something unusable."""
+
+
+class GeneratorConfigError(ValueError):
+    """A generator cannot be built as configured (missing extra, file, URL …)."""
+
+
+class LLMGenerator:
+    """Base class: subclasses set ``name`` and implement ``_chat``."""
+
+    name = "llm"
+    verifies_citations = True  # the Assistant need not check this generator's markers again
+
+    def __init__(self, gate: float = DEFAULT_GATE, threshold: float = SUPPORT_THRESHOLD,
+                 fallback: ExtractiveGenerator | None = None) -> None:
+        self.gate, self.threshold = gate, threshold
+        self.fallback = fallback or ExtractiveGenerator()
+
+    def _chat(self, messages: list[dict[str, str]]) -> Iterator[str]:
+        raise NotImplementedError
+
+    def answer(self, question: str, hits: Sequence[Hit], history: Sequence[Turn] = ()) -> Answer:
+        answer = None
+        for piece in self.stream(question, hits, history):
+            if isinstance(piece, Answer):
+                answer = piece
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, hits: Sequence[Hit], history: Sequence[Turn] = ()) -> Iterator[str | Answer]:
+        """Yield each verified sentence as soon as it is complete, then the final Answer."""
+        t0 = time.perf_counter()
+        hits = list(hits)
+        refusal = self._gate(question, hits)
+        if refusal is not None:
+            yield refusal
+            return
+        checker = CitationChecker(hits, question, self.threshold)
+        raw, buffer, first_token = [], "", None
+        try:
+            for delta in self._chat(build_messages(question, hits, history)):
+                if first_token is None:
+                    first_token = time.perf_counter() - t0
+                raw.append(delta)
+                buffer += delta
+                done, buffer = _complete_sentences(buffer)
+                yield from self._checked(checker, done)
+            yield from self._checked(checker, buffer)
+        except LLMError as exc:
+            yield self._fall_back(question, hits, history, f"大模型调用失败（{exc}），以下为摘录式回答")
+            return
+        reply = "".join(raw)
+        verified = checker.finish()
+        if says_refusal(reply) and verified.empty:
+            ans = Answer(question=question, text=REFUSAL, refused=True, reason="模型判断资料不能回答", hits=hits)
+        elif verified.empty:
+            yield self._fall_back(question, hits, history, "大模型的回答无法由资料证实，以下为摘录式回答")
+            return
+        else:
+            ans = Answer(question=question, text=verified.text, citations=verified.citations, hits=hits)
+            if verified.unsupported or verified.removed_markers:
+                ans.reason = (f"已删除 {len(verified.unsupported)} 句资料不支持的内容、"
+                              f"{len(verified.removed_markers)} 个无效引用")
+        ans.timings.update({"generate": time.perf_counter() - t0, **({"first_token": first_token} if first_token else {})})
+        ans.raw = reply
+        yield ans
+
+    def _gate(self, question: str, hits: list[Hit]) -> Answer | None:
+        """The fixed refusal when the passages are too weak to send to a model."""
+        if not hits:
+            return Answer(question=question, text=REFUSAL, refused=True, reason="没有检索到相关段落", hits=hits)
+        top = evidence_coverage(question, hits)
+        if top < self.gate:
+            return Answer(question=question, text=REFUSAL, refused=True, hits=hits,
+                          reason=f"检索到的段落只覆盖了问题要点的{top:.0%}（阈值{self.gate:.0%}）")
+        return None
+
+    def _checked(self, checker: CitationChecker, text: str) -> Iterator[str]:
+        for body, markers in split_claims(text):
+            if says_refusal(body):
+                continue  # decided at the end: the fixed sentence, never a paraphrase of it
+            rendered = checker.check(body, markers)
+            if rendered:
+                yield rendered
+
+    def _fall_back(self, question: str, hits: list[Hit], history: Sequence[Turn], notice: str) -> Answer:
+        ans = self.fallback.answer(question, hits, history)
+        ans.notice = notice
+        return ans
+
+
+def _complete_sentences(buffer: str) -> tuple[str, str]:
+    """Split off the sentences that can no longer change: a sentence whose end punctuation is
+    followed by something other than (part of) a ``[n]`` marker."""
+    cut = 0
+    for m in re.finditer(r"[。！？!?；;\n]+[”’」』\"')）]*", buffer):
+        rest = buffer[m.end():]
+        tail = re.match(r"(?:\s*\[\d+\])*", rest)
+        after = rest[tail.end():]
+        if after and not _OPEN_TAIL.match(after):
+            cut = m.end() + tail.end()
+    return buffer[:cut], buffer[cut:]
