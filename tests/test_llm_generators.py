@@ -232,3 +232,9 @@ def test_plugin_answers_are_verified_by_the_assistant(sample_index, monkeypatch)
     ans = bot.ask("鹭江引水工程柳溪段的输水管线有多长？", 5, generator="inventor")
     assert ans.text == "输水管线46.5公里[1]。" and len(ans.citations) == 1
     assert "46.5" in ans.citations[0].quote
+
+
+def test_verify_accepts_the_year_from_the_paper_date_and_number_formats():
+    v = verify("鹭江引水工程柳溪段于2024年3月4日正式开工[1]。输水管线全长12.60公里[1]。", HITS)
+    assert v.text == "鹭江引水工程柳溪段于2024年3月4日正式开工[1]。输水管线全长12.60公里[1]。"
+    assert not verify("工程于2019年3月4日开工[1]。", HITS).text  # a year the passage does not give

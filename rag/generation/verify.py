@@ -48,7 +48,13 @@ def _bigrams(text: str) -> set[str]:
 
 
 def _numbers(text: str) -> set[str]:
-    return {n.rstrip("0").rstrip(".") if "." in n else n for n in _NUMBER.findall(_norm(text))}
+    """Numbers as values: 01 = 1, 16.40 = 16.4."""
+    out = set()
+    for n in _NUMBER.findall(_norm(text)):
+        whole, _, frac = n.partition(".")
+        frac = frac.rstrip("0")
+        out.add((whole.lstrip("0") or "0") + (f".{frac}" if frac else ""))
+    return out
 
 
 def support(sentence: str, passage: str, question: str = "") -> float:
@@ -111,7 +117,8 @@ def split_claims(text: str) -> list[tuple[str, list[int]]]:
 def _passage(hit: Hit) -> str:
     """What a sentence may draw on: the chunk, its headline, paper and date (years, 1月7日 …)."""
     a = hit.article
-    return f"{a.headline}\n{a.paper} {a.date}\n{hit.chunk.text}"
+    date = re.sub(r"^(\d{4})-(\d{2})-(\d{2})$", r"\1年\2月\3日", a.date or "")
+    return f"{a.headline}\n{a.paper} {date}\n{hit.chunk.text}"
 
 
 class CitationChecker:
