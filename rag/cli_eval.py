@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 from typer.core import TyperGroup
 
-from rag.cli import IndexOpt, JsonOpt, KOpt, RetrieverOpt, _assistant, _json, _run, err, out
+from rag.cli import GeneratorOpt, IndexOpt, JsonOpt, KOpt, ModelPathOpt, RetrieverOpt, _assistant, _json, _run, err, out
 
 
 class _DefaultRun(TyperGroup):
@@ -56,7 +56,8 @@ def run_questions(
     questions: Path = typer.Argument(..., help="question set (.jsonl): evidence- or document-based"),
     index: Optional[Path] = IndexOpt,
     retriever: Optional[str] = RetrieverOpt,
-    generator: Optional[str] = typer.Option(None, "--generator", help="answer generator"),
+    generator: Optional[str] = GeneratorOpt,
+    model_path: Optional[Path] = ModelPathOpt,
     k: Optional[int] = KOpt,
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="only the first N questions"),
     out_dir: Optional[Path] = typer.Option(None, "--out", help="write report.json, report.md and charts here"),
@@ -73,7 +74,8 @@ def run_questions(
         from rag.evaluation.runner import RANK_DEPTH
 
         qs = load_questions(questions)[: limit or None]
-        bot = _assistant(index, retriever=retriever, generator=generator)
+        bot = _assistant(index, retriever=retriever, generator=generator, model_path=model_path)
+        bot.generator()  # a misconfigured generator fails here, in one line, before any question
         kk = k or bot.settings.k
         stats = bot.stats()  # opens the index: a missing or mismatched one fails here, before any work
         if qs:

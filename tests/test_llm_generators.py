@@ -208,6 +208,17 @@ def test_cli_ask_and_eval_through_a_chat_server(server, sample_index, monkeypatc
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("柳溪段主要建设输水管线46.5公里[1]。\n")  # the invented claim never shows
     assert "来源：" in result.stdout and "《鹭江引水工程 柳溪段主体完工》" in result.stdout
+    result = runner.invoke(app, ["eval", str(ROOT / "eval" / "questions.jsonl"), "--index", str(sample_index),
+                                 "--generator", "openai", "--limit", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    import json as _json
+
+    assert _json.loads(result.stdout)["meta"]["generator"] == "openai"
+    monkeypatch.setenv("RAG_LLM_MODEL", "")
+    result = runner.invoke(app, ["eval", str(ROOT / "eval" / "questions.jsonl"), "--index", str(sample_index),
+                                 "--generator", "openai"])
+    assert result.exit_code == 2 and "llm_model" in result.output
+    monkeypatch.setenv("RAG_LLM_MODEL", "qwen-test")
     server.stop()  # the server goes away: same question, extractive answer and a notice, exit 0
     result = runner.invoke(app, ["ask", "鹭江引水工程柳溪段的输水管线有多长？", "--index", str(sample_index),
                                  "--generator", "openai", "--json"])
@@ -238,3 +249,14 @@ def test_verify_accepts_the_year_from_the_paper_date_and_number_formats():
     v = verify("鹭江引水工程柳溪段于2024年3月4日正式开工[1]。输水管线全长12.60公里[1]。", HITS)
     assert v.text == "鹭江引水工程柳溪段于2024年3月4日正式开工[1]。输水管线全长12.60公里[1]。"
     assert not verify("工程于2019年3月4日开工[1]。", HITS).text  # a year the passage does not give
+
+
+def test_marker_spellings_of_small_models_are_understood(server):
+    server.replies = [Reply('柳溪段输水管线全长12.6公里[编号="1"]。设计日供水能力8万吨【1】。')]
+    _, ans = run(gen(server))
+    assert ans.text == "柳溪段输水管线全长12.6公里[1]。设计日供水能力8万吨[1]。"
+
+
+def test_questions_about_another_place_are_refused_before_the_model(server):
+    _, ans = run(gen(server), "桐川县的输水管线有多长？")
+    assert ans.refused and server.requests == [] and "桐川县" in ans.reason

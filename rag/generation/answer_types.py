@@ -286,8 +286,9 @@ def answer_span(question: str, sentence: str, article_date: str = "", context: s
             if who:
                 return who
         found = [m for m in ask.pattern.finditer(sentence) if normalize(m.group()) not in q]
-        if ask.kind == "who":
-            found = [m for m in found if not _NOT_NAME.match(m.group().lstrip("，。、“ "))]
+        if ask.kind == "who":  # 市委副书记, 经济学博士: a role or a title, not a name
+            found = [m for m in found if not _NOT_NAME.match(m.group().lstrip("，。、“ "))
+                     and not re.search(r"[学院部局委会省市县区所]", m.group().lstrip("，。、“ ")[:3])]
         if ask.kind == "when":
             found = [m for m in found if "月" in m.group() or "年" in m.group()] or found
         best = _pick(found, sentence, focus, predicate, terms)

@@ -43,6 +43,7 @@ class LLMGenerator:
                  fallback: ExtractiveGenerator | None = None) -> None:
         self.gate, self.threshold = gate, threshold
         self.fallback = fallback or ExtractiveGenerator()
+        self._constraints = ExtractiveGenerator(min_support=0.0)
 
     def _chat(self, messages: list[dict[str, str]]) -> Iterator[str]:
         raise NotImplementedError
@@ -101,6 +102,12 @@ class LLMGenerator:
         if top < self.gate:
             return Answer(question=question, text=REFUSAL, refused=True, hits=hits,
                           reason=f"检索到的段落只覆盖了问题要点的{top:.0%}（阈值{self.gate:.0%}）")
+        # what the question asks (its places, ordinal, the number or date, the thing counted) must
+        # be in the passages: the extractive checks, without their wording floor
+        checked = self._constraints.answer(question, hits)
+        if checked.refused:
+            checked.reason = checked.reason or "资料不能回答"
+            return checked
         return None
 
     def _checked(self, checker: CitationChecker, text: str) -> Iterator[str]:

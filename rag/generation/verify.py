@@ -98,8 +98,17 @@ class Verified:
         return self.kept_sentences == 0
 
 
+_MARKER_VARIANT = re.compile(r"[\[【［(（]\s*(?:资料|编号|来源|文献)?\s*[=:：]?\s*[\"“]?(\d{1,2})[\"”]?\s*[\]】］)）]")
+
+
+def canonical_markers(text: str) -> str:
+    """Marker spellings small models produce (``[编号="2"]``, ``【2】``, ``（资料1）``) → ``[2]``."""
+    return _MARKER_VARIANT.sub(lambda m: f"[{m.group(1)}]", text)
+
+
 def split_claims(text: str) -> list[tuple[str, list[int]]]:
     """``(sentence without markers, [marker numbers])`` for each sentence of an answer."""
+    text = canonical_markers(text)
     out = []
     for m in _SENTENCE.finditer(text):
         piece = m.group()
