@@ -91,10 +91,17 @@ def ingest(
     _run(action)
 
 
+SinceOpt = typer.Option(None, "--since", help="only articles dated on/after (2023-01-01, 2023-01, 2023)")
+UntilOpt = typer.Option(None, "--until", help="only articles dated on/before (inclusive; 2023-01 = whole month)")
+PaperOpt = typer.Option(None, "--paper", help="only this paper (e.g. 焦作日报)")
+SectionOpt = typer.Option(None, "--section", help="only this section (e.g. 温县新闻)")
+SourceOpt = typer.Option(None, "--source", help="only this source file (name or path)")
+
+
 def _filters(since, until, paper, section, source):
     from rag.models import Filters
 
-    return Filters(since, until, paper, section, source)
+    return Filters.parse(since, until, paper, section, source)
 
 
 @app.command()
@@ -103,13 +110,19 @@ def search(
     index: Optional[Path] = IndexOpt,
     k: Optional[int] = KOpt,
     retriever: Optional[str] = RetrieverOpt,
+    since: Optional[str] = SinceOpt,
+    until: Optional[str] = UntilOpt,
+    paper: Optional[str] = PaperOpt,
+    section: Optional[str] = SectionOpt,
+    source: Optional[str] = SourceOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Retrieve passages for a query."""
 
     def action() -> None:
+        filters = _filters(since, until, paper, section, source)
         bot = _assistant(index, retriever=retriever)
-        hits = bot.search(query, k)
+        hits = bot.search(query, k, filters=filters)
         if as_json:
             _json({"query": query, "hits": [h.to_dict() for h in hits]})
             return
@@ -146,21 +159,27 @@ def ask(
     generator: Optional[str] = GeneratorOpt,
     model_path: Optional[Path] = ModelPathOpt,
     stream: bool = typer.Option(True, "--stream/--no-stream", help="print the answer as it is produced"),
+    since: Optional[str] = SinceOpt,
+    until: Optional[str] = UntilOpt,
+    paper: Optional[str] = PaperOpt,
+    section: Optional[str] = SectionOpt,
+    source: Optional[str] = SourceOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Answer a question with cited passages."""
 
     def action() -> None:
+        filters = _filters(since, until, paper, section, source)
         bot = _assistant(index, retriever=retriever, generator=generator, model_path=model_path)
         if as_json or not stream:
-            answer = bot.ask(question, k)
+            answer = bot.ask(question, k, filters=filters)
             if as_json:
                 _json(answer.to_dict())
                 return
             out.print(f"[bold]{answer.text}[/bold]")
         else:
             shown = []
-            for piece in bot.stream(question, k):
+            for piece in bot.stream(question, k, filters=filters):
                 if isinstance(piece, str):
                     shown.append(piece)
                     out.print(piece, end="", style="bold")

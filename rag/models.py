@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any
 
 REFUSAL = "资料中没有找到可以回答这个问题的内容。"
@@ -74,6 +76,35 @@ class Filters:
 
     def is_empty(self) -> bool:
         return not any(asdict(self).values())
+
+    @classmethod
+    def parse(cls, since: str | None = None, until: str | None = None, paper: str | None = None,
+              section: str | None = None, source: str | None = None) -> "Filters":
+        """Filters from user input: dates as 2023, 2023-01, 2023-01-31 (also 2023/1/31 or
+        2023年1月31日); a bad date or ``since`` after ``until`` raises ValueError naming the flag."""
+        lo, hi = _iso_date(since, "--since"), _iso_date(until, "--until")
+        if lo and hi and lo > hi + "\uffff"[: 10 - len(hi)]:
+            raise ValueError(f"--since {lo} is after --until {hi}")
+        clean = lambda v: (v or "").strip() or None  # noqa: E731
+        return cls(lo, hi, clean(paper), clean(section), clean(source))
+
+
+_DATE_INPUT = re.compile(r"^(\d{4})(?:[-/.年](\d{1,2})(?:[-/.月](\d{1,2})日?)?月?)?年?$")
+
+
+def _iso_date(value: str | None, flag: str) -> str | None:
+    """``2023/1/31`` → ``2023-01-31``; ``2023年1月`` → ``2023-01``; None/blank → None."""
+    if value is None or not value.strip():
+        return None
+    m = _DATE_INPUT.match(value.strip())
+    if not m:
+        raise ValueError(f"{flag}: expected a date like 2023-01-31, 2023-01 or 2023, got {value!r}")
+    y, mo, d = m.group(1), m.group(2), m.group(3)
+    try:
+        date(int(y), int(mo or 1), int(d or 1))
+    except ValueError:
+        raise ValueError(f"{flag}: no such date {value!r}") from None
+    return "-".join([y] + [f"{int(x):02d}" for x in (mo, d) if x])
 
 
 @dataclass

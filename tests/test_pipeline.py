@@ -127,3 +127,38 @@ def test_sample_segmentation_matches_ground_truth() -> None:
     # every article's text is kept; most boundaries and headlines are right (see sample/README.md)
     assert starts >= 0.7 * len(truth), (starts, len(truth))
     assert heads >= 0.6 * len(truth), (heads, len(truth))
+
+
+def test_cli_filters_restrict_dates_and_papers(sample_index: Path) -> None:
+    def dates(*args: str) -> list[str]:
+        result = runner.invoke(app, ["search", "年货节 网格 工程", "--index", str(sample_index), "-k", "10",
+                                     "--json", *args])
+        assert result.exit_code == 0, result.output
+        return [h["date"] for h in json.loads(result.stdout)["hits"]]
+
+    everything = dates()
+    assert len(set(everything)) > 1
+    assert dates("--until", "2024-01") and all(d <= "2024-01-31" for d in dates("--until", "2024-01"))
+    assert dates("--since", "2024/3/1") and all(d >= "2024-03-01" for d in dates("--since", "2024/3/1"))
+    assert dates("--paper", "不存在的报纸") == []
+    result = runner.invoke(app, ["ask", "年货节什么时候开幕？", "--index", str(sample_index), "--until", "2024-01",
+                                 "--json"])
+    assert result.exit_code == 0 and all(h["date"] <= "2024-01-31" for h in json.loads(result.stdout)["hits"])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--since", "2024-13"], "no such date"),
+    (["--until", "yesterday"], "expected a date"),
+    (["--since", "2024-03", "--until", "2024-01"], "is after"),
+])
+def test_cli_bad_filters(args, message, sample_index: Path) -> None:
+    result = runner.invoke(app, ["search", "年货节", "--index", str(sample_index), *args])
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+
+
+def test_filter_dates_are_normalised() -> None:
+    from rag.models import Filters
+
+    assert Filters.parse("2023/1/7", "2023年1月") == Filters("2023-01-07", "2023-01")
+    assert Filters.parse(" ", None, " 焦作日报 ") == Filters(paper="焦作日报")
+    assert Filters.parse("2023-01-07", "2023-01").until == "2023-01"  # same month: fine
