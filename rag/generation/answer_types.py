@@ -36,7 +36,8 @@ _FULL_DATE = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(?:(\d{1,2})\s*
 _PERSON = re.compile(rf"(?:{_ROLES})[{_CJK}]{{2,3}}{_AFTER_NAME}"  # 局长王浩瞻表示
                      rf"|(?:^|[，。、“\s])[{_CJK}]{{2,3}}(?:{_ROLES})")  # 、张鹏研究员
 _PLACE = re.compile(rf"[{_CJK}]{{1,8}}(?:区|县|镇|乡|街道|村|社区|广场|中心|园|路|街)")
-_PLACE_SUFFIX = re.compile(r"(?:省|市|县|区|镇|乡|街道|社区|村)(?=.)")
+_SUFFIXES = r"(?:省|市|县|区|镇|乡|街道|社区|村)"
+_PLACE_SUFFIX = re.compile(rf"{_SUFFIXES}(?=.)")  # a suffix with text after it, inside a question
 _NOT_IN_PLACE = set("的在是和与把被从到对为有了着哪几什么个这那将要")
 _LIST_ITEMS = re.compile(rf"[{_CJK}A-Za-z0-9“”]{{2,12}}(?:[、，,][{_CJK}A-Za-z0-9“”]{{2,12}})*(?:[、，,]|和|及|与|以及)"
                          rf"[{_CJK}A-Za-z0-9“”]{{2,12}}")
@@ -145,8 +146,13 @@ def mentions_place(place: str, text: str) -> bool:
     """``place`` occurs in ``text``, or its two-character stem does (惠济区 → 惠济)."""
     if place in text:
         return True
-    stem = re.sub(r"(?:省|市|县|区|镇|乡|街道|社区|村)$", "", place)
+    stem = place_stem(place)
     return len(stem) >= 2 and stem in text
+
+
+def place_stem(place: str) -> str:
+    """The name without its administrative suffix: 惠济区 → 惠济, 刘寨街道 → 刘寨."""
+    return re.sub(rf"{_SUFFIXES}$", "", place)
 
 
 def _nominal(flag: str) -> bool:
@@ -246,7 +252,7 @@ def persons(question: str, text: str) -> str:
         return ""
     q = normalize(question)
     asked = [r for r in _ROLES.split("|") if r in q]
-    stems = [re.sub(r"(?:省|市|县|区|镇|乡|街道|社区|村)$", "", p) for p in places_in(question)]
+    stems = [place_stem(p) for p in places_in(question)]
     picked = []
     for role in sorted(asked, key=q.find):
         prefix = _role_context(q, role)[0]

@@ -253,11 +253,11 @@ class ExtractiveGenerator:
                 return refuse(f"相关的段落没有提到问题问的“{focus}”")
         best = supported[0]
         chosen, seen = [best], dict(best.own)
-        typed = bool(answer_span(question, best.sentence.text, best.sentence.hit.article.date))
+        span = answer_span(question, best.sentence.text, best.sentence.hit.article.date)
         for cand in ranked:
             if len(chosen) >= self.max_sentences or cand.score < SECOND_RATIO * best.score:
                 break
-            if typed and not cand.holds:
+            if span and not cand.holds:
                 continue  # the span answers; a second sentence must hold another asked-for item
             adds = any(c > seen[t] for t, c in cand.own.items())
             new = all(cand.sentence.norm != c.sentence.norm for c in chosen)
@@ -265,8 +265,9 @@ class ExtractiveGenerator:
                 chosen.append(cand)
                 seen = {t: max(c, seen[t]) for t, c in cand.own.items()}
         answer = self._compose(question, hits, [c.sentence for c in chosen])
-        others = "".join(c.sentence.text for c in chosen[1:])
-        span = answer_span(question, best.sentence.text, best.sentence.hit.article.date, others)
+        if len(chosen) > 1:  # more sentences may name more of the people asked for
+            others = "".join(c.sentence.text for c in chosen[1:])
+            span = answer_span(question, best.sentence.text, best.sentence.hit.article.date, others)
         if span:
             n = next(c.n for c in answer.citations if c.hit is best.sentence.hit)
             answer.short = span
