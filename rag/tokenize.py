@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import unicodedata
-from typing import Callable
+from typing import Callable, Iterable
 
 Tokenizer = Callable[[str], list[str]]
 
@@ -20,6 +20,11 @@ DEFAULT_TOKENIZER = "jieba-search"
 
 _lock = threading.Lock()
 _ready = False
+
+
+def jieba_instance():
+    """jieba's shared default tokenizer (dictionary words only; archive words never go here)."""
+    return _jieba().dt
 
 
 def _jieba():
@@ -59,18 +64,43 @@ def clean_token(token: str) -> str:
 
 
 class JiebaTokenizer:
-    """Callable ``str -> list[str]``; ``mode`` is ``"search"`` or ``"cut"``."""
+    """Callable ``str -> list[str]``; ``mode`` is ``"search"`` or ``"cut"``.
 
-    def __init__(self, mode: str = "search") -> None:
+    ``words`` (an archive's lexicon, see rag.ingest.lexicon) go into a private jieba
+    dictionary, so two indexes with different lexicons never cut each other's text.
+    """
+
+    def __init__(self, mode: str = "search", words: Iterable[str] = ()) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown tokenizer mode {mode!r}; valid: {', '.join(MODES)}")
         self.mode = mode
         self.name = f"jieba-{mode}"
+        self._own = None
+        self.words: set[str] = set()
+        self.add_words(words)
+
+    def add_words(self, words: Iterable[str]) -> list[str]:
+        """Add words to this tokenizer's dictionary; returns the ones that were new."""
+        new = [w for w in dict.fromkeys(normalize(w) for w in words) if w and w not in self.words]
+        if not new:
+            return []
+        if self._own is None:
+            _jieba()
+            import jieba
+
+            with _lock:
+                own = jieba.Tokenizer()
+                own.initialize()
+            self._own = own
+        for w in new:
+            self._own.add_word(w, self._own.suggest_freq(w, tune=False))
+        self.words.update(new)
+        return new
 
     def __call__(self, text: str) -> list[str]:
         if not text:
             return []
-        jieba = _jieba()
+        jieba = self._own or _jieba()
         text = normalize(text)
         pieces = jieba.cut_for_search(text) if self.mode == "search" else jieba.cut(text)
         out = []
@@ -84,13 +114,13 @@ class JiebaTokenizer:
         return f"JiebaTokenizer(mode={self.mode!r})"
 
 
-def make_tokenizer(name: str = DEFAULT_TOKENIZER) -> JiebaTokenizer:
+def make_tokenizer(name: str = DEFAULT_TOKENIZER, words: Iterable[str] = ()) -> JiebaTokenizer:
     """Build a tokenizer from its name: ``jieba-search`` | ``jieba-cut`` (or just the mode)."""
     mode = name.removeprefix("jieba-")
     if mode not in MODES:
         valid = ", ".join(f"jieba-{m}" for m in MODES)
         raise ValueError(f"unknown tokenizer {name!r}; valid: {valid}")
-    return JiebaTokenizer(mode)
+    return JiebaTokenizer(mode, words)
 
 
 def tokenize(text: str) -> list[str]:

@@ -64,12 +64,16 @@ class Ingestor:
         report = IngestReport()
         inputs, skipped = discover(list(paths))
         report.skipped += [(str(p), why) for p, why in skipped]
-        for item in inputs:
-            try:
-                self._ingest_file(item, report)
-            except LoadError as exc:
-                self.index.rollback()
-                report.skipped.append((str(item.path), str(exc)))
+        try:
+            for item in inputs:
+                try:
+                    self._ingest_file(item, report)
+                except LoadError as exc:
+                    self.index.rollback()
+                    report.skipped.append((str(item.path), str(exc)))
+        finally:
+            if self.index.bm25_behind:
+                self.index.commit_search_indexes()  # one BM25 build for the whole run
         report.seconds = time.perf_counter() - started
         return report
 
@@ -86,7 +90,7 @@ class Ingestor:
         batches = self._page_batches(item) if item.kind == "page" else self._record_batches(item, report)
         first = True
         for encoding, articles in batches:
-            with self.index.batch():
+            with self.index.batch(bm25=False):
                 if first:
                     if old is not None:
                         self.index.delete_source(key)

@@ -21,9 +21,10 @@ from rag.models import Article, Chunk, Filters, Source
 from rag.store import files, queries, writes
 from rag.store.errors import IndexMismatchError, IndexNotFoundError, IndexStoreError
 from rag.store.schema import (
-    DDL, check_manifest, connect, new_manifest, now, read_manifest, write_manifest,
+    DDL, LEXICON_DDL, check_manifest, connect, new_manifest, now, read_manifest, write_manifest,
 )
-from rag.tokenize import DEFAULT_TOKENIZER, Tokenizer, make_tokenizer
+from rag.ingest.lexicon import collect_terms, select_words
+from rag.tokenize import DEFAULT_TOKENIZER, make_tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,8 @@ class Index:
         self.manifest = manifest
         self.dim = int(manifest["dim"])
         self.model_id = manifest["model_id"]
-        self.tokenizer: Tokenizer = make_tokenizer(manifest.get("tokenizer", DEFAULT_TOKENIZER))
+        self.tokenizer = make_tokenizer(manifest.get("tokenizer", DEFAULT_TOKENIZER),
+                                        select_words(queries.lexicon_counts(conn)))
         self._faiss_dirty = self._bm25_dirty = False
         self._closed = False
         self._load_files()
@@ -88,6 +90,7 @@ class Index:
         except IndexMismatchError:
             conn.close()
             raise
+        conn.execute(LEXICON_DDL)  # indexes from before the archive lexicon
         index = cls(path, conn, have)
         index._reconcile()
         return index
@@ -171,6 +174,11 @@ class Index:
             self._conn.execute("BEGIN IMMEDIATE")
 
     @property
+    def bm25_behind(self) -> bool:
+        """True when committed chunks are not yet in the BM25 index (a deferred rebuild)."""
+        return self._bm25_dirty
+
+    @property
     def pending(self) -> bool:
         """True while there are writes not yet committed by :meth:`commit_search_indexes`."""
         return self._conn.in_transaction
@@ -211,10 +219,11 @@ class Index:
             raise ValueError(f"{len(articles)} articles but {len(chunks_per_article)} chunk lists")
         n = sum(len(cs) for cs in chunks_per_article)
         vectors = files.normalized(vectors, n, self.dim)
-        tokens = [" ".join(self.tokenizer(f"{a.headline}\n{c.text}"))
-                  for a, cs in zip(articles, chunks_per_article) for c in cs]
         with self._lock:
             self._begin()
+            self._learn_words(articles)
+            tokens = [" ".join(self.tokenizer(f"{a.headline}\n{c.text}"))
+                      for a, cs in zip(articles, chunks_per_article) for c in cs]
             writes.check_doc_ids(self._conn, [a.doc_id for a in articles])
             self._conn.execute("SAVEPOINT add_articles")
             try:
@@ -234,6 +243,38 @@ class Index:
             for c in chunks:
                 c.article_id, c.id = aid, next(flat)
         return ids
+
+    def _learn_words(self, articles: Sequence[Article]) -> None:
+        """Add the batch's names and terms to the lexicon; chunks cut before a new word was
+        known are marked for re-tokenising at the next full commit."""
+        counts = collect_terms([a.text for a in articles], [a.headline for a in articles])
+        if not counts:
+            return
+        totals = writes.add_term_counts(self._conn, counts)
+        new = self.tokenizer.add_words(select_words(totals, self.tokenizer.words))
+        if new and self._conn.execute("SELECT 1 FROM chunks LIMIT 1").fetchone():
+            write_manifest(self._conn, {"tokens_stale": "1"})
+            self._bm25_dirty = True
+
+    def relearn_lexicon(self, page: int = 1000) -> int:
+        """Rebuild the lexicon from every stored article, re-cut all chunks and rebuild BM25
+        (for indexes built before the lexicon existed). Returns the number of lexicon words."""
+        with self._lock:
+            self._begin()
+            self._conn.execute("DELETE FROM lexicon")
+            self.tokenizer = make_tokenizer(self.manifest.get("tokenizer", DEFAULT_TOKENIZER))
+            last = -1
+            while rows := self._conn.execute(
+                    "SELECT id, headline, text FROM articles WHERE id > ? ORDER BY id LIMIT ?",
+                    (last, page)).fetchall():
+                last = rows[-1][0]
+                writes.add_term_counts(self._conn, collect_terms([r[2] for r in rows],
+                                                                 [r[1] for r in rows]))
+            self.tokenizer.add_words(select_words(queries.lexicon_counts(self._conn)))
+            write_manifest(self._conn, {"tokens_stale": "1"})
+            self._bm25_dirty = True
+            self.commit_search_indexes()
+            return len(self.tokenizer.words)
 
     def delete_source(self, path: str) -> int:
         """Remove every source row with this path, with its articles, chunks and vectors.
@@ -257,6 +298,9 @@ class Index:
         with self._lock:
             self._begin()
             if self._bm25_dirty and bm25:
+                if read_manifest(self._conn).get("tokens_stale") == "1":
+                    writes.retokenize(self._conn, self.tokenizer)
+                    write_manifest(self._conn, {"tokens_stale": "0"})
                 self._rebuild_bm25(write=True)
             if self._faiss_dirty:
                 files.write_faiss(self.vectors, self.path / VECTORS)
@@ -276,6 +320,7 @@ class Index:
                 self._conn.execute("ROLLBACK")
             self._load_files()
             self._faiss_dirty = self._bm25_dirty = False
+        self._reconcile()  # earlier deferred batches may still need their BM25 build
 
     def refresh(self) -> bool:
         """Reload the search files if another process committed since; True when it did."""
@@ -287,6 +332,7 @@ class Index:
                 return False
             self.manifest = have
             self._load_files()
+            self.tokenizer.add_words(select_words(queries.lexicon_counts(self._conn)))
         self._reconcile()
         return True
 
@@ -333,6 +379,14 @@ class Index:
         """Sorted chunk ids passing ``filters`` (dates inclusive); None when there is no filter."""
         with self._lock:
             return queries.chunk_ids_matching(self._conn, filters)
+
+    def facets(self) -> dict[str, list[str]]:
+        """Papers and sections of the archive (cached until the next commit)."""
+        key = self.manifest.get("generation")
+        if getattr(self, "_facets", (None, None))[0] != key or key is None:
+            with self._lock:
+                self._facets = (key, queries.facets(self._conn))
+        return self._facets[1]
 
     def stats(self) -> dict[str, Any]:
         with self._lock:

@@ -115,3 +115,18 @@ def counts(conn: sqlite3.Connection) -> dict:
         "papers": dict(papers),
         "date_range": (first, last) if first else None,
     }
+
+
+def lexicon_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Candidate words and their counts (see rag.ingest.lexicon)."""
+    try:
+        return dict(conn.execute("SELECT word, count FROM lexicon"))
+    except sqlite3.OperationalError:  # an index from before the lexicon table
+        return {}
+
+
+def facets(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    """The distinct non-empty papers and sections of the archive."""
+    return {name: [r[0] for r in conn.execute(
+                f"SELECT DISTINCT {col} FROM articles WHERE {col} != '' ORDER BY {col}")]
+            for name, col in (("papers", "paper"), ("sections", "section"))}

@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
     position INTEGER NOT NULL, text TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
     tokens TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS lexicon (word TEXT PRIMARY KEY, count INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS articles_date ON articles(date);
 CREATE INDEX IF NOT EXISTS articles_paper ON articles(paper);
 CREATE INDEX IF NOT EXISTS articles_source ON articles(source_id);
@@ -39,6 +40,9 @@ CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 CREATE INDEX IF NOT EXISTS sources_sha ON sources(sha256);
 CREATE INDEX IF NOT EXISTS sources_path ON sources(path);
 """
+
+
+LEXICON_DDL = "CREATE TABLE IF NOT EXISTS lexicon (word TEXT PRIMARY KEY, count INTEGER NOT NULL)"
 
 
 def now() -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections import Counter
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -86,3 +86,32 @@ def sources_of_chunks(conn: sqlite3.Connection, chunk_ids: np.ndarray) -> list[i
             "SELECT DISTINCT a.source_id FROM chunks c JOIN articles a ON a.id = c.article_id "
             f"WHERE c.id IN ({','.join('?' * len(part))})", part))
     return sorted(found)
+
+
+def add_term_counts(conn: sqlite3.Connection, counts: Mapping[str, int]) -> dict[str, int]:
+    """Add candidate-word counts to the lexicon table; returns the new totals of those words."""
+    conn.executemany(
+        "INSERT INTO lexicon(word, count) VALUES (?, ?) "
+        "ON CONFLICT(word) DO UPDATE SET count = count + excluded.count",
+        list(counts.items()))
+    out: dict[str, int] = {}
+    words = list(counts)
+    for i in range(0, len(words), 500):
+        part = words[i : i + 500]
+        marks = ",".join("?" * len(part))
+        out.update(conn.execute(f"SELECT word, count FROM lexicon WHERE word IN ({marks})", part))
+    return out
+
+
+def retokenize(conn: sqlite3.Connection, tokenizer, page: int = 2000) -> int:
+    """Recompute every chunk's stored BM25 tokens with ``tokenizer``; returns the chunk count."""
+    done, last = 0, -1
+    while True:
+        rows = conn.execute(
+            "SELECT c.id, a.headline, c.text FROM chunks c JOIN articles a ON a.id = c.article_id "
+            "WHERE c.id > ? ORDER BY c.id LIMIT ?", (last, page)).fetchall()
+        if not rows:
+            return done
+        conn.executemany("UPDATE chunks SET tokens = ? WHERE id = ?",
+                         [(" ".join(tokenizer(f"{h}\n{t}")), cid) for cid, h, t in rows])
+        done, last = done + len(rows), rows[-1][0]
