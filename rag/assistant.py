@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -15,6 +16,15 @@ from rag.models import Answer, Filters, Hit, Turn  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
 MAX_K = 100
+
+
+@dataclass
+class Retrieval:
+    """What a search found, and how the question was read."""
+
+    hits: list[Hit]
+    query: str  # the standalone question (rewritten when it was a follow-up)
+    applied: list[str] = field(default_factory=list)  # filters read from the question
 
 
 def _verify_in_place(answer: Answer, hits: list[Hit]) -> None:
@@ -103,8 +113,19 @@ class Assistant:
         key = (name or self.settings.retriever).lower()
         if key not in self._retrievers:
             embedder = None if key == "bm25" else self.embedder
-            self._retrievers[key] = make_retriever(key, self.index, embedder, rrf_k=self.settings.rrf_k)
+            weights = {"dense": self.settings.rrf_weight_dense, "bm25": self.settings.rrf_weight_bm25}
+            self._retrievers[key] = make_retriever(key, self.index, embedder,
+                                                   rrf_k=self.settings.rrf_k, weights=weights)
         return self._retrievers[key]
+
+    @property
+    def reranker(self):
+        """The configured second stage (None when ``settings.reranker`` is empty)."""
+        if not hasattr(self, "_reranker"):
+            from rag.retrieval.rerank import make_reranker
+
+            self._reranker = make_reranker(self.settings.reranker)
+        return self._reranker
 
     def generator(self, name: str | None = None):
         from rag.generation import make_generator
@@ -130,9 +151,48 @@ class Assistant:
 
     def search(self, query: str, k: int | None = None, retriever: str | None = None,
                filters: Filters | None = None) -> list[Hit]:
-        k = self.settings.k if k is None else k
-        query = self.check_question(query, k)
-        return self.retriever(retriever).search(query, k, filters)
+        return self.retrieve(query, k, retriever, filters).hits
+
+    def retrieve(self, question: str, k: int | None = None, retriever: str | None = None,
+                 filters: Filters | None = None, history: Sequence[Turn] = ()) -> Retrieval:
+        """Rewrite a follow-up, normalise, apply filters the question states, search, and
+        make the top k distinct.  Stated filters that leave nothing are dropped again."""
+        from rag.retrieval.diversity import collapse
+        from rag.retrieval.query import merge_filters, normalize_query, stated_filters
+
+        s = self.settings
+        k = s.k if k is None else k
+        question = self.check_question(question, k)
+        standalone = self._rewrite(question, history) if history else question
+        query = normalize_query(standalone)
+        applied: list[str] = []
+        stated = None
+        if s.question_filters:
+            facets = self.index.facets()
+            stated = stated_filters(query, facets["papers"], facets["sections"])
+        merged, applied = merge_filters(filters, stated) if stated else (filters, [])
+        spare = s.per_article > 0 or s.near_dup < 1 or self.reranker is not None
+        fetch = max(3 * k, k + 20) if spare else k
+        search = self.retriever(retriever).search
+        hits = search(query, fetch, merged)
+        if applied and not hits:
+            hits, applied = search(query, fetch, filters), [f"{a}（无结果，未限定）" for a in applied]
+        if self.reranker is not None:
+            hits = self.reranker.rerank(query, hits)
+        hits = collapse(hits, k, s.per_article, s.near_dup) if spare else hits
+        return Retrieval(hits, standalone, applied)
+
+    def _rewrite(self, question: str, history: Sequence[Turn]) -> str:
+        """An LLM generator may rewrite follow-ups itself; the rules are the fallback."""
+        from rag.retrieval.followup import rewrite
+
+        gen = self._generators.get(self.settings.generator.lower())
+        if gen is not None and hasattr(gen, "rewrite_question"):
+            try:
+                return gen.rewrite_question(question, history) or rewrite(question, history)
+            except Exception:  # noqa: BLE001 - a failing LLM must not stop the answer
+                pass
+        return rewrite(question, history)
 
     def ask(self, question: str, k: int | None = None, history: Sequence[Turn] = (),
             filters: Filters | None = None, retriever: str | None = None,
@@ -146,8 +206,10 @@ class Assistant:
 
     def stream(self, question: str, k: int | None = None, history: Sequence[Turn] = (),
                filters: Filters | None = None, retriever: str | None = None,
-               generator: str | None = None, depth: int = 0) -> Iterator[str | Answer]:
-        """Yield answer text as it is produced, then the final ``Answer`` with timings.
+               generator: str | None = None, depth: int = 0
+               ) -> Iterator[Retrieval | str | Answer]:
+        """Yield the ``Retrieval`` (rewritten query, filters read from the question, hits),
+        then answer text as it is produced, then the final ``Answer`` with timings.
 
         The answer is generated from the top ``k`` passages. With ``depth`` > k
         (evaluation) ``depth`` passages are retrieved and all of them end up in
@@ -155,11 +217,17 @@ class Assistant:
         """
         k = self.settings.k if k is None else k
         t0 = time.perf_counter()
-        hits = self.search(question, max(k, depth), retriever, filters)
-        t1 = time.perf_counter()
         gen = self.generator(generator)
-        for piece in gen.stream(question.strip(), hits[:k], history):
+        found = self.retrieve(question, max(k, depth), retriever, filters, history)
+        hits = found.hits
+        t1 = time.perf_counter()
+        yield found
+        asked = found.query if found.query != question.strip() else question.strip()
+        for piece in gen.stream(asked, hits[:k], history):
             if isinstance(piece, Answer):
+                piece.question = question.strip()
+                piece.query = found.query if found.query != question.strip() else ""
+                piece.applied = found.applied
                 if not getattr(gen, "verifies_citations", False):
                     _verify_in_place(piece, hits[:k])
                 t2 = time.perf_counter()

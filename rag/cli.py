@@ -122,10 +122,12 @@ def search(
     def action() -> None:
         filters = _filters(since, until, paper, section, source)
         bot = _assistant(index, retriever=retriever)
-        hits = bot.search(query, k, filters=filters)
+        found = bot.retrieve(query, k, filters=filters)
+        hits = found.hits
         if as_json:
-            _json({"query": query, "hits": [h.to_dict() for h in hits]})
+            _json({"query": query, "applied": found.applied, "hits": [h.to_dict() for h in hits]})
             return
+        _print_reading("", found.applied)
         for h in hits:
             out.print(f"[bold]{h.rank}.[/bold] {h.article.label()}  [dim]{h.score:.4f}[/dim]")
             out.print(f"   {h.chunk.text[:160]}")
@@ -135,6 +137,14 @@ def search(
 
 GeneratorOpt = typer.Option(None, "--generator", help="extractive | openai | llamacpp (or a plugin)")
 ModelPathOpt = typer.Option(None, "--model-path", help="GGUF file for --generator llamacpp")
+
+
+def _print_reading(query: str, applied: list[str]) -> None:
+    """How the question was read: the standalone rewrite and filters taken from it."""
+    if query:
+        err.print(f"[cyan]理解为：{escape(query)}[/cyan]")
+    if applied:
+        err.print(f"[cyan]按问题限定：{escape('；'.join(applied))}[/cyan]")
 
 
 def _print_sources(answer) -> None:
@@ -164,23 +174,33 @@ def ask(
     paper: Optional[str] = PaperOpt,
     section: Optional[str] = SectionOpt,
     source: Optional[str] = SourceOpt,
+    previous: Optional[list[str]] = typer.Option(
+        None, "--previous", "-p", help="an earlier question of the conversation (repeatable, "
+        "oldest first): follow-ups like 那温县呢？ are rewritten against the last one"),
     as_json: bool = JsonOpt,
 ) -> None:
     """Answer a question with cited passages."""
+    from rag.assistant import Retrieval
+    from rag.models import Turn
 
     def action() -> None:
         filters = _filters(since, until, paper, section, source)
         bot = _assistant(index, retriever=retriever, generator=generator, model_path=model_path)
+        history = [Turn(q) for q in previous or []]
         if as_json or not stream:
-            answer = bot.ask(question, k, filters=filters)
+            answer = bot.ask(question, k, history=history, filters=filters)
             if as_json:
                 _json(answer.to_dict())
                 return
+            _print_reading(answer.query, answer.applied)
             out.print(f"[bold]{answer.text}[/bold]")
         else:
             shown = []
-            for piece in bot.stream(question, k, filters=filters):
-                if isinstance(piece, str):
+            for piece in bot.stream(question, k, history=history, filters=filters):
+                if isinstance(piece, Retrieval):
+                    _print_reading(piece.query if piece.query != question.strip() else "",
+                                   piece.applied)
+                elif isinstance(piece, str):
                     shown.append(piece)
                     out.print(piece, end="", style="bold")
                 else:
@@ -189,6 +209,23 @@ def ask(
                 out.print(("\n" if shown else "") + f"[bold]{answer.text}[/bold]", end="")
             out.print()
         _print_sources(answer)
+
+    _run(action)
+
+
+@app.command()
+def reindex(index: Optional[Path] = IndexOpt) -> None:
+    """Relearn the archive lexicon from the stored articles and rebuild BM25 (no re-embedding)."""
+
+    def action() -> None:
+        from rag.store import Index
+
+        bot = _assistant(index)
+        with Index.open(bot.settings.index) as idx:
+            words = idx.relearn_lexicon()
+            chunks = idx.stats()["chunks"]
+        out.print(f"index {bot.settings.index}: lexicon of {words} words, {chunks} chunks re-cut, "
+                  "BM25 rebuilt", soft_wrap=True)
 
     _run(action)
 

@@ -168,6 +168,8 @@ class Answer:
     raw: str = ""  # an LLM's reply before citation checking (for evaluation and debugging)
     refused: bool = False
     reason: str = ""
+    query: str = ""  # the standalone question searched for, when a follow-up was rewritten
+    applied: list[str] = field(default_factory=list)  # filters read from the question, shown
     hits: list[Hit] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -179,6 +181,8 @@ class Answer:
             "notice": self.notice,
             "refused": self.refused,
             "reason": self.reason,
+            "query": self.query,
+            "applied": self.applied,
             "citations": [c.to_dict() for c in self.citations],
             "hits": [h.to_dict() for h in self.hits],
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
@@ -191,3 +195,4 @@ class Turn:
 
     question: str
     answer: str = ""
+    query: str = ""  # the standalone question retrieval used, when it was rewritten

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,4 +159,32 @@ def sample_index(tmp_path_factory) -> Path:
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["files_ingested"] == 4 and report["chunks"] > 20
+    return path
+
+
+SHARED = ROOT.parent / "shared"
+
+
+def need_shared(*parts: str) -> Path:
+    """A path under ../shared; skips the test when it is absent (fails under CI=true)."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        if os.environ.get("CI") == "true":
+            raise RuntimeError(f"CI=true but {path} is missing")
+        pytest.skip(f"{path} is absent: the seed pages and question sets live in ../shared")
+    return path
+
+
+@pytest.fixture(scope="session")
+def seeds_index(tmp_path_factory) -> Path:
+    """The five real seed pages ingested with the real model (once per session)."""
+    from rag.assistant import Assistant
+    from rag.settings import Settings
+
+    seeds = need_shared("corpus", "seeds")
+    path = tmp_path_factory.mktemp("seeds") / "idx"
+    bot = Assistant(Settings.load(index=path))
+    report = bot.ingest([seeds])
+    assert len(report.ingested) == 5 and not report.skipped
+    bot.close()
     return path

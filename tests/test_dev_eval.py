@@ -22,10 +22,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def seeds_assistant(tmp_path_factory):
-    bot = Assistant(Settings.load(index=tmp_path_factory.mktemp("seeds") / "idx"))
-    report = bot.ingest([SHARED / "corpus" / "seeds"])
-    assert len(report.ingested) == 5 and not report.skipped
+def seeds_assistant(seeds_index):
+    bot = Assistant(Settings.load(index=seeds_index))
     yield bot
     bot.close()
 

@@ -1,0 +1,123 @@
+"""Second-stage rescoring of the first-stage candidates, behind one ``Reranker`` protocol.
+
+* ``AnswerTypeReranker`` (offline, milliseconds): moves up passages whose best sentence
+  covers the question's content words (IDF-weighted over the candidates, as the extractive
+  answerer weighs them) *and* holds what the question asks for (a number with the asked
+  unit, a date, a person with a role, a place).  The first-stage order stays the prior:
+  ``score = 1/(prior_k + rank) + weight × sentence score``.
+* ``CrossEncoderReranker``: any sentence-transformers ``CrossEncoder`` id or local folder
+  (``reranker = "cross-encoder:/models/bge-reranker"``), loaded offline.
+
+``make_reranker("")`` is None: no rescoring.  Whether a reranker is on by default is decided
+by ``rag eval`` (see README, Retrieval tuning).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Protocol, Sequence
+
+from rag.models import Hit
+
+SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])")
+
+
+class Reranker(Protocol):
+    name: str
+
+    def rerank(self, query: str, hits: Sequence[Hit]) -> list[Hit]:
+        """The same hits, best first, ranks renumbered 1..n."""
+        ...
+
+
+def _reorder(hits: Sequence[Hit], scores: Sequence[float], name: str) -> list[Hit]:
+    order = sorted(range(len(hits)), key=lambda i: (-scores[i], i))
+    return [replace(hits[i], rank=r, scores={**hits[i].scores, name: float(scores[i])})
+            for r, i in enumerate(order, 1)]
+
+
+class AnswerTypeReranker:
+    name = "answer-type"
+
+    def __init__(self, weight: float = 0.02, prior_k: int = 10, top: int = 30) -> None:
+        self.weight, self.prior_k, self.top = weight, prior_k, top
+
+    def sentence_score(self, question: str, hits: Sequence[Hit]) -> list[float]:
+        """Per hit: the best sentence's weighted content-word coverage, halved when it does
+        not hold what the question asks for."""
+        from rag.generation.answer_types import asks_for, holds, normalize
+        from rag.generation.extractive import Sentence, content_terms, term_coverage, term_weights
+
+        terms = content_terms(question)
+        asks = [a for a in asks_for(question) if a.kind != "list"]
+        if not terms:
+            return [0.0] * len(hits)
+        texts = [Sentence(h, 0, 0, normalize(f"{h.article.headline}\n{h.chunk.text}")) for h in hits]
+        weights = term_weights(terms, texts)
+        total = sum(weights.values()) or 1.0
+        out = []
+        for h in hits:
+            best = 0.0
+            for sent in SENTENCE_END.split(normalize(h.chunk.text)):
+                if len(sent) < 4:
+                    continue
+                cov = sum(weights[t] * term_coverage(t, bg, sent) for t, (_, bg) in terms.items())
+                cov /= total
+                if asks and not holds(sent, asks, question):
+                    cov *= 0.5
+                best = max(best, cov)
+            out.append(best)
+        return out
+
+    def rerank(self, query: str, hits: Sequence[Hit]) -> list[Hit]:
+        head, tail = list(hits[: self.top]), list(hits[self.top :])
+        if len(head) < 2:
+            return list(hits)
+        extra = self.sentence_score(query, head)
+        scores = [1.0 / (self.prior_k + i) + self.weight * e for i, e in enumerate(extra, 1)]
+        ranked = _reorder(head, scores, self.name)
+        return ranked + [replace(h, rank=len(ranked) + i) for i, h in enumerate(tail, 1)]
+
+
+class CrossEncoderReranker:
+    name = "cross-encoder"
+
+    def __init__(self, model: str, top: int = 30, batch_size: int = 16) -> None:
+        import os
+
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from sentence_transformers import CrossEncoder
+
+        try:
+            self.model = CrossEncoder(model, local_files_only=True)
+        except Exception as exc:  # noqa: BLE001 - any loading failure becomes one clear line
+            raise ValueError(f"cannot load the cross-encoder {model!r} offline ({exc}); give a "
+                             "local folder or a model already in the Hugging Face cache") from None
+        self.top, self.batch_size = top, batch_size
+
+    def rerank(self, query: str, hits: Sequence[Hit]) -> list[Hit]:
+        head, tail = list(hits[: self.top]), list(hits[self.top :])
+        if not head:
+            return []
+        pairs = [(query, f"{h.article.headline}\n{h.chunk.text}") for h in head]
+        scores = [float(s) for s in self.model.predict(pairs, batch_size=self.batch_size,
+                                                       show_progress_bar=False)]
+        ranked = _reorder(head, scores, self.name)
+        return ranked + [replace(h, rank=len(ranked) + i) for i, h in enumerate(tail, 1)]
+
+
+RERANKERS = ("", "none", "answer-type", "cross-encoder:MODEL")
+
+
+def make_reranker(spec: str) -> Reranker | None:
+    """``""``/``none`` → None; ``answer-type``; ``cross-encoder:<id or folder>``."""
+    key = (spec or "").strip()
+    if key.lower() in ("", "none", "off"):
+        return None
+    if key.lower() == "answer-type":
+        return AnswerTypeReranker()
+    if key.lower().startswith("cross-encoder:") and key.split(":", 1)[1].strip():
+        return CrossEncoderReranker(key.split(":", 1)[1].strip())
+    raise ValueError(f"unknown reranker {spec!r}; valid: none, answer-type, "
+                     "cross-encoder:<model id or folder>")
