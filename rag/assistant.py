@@ -154,7 +154,8 @@ class Assistant:
         return self.retrieve(query, k, retriever, filters).hits
 
     def retrieve(self, question: str, k: int | None = None, retriever: str | None = None,
-                 filters: Filters | None = None, history: Sequence[Turn] = ()) -> Retrieval:
+                 filters: Filters | None = None, history: Sequence[Turn] = (),
+                 generator: str | None = None) -> Retrieval:
         """Rewrite a follow-up, normalise, apply filters the question states, search, and
         make the top k distinct.  Stated filters that leave nothing are dropped again."""
         from rag.retrieval.diversity import collapse
@@ -163,7 +164,7 @@ class Assistant:
         s = self.settings
         k = s.k if k is None else k
         question = self.check_question(question, k)
-        standalone = self._rewrite(question, history) if history else question
+        standalone = self._rewrite(question, history, generator) if history else question
         query = normalize_query(standalone)
         applied: list[str] = []
         stated = None
@@ -182,12 +183,12 @@ class Assistant:
         hits = collapse(hits, k, s.per_article, s.near_dup) if spare else hits
         return Retrieval(hits, standalone, applied)
 
-    def _rewrite(self, question: str, history: Sequence[Turn]) -> str:
-        """An LLM generator may rewrite follow-ups itself; the rules are the fallback."""
+    def _rewrite(self, question: str, history: Sequence[Turn], generator: str | None) -> str:
+        """An LLM generator rewrites follow-ups itself; the rules are the fallback."""
         from rag.retrieval.followup import rewrite
 
-        gen = self._generators.get(self.settings.generator.lower())
-        if gen is not None and hasattr(gen, "rewrite_question"):
+        gen = self.generator(generator)
+        if hasattr(gen, "rewrite_question"):
             try:
                 return gen.rewrite_question(question, history) or rewrite(question, history)
             except Exception:  # noqa: BLE001 - a failing LLM must not stop the answer
@@ -218,7 +219,7 @@ class Assistant:
         k = self.settings.k if k is None else k
         t0 = time.perf_counter()
         gen = self.generator(generator)
-        found = self.retrieve(question, max(k, depth), retriever, filters, history)
+        found = self.retrieve(question, max(k, depth), retriever, filters, history, generator)
         hits = found.hits
         t1 = time.perf_counter()
         yield found

@@ -260,3 +260,23 @@ def test_marker_spellings_of_small_models_are_understood(server):
 def test_questions_about_another_place_are_refused_before_the_model(server):
     _, ans = run(gen(server), "桐川县的输水管线有多长？")
     assert ans.refused and server.requests == [] and "桐川县" in ans.reason
+
+
+def test_llm_rewrites_a_followup_and_rules_catch_its_failures(server):
+    from rag.models import Turn
+
+    history = [Turn("孟州市首届年货节在哪里举办？", "孟州市文化广场[1]。")]
+    server.replies = [Reply("改写后的问题：温县首届年货节在哪里举办？")]
+    g = gen(server)
+    assert g.rewrite_question("那温县呢？", history) == "温县首届年货节在哪里举办？"
+    sent = server.requests[-1]["body"]["messages"]
+    assert "追问：那温县呢？" in sent[-1]["content"] and "孟州市首届年货节" in sent[-1]["content"]
+    # a standalone question never reaches the model
+    n = len(server.requests)
+    assert g.rewrite_question("温县张羌街道马庄村在建什么温室大棚？", history).startswith("温县张羌")
+    assert len(server.requests) == n
+    # an answer instead of a question, or a server error: the rules decide
+    server.replies = [Reply("温县首届年货节在温县文化广场举办。\n它持续三天。\n欢迎参加。")]
+    assert g.rewrite_question("那温县呢？", history) == "温县首届年货节在哪里举办？"
+    server.replies = [Reply("", status=500)]
+    assert g.rewrite_question("那温县呢？", history) == "温县首届年货节在哪里举办？"

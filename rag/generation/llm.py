@@ -22,6 +22,8 @@ from .verify import SUPPORT_THRESHOLD, CitationChecker, split_claims
 # Low on purpose: on dev.jsonl answerable questions cover 0.18–1.0 and unanswerable ones
 # 0.46–0.81, so coverage only catches passages that share (almost) nothing with the question.
 DEFAULT_GATE = 0.15
+REWRITE_PROMPT = ("把用户的追问结合前面的对话改写成一个完整、不依赖上下文的问题，保留原问题中的地名、时间和"
+                  "数量要求。只输出改写后的一个问题，不要回答它。")
 _OPEN_TAIL = re.compile(r"^[\s\[\]\d]*$")  # nothing yet, or (part of) a marker still arriving
 
 
@@ -47,6 +49,26 @@ class LLMGenerator:
 
     def _chat(self, messages: list[dict[str, str]]) -> Iterator[str]:
         raise NotImplementedError
+
+    def rewrite_question(self, question: str, history: Sequence[Turn]) -> str:
+        """A follow-up made standalone by the model; the rules (rag.retrieval.followup) when
+        the model fails or replies with something that is not one plausible question."""
+        from rag.retrieval.followup import is_followup, rewrite
+
+        rules = rewrite(question, history)
+        if not history or not (is_followup(question) or len(question) <= 10):
+            return rules
+        lines = [f"问：{t.query or t.question}\n答：{t.answer[:200]}" for t in history[-3:]]
+        messages = [{"role": "system", "content": REWRITE_PROMPT},
+                    {"role": "user", "content": "对话：\n" + "\n".join(lines) + f"\n追问：{question}"}]
+        try:
+            reply = "".join(self._chat(messages)).strip().splitlines()
+        except LLMError:
+            return rules
+        text = re.sub(r"^(?:改写后的问题|问题|改写)[:：]\s*", "", reply[0].strip()) if reply else ""
+        plausible = (text and len(reply) <= 2 and len(text) <= 3 * len(question) + 60
+                     and re.search(r"[\u4e00-\u9fff]", text) and not says_refusal(text))
+        return text if plausible else rules
 
     def answer(self, question: str, hits: Sequence[Hit], history: Sequence[Turn] = ()) -> Answer:
         answer = None
