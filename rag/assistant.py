@@ -180,7 +180,7 @@ class Assistant:
             hits, applied = search(query, fetch, filters), [f"{a}（无结果，未限定）" for a in applied]
         if self.reranker is not None:
             hits = self.reranker.rerank(query, hits)
-        hits = collapse(hits, k, s.per_article, s.near_dup) if spare else hits
+        hits = collapse(hits, k, s.per_article, s.near_dup, s.merge_chars) if spare else hits
         return Retrieval(hits, standalone, applied)
 
     def _rewrite(self, question: str, history: Sequence[Turn], generator: str | None) -> str:

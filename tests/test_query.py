@@ -155,3 +155,20 @@ def test_make_reranker_specs() -> None:
         make_reranker("bge")
     with pytest.raises(ValueError, match="cannot load the cross-encoder"):
         make_reranker("cross-encoder:/nonexistent/reranker-folder")
+
+
+def test_collapse_merges_the_next_chunk_of_a_kept_article() -> None:
+    text = "第一句讲开幕。第二句讲人数。第三句讲销售额186万元。第四句讲别的。"
+    art = Article(doc_id="d1", source="s.txt", text=text, headline="年货节", id=1)
+    other = Article(doc_id="d2", source="s.txt", text="另一篇文章。", headline="别的", id=2)
+    c0, c1, c3 = (Chunk(1, text[a:b], a, b, i, id=i + 1)
+                  for i, (a, b) in enumerate([(0, 14), (14, 30), (30, len(text))]))
+    hits = [Hit(c0, art, 0.9, 1), Hit(Chunk(2, other.text, 0, 6, 0, id=9), other, 0.8, 2),
+            Hit(c1, art, 0.7, 3)]
+    got = collapse(hits, 2, per_article=1, near_dup=1.0, merge_chars=900)
+    assert [h.article.id for h in got] == [1, 2]
+    assert got[0].chunk.text == text[:30] and (got[0].chunk.start, got[0].chunk.end) == (0, 30)
+    assert "186万元" in got[0].chunk.text
+    far = [Hit(c0, art, 0.9, 1), Hit(c3, art, 0.7, 2)]  # not touching: dropped, not merged
+    assert collapse(far, 2, 1, 1.0, 900)[0].chunk.text == text[:14]
+    assert collapse(hits, 2, 1, 1.0, merge_chars=20)[0].chunk.text == text[:14]  # too long

@@ -118,6 +118,11 @@ def _is_vertical_run(lines: list[Line]) -> bool:
     return sum(len(x.text) <= 2 for x in lines) >= 3
 
 
+def _printed_len(text: str) -> float:
+    """Length in column units: ASCII digits and letters print half as wide as Chinese."""
+    return sum(0.5 if ord(c) < 128 else 1.0 for c in text)
+
+
 def _is_headline_block(block: list[Line], width: float) -> bool:
     texts = [x.text for x in block]
     joined = "".join(texts)
@@ -125,7 +130,7 @@ def _is_headline_block(block: list[Line], width: float) -> bool:
         return False  # a full column line: body text cut by the layout
     if joined.count("，") + joined.count(",") > 1:
         return False
-    if any(re.search(r"[，,].", t) and len(t) <= width + 1 for t in texts):
+    if any(re.search(r"[，,].", t) and _printed_len(t) <= width + 1 for t in texts):
         return False  # a comma inside a column-wide line: a sentence, not a title
     if _OPENING.match(joined) or _CREDIT.match(joined):
         return False
