@@ -175,12 +175,21 @@ class Assistant:
         spare = s.per_article > 0 or s.near_dup < 1 or self.reranker is not None
         fetch = max(3 * k, k + 20) if spare else k
         search = self.retriever(retriever).search
-        hits = search(query, fetch, merged)
-        if applied and not hits:
-            hits, applied = search(query, fetch, filters), [f"{a}（无结果，未限定）" for a in applied]
-        if self.reranker is not None:
-            hits = self.reranker.rerank(query, hits)
-        hits = collapse(hits, k, s.per_article, s.near_dup, s.merge_chars) if spare else hits
+        while True:
+            hits = search(query, fetch, merged)
+            if applied and not hits and merged is not filters:  # the stated filters found nothing
+                merged, applied = filters, [f"{a}（无结果，未限定）" for a in applied]
+                continue
+            if self.reranker is not None:
+                hits = self.reranker.rerank(query, hits)
+            if not spare:
+                break
+            distinct = collapse(hits, k, s.per_article, s.near_dup, s.merge_chars)
+            # long articles fill the candidates with their chunks: look deeper for k articles
+            if len(distinct) >= k or len(hits) < fetch or fetch >= 8 * max(k, 10):
+                hits = distinct
+                break
+            fetch *= 2
         return Retrieval(hits, standalone, applied)
 
     def _rewrite(self, question: str, history: Sequence[Turn], generator: str | None) -> str:

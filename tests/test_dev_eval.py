@@ -34,7 +34,7 @@ def test_dev_set_thresholds(seeds_assistant: Assistant) -> None:
     o = result.overall
     print({k: o[k] for k in ("hit@1", "hit@5", "mrr", "contains_gold", "refusal_accuracy", "false_refusal_rate")})
     assert o["errors"] == 0
-    assert o["hit@5"] >= 0.90
+    assert o["hit@5"] >= 0.95 and o["mrr"] >= 0.85  # issue 5 targets (answerable questions)
     assert o["contains_gold"] >= 0.85  # issue 4: typed extractive answers
     assert o["false_refusal_rate"] == 0.0
     assert o["refusal_accuracy"] >= 2 / 3

@@ -162,3 +162,22 @@ def test_filter_dates_are_normalised() -> None:
     assert Filters.parse("2023/1/7", "2023年1月") == Filters("2023-01-07", "2023-01")
     assert Filters.parse(" ", None, " 焦作日报 ") == Filters(paper="焦作日报")
     assert Filters.parse("2023-01-07", "2023-01").until == "2023-01"  # same month: fine
+
+
+def test_a_word_learnt_later_recuts_earlier_chunks(tmp_path, fake_embedder, manifest) -> None:
+    """花园口镇 seen once per file: a lexicon word only after the second file, and then the
+    first file's chunks are re-cut so BM25 matches it there too (one BM25 build per run)."""
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("本报讯 惠济区花园口镇八堡村今年新修水渠三条，群众出行更方便了。", encoding="utf-8")
+    second.write_text("本报讯 花园口镇组织志愿者清理河道，共清运垃圾二十余吨。", encoding="utf-8")
+    index = Index.create_or_open(tmp_path / "idx", manifest)
+    Ingestor(index, fake_embedder).run([first])
+    assert "花园口镇" not in index.tokenizer.words and not index.bm25_behind
+    Ingestor(index, fake_embedder).run([second])
+    assert "花园口镇" in index.tokenizer.words
+    tokens = [r[0].split() for r in index._conn.execute("SELECT tokens FROM chunks")]
+    assert all("花园口镇" in t for t in tokens) and len(tokens) == 2
+    assert index.manifest.get("tokens_stale", "0") == "0" and not index.bm25_behind
+    index.close()
+    with Index.open(tmp_path / "idx") as again:  # the lexicon is stored with the index
+        assert "花园口镇" in again.tokenizer.words and "花园口镇" in again.bm25.vocab_dict
