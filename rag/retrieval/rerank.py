@@ -32,10 +32,13 @@ class Reranker(Protocol):
         ...
 
 
-def _reorder(hits: Sequence[Hit], scores: Sequence[float], name: str) -> list[Hit]:
-    order = sorted(range(len(hits)), key=lambda i: (-scores[i], i))
-    return [replace(hits[i], rank=r, scores={**hits[i].scores, name: float(scores[i])})
-            for r, i in enumerate(order, 1)]
+def _reorder(head: Sequence[Hit], tail: Sequence[Hit], scores: Sequence[float],
+             name: str) -> list[Hit]:
+    """``head`` sorted by ``scores`` (recorded under ``name``), then ``tail`` as it was."""
+    order = sorted(range(len(head)), key=lambda i: (-scores[i], i))
+    ranked = [replace(head[i], rank=r, scores={**head[i].scores, name: float(scores[i])})
+              for r, i in enumerate(order, 1)]
+    return ranked + [replace(h, rank=len(ranked) + i) for i, h in enumerate(tail, 1)]
 
 
 class AnswerTypeReranker:
@@ -77,8 +80,7 @@ class AnswerTypeReranker:
             return list(hits)
         extra = self.sentence_score(query, head)
         scores = [1.0 / (self.prior_k + i) + self.weight * e for i, e in enumerate(extra, 1)]
-        ranked = _reorder(head, scores, self.name)
-        return ranked + [replace(h, rank=len(ranked) + i) for i, h in enumerate(tail, 1)]
+        return _reorder(head, tail, scores, self.name)
 
 
 class CrossEncoderReranker:
@@ -104,8 +106,7 @@ class CrossEncoderReranker:
         pairs = [(query, f"{h.article.headline}\n{h.chunk.text}") for h in head]
         scores = [float(s) for s in self.model.predict(pairs, batch_size=self.batch_size,
                                                        show_progress_bar=False)]
-        ranked = _reorder(head, scores, self.name)
-        return ranked + [replace(h, rank=len(ranked) + i) for i, h in enumerate(tail, 1)]
+        return _reorder(head, tail, scores, self.name)
 
 
 RERANKERS = ("", "none", "answer-type", "cross-encoder:MODEL")
