@@ -1,4 +1,4 @@
-# Two commands on a fresh machine: `make run` (build the sample index, answer a sample question)
+# Two commands on a fresh machine: `make run` (build the sample index, start the chat UI)
 # and `make test` (the test suite).  Both create .venv and install everything first.
 PY ?= python3
 VENV := .venv
@@ -10,7 +10,7 @@ QUESTION ?= 鹭江引水工程柳溪段的输水管线有多长？
 export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: install run test sample-index eval-dev eval-crud clean
+.PHONY: install run ask browser test sample-index eval-dev eval-crud clean
 
 install: $(STAMP)
 
@@ -23,10 +23,24 @@ $(STAMP): pyproject.toml
 sample-index: $(STAMP)
 	test -f $(SAMPLE_INDEX)/rag.sqlite || $(BIN)/rag ingest sample/pages --index $(SAMPLE_INDEX)
 
+HOST ?= 127.0.0.1
+PORT ?= 7860
+
 run: sample-index
+	$(BIN)/rag serve --index $(SAMPLE_INDEX) --host $(HOST) --port $(PORT)
+
+ask: sample-index
 	$(BIN)/rag ask "$(QUESTION)" --index $(SAMPLE_INDEX)
 
-test: $(STAMP)
+# Browser tests drive Debian chromium with a Chinese font; installed when we may (root), else
+# the browser tests skip with a message (and fail under CI=true).
+browser:
+	@test -x /usr/bin/chromium -a -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -q chromium fonts-wqy-microhei; } || \
+	  echo "note: run 'sudo apt-get install chromium fonts-wqy-microhei' for the browser tests"
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
 
 # Baselines: each retriever on the dev set (5 seed pages) and on crud_dev (gold + 6,000 distractor

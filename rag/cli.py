@@ -214,6 +214,31 @@ def ask(
 
 
 @app.command()
+def serve(
+    index: Optional[Path] = IndexOpt,
+    host: str = typer.Option("127.0.0.1", "--host", help="address to bind (loopback by default)"),
+    port: int = typer.Option(7860, "--port", help="port"),
+) -> None:
+    """Start the chat UI (Gradio) over an index."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+    def action() -> None:
+        from rag.store import Index
+
+        bot = _assistant(index)
+        if not Index.exists(bot.settings.index):
+            raise ValueError(f"no index at {bot.settings.index}: build one with "
+                             f"`rag ingest FILES --index {bot.settings.index}`")
+        bot.index  # open and check it before the server starts
+        from app.ui import serve as launch
+
+        err.print(f"报刊问答: http://{host}:{port}  (index {bot.settings.index}; Ctrl+C to stop)")
+        launch(bot, host, port)
+
+    _run(action)
+
+
+@app.command()
 def reindex(index: Optional[Path] = IndexOpt) -> None:
     """Relearn the archive lexicon from the stored articles and rebuild BM25 (no re-embedding)."""
 

@@ -380,6 +380,11 @@ class Index:
         with self._lock:
             return queries.chunk_ids_matching(self._conn, filters)
 
+    def read(self, query, *args):
+        """Run ``query(conn, *args)`` (a rag.store.queries function) under the index lock."""
+        with self._lock:
+            return query(self._conn, *args)
+
     def facets(self) -> dict[str, list[str]]:
         """Papers and sections of the archive (cached until the next commit)."""
         key = self.manifest.get("generation")

@@ -130,3 +130,23 @@ def facets(conn: sqlite3.Connection) -> dict[str, list[str]]:
     return {name: [r[0] for r in conn.execute(
                 f"SELECT DISTINCT {col} FROM articles WHERE {col} != '' ORDER BY {col}")]
             for name, col in (("papers", "paper"), ("sections", "section"))}
+
+
+def catalog(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
+    """(paper, date, article count) for every paper and date, newest first."""
+    return conn.execute(
+        "SELECT paper, date, COUNT(*) FROM articles GROUP BY paper, date "
+        "ORDER BY date DESC, paper").fetchall()
+
+
+def articles_on(conn: sqlite3.Connection, paper: str | None, date: str | None,
+                limit: int = 500) -> list[tuple[int, str, str, str, str, str]]:
+    """(id, headline, paper, date, page, section) of the articles of a paper and/or date."""
+    where, args = [], []
+    for column, value in (("paper", paper), ("date", date)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            args.append(value)
+    sql = ("SELECT id, headline, paper, date, page, section FROM articles "
+           f"WHERE {' AND '.join(where) or '1'} ORDER BY date DESC, page, id LIMIT ?")
+    return conn.execute(sql, [*args, limit]).fetchall()

@@ -1,0 +1,106 @@
+"""Time to the first streamed answer text and to the full answer, in a real browser; prints JSON.
+
+    python bench/ui_latency.py [--index index/sample] [--questions eval/questions.jsonl] [-n 10]
+                               [--generator extractive]
+
+Starts `rag serve` on a free loopback port, drives /usr/bin/chromium with Playwright, asks the
+first n answerable questions one after another and measures, from the click on 提问:
+* first text: the assistant message shows answer text (not the placeholder),
+* full answer: the final answer and its sources panel are shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from rag.evaluation.questions import load_questions  # noqa: E402
+
+FIRST_TEXT = """n => { const m = document.querySelectorAll('#chat .message');
+  if (m.length < n + 2) return false; const t = m[m.length - 1].innerText.trim();
+  return t.length > 0 && t !== '……'; }"""
+DONE = """n => { const m = document.querySelectorAll('#chat .message');
+  return m.length >= n + 2 && !m[m.length - 1].innerText.trim().endsWith('……')
+    && document.querySelector('#sources .source') !== null
+; }"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--index", default="index/sample")
+    ap.add_argument("--questions", default="eval/questions.jsonl")
+    ap.add_argument("-n", type=int, default=10)
+    ap.add_argument("--generator", default="extractive")
+    args = ap.parse_args()
+    questions = [q.question for q in load_questions(args.questions) if q.answerable][: args.n]
+    port = free_port()
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1",
+           "RAG_GENERATOR": args.generator}
+    proc = subprocess.Popen([sys.executable, "-c", "from rag.cli import main; main()", "serve",
+                             "--index", args.index, "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    started = time.time()
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None or time.time() - started > 180:
+                    raise SystemExit("rag serve did not start")
+                time.sleep(0.5)
+        from playwright.sync_api import sync_playwright
+
+        first, full = [], []
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                        args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            page.goto(url, wait_until="load")
+            page.wait_for_selector("#question textarea")
+            for i, q in enumerate([questions[0]] + questions):  # the first one warms the model
+                n = page.locator("#chat .message").count()
+                page.fill("#question textarea", q)
+                t0 = time.perf_counter()
+                page.click("#send")
+                page.wait_for_function(FIRST_TEXT, arg=n, timeout=120000, polling=10)
+                t1 = time.perf_counter()
+                page.wait_for_function(DONE, arg=n, timeout=120000, polling=10)
+                t2 = time.perf_counter()
+                if i:
+                    first.append((t1 - t0) * 1000)
+                    full.append((t2 - t0) * 1000)
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    print(json.dumps({
+        "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()},
+        "index": args.index, "generator": args.generator, "questions": len(first),
+        "first_text_ms": {"median": round(statistics.median(first), 1), "max": round(max(first), 1)},
+        "full_answer_ms": {"median": round(statistics.median(full), 1), "max": round(max(full), 1)},
+        "note": "browser-side: click → DOM, incl. Gradio queue, SSE and rendering (10 ms polling)",
+    }, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()
