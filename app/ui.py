@@ -46,10 +46,14 @@ class ChatApp:
         return [ALL] + facets["papers"], [ALL] + facets["sections"]
 
     def generators(self) -> list[str]:
+        """extractive, plus each LLM generator that is configured (and any plugin)."""
         from rag.generation import available
 
-        names = available()
-        return ["extractive"] + [n for n in names if n != "extractive"]
+        s = self.bot.settings
+        configured = {"openai": bool(s.llm_model), "llamacpp": bool(s.model_path)}
+        names = [n for n in available() if n != "extractive" and configured.get(n, True)]
+        return ["extractive"] + names + ([s.generator] if s.generator not in names + ["extractive"]
+                                         else [])
 
     @staticmethod
     def filters(since: str, until: str, paper: str, section: str) -> Filters | None:

@@ -144,6 +144,7 @@ def test_a_date_filter_changes_the_sources(page) -> None:
     answer = ask(page, "惠济区设置了多少个三级网格？")
     filtered = page.locator("#sources").inner_text()
     assert filtered != unfiltered and "672" not in answer
+    assert "资料中没有找到" in answer and "最接近的段落" in filtered  # a refusal keeps the passages
     metas = page.locator("#sources .source-meta").all_inner_texts()
     assert metas and all("2023-01-10" in m for m in metas)  # only the dated 焦作日报 pages
     page.screenshot(path=str(ARTIFACTS / "ui-filtered.png"), full_page=True)
@@ -185,3 +186,12 @@ def test_api_endpoint_with_gradio_client(server) -> None:
     assert got["citations"][0]["paper"] == "焦作日报" and got["citations"][0]["quote"]
     with pytest.raises(Exception, match="since"):  # a bad filter comes back as a clear error
         client.predict("孟州市人大常委会主任是谁？", 5, "2023-13-01", "", "", "", api_name="/ask")
+
+
+def test_serve_refuses_a_missing_index(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    result = CliRunner().invoke(app, ["serve", "--index", str(tmp_path / "nothing")])
+    assert result.exit_code == 2 and "no index at" in result.output
