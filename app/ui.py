@@ -106,8 +106,7 @@ class ChatApp:
                                          RETRIEVERS.get(retriever, retriever), generator)
                 for piece in stream:
                     if isinstance(piece, Retrieval):
-                        reading = reading_md(piece.query if piece.query != question else "",
-                                             piece.applied)
+                        reading = reading_md(piece.query, piece.applied)
                         yield messages, "", reading, sources_html(None, piece.hits), queries_
                     elif isinstance(piece, str):
                         shown += piece

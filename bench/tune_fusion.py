@@ -26,6 +26,7 @@ from rag.evaluation.questions import load_questions  # noqa: E402
 from rag.evaluation.relevance import hit_at, hit_rank, mrr  # noqa: E402
 from rag.retrieval import make_hits, rrf_fuse  # noqa: E402
 from rag.retrieval.diversity import collapse  # noqa: E402
+from rag.retrieval.query import normalize_query  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
 KS = (5, 10, 20, 30, 60, 100)
@@ -46,7 +47,7 @@ def main() -> None:
     started = time.perf_counter()
     lists = []
     for q in questions:
-        query = bot.normalize_query(q.question) if hasattr(bot, "normalize_query") else q.question
+        query = normalize_query(q.question)
         lists.append({
             "dense": [c for c, _ in hybrid.dense.candidates(query, args.depth, None)],
             "bm25": [c for c, _ in hybrid.bm25.candidates(query, args.depth, None)],

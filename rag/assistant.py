@@ -23,7 +23,7 @@ class Retrieval:
     """What a search found, and how the question was read."""
 
     hits: list[Hit]
-    query: str  # the standalone question (rewritten when it was a follow-up)
+    query: str  # the standalone question when a follow-up was rewritten, else ""
     applied: list[str] = field(default_factory=list)  # filters read from the question
 
 
@@ -190,7 +190,7 @@ class Assistant:
                 hits = distinct
                 break
             fetch *= 2
-        return Retrieval(hits, standalone, applied)
+        return Retrieval(hits, standalone if standalone != question else "", applied)
 
     def _rewrite(self, question: str, history: Sequence[Turn], generator: str | None) -> str:
         """An LLM generator rewrites follow-ups itself; the rules are the fallback."""
@@ -232,12 +232,10 @@ class Assistant:
         hits = found.hits
         t1 = time.perf_counter()
         yield found
-        asked = found.query if found.query != question.strip() else question.strip()
-        for piece in gen.stream(asked, hits[:k], history):
+        for piece in gen.stream(found.query or question.strip(), hits[:k], history):
             if isinstance(piece, Answer):
                 piece.question = question.strip()
-                piece.query = found.query if found.query != question.strip() else ""
-                piece.applied = found.applied
+                piece.query, piece.applied = found.query, found.applied
                 if not getattr(gen, "verifies_citations", False):
                     _verify_in_place(piece, hits[:k])
                 t2 = time.perf_counter()

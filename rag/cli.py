@@ -198,8 +198,7 @@ def ask(
             shown = []
             for piece in bot.stream(question, k, history=history, filters=filters):
                 if isinstance(piece, Retrieval):
-                    _print_reading(piece.query if piece.query != question.strip() else "",
-                                   piece.applied)
+                    _print_reading(piece.query, piece.applied)
                 elif isinstance(piece, str):
                     shown.append(piece)
                     out.print(piece, end="", style="bold")

@@ -66,7 +66,7 @@ def clean_token(token: str) -> str:
 class JiebaTokenizer:
     """Callable ``str -> list[str]``; ``mode`` is ``"search"`` or ``"cut"``.
 
-    ``words`` (an archive's lexicon, see rag.ingest.lexicon) go into a private jieba
+    ``words`` (an archive's lexicon, see rag.lexicon) go into a private jieba
     dictionary, so two indexes with different lexicons never cut each other's text.
     """
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.ingest.lexicon import collect_terms, names_in, quoted_in, select_words
+from rag.lexicon import collect_terms, names_in, quoted_in, select_words
 from rag.models import Article, Chunk, Filters, Hit, Turn
 from rag.retrieval.diversity import collapse
 from rag.retrieval.followup import is_followup, rewrite

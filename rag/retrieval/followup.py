@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from rag.generation.answer_types import _ORDINAL, _ROLES, persons, places_in
+from rag.generation.answer_types import _ORDINAL, _ROLES, _WHO, persons, places_in
 from rag.models import Turn
 
 _LEAD = re.compile(r"^(?:那么|那|那个|还有|另外|而|再问一下|再问|请问)[,，]?\s*")
@@ -21,7 +21,6 @@ _PRONOUN = re.compile(
     r"(?:这个|那个|这项|那项|这次|那次|该|这|那|此)(?:活动|项目|会议|工程|政策|机制|企业|公司|单位|地方|"
     r"村|镇|区|县|市|街道|社区|人|节|展会|比赛|平台|产品)|它们|它|其|他们|她们|他|她")
 _PERSONAL = re.compile(r"他们|她们|他|她|此人|这个人|这位")
-_WHO = re.compile(r"谁|哪位|什么人")
 _MARKERS = re.compile(r"\[\d+\]")
 _YEARISH = re.compile(r"(?:19|20)\d\d\s*年|去年|今年|前年|明年|[一二三四]季度|上半年|下半年|\d{1,2}\s*月")
 _ROLE = re.compile(rf"(?:市委|县委|区委|党委|党组)?(?:{_ROLES})")

@@ -23,7 +23,7 @@ from rag.store.errors import IndexMismatchError, IndexNotFoundError, IndexStoreE
 from rag.store.schema import (
     DDL, LEXICON_DDL, check_manifest, connect, new_manifest, now, read_manifest, write_manifest,
 )
-from rag.ingest.lexicon import collect_terms, select_words
+from rag.lexicon import collect_terms, select_words
 from rag.tokenize import DEFAULT_TOKENIZER, make_tokenizer
 
 log = logging.getLogger(__name__)
