@@ -164,6 +164,7 @@ class Assistant:
         s = self.settings
         k = s.k if k is None else k
         question = self.check_question(question, k)
+        self.index.refresh()  # another process may have committed (one manifest read)
         standalone = self._rewrite(question, history, generator) if history else question
         query = normalize_query(standalone)
         applied: list[str] = []

@@ -58,7 +58,10 @@ def ingest(
     rebuild: bool = typer.Option(False, "--rebuild", help="delete the index first"),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Add files to an index (unchanged files are skipped, changed ones replaced)."""
+    """Add files to an index (unchanged files are skipped, changed ones replaced).
+
+    Exit status: 0 all inputs ingested or unchanged; 3 the good ones ingested, some files or
+    lines reported; 1 nothing could be ingested; 2 bad usage (missing path, index mismatch)."""
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         err.print(f"[red]error:[/red] no such file or folder: {', '.join(missing)}")
@@ -86,7 +89,9 @@ def ingest(
             for w in report.warnings:
                 out.print(f"  warning {w}")
         if report.skipped and not report.ingested and not report.unchanged:
-            raise typer.Exit(1)
+            raise typer.Exit(1)  # nothing could be ingested
+        if report.skipped or report.warnings:
+            raise typer.Exit(3)  # the good files are in; some inputs (or lines) were reported
 
     _run(action)
 

@@ -47,10 +47,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+SERVED: dict[str, Path] = {}
+
+
 @pytest.fixture(scope="module")
 def server(seeds_index: Path, tmp_path_factory):
     index = tmp_path_factory.mktemp("ui") / "idx"
     shutil.copytree(seeds_index, index)
+    SERVED["index"] = index
     port = _free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
     log = open(tmp_path_factory.mktemp("ui-log") / "serve.log", "w+")
@@ -195,3 +199,40 @@ def test_serve_refuses_a_missing_index(tmp_path: Path) -> None:
 
     result = CliRunner().invoke(app, ["serve", "--index", str(tmp_path / "nothing")])
     assert result.exit_code == 2 and "no index at" in result.output
+
+
+def test_twenty_concurrent_questions_while_another_process_ingests(server, tmp_path: Path) -> None:
+    """20 simultaneous API questions, all answered right, while `rag ingest` adds a page to the
+    served index from another process; afterwards the server answers from the new page."""
+    import statistics
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client
+
+    cases = [("孟州市人大常委会主任是谁？", "刘继承"), ("惠济区设置了多少个三级网格？", "672"),
+             ("二七塔商圈一共被划成了多少个专属网格？", "24"), ("孟州市首届年货节在哪里举办？", "文化广场")]
+    new_page = tmp_path / "石桥新闻.txt"
+    new_page.write_text(UPLOAD_PAGE.replace("砚山镇", "石桥镇").replace("白石村", "青石村")
+                        .replace("2.4兆瓦", "3.6兆瓦"), encoding="utf-8")
+    writer = subprocess.Popen([sys.executable, "-c", "from rag.cli import main; main()", "ingest",
+                               str(new_page), "--index", str(SERVED["index"])], cwd=ROOT,
+                              env={**os.environ, "HF_HUB_OFFLINE": "1"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def one(i: int):
+        question, expected = cases[i % len(cases)]
+        t0 = time.perf_counter()
+        got = Client(server, verbose=False).predict(question, 5, "", "", "", "", api_name="/ask")
+        return expected in got["answer"] and bool(got["citations"]), time.perf_counter() - t0
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(one, range(20)))
+    assert writer.wait(300) == 0, writer.stderr.read()[-2000:]
+    seconds = sorted(s for _, s in results)
+    p95 = seconds[min(len(seconds) - 1, int(round(0.95 * len(seconds))) - 1)]
+    print(f"20 concurrent /ask: all correct={all(ok for ok, _ in results)}, "
+          f"median {statistics.median(seconds):.2f} s, p95 {p95:.2f} s")
+    assert all(ok for ok, _ in results)
+    got = Client(server, verbose=False).predict("青石村渔光互补项目的装机容量是多少？", 5, "", "", "",
+                                                "", api_name="/ask")
+    assert "3.6兆瓦" in got["answer"]  # the served index picked up the other process's commit

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Iterator
 
 PAGE_SUFFIXES = {".txt"}
+PAGE_MAX_BYTES = 5 * 1024 * 1024  # a newspaper page is ~10–50 kB of text
+RECORD_MAX_CHARS = 200_000  # one article
 RECORD_SUFFIXES = {".jsonl", ".jsonl.xz", ".jsonl.gz", ".xz", ".gz"}
 
 
@@ -58,8 +60,11 @@ def discover(paths: list[Path]) -> tuple[list[InputFile], list[tuple[Path, str]]
         if not root.exists():
             skipped.append((root, "no such file or folder"))
             continue
-        candidates = [root] if root.is_file() else sorted(p for p in _walk(root))
+        candidates = [root] if not root.is_dir() else sorted(p for p in _walk(root))
         for path in candidates:
+            if not path.is_file():  # a pipe, device, socket, broken link or link loop
+                skipped.append((path, "not a regular file"))
+                continue
             real = path.resolve()
             if real in seen:
                 continue
@@ -79,9 +84,7 @@ def _walk(root: Path) -> Iterator[Path]:
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames.sort()
         for name in filenames:
-            p = Path(dirpath) / name
-            if p.is_file():
-                yield p
+            yield Path(dirpath) / name
 
 
 def _sidecar(path: Path, skipped: list[tuple[Path, str]]) -> dict:
@@ -119,8 +122,10 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+        except UnicodeDecodeError as exc:
+            if encoding == "gb18030" or exc.start < len(data) - 3:
+                continue
+            text = data[: exc.start].decode(encoding)  # UTF-8 cut inside its last character
         if encoding == "gb18030" and not _looks_chinese(text):
             break
         return text.replace("\r\n", "\n").replace("\r", "\n"), encoding.replace("-sig", "")
@@ -134,6 +139,10 @@ def _looks_chinese(text: str) -> bool:
 
 def read_page(path: Path) -> tuple[str, str]:
     try:
+        size = path.stat().st_size
+        if size > PAGE_MAX_BYTES:
+            raise LoadError(f"too large for a page ({size / 1e6:.1f} MB, the limit is "
+                            f"{PAGE_MAX_BYTES / 1e6:.0f} MB): split it, or give articles as JSONL")
         data = path.read_bytes()
     except OSError as exc:
         raise LoadError(f"cannot read: {exc.strerror or exc}") from None
@@ -161,6 +170,8 @@ def read_records(path: Path, errors: list[str] | None = None) -> Iterator[Record
                     obj = json.loads(line)
                     if not isinstance(obj, dict) or not str(obj.get("text", "")).strip():
                         raise ValueError("no 'text' field")
+                    if len(str(obj["text"])) > RECORD_MAX_CHARS:
+                        raise ValueError(f"text longer than {RECORD_MAX_CHARS} characters")
                 except ValueError as exc:
                     if errors is not None:
                         errors.append(f"line {n}: {exc}")

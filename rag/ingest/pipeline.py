@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ from rag.embeddings.base import Embedder
 from rag.ingest.loaders import InputFile, LoadError, Record, discover, file_digest, read_page, read_records
 from rag.ingest.segment import segment_page
 from rag.models import Article, Chunk, Source
+from rag.store import queries, writes
 
 RECORD_BATCH = 256
 Progress = Callable[[str, int], None]  # (file name, chunks done in this step)
@@ -78,33 +80,61 @@ class Ingestor:
         return report
 
     def _ingest_file(self, item: InputFile, report: IngestReport) -> None:
+        """One file, in committed batches.  Its source row says ``partial`` until the last batch
+        is in: a run killed half way resumes there (records already stored are skipped), and an
+        unchanged file is a no-op only once it was complete."""
         key = str(item.path.resolve())
         try:
             item.sha256, item.size = file_digest(item.path)
         except OSError as exc:
             raise LoadError(f"cannot read: {exc.strerror or exc}") from None
         old = self.index.source_by_path(key)
-        if old is not None and old.sha256 == item.sha256:
+        if old is not None and old.sha256 == item.sha256 and old.status == "ok":
             report.unchanged.append(str(item.path))
             return
+        resume = old if old is not None and old.sha256 == item.sha256 else None
+        done = self.index.read(queries.doc_ids_of_source, resume.id) if resume else set()
         batches = self._page_batches(item) if item.kind == "page" else self._record_batches(item, report)
-        first = True
+        source_id = resume.id if resume else None
         for encoding, articles in batches:
+            articles = self._new_articles(articles, done, report, item.path.name)
+            if not articles:
+                continue
             with self.index.batch(bm25=False):
-                if first:
+                if source_id is None:
                     if old is not None:
                         self.index.delete_source(key)
                     source_id = self.index.add_source(
-                        Source(key, item.sha256, item.size, encoding=encoding))
-                    first = False
+                        Source(key, item.sha256, item.size, encoding=encoding, status="partial"))
                 self._add(source_id, articles, report, item.path.name)
-        if first:
+        if source_id is None:
             raise LoadError("no text found")
+        with self.index.batch(bm25=False):
+            self.index.write(writes.set_source_status, source_id, "ok")
         report.ingested.append(str(item.path))
+
+    def _new_articles(self, articles: list[Article], done: set[str], report: IngestReport,
+                      name: str) -> list[Article]:
+        """Drop articles already stored by a killed run of this file (``done``, silently) and
+        records whose id another file holds or this file repeats (with a warning)."""
+        articles = [a for a in articles if a.doc_id not in done]
+        taken = self.index.read(queries.existing_doc_ids, [a.doc_id for a in articles])
+        fresh, clash = [], []
+        for a in articles:
+            (clash if a.doc_id in taken else fresh).append(a)
+            taken.add(a.doc_id)
+        if clash:
+            shown = ", ".join(a.doc_id for a in clash[:5]) + ("…" if len(clash) > 5 else "")
+            report.warnings.append(f"{name}: {len(clash)} records skipped, their id is already "
+                                   f"in the index or repeated: {shown}")
+        return fresh
 
     def _page_batches(self, item: InputFile) -> Iterator[tuple[str, list[Article]]]:
         text, encoding = read_page(item.path)
         articles = segment_page(text, item.path.name, item.meta)
+        tag = hashlib.sha1(str(item.path.resolve()).encode()).hexdigest()[:8]
+        for a in articles:  # A08.txt of two different days must not share ids
+            a.doc_id = f"{a.doc_id}@{tag}"
         if not articles:
             raise LoadError("no article text found")
         yield encoding, articles

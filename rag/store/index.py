@@ -385,6 +385,12 @@ class Index:
         with self._lock:
             return query(self._conn, *args)
 
+    def write(self, change, *args):
+        """Run ``change(conn, *args)`` (a rag.store.writes function) in the open transaction."""
+        with self._lock:
+            self._begin()
+            return change(self._conn, *args)
+
     def facets(self) -> dict[str, list[str]]:
         """Papers and sections of the archive (cached until the next commit)."""
         key = self.manifest.get("generation")

@@ -150,3 +150,17 @@ def articles_on(conn: sqlite3.Connection, paper: str | None, date: str | None,
     sql = ("SELECT id, headline, paper, date, page, section FROM articles "
            f"WHERE {' AND '.join(where) or '1'} ORDER BY date DESC, page, id LIMIT ?")
     return conn.execute(sql, [*args, limit]).fetchall()
+
+
+def doc_ids_of_source(conn: sqlite3.Connection, source_id: int) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT doc_id FROM articles WHERE source_id = ?",
+                                       (source_id,))}
+
+
+def existing_doc_ids(conn: sqlite3.Connection, doc_ids: list[str]) -> set[str]:
+    out: set[str] = set()
+    for i in range(0, len(doc_ids), 500):
+        part = doc_ids[i : i + 500]
+        out.update(r[0] for r in conn.execute(
+            f"SELECT doc_id FROM articles WHERE doc_id IN ({','.join('?' * len(part))})", part))
+    return out

@@ -115,3 +115,7 @@ def retokenize(conn: sqlite3.Connection, tokenizer, page: int = 2000) -> int:
         conn.executemany("UPDATE chunks SET tokens = ? WHERE id = ?",
                          [(" ".join(tokenizer(f"{h}\n{t}")), cid) for cid, h, t in rows])
         done, last = done + len(rows), rows[-1][0]
+
+
+def set_source_status(conn: sqlite3.Connection, source_id: int, status: str) -> None:
+    conn.execute("UPDATE sources SET status = ? WHERE id = ?", (status, source_id))
