@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import os
+import queue
 import re
 import threading
 from typing import Any
@@ -26,6 +27,7 @@ from rag.store import queries  # noqa: E402
 
 ALL = "全部"
 _TAGS = re.compile(r"<[^>]+>")
+_DONE = object()
 RETRIEVERS = {"混合（推荐）": "hybrid", "向量": "dense", "关键词 BM25": "bm25"}
 EXAMPLES = ["鹭江引水工程柳溪段的输水管线有多长？", "柳溪县首届乡村年货节开幕第一天卖了多少钱？",
             "柳溪县的县长是谁？"]
@@ -101,25 +103,48 @@ class ChatApp:
         try:
             filters = self.filters(since, until, paper, section)
             shown, reading = "", ""
-            with self.lock:
-                stream = self.bot.stream(question, int(k), history, filters,
-                                         RETRIEVERS.get(retriever, retriever), generator)
-                for piece in stream:
-                    if isinstance(piece, Retrieval):
-                        reading = reading_md(piece.query, piece.applied)
-                        yield messages, "", reading, sources_html(None, piece.hits), queries_
-                    elif isinstance(piece, str):
-                        shown += piece
-                        messages[-1] = {"role": "assistant", "content": answer_html(shown)}
-                        yield messages, "", reading, gr.update(), queries_
-                    elif isinstance(piece, Answer):
-                        text = piece.text + (f"\n\n（{piece.notice}）" if piece.notice else "")
-                        messages[-1] = {"role": "assistant", "content": answer_html(text)}
-                        queries_.append(piece.query)
-                        yield messages, "", reading, sources_html(piece), queries_
+            stream = self._locked(lambda: self.bot.stream(
+                question, int(k), history, filters, RETRIEVERS.get(retriever, retriever),
+                generator))
+            for piece in stream:
+                if isinstance(piece, Retrieval):
+                    reading = reading_md(piece.query, piece.applied)
+                    yield messages, "", reading, sources_html(None, piece.hits), queries_
+                elif isinstance(piece, str):
+                    shown += piece
+                    messages[-1] = {"role": "assistant", "content": answer_html(shown)}
+                    yield messages, "", reading, gr.update(), queries_
+                elif isinstance(piece, Answer):
+                    text = piece.text + (f"\n\n（{piece.notice}）" if piece.notice else "")
+                    messages[-1] = {"role": "assistant", "content": answer_html(text)}
+                    queries_.append(piece.query)
+                    yield messages, "", reading, sources_html(piece), queries_
         except ValueError as exc:  # bad filter, empty or over-long question
             messages[-1] = {"role": "assistant", "content": f"⚠️ {exc}"}
             yield messages, "", "", gr.update(), queries_ + [""]
+
+    def _locked(self, make_stream):
+        """Items of ``make_stream()``, produced in one worker thread that holds the lock from
+        start to end.  Gradio may resume a generator in a different thread each time, so the
+        lock must never be held across our own ``yield`` (an RLock would fail to release, and
+        a client that goes away would leave it held)."""
+        items: queue.Queue = queue.Queue()
+
+        def produce() -> None:
+            try:
+                with self.lock:
+                    for item in make_stream():
+                        items.put(item)
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+                items.put(exc)
+            finally:
+                items.put(_DONE)
+
+        threading.Thread(target=produce, daemon=True).start()
+        while (item := items.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
 
     def ask_api(self, question: str, k: int = 5, since: str = "", until: str = "",
                 paper: str = "", section: str = "") -> dict[str, Any]:

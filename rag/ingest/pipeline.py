@@ -94,10 +94,11 @@ class Ingestor:
             return
         resume = old if old is not None and old.sha256 == item.sha256 else None
         done = self.index.read(queries.doc_ids_of_source, resume.id) if resume else set()
+        replaced = self.index.read(queries.doc_ids_of_source, old.id) if old and not resume else set()
         batches = self._page_batches(item) if item.kind == "page" else self._record_batches(item, report)
         source_id = resume.id if resume else None
         for encoding, articles in batches:
-            articles = self._new_articles(articles, done, report, item.path.name)
+            articles = self._new_articles(articles, done, replaced, report, item.path.name)
             if not articles:
                 continue
             with self.index.batch(bm25=False):
@@ -113,12 +114,13 @@ class Ingestor:
             self.index.write(writes.set_source_status, source_id, "ok")
         report.ingested.append(str(item.path))
 
-    def _new_articles(self, articles: list[Article], done: set[str], report: IngestReport,
-                      name: str) -> list[Article]:
+    def _new_articles(self, articles: list[Article], done: set[str], replaced: set[str],
+                      report: IngestReport, name: str) -> list[Article]:
         """Drop articles already stored by a killed run of this file (``done``, silently) and
-        records whose id another file holds or this file repeats (with a warning)."""
+        records whose id another file holds or this file repeats (with a warning); ids of the
+        old version of a changed file (``replaced``) are free again."""
         articles = [a for a in articles if a.doc_id not in done]
-        taken = self.index.read(queries.existing_doc_ids, [a.doc_id for a in articles])
+        taken = self.index.read(queries.existing_doc_ids, [a.doc_id for a in articles]) - replaced
         fresh, clash = [], []
         for a in articles:
             (clash if a.doc_id in taken else fresh).append(a)
