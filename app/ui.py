@@ -53,9 +53,9 @@ class ChatApp:
 
         s = self.bot.settings
         configured = {"openai": bool(s.llm_model), "llamacpp": bool(s.model_path)}
-        names = [n for n in available() if n != "extractive" and configured.get(n, True)]
-        return ["extractive"] + names + ([s.generator] if s.generator not in names + ["extractive"]
-                                         else [])
+        names = ["extractive"] + [n for n in available()
+                                  if n != "extractive" and configured.get(n, True)]
+        return names if s.generator in names else names + [s.generator]
 
     @staticmethod
     def filters(since: str, until: str, paper: str, section: str) -> Filters | None:

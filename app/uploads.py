@@ -3,7 +3,6 @@ ingested into the open index.  Nothing is written outside that folder."""
 
 from __future__ import annotations
 
-import re
 import shutil
 import unicodedata
 from dataclasses import dataclass

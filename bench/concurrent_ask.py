@@ -12,16 +12,15 @@ import argparse
 import json
 import os
 import platform
-import socket
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.process import served  # noqa: E402
 
 
 def main() -> None:
@@ -32,25 +31,7 @@ def main() -> None:
     args = ap.parse_args()
     from gradio_client import Client
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.Popen([sys.executable, "-c", "from rag.cli import main; main()", "serve",
-                             "--index", args.index, "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.time() + 180
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise SystemExit("rag serve did not start")
-                time.sleep(0.5)
-
+    with served(args.index) as url:
         def one(_: int) -> tuple[float, str]:
             t0 = time.perf_counter()
             got = Client(url, verbose=False).predict(args.question, 5, "", "", "", "", api_name="/ask")
@@ -59,9 +40,6 @@ def main() -> None:
         single, answer = one(0)  # loads the embedding model in the server
         with ThreadPoolExecutor(args.n) as pool:
             results = list(pool.map(one, range(args.n)))
-    finally:
-        proc.terminate()
-        proc.wait(10)
     seconds = sorted(s for s, _ in results)
     print(json.dumps({
         "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()},

@@ -15,17 +15,15 @@ import argparse
 import json
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from app.process import served  # noqa: E402
 from rag.evaluation.questions import load_questions  # noqa: E402
 
 FIRST_TEXT = """n => { const m = document.querySelectorAll('#chat .message');
@@ -37,12 +35,6 @@ DONE = """n => { const m = document.querySelectorAll('#chat .message');
 ; }"""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--index", default="index/sample")
@@ -51,23 +43,7 @@ def main() -> None:
     ap.add_argument("--generator", default="extractive")
     args = ap.parse_args()
     questions = [q.question for q in load_questions(args.questions) if q.answerable][: args.n]
-    port = free_port()
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1",
-           "RAG_GENERATOR": args.generator}
-    proc = subprocess.Popen([sys.executable, "-c", "from rag.cli import main; main()", "serve",
-                             "--index", args.index, "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    started = time.time()
-    try:
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.time() - started > 180:
-                    raise SystemExit("rag serve did not start")
-                time.sleep(0.5)
+    with served(args.index, {"RAG_GENERATOR": args.generator}) as url:
         from playwright.sync_api import sync_playwright
 
         first, full = [], []
@@ -90,9 +66,6 @@ def main() -> None:
                     first.append((t1 - t0) * 1000)
                     full.append((t2 - t0) * 1000)
             browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(10)
     print(json.dumps({
         "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()},
         "index": args.index, "generator": args.generator, "questions": len(first),

@@ -1,0 +1,55 @@
+"""`rag serve` in a child process on a free loopback port (browser tests and benchmarks)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Mapping
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def served(index: str | Path, env: Mapping[str, str] | None = None,
+           timeout: float = 180) -> Iterator[str]:
+    """Yield the URL of a running `rag serve --index INDEX`; stopped on exit.  A server that
+    does not answer within ``timeout`` seconds raises RuntimeError with the end of its log."""
+    port = free_port()
+    environ = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1",
+               **(env or {})}
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen([sys.executable, "-c", "from rag.cli import main; main()", "serve",
+                                 "--index", str(index), "--port", str(port)], cwd=ROOT,
+                                env=environ, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            deadline = time.time() + timeout
+            while True:
+                try:
+                    urllib.request.urlopen(url, timeout=2)
+                    break
+                except OSError:
+                    if proc.poll() is not None or time.time() > deadline:
+                        log.seek(0)
+                        raise RuntimeError(f"rag serve did not start: {log.read()[-2000:]}")
+                    time.sleep(0.5)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
