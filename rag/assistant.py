@@ -63,12 +63,6 @@ class Assistant:
             )
         return self._embedder
 
-    def manifest(self) -> dict[str, str]:
-        from rag.store.schema import make_manifest
-
-        e = self.embedder
-        return make_manifest(e.model_id, e.dim, CHUNKER_VERSION, e.query_prefix, e.document_prefix)
-
     @property
     def index(self):
         """The index, opened read-write and checked against the configured model."""
@@ -89,13 +83,21 @@ class Assistant:
 
     # ---- ingest --------------------------------------------------------------------------
     def ingest(self, paths: Sequence[Path], rebuild: bool = False, progress=None):
+        from rag.embeddings import LEXICAL_ONLY, load_embedder
         from rag.ingest.pipeline import Ingestor
         from rag.store import Index
+        from rag.store.schema import make_manifest
 
         self.close()
-        index = Index.create_or_open(self.settings.index, self.manifest(), rebuild=rebuild)
+        path = self.settings.index
+        lexical = not rebuild and Index.exists(path) and Index.peek(path).get("dim") == "0"
+        # an index keeps the kind it was created with; --lexical-only loads no model at all
+        embedder = load_embedder(LEXICAL_ONLY, self.settings.model_cache) if lexical else self.embedder
+        manifest = make_manifest(embedder.model_id, embedder.dim, CHUNKER_VERSION,
+                                 embedder.query_prefix, embedder.document_prefix)
+        index = Index.create_or_open(self.settings.index, manifest, rebuild=rebuild)
         self._index = index
-        ingestor = Ingestor(index, self.embedder, self.settings.chunk_min, self.settings.chunk_max,
+        ingestor = Ingestor(index, embedder, self.settings.chunk_min, self.settings.chunk_max,
                             progress)
         return ingestor.run(paths)
 
@@ -111,6 +113,12 @@ class Assistant:
         from rag.retrieval import make_retriever
 
         key = (name or self.settings.retriever).lower()
+        if self.index.lexical_only and key != "bm25":
+            if key == "dense":
+                raise ValueError(f"index {self.settings.index} is lexical-only (built with "
+                                 "--lexical-only): it has no vectors; use --retriever bm25")
+            if key == "hybrid":
+                key = "bm25"  # nothing to fuse with
         if key not in self._retrievers:
             embedder = None if key == "bm25" else self.embedder
             weights = {"dense": self.settings.rrf_weight_dense, "bm25": self.settings.rrf_weight_bm25}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -56,6 +58,10 @@ def ingest(
     paths: list[Path] = typer.Argument(..., help="page files (.txt), JSONL (.jsonl/.xz/.gz) or folders"),
     index: Optional[Path] = IndexOpt,
     rebuild: bool = typer.Option(False, "--rebuild", help="delete the index first"),
+    lexical_only: bool = typer.Option(
+        False, "--lexical-only",
+        help="create a BM25-only index: no embedding model, minutes instead of hours for a "
+             "big archive (an existing index keeps its kind)"),
     as_json: bool = JsonOpt,
 ) -> None:
     """Add files to an index (unchanged files are skipped, changed ones replaced).
@@ -68,14 +74,9 @@ def ingest(
         raise typer.Exit(2)
 
     def action() -> None:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        bot = _assistant(index)
-        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} chunks"),
-                      TimeElapsedColumn(), console=err, disable=as_json or not err.is_terminal) as bar:
-            task = bar.add_task("ingest", total=None)
-            report = bot.ingest(paths, rebuild=rebuild,
-                                progress=lambda name, n: bar.update(task, advance=n, description=name))
+        bot = _assistant(index, embedding_model="none" if lexical_only else None)
+        with _ingest_progress(quiet=as_json) as progress:
+            report = bot.ingest(paths, rebuild=rebuild, progress=progress)
         stats = bot.stats()
         bot.close()
         if as_json:
@@ -94,6 +95,46 @@ def ingest(
             raise typer.Exit(3)  # the good files are in; some inputs (or lines) were reported
 
     _run(action)
+
+
+LOG_EVERY = 30.0  # seconds between progress lines when stderr is not a terminal
+
+
+@contextmanager
+def _ingest_progress(quiet: bool):
+    """A bar with %, chunks/s and ETA on a terminal; otherwise (nohup, CI logs) one plain line
+    on stderr every ``LOG_EVERY`` seconds, so short runs print nothing."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+    from rag.ingest.pipeline import IngestProgress
+
+    def rate(e: IngestProgress) -> str:
+        return f"{e.chunks} chunks, {e.articles} articles, {e.chunks / max(e.seconds, 1e-9):.1f} chunks/s"
+
+    if err.is_terminal and not quiet:
+        with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                      TextColumn("{task.fields[rate]}"), TextColumn("ETA"), TimeRemainingColumn(),
+                      console=err) as bar:
+            task = bar.add_task("ingest", total=None, rate="")
+
+            def show(e: IngestProgress) -> None:
+                bar.update(task, description=e.name, total=e.total_bytes or 1,
+                           completed=e.done_bytes, rate=rate(e))
+
+            yield show
+        return
+    last = [time.monotonic()]
+
+    def log(e: IngestProgress) -> None:
+        if time.monotonic() - last[0] >= LOG_EVERY:
+            last[0] = time.monotonic()
+            eta = e.eta_seconds
+            left = "?" if eta is None else time.strftime("%H:%M:%S", time.gmtime(eta))
+            sys.stderr.write(f"ingest {e.name}: {100 * e.fraction:.1f}% · {rate(e)} · "
+                             f"ETA {left}\n")
+            sys.stderr.flush()
+
+    yield log
 
 
 SinceOpt = typer.Option(None, "--since", help="only articles dated on/after (2023-01-01, 2023-01, 2023)")

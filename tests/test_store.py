@@ -10,6 +10,7 @@ import pytest
 from rag.models import Article, Chunk, Filters, Source
 from rag.store import Index, IndexMismatchError, IndexNotFoundError, IndexStoreError, make_manifest
 from rag.store import files
+from rag.store.vectors import VectorStore
 from rag.retrieval import BM25Retriever
 from tests.conftest import CHUNKER_VERSION, DOCS, ingest_source
 
@@ -22,10 +23,10 @@ def sqlite_ids(index: Index) -> np.ndarray:
 def assert_in_step(index: Index, bm25_on_disk: bool = True) -> None:
     """SQLite, the in-memory and on-disk FAISS and BM25 hold exactly the same chunk ids."""
     ids = sqlite_ids(index)
-    assert np.array_equal(np.sort(files.faiss_ids(index.vectors)), ids)
+    assert np.array_equal(np.sort(index.vectors.ids()), ids)
     assert np.array_equal(index.bm25_ids, ids)
-    on_disk = files.read_faiss(index.path / "vectors.faiss", index.dim)
-    assert np.array_equal(np.sort(files.faiss_ids(on_disk)), ids)
+    on_disk = VectorStore.load(index.path / "vectors.faiss", index.dim)
+    assert np.array_equal(np.sort(on_disk.ids()), ids)
     _, disk_bm25_ids = files.load_bm25(index.path / "bm25")
     assert np.array_equal(disk_bm25_ids, ids) == bm25_on_disk
 
@@ -149,7 +150,7 @@ def test_delete_source_removes_everywhere(small_index: Index, manifest):
     assert removed == len(henan)
     stats = small_index.stats()
     assert stats["sources"] == 1 and stats["articles"] == 3 and stats["papers"] == {"焦作日报": 3}
-    assert not np.isin(henan, files.faiss_ids(small_index.vectors)).any()
+    assert not np.isin(henan, small_index.vectors.ids()).any()
     assert not np.isin(henan, small_index.bm25_ids).any()
     assert small_index.chunks_by_ids(henan) == []
     assert "郑州" not in small_index.bm25.vocab_dict  # only henan articles mention it
@@ -224,9 +225,9 @@ def test_files_ahead_of_sqlite_are_repaired(index_path, fake_embedder, manifest)
     index.commit_search_indexes()
     committed = sqlite_ids(index)
     ingest_source(index, fake_embedder, "jiaozuo-2023.txt")
-    files.write_faiss(index.vectors, index_path / "vectors.faiss")  # files written ...
+    index.vectors.write(index_path / "vectors.faiss")  # files written ...
     index.close()  # ... SQLite never committed
-    assert len(files.faiss_ids(files.read_faiss(index_path / "vectors.faiss", 64))) > len(committed)
+    assert len(VectorStore.load(index_path / "vectors.faiss", 64).ids()) > len(committed)
     with Index.open(index_path, manifest) as again:
         assert np.array_equal(sqlite_ids(again), committed)
         assert_in_step(again)
@@ -235,8 +236,8 @@ def test_files_ahead_of_sqlite_are_repaired(index_path, fake_embedder, manifest)
 def test_sqlite_chunks_without_vectors_are_dropped(small_index: Index, manifest):
     """Crash during a delete: vectors gone from disk, rows still in SQLite."""
     henan = small_index.chunk_ids_matching(Filters(paper="河南日报"))
-    small_index.vectors.remove_ids(henan)
-    files.write_faiss(small_index.vectors, small_index.path / "vectors.faiss")
+    small_index.vectors.remove(henan)
+    small_index.vectors.write(small_index.path / "vectors.faiss")
     small_index.rollback()
     path = small_index.path
     small_index.close()

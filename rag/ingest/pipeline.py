@@ -16,7 +16,33 @@ from rag.models import Article, Chunk, Source
 from rag.store import queries, writes
 
 RECORD_BATCH = 256
-Progress = Callable[[str, int], None]  # (file name, chunks done in this step)
+
+
+@dataclass
+class IngestProgress:
+    """Where a run stands after a committed batch: bytes are of the input files as stored
+    (compressed bytes for .xz/.gz), so ``fraction`` and an ETA exist while streaming."""
+
+    name: str  # the file being read
+    chunks: int  # chunks added this run
+    articles: int
+    done_bytes: int
+    total_bytes: int
+    seconds: float
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.done_bytes / self.total_bytes) if self.total_bytes else 1.0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Seconds left at the rate so far (None before there is a rate)."""
+        if self.done_bytes <= 0 or self.seconds <= 0:
+            return None
+        return max(0.0, self.seconds * (self.total_bytes - self.done_bytes) / self.done_bytes)
+
+
+Progress = Callable[[IngestProgress], None]
 
 
 @dataclass
@@ -59,13 +85,15 @@ class Ingestor:
                  progress: Progress | None = None) -> None:
         self.index, self.embedder = index, embedder
         self.chunk_min, self.chunk_max = chunk_min, chunk_max
-        self.progress = progress or (lambda name, n: None)
+        self.progress = progress or (lambda event: None)
 
     def run(self, paths: Iterable[Path]) -> IngestReport:
-        started = time.perf_counter()
+        self._started = started = time.perf_counter()
         report = IngestReport()
         inputs, skipped = discover(list(paths))
         report.skipped += [(str(p), why) for p, why in skipped]
+        self._total_bytes = sum(_size(item.path) for item in inputs)
+        self._done_bytes = 0  # of the files finished
         try:
             for item in inputs:
                 try:
@@ -73,6 +101,8 @@ class Ingestor:
                 except LoadError as exc:
                     self.index.rollback()
                     report.skipped.append((str(item.path), str(exc)))
+                self._done_bytes += _size(item.path)
+                self._report(item.path.name, report, 0)
         finally:
             if self.index.bm25_behind:
                 self.index.commit_search_indexes()  # one BM25 build for the whole run
@@ -97,9 +127,10 @@ class Ingestor:
         replaced = self.index.read(queries.doc_ids_of_source, old.id) if old and not resume else set()
         batches = self._page_batches(item) if item.kind == "page" else self._record_batches(item, report)
         source_id = resume.id if resume else None
-        for encoding, articles in batches:
+        for encoding, articles, offset in batches:
             articles = self._new_articles(articles, done, replaced, report, item.path.name)
             if not articles:
+                self._report(item.path.name, report, offset)
                 continue
             with self.index.batch(bm25=False):
                 if source_id is None:
@@ -107,7 +138,8 @@ class Ingestor:
                         self.index.delete_source(key)
                     source_id = self.index.add_source(
                         Source(key, item.sha256, item.size, encoding=encoding, status="partial"))
-                self._add(source_id, articles, report, item.path.name)
+                self._add(source_id, articles, report)
+            self._report(item.path.name, report, offset)
         if source_id is None:
             raise LoadError("no text found")
         with self.index.batch(bm25=False):
@@ -131,7 +163,12 @@ class Ingestor:
                                    f"in the index or repeated: {shown}")
         return fresh
 
-    def _page_batches(self, item: InputFile) -> Iterator[tuple[str, list[Article]]]:
+    def _report(self, name: str, report: IngestReport, offset: int) -> None:
+        self.progress(IngestProgress(name, report.chunks, report.articles,
+                                     self._done_bytes + offset, self._total_bytes,
+                                     time.perf_counter() - self._started))
+
+    def _page_batches(self, item: InputFile) -> Iterator[tuple[str, list[Article], int]]:
         text, encoding = read_page(item.path)
         articles = segment_page(text, item.path.name, item.meta)
         tag = hashlib.sha1(str(item.path.resolve()).encode()).hexdigest()[:8]
@@ -139,27 +176,37 @@ class Ingestor:
             a.doc_id = f"{a.doc_id}@{tag}"
         if not articles:
             raise LoadError("no article text found")
-        yield encoding, articles
+        yield encoding, articles, 0
 
-    def _record_batches(self, item: InputFile, report: IngestReport) -> Iterator[tuple[str, list[Article]]]:
+    def _record_batches(self, item: InputFile, report: IngestReport
+                        ) -> Iterator[tuple[str, list[Article], int]]:
+        """Batches of ``RECORD_BATCH`` records, streamed (the file is never read whole)."""
         errors: list[str] = []
         batch: list[Article] = []
+        offset = 0
         for rec in read_records(item.path, errors):
             batch.append(record_article(rec, item.path.name))
+            offset = rec.offset
             if len(batch) >= RECORD_BATCH:
-                yield "utf-8", batch
+                yield "utf-8", batch, offset
                 batch = []
         if batch:
-            yield "utf-8", batch
+            yield "utf-8", batch, offset
         report.warnings += [f"{item.path.name} {e}" for e in errors[:20]]
         if len(errors) > 20:
             report.warnings.append(f"{item.path.name}: {len(errors) - 20} more bad lines")
 
-    def _add(self, source_id: int, articles: list[Article], report: IngestReport, name: str) -> None:
+    def _add(self, source_id: int, articles: list[Article], report: IngestReport) -> None:
         chunks = [chunk_article(a, self.chunk_min, self.chunk_max) for a in articles]
         texts = [embedding_text(a.headline, c.text) for a, cs in zip(articles, chunks) for c in cs]
         vectors = self.embedder.embed_documents(texts) if texts else None
         self.index.add_articles(source_id, articles, chunks, vectors)
         report.articles += len(articles)
         report.chunks += len(texts)
-        self.progress(name, len(texts))
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

@@ -44,27 +44,18 @@ class DenseRetriever:
         self, query: str, depth: int, allowed: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
         """Up to ``depth`` ``(chunk id, cosine)`` pairs, best first, among ``allowed`` ids."""
-        vectors = self.index.vectors
-        limit = vectors.ntotal if allowed is None else min(vectors.ntotal, len(allowed))
-        depth = min(depth, limit)
-        if depth <= 0:
+        if self.index.lexical_only:
             return []
-        params = None
-        if allowed is not None:
-            selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
-            params = faiss.SearchParameters(sel=selector)
-        scores, ids = vectors.search(self.query_vector(query), depth, params=params)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        return self.index.vectors.search(self.query_vector(query), depth, allowed)
 
     def score_ids(self, query: str, ids: Sequence[int]) -> dict[int, float]:
         """Cosine of the query with the stored vectors of ``ids`` (ids without a vector left out)."""
         q = self.query_vector(query)[0]
         out: dict[int, float] = {}
         for cid in ids:
-            try:
-                out[int(cid)] = float(self.index.vectors.reconstruct(int(cid)) @ q)
-            except RuntimeError:  # id not in the FAISS index
-                continue
+            vec = self.index.vectors.reconstruct(int(cid))
+            if vec is not None:
+                out[int(cid)] = float(vec @ q)
         return out
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:

@@ -1,4 +1,4 @@
-"""Atomic reads and writes of the FAISS and BM25 files beside rag.sqlite."""
+"""Atomic reads and writes of the BM25 files beside rag.sqlite (vectors: ``vectors.py``)."""
 
 from __future__ import annotations
 
@@ -23,10 +23,6 @@ def fsync_path(path: Path) -> None:
         os.close(fd)
 
 
-def new_faiss(dim: int) -> faiss.Index:
-    return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
-
-
 def normalized(vectors: np.ndarray | None, n: int, dim: int) -> np.ndarray:
     """A C-contiguous float32 (n, dim) copy with L2-normalised rows; ValueError on a bad shape."""
     vectors = np.zeros((0, dim)) if vectors is None else np.asarray(vectors)
@@ -37,30 +33,6 @@ def normalized(vectors: np.ndarray | None, n: int, dim: int) -> np.ndarray:
     vectors = np.array(vectors, dtype=np.float32, order="C", copy=True)
     faiss.normalize_L2(vectors)
     return vectors
-
-
-def faiss_ids(index: faiss.Index) -> np.ndarray:
-    """The external ids (chunk ids) held by an IndexIDMap2, in storage order."""
-    return faiss.vector_to_array(index.id_map).astype(np.int64)
-
-
-def read_faiss(path: Path, dim: int) -> faiss.Index:
-    """Load vectors.faiss, or an empty index when it was never written."""
-    if not path.exists():
-        return new_faiss(dim)
-    index = faiss.read_index(str(path))
-    if index.d != dim:
-        raise ValueError(f"{path} holds {index.d}-d vectors, the manifest says {dim}")
-    return index
-
-
-def write_faiss(index: faiss.Index, path: Path) -> None:
-    """Write to a temporary name, flush, then rename over ``path``."""
-    tmp = path.with_name(path.name + ".tmp")
-    faiss.write_index(index, str(tmp))
-    fsync_path(tmp)
-    os.replace(tmp, path)
-    fsync_path(path.parent)
 
 
 def build_bm25(token_lists: Sequence[list[str]]):
@@ -107,7 +79,8 @@ def load_bm25(folder: Path):
         return None, ids
     import bm25s
 
-    return bm25s.BM25.load(str(folder), show_progress=False), ids
+    # memory-mapped: the score matrix stays in the page cache, shared by every process
+    return bm25s.BM25.load(str(folder), mmap=True, show_progress=False), ids
 
 
 def remove_all(folder: Path, names: list[str], dirs: list[str]) -> None:

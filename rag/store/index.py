@@ -14,11 +14,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
-import faiss
 import numpy as np
 
 from rag.models import Article, Chunk, Filters, Source
 from rag.store import files, queries, writes
+from rag.store.vectors import VectorStore
 from rag.store.errors import IndexMismatchError, IndexNotFoundError, IndexStoreError
 from rag.store.schema import (
     DDL, LEXICON_DDL, check_manifest, connect, new_manifest, now, read_manifest, write_manifest,
@@ -51,6 +51,15 @@ class Index:
     @staticmethod
     def exists(path: str | Path) -> bool:
         return (Path(path) / SQLITE).is_file()
+
+    @staticmethod
+    def peek(path: str | Path) -> dict[str, str]:
+        """The manifest of the index at ``path`` without opening its search files."""
+        conn = connect(Path(path) / SQLITE)
+        try:
+            return read_manifest(conn)
+        finally:
+            conn.close()
 
     @classmethod
     def create(cls, path: str | Path, manifest: Mapping[str, Any]) -> "Index":
@@ -114,8 +123,13 @@ class Index:
                          [BM25_DIR])
 
     def _load_files(self) -> None:
-        self.vectors: faiss.Index = files.read_faiss(self.path / VECTORS, self.dim)
+        self.vectors = VectorStore.load(self.path / VECTORS, self.dim)
         self.bm25_state = files.load_bm25(self.path / BM25_DIR)
+
+    @property
+    def lexical_only(self) -> bool:
+        """Built without an embedding model (``rag ingest --lexical-only``): BM25 only."""
+        return self.dim == 0
 
     def _reconcile(self) -> None:
         """Bring FAISS and BM25 back in line with SQLite after an interrupted or deferred commit.
@@ -125,7 +139,7 @@ class Index:
         """
         with self._lock:
             ids = queries.all_chunk_ids(self._conn)
-            if not np.array_equal(np.sort(files.faiss_ids(self.vectors)), ids):
+            if not self.lexical_only and not np.array_equal(np.sort(self.vectors.ids()), ids):
                 self._repair()
             elif not np.array_equal(self.bm25_ids, ids):
                 self._rebuild_bm25(write=False)
@@ -135,10 +149,9 @@ class Index:
         self._begin()  # waits for a concurrent writer, then looks again
         self._load_files()
         ids = queries.all_chunk_ids(self._conn)
-        stored = files.faiss_ids(self.vectors)
+        stored = self.vectors.ids()
         extra = np.setdiff1d(stored, ids)
-        if len(extra):
-            self.vectors.remove_ids(extra)
+        self.vectors.remove(extra)
         missing = np.setdiff1d(ids, stored)
         if len(missing):
             bad = [(s,) for s in writes.sources_of_chunks(self._conn, missing)]
@@ -218,7 +231,8 @@ class Index:
         if len(articles) != len(chunks_per_article):
             raise ValueError(f"{len(articles)} articles but {len(chunks_per_article)} chunk lists")
         n = sum(len(cs) for cs in chunks_per_article)
-        vectors = files.normalized(vectors, n, self.dim)
+        if not self.lexical_only:
+            vectors = files.normalized(vectors, n, self.dim)
         with self._lock:
             self._begin()
             self._learn_words(articles)
@@ -235,7 +249,8 @@ class Index:
             finally:
                 self._conn.execute("RELEASE add_articles")
             if n:
-                self.vectors.add_with_ids(vectors, np.asarray(chunk_ids, dtype=np.int64))
+                if not self.lexical_only:
+                    self.vectors.add(vectors, chunk_ids)
                 self._faiss_dirty = self._bm25_dirty = True
         flat = iter(chunk_ids)
         for art, aid, chunks in zip(articles, ids, chunks_per_article):
@@ -284,7 +299,7 @@ class Index:
             ids = writes.chunk_ids_of_sources(self._conn, "s.path = ?", [str(path)])
             self._conn.execute("DELETE FROM sources WHERE path = ?", (str(path),))
             if len(ids):
-                self.vectors.remove_ids(ids)
+                self.vectors.remove(ids)
                 self._faiss_dirty = self._bm25_dirty = True
             return len(ids)
 
@@ -302,8 +317,9 @@ class Index:
                     writes.retokenize(self._conn, self.tokenizer)
                     write_manifest(self._conn, {"tokens_stale": "0"})
                 self._rebuild_bm25(write=True)
-            if self._faiss_dirty:
-                files.write_faiss(self.vectors, self.path / VECTORS)
+            if self._faiss_dirty and not self.lexical_only:
+                self.vectors.reorganize()  # flat while small, IVF beyond IVF_MIN vectors
+                self.vectors.write(self.path / VECTORS)
             chunks = self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
             generation = int(read_manifest(self._conn).get("generation", "0")) + 1
             update = {"updated_at": now(), "chunks": chunks, "generation": generation}
@@ -403,6 +419,7 @@ class Index:
         with self._lock:
             out = queries.counts(self._conn)
         size = sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
-        out.update(vectors=int(self.vectors.ntotal), bm25_docs=int(len(self.bm25_ids)),
+        out.update(vectors=int(self.vectors.ntotal), vector_index=self.vectors.kind,
+                   bm25_docs=int(len(self.bm25_ids)),
                    manifest=dict(self.manifest), size_bytes=size, path=str(self.path))
         return out

@@ -1,0 +1,204 @@
+"""The FAISS side of an index, keyed by chunk id: exact while small, IVF beyond ``IVF_MIN``.
+
+* ``flat``: ``IndexIDMap2(IndexFlatIP)`` - exact; a query scans every vector, so its cost grows
+  with the archive (bench/vector_index.py: about 1 ms per 10,000 vectors on this 2-core box).
+* ``ivf``: ``IndexIVFFlat`` (inner product, ``nlist`` ~ 4·sqrt(n), ids stored in the lists,
+  a hash-table direct map for reconstruct/remove) - scans ``nprobe`` lists; recall@10 against
+  flat is measured by bench/vector_index.py on real embeddings.  Retrained when the archive
+  has grown fourfold since training.
+* ``none``: a lexical-only index (``dim`` 0): no vectors at all.
+
+Files are loaded memory-mapped (a served index costs page cache, not heap); the first write
+reloads them into memory, since FAISS cannot modify a mapped index.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Sequence
+
+import faiss
+import numpy as np
+
+from rag.store.files import fsync_path
+
+IVF_MIN = 50_000  # vectors; below this flat is exact and fast enough (bench/vector_index.py)
+IVF_NPROBE = 32
+EXACT_SUBSET = 20_000  # a filter leaving this few ids is scored exactly, even over IVF
+
+
+def nlist_for(n: int) -> int:
+    """Lists for ``n`` vectors: ~4·sqrt(n), with at least 39 training points per list."""
+    return max(1, min(int(4 * math.sqrt(n)), n // 39))
+
+
+class VectorStore:
+    """Normalised float32 vectors under int64 chunk ids, searched by inner product."""
+
+    def __init__(self, dim: int, index: faiss.Index | None = None, path: Path | None = None,
+                 mapped: bool = False, ivf_min: int | None = None) -> None:
+        self.dim = int(dim)
+        self._ivf_min = ivf_min
+        self._path, self._mapped = path, mapped
+        if index is None and self.dim > 0:
+            index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
+        self._index = index
+
+    # ---- files ---------------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: Path, dim: int, mmap: bool = True, ivf_min: int | None = None
+             ) -> "VectorStore":
+        """The vectors in ``path`` (empty when it was never written)."""
+        if dim <= 0 or not path.exists():
+            return cls(dim, ivf_min=ivf_min)
+        flags = 0
+        if mmap:
+            flags = faiss.IO_FLAG_MMAP if _is_ivf_file(path) else faiss.IO_FLAG_MMAP_IFC
+        index = faiss.read_index(str(path), flags)
+        if index.d != dim:
+            raise ValueError(f"{path} holds {index.d}-d vectors, the manifest says {dim}")
+        return cls(dim, index, path, mapped=bool(flags), ivf_min=ivf_min)
+
+    def write(self, path: Path) -> None:
+        """Write to a temporary name, flush, then rename over ``path``."""
+        if self._index is None:
+            path.unlink(missing_ok=True)
+            return
+        tmp = path.with_name(path.name + ".tmp")
+        faiss.write_index(self._index, str(tmp))
+        fsync_path(tmp)
+        os.replace(tmp, path)
+        fsync_path(path.parent)
+
+    def _writable(self) -> faiss.Index:
+        if self._mapped:  # FAISS cannot change a memory-mapped index: take a private copy
+            self._index = faiss.read_index(str(self._path))
+            self._mapped = False
+        return self._index
+
+    # ---- shape ---------------------------------------------------------------------------
+    @property
+    def ivf_min(self) -> int:
+        return IVF_MIN if self._ivf_min is None else self._ivf_min
+
+    @property
+    def kind(self) -> str:
+        if self._index is None:
+            return "none"
+        return "ivf" if isinstance(self._index, faiss.IndexIVF) else "flat"
+
+    @property
+    def ntotal(self) -> int:
+        return 0 if self._index is None else int(self._index.ntotal)
+
+    @property
+    def mapped(self) -> bool:
+        return self._mapped
+
+    def ids(self) -> np.ndarray:
+        """Every stored chunk id (unsorted)."""
+        index = self._index
+        if index is None or index.ntotal == 0:
+            return np.zeros(0, dtype=np.int64)
+        if self.kind == "flat":
+            return faiss.vector_to_array(index.id_map).astype(np.int64)
+        lists = index.invlists
+        parts = [faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy()
+                 for i in range(index.nlist) if lists.list_size(i)]
+        return np.concatenate(parts).astype(np.int64)
+
+    # ---- changes -------------------------------------------------------------------------
+    def add(self, vectors: np.ndarray, ids: Sequence[int]) -> None:
+        if self._index is None:
+            raise ValueError("this index is lexical-only: it stores no vectors")
+        self._writable().add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
+
+    def remove(self, ids: Sequence[int] | np.ndarray) -> None:
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        if self._index is not None and len(ids):
+            index = self._writable()
+            # an IVF's hash-table direct map only accepts an explicit id array
+            sel = (faiss.IDSelectorArray(len(ids), faiss.swig_ptr(ids)) if self.kind == "ivf"
+                   else faiss.IDSelectorBatch(ids))
+            index.remove_ids(sel)
+
+    def reorganize(self) -> bool:
+        """Switch flat → IVF at ``ivf_min`` vectors (IVF → flat below half of it); retrain an IVF
+        the archive has outgrown fourfold.  True when the structure changed."""
+        n, kind = self.ntotal, self.kind
+        if kind == "flat" and n >= self.ivf_min:
+            pass
+        elif kind == "ivf" and n < self.ivf_min // 2:
+            self._rebuild(faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim)))
+            return True
+        elif not (kind == "ivf" and self._index.nlist * 2 <= nlist_for(n)):
+            return False
+        quantizer = faiss.IndexFlatIP(self.dim)
+        ivf = faiss.IndexIVFFlat(quantizer, self.dim, nlist_for(n), faiss.METRIC_INNER_PRODUCT)
+        ivf.nprobe = IVF_NPROBE
+        ids, vectors = self._all()
+        ivf.train(vectors)
+        ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
+        ivf.add_with_ids(vectors, ids)
+        quantizer.this.disown()  # the IVF owns its quantizer from here on
+        ivf.own_fields = True
+        self._index, self._mapped = ivf, False
+        return True
+
+    def _rebuild(self, index: faiss.Index) -> None:
+        ids, vectors = self._all()
+        index.add_with_ids(vectors, ids)
+        self._index, self._mapped = index, False
+
+    def _all(self) -> tuple[np.ndarray, np.ndarray]:
+        ids = np.sort(self.ids())
+        return ids, self.vectors_of(ids)
+
+    # ---- reading -------------------------------------------------------------------------
+    def vectors_of(self, ids: np.ndarray) -> np.ndarray:
+        """(len(ids), dim) stored vectors; every id must be present."""
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        if len(ids) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._index.reconstruct_batch(ids)
+
+    def reconstruct(self, chunk_id: int) -> np.ndarray | None:
+        """The stored vector of one chunk, or None."""
+        if self._index is None:
+            return None
+        try:
+            return self._index.reconstruct(int(chunk_id))
+        except RuntimeError:  # not stored
+            return None
+
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+               ) -> list[tuple[int, float]]:
+        """Up to ``k`` ``(chunk id, inner product)`` pairs, best first, among ``allowed`` ids."""
+        if self._index is None or k <= 0 or self.ntotal == 0:
+            return []
+        query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
+        params = None
+        if allowed is not None:
+            if self.kind == "ivf" and len(allowed) <= EXACT_SUBSET:
+                return self._exact(query[0], k, allowed)
+            sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+            params = (faiss.SearchParametersIVF(sel=sel, nprobe=4 * IVF_NPROBE)
+                      if self.kind == "ivf" else faiss.SearchParameters(sel=sel))
+        scores, ids = self._index.search(query, k, params=params)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def _exact(self, query: np.ndarray, k: int, allowed: np.ndarray) -> list[tuple[int, float]]:
+        have = np.intersect1d(np.asarray(allowed, dtype=np.int64), self.ids())
+        if len(have) == 0:
+            return []
+        scores = self.vectors_of(have) @ query
+        top = np.argsort(-scores, kind="stable")[:k]
+        return [(int(have[i]), float(scores[i])) for i in top]
+
+
+def _is_ivf_file(path: Path) -> bool:
+    """IVF files start with an "IwF?" fourcc (flat ones with "IxM2"/"IxF?")."""
+    with path.open("rb") as fh:
+        return fh.read(4).startswith(b"Iw")
