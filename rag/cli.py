@@ -118,7 +118,8 @@ def _ingest_progress(quiet: bool):
             task = bar.add_task("ingest", total=None, rate="")
 
             def show(e: IngestProgress) -> None:
-                bar.update(task, description=e.name, total=e.total_bytes or 1,
+                name = "building BM25 over all chunks" if e.stage == "bm25" else e.name
+                bar.update(task, description=name, total=e.total_bytes or 1,
                            completed=e.done_bytes, rate=rate(e))
 
             yield show
@@ -126,7 +127,10 @@ def _ingest_progress(quiet: bool):
     last = [time.monotonic()]
 
     def log(e: IngestProgress) -> None:
-        if time.monotonic() - last[0] >= LOG_EVERY:
+        if e.stage == "bm25":
+            sys.stderr.write(f"ingest: files done ({rate(e)}); building BM25 over all chunks\n")
+            sys.stderr.flush()
+        elif time.monotonic() - last[0] >= LOG_EVERY:
             last[0] = time.monotonic()
             eta = e.eta_seconds
             left = "?" if eta is None else time.strftime("%H:%M:%S", time.gmtime(eta))

@@ -149,6 +149,7 @@ def test_progress_reports_bytes_of_a_streamed_file(tmp_path: Path, fake_embedder
     assert len({e.done_bytes for e in streamed}) >= 3  # moved with the compressed file
     assert all(0 < e.done_bytes <= records.stat().st_size for e in streamed)
     assert events[-1].chunks == report.chunks and events[-1].eta_seconds == 0
+    assert events[-1].stage == "bm25" and {e.stage for e in events[:-1]} == {"files"}
 
 
 def test_cli_logs_progress_with_eta_when_not_a_terminal(tmp_path: Path, monkeypatch) -> None:
@@ -162,5 +163,22 @@ def test_cli_logs_progress_with_eta_when_not_a_terminal(tmp_path: Path, monkeypa
     assert result.exit_code == 0, result.output
     lines = [ln for ln in result.stderr.splitlines() if ln.startswith("ingest briefs.jsonl.xz")]
     assert len(lines) >= 3 and "100.0%" in lines[-1]
+    assert result.stderr.splitlines()[-1].startswith("ingest: files done (")
     assert all("chunks/s" in ln and "ETA" in ln for ln in lines)
     assert json.loads(result.stdout)["articles"] == 600
+
+
+def test_subset_grows_without_repeating_articles(tmp_path: Path) -> None:
+    from rag.evaluation.subset import subset_ids, write_subset
+
+    corpus = tmp_path / "news.jsonl.xz"
+    with lzma.open(corpus, "wt", encoding="utf-8") as fh:
+        for i in range(50):
+            fh.write(json.dumps({"id": f"n{i}", "text": f"第{i}条"}) + "\n")
+    first = write_subset(corpus, {"n3", "n7"}, 10, 1, tmp_path / "a.jsonl")
+    assert first["articles"] == 12 and first["gold_missing"] == 0
+    more = write_subset(corpus, {"n3", "n7"}, 20, 2, tmp_path / "b.jsonl",
+                        exclude=subset_ids(tmp_path / "a.jsonl"), with_gold=False)
+    a, b = subset_ids(tmp_path / "a.jsonl"), subset_ids(tmp_path / "b.jsonl")
+    assert len(b) == 20 and not a & b and not {"n3", "n7"} & b
+    assert more["excluded"] == 10 and more["corpus_articles"] == 50

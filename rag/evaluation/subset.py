@@ -32,17 +32,19 @@ def write_subset(corpus: Path, gold: set[str], distractors: int, seed: int, out:
     rng = random.Random(seed)
     sample: list[str] = []  # raw lines of the distractor reservoir
     found: list[str] = []
-    seen = 0
+    seen = skipped = gold_seen = 0
     with lzma.open(corpus, "rt", encoding="utf-8") as fh:
         for line in fh:
             if not line.strip():
                 continue
             doc_id = json.loads(line)["id"]
             if doc_id in gold:
+                gold_seen += 1
                 if with_gold:
                     found.append(line)
                 continue
             if doc_id in exclude:
+                skipped += 1
                 continue
             seen += 1
             if len(sample) < distractors:
@@ -55,5 +57,6 @@ def write_subset(corpus: Path, gold: set[str], distractors: int, seed: int, out:
     with out.open("w", encoding="utf-8") as fh:
         for line in found + sample:
             fh.write(line if line.endswith("\n") else line + "\n")
-    return {"out": str(out), "gold_articles": len(found), "gold_missing": len(gold) - len(found),
-            "distractors": len(sample), "articles": len(found) + len(sample), "corpus_articles": seen + len(found)}
+    return {"out": str(out), "gold_articles": len(found),
+            "gold_missing": len(gold) - len(found) if with_gold else 0, "excluded": skipped,
+            "distractors": len(sample), "articles": len(found) + len(sample), "corpus_articles": seen + skipped + gold_seen}

@@ -29,6 +29,7 @@ class IngestProgress:
     done_bytes: int
     total_bytes: int
     seconds: float
+    stage: str = "files"  # "files" while reading and embedding, "bm25" for the final index build
 
     @property
     def fraction(self) -> float:
@@ -105,6 +106,7 @@ class Ingestor:
                 self._report(item.path.name, report, 0)
         finally:
             if self.index.bm25_behind:
+                self._report("", report, 0, stage="bm25")
                 self.index.commit_search_indexes()  # one BM25 build for the whole run
         report.seconds = time.perf_counter() - started
         return report
@@ -163,10 +165,10 @@ class Ingestor:
                                    f"in the index or repeated: {shown}")
         return fresh
 
-    def _report(self, name: str, report: IngestReport, offset: int) -> None:
+    def _report(self, name: str, report: IngestReport, offset: int, stage: str = "files") -> None:
         self.progress(IngestProgress(name, report.chunks, report.articles,
                                      self._done_bytes + offset, self._total_bytes,
-                                     time.perf_counter() - self._started))
+                                     time.perf_counter() - self._started, stage))
 
     def _page_batches(self, item: InputFile) -> Iterator[tuple[str, list[Article], int]]:
         text, encoding = read_page(item.path)
