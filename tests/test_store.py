@@ -318,3 +318,24 @@ def test_deferred_bm25_rebuild(index_path, fake_embedder, manifest):
         assert again.stats()["bm25_docs"] > again.stats()["chunks"]
         again.commit_search_indexes()  # the next full commit catches up
         assert_in_step(again)
+
+
+def test_bm25_built_from_ids_scores_like_bm25s_from_tokens(tmp_path) -> None:
+    """files.build_bm25 streams token ids into bm25s; it must score exactly like bm25s's own
+    string path, also after a save and a memory-mapped load."""
+    import bm25s
+
+    docs = [d.text for d in DOCS] + ["", "花园口镇 八堡村 网格 网格"]
+    tokens = [list(text.replace("，", " ").replace("。", " ").split()) or list(text) for text in docs]
+    tokens = [[c for t in ts for c in (t[:2], t[2:]) if c] for ts in tokens]
+    reference = bm25s.BM25()
+    reference.index(tokens, show_progress=False)
+    ours = files.build_bm25(iter(tokens))
+    files.write_bm25(tmp_path / "bm25", ours, np.arange(len(docs)))
+    loaded, ids = files.load_bm25(tmp_path / "bm25")
+    assert np.array_equal(ids, np.arange(len(docs)))
+    for query in (tokens[0][:3], tokens[-1], ["网格"], tokens[2][1:4]):
+        want = reference.get_scores(query)
+        assert np.allclose(ours.get_scores(query), want) and np.allclose(loaded.get_scores(query), want)
+        assert want.max() > 0
+    assert files.build_bm25(iter([[], []])) is None

@@ -164,9 +164,15 @@ class Index:
         self.commit_search_indexes()
 
     def _rebuild_bm25(self, write: bool) -> None:
-        rows = self._conn.execute("SELECT id, tokens FROM chunks ORDER BY id").fetchall()
-        ids = np.array([r[0] for r in rows], dtype=np.int64)
-        bm25 = files.build_bm25([r[1].split() for r in rows])
+        ids: list[int] = []
+
+        def tokens():  # streamed from SQLite: the archive's tokens are never all in memory
+            for chunk_id, text in self._conn.execute("SELECT id, tokens FROM chunks ORDER BY id"):
+                ids.append(chunk_id)
+                yield text.split()
+
+        bm25 = files.build_bm25(tokens())
+        ids = np.array(ids, dtype=np.int64)
         if write:
             files.write_bm25(self.path / BM25_DIR, bm25, ids)
         self.bm25_state = (bm25, ids)
