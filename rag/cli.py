@@ -289,7 +289,8 @@ def serve(
 
 @app.command()
 def reindex(index: Optional[Path] = IndexOpt) -> None:
-    """Relearn the archive lexicon from the stored articles and rebuild BM25 (no re-embedding)."""
+    """Relearn the archive lexicon, rebuild BM25 and fit the vector index to the archive's
+    size (flat or IVF); no re-embedding."""
 
     def action() -> None:
         from rag.store import Index
@@ -297,9 +298,9 @@ def reindex(index: Optional[Path] = IndexOpt) -> None:
         bot = _assistant(index)
         with Index.open(bot.settings.index) as idx:
             words = idx.relearn_lexicon()
-            chunks = idx.stats()["chunks"]
-        out.print(f"index {bot.settings.index}: lexicon of {words} words, {chunks} chunks re-cut, "
-                  "BM25 rebuilt", soft_wrap=True)
+            stats = idx.stats()
+        out.print(f"index {bot.settings.index}: lexicon of {words} words, {stats['chunks']} chunks "
+                  f"re-cut, BM25 rebuilt, vector index {stats['vector_index']}", soft_wrap=True)
 
     _run(action)
 

@@ -323,8 +323,9 @@ class Index:
                     writes.retokenize(self._conn, self.tokenizer)
                     write_manifest(self._conn, {"tokens_stale": "0"})
                 self._rebuild_bm25(write=True)
-            if self._faiss_dirty and not self.lexical_only:
-                self.vectors.reorganize()  # flat while small, IVF beyond IVF_MIN vectors
+            # flat while small, IVF beyond IVF_MIN vectors (also for an index built before)
+            reorganized = not self.lexical_only and self.vectors.reorganize()
+            if (self._faiss_dirty or reorganized) and not self.lexical_only:
                 self.vectors.write(self.path / VECTORS)
             chunks = self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
             generation = int(read_manifest(self._conn).get("generation", "0")) + 1
