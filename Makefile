@@ -82,6 +82,7 @@ bench-scale: $(STAMP)
 	$(BIN)/python bench/vector_index.py index/crud20k
 	$(BIN)/python bench/query_latency.py index/crud20k
 	$(BIN)/python bench/query_latency.py index/crud-all --vectors-from index/crud20k
+	$(BIN)/python bench/concurrent_ask.py --index index/crud20k -n 10 --question 考察队收集了什么样的标本？
 
 clean:
 	rm -rf $(VENV) index/sample index/seeds index/crud6k index/crud6k.jsonl

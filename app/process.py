@@ -11,7 +11,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Callable, Iterator, Mapping
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,9 +24,10 @@ def free_port() -> int:
 
 @contextmanager
 def served(index: str | Path, env: Mapping[str, str] | None = None,
-           timeout: float = 180) -> Iterator[str]:
+           timeout: float = 180, started: Callable[[int], None] | None = None) -> Iterator[str]:
     """Yield the URL of a running `rag serve --index INDEX`; stopped on exit.  A server that
-    does not answer within ``timeout`` seconds raises RuntimeError with the end of its log."""
+    does not answer within ``timeout`` seconds raises RuntimeError with the end of its log.
+    ``started(pid)`` is called once it answers (benchmarks read its memory)."""
     port = free_port()
     environ = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1",
                **(env or {})}
@@ -46,6 +47,8 @@ def served(index: str | Path, env: Mapping[str, str] | None = None,
                         log.seek(0)
                         raise RuntimeError(f"rag serve did not start: {log.read()[-2000:]}")
                     time.sleep(0.5)
+            if started is not None:
+                started(proc.pid)
             yield url
         finally:
             proc.terminate()

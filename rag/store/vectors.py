@@ -59,6 +59,8 @@ class VectorStore:
         index = faiss.read_index(str(path), flags)
         if index.d != dim:
             raise ValueError(f"{path} holds {index.d}-d vectors, the manifest says {dim}")
+        if isinstance(index, faiss.IndexIVF):
+            index.nprobe = IVF_NPROBE  # a search setting, not part of the data
         return cls(dim, index, path, mapped=bool(flags), ivf_min=ivf_min)
 
     def write(self, path: Path) -> None:
@@ -74,7 +76,10 @@ class VectorStore:
 
     def _writable(self) -> faiss.Index:
         if self._mapped:  # FAISS cannot change a memory-mapped index: take a private copy
+            nprobe = getattr(self._index, "nprobe", None)
             self._index = faiss.read_index(str(self._path))
+            if nprobe is not None:
+                self._index.nprobe = nprobe
             self._mapped = False
         return self._index
 
