@@ -1,7 +1,7 @@
 """Flat vs IVF on real embeddings: latency by size, recall@10 against flat; prints JSON.
 
     python bench/vector_index.py INDEX [--questions ../shared/eval/crud_dev.jsonl]
-        [--sizes 10000,25000,50000,ALL] [--pad 160000,250000] [--nprobe 8,16,32,64]
+        [--sizes 10000,25000,50000,ALL] [--pad 160000,250000] [--nprobe 16,32,64,128,256]
 
 Vectors come from INDEX/vectors.faiss (chunks embedded by ``rag ingest``), queries are the
 question set embedded with the configured model.  ``--pad`` sizes add synthetic vectors (real
@@ -27,7 +27,7 @@ from common import machine, percentiles_ms  # noqa: E402
 from rag.embeddings import load_embedder  # noqa: E402
 from rag.evaluation import load_questions  # noqa: E402
 from rag.settings import Settings  # noqa: E402
-from rag.store.vectors import IVF_NPROBE, VectorStore  # noqa: E402
+from rag.store.vectors import VectorStore, nprobe_for  # noqa: E402
 
 K = 10
 DEPTH = 50  # the hybrid retriever asks each side for this many candidates
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
                    default=Path(__file__).resolve().parents[2] / "shared" / "eval" / "crud_dev.jsonl")
     p.add_argument("--sizes", default="10000,25000,50000,ALL")
     p.add_argument("--pad", default="160000,250000")
-    p.add_argument("--nprobe", default="8,16,32,64")
+    p.add_argument("--nprobe", default="16,32,64,128,256")
     a = p.parse_args(argv)
     settings = Settings.load(index=a.index)
     store = VectorStore.load(a.index / "vectors.faiss", int(_manifest(a.index)["dim"]), mmap=False)
@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         train_s = time.perf_counter() - t0
         ivf = ivf_store._index  # the product's own IVF (nlist_for(n)); nprobe varied below
         row = {"vectors": n, "synthetic_beyond": len(real) if synthetic else None,
+               "product_nprobe": nprobe_for(ivf.nlist),
                "flat": percentiles_ms(flat_times), "ivf_nlist": int(ivf.nlist),
                "ivf_build_s": round(train_s, 2), "ivf": {}}
         for nprobe in [int(x) for x in a.nprobe.split(",")]:
@@ -101,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(row)
         print(json.dumps(row), file=sys.stderr)
     print(json.dumps({"machine": machine(), "index": str(a.index), "real_vectors": len(real),
-                      "queries": len(queries), "depth": DEPTH, "product_nprobe": IVF_NPROBE,
+                      "queries": len(queries), "depth": DEPTH,
                       "faiss_threads": faiss.omp_get_max_threads(), "rows": rows},
                      ensure_ascii=False, indent=1))
     return 0
