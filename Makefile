@@ -77,7 +77,6 @@ eval-crud-all: $(STAMP)
 
 # Benchmarks (JSON on stdout; see each script's docstring).  Needs the two indexes above.
 bench-scale: $(STAMP)
-	$(BIN)/pip install --quiet onnxruntime onnx
 	$(BIN)/python bench/ingest_speed.py --articles 200
 	$(BIN)/python bench/vector_index.py index/crud20k
 	$(BIN)/python bench/query_latency.py index/crud20k

@@ -1,11 +1,12 @@
 """The "fast route" tried for issue 7 and not kept: e5-small exported to ONNX, int8 dynamic
 quantisation, run by ONNX Runtime.  An `Embedder` so that the same pipeline and evaluation run
-on it.  Needs ``pip install onnxruntime onnx`` (not project dependencies).
+on it.
 
 sentence-transformers' own ``backend="onnx"`` needs optimum-onnx, which pins
 transformers < 4.58 while sentence-transformers 6 needs transformers >= 5: the two cannot be
 installed together, so the export and quantisation are done here with torch.onnx and
 onnxruntime.quantization directly (same recipe: dynamic int8 weights, fp32 activations).
+(The fp32 export is the one rag/embeddings/onnx_query.py uses for questions.)
 """
 
 from __future__ import annotations
@@ -21,27 +22,12 @@ def export_int8(model_dir: Path, out_dir: Path) -> Path:
     target = out_dir / "model_int8.onnx"
     if target.exists():
         return target
-    import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    base = AutoModel.from_pretrained(model_dir).eval()
+    from rag.embeddings.onnx_query import export_fp32
 
-    class Hidden(torch.nn.Module):
-        def __init__(self, bert):
-            super().__init__()
-            self.bert = bert
-
-        def forward(self, input_ids, attention_mask):
-            return self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-
-    fp32 = out_dir / "model.onnx"
-    dummy = torch.ones(2, 16, dtype=torch.long)
-    axes = {0: "batch", 1: "tokens"}
-    torch.onnx.export(Hidden(base).eval(), (dummy, dummy), str(fp32), dynamo=False, opset_version=17,
-                      input_names=["input_ids", "attention_mask"], output_names=["hidden"],
-                      dynamic_axes={"input_ids": axes, "attention_mask": axes, "hidden": axes})
+    fp32 = export_fp32(AutoModel.from_pretrained(model_dir).eval(), out_dir / "model.onnx")
     quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True)
     fp32.unlink()
     return target
