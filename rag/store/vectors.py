@@ -143,29 +143,28 @@ class VectorStore:
         """Switch flat → IVF at ``ivf_min`` vectors (IVF → flat below half of it); retrain an IVF
         the archive has outgrown fourfold.  True when the structure changed."""
         n, kind = self.ntotal, self.kind
-        if kind == "flat" and n >= self.ivf_min:
-            pass
-        elif kind == "ivf" and n < self.ivf_min // 2:
-            self._rebuild(faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim)))
-            return True
-        elif not (kind == "ivf" and self._index.nlist * 2 <= nlist_for(n)):
+        if kind == "ivf" and n < self.ivf_min // 2:
+            target = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
+        elif (kind == "flat" and n >= self.ivf_min) or \
+                (kind == "ivf" and self._index.nlist * 2 <= nlist_for(n)):
+            target = self._empty_ivf(n)
+        else:
             return False
-        quantizer = faiss.IndexFlatIP(self.dim)
-        ivf = faiss.IndexIVFFlat(quantizer, self.dim, nlist_for(n), faiss.METRIC_INNER_PRODUCT)
-        ivf.nprobe = nprobe_for(ivf.nlist)
         ids, vectors = self._all()
-        ivf.train(vectors)
-        ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
-        ivf.add_with_ids(vectors, ids)
-        quantizer.this.disown()  # the IVF owns its quantizer from here on
-        ivf.own_fields = True
-        self._index, self._mapped = ivf, False
+        if isinstance(target, faiss.IndexIVF):
+            target.train(vectors)
+        target.add_with_ids(vectors, ids)
+        self._index, self._mapped = target, False
         return True
 
-    def _rebuild(self, index: faiss.Index) -> None:
-        ids, vectors = self._all()
-        index.add_with_ids(vectors, ids)
-        self._index, self._mapped = index, False
+    def _empty_ivf(self, n: int) -> faiss.IndexIVFFlat:
+        quantizer = faiss.IndexFlatIP(self.dim)
+        ivf = faiss.IndexIVFFlat(quantizer, self.dim, nlist_for(n), faiss.METRIC_INNER_PRODUCT)
+        quantizer.this.disown()  # the IVF owns its quantizer
+        ivf.own_fields = True
+        ivf.nprobe = nprobe_for(ivf.nlist)
+        ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # reconstruct and remove by id
+        return ivf
 
     def _all(self) -> tuple[np.ndarray, np.ndarray]:
         ids = np.sort(self.ids())
