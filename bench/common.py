@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import platform
 import resource
-import statistics
 
 
 def machine() -> dict:
@@ -38,7 +37,9 @@ def rss_mb() -> float:
 
 
 def percentiles_ms(seconds: list[float]) -> dict:
-    ms = sorted(1000 * s for s in seconds)
-    p95 = ms[min(len(ms) - 1, int(round(0.95 * (len(ms) - 1))))]
-    return {"p50_ms": round(statistics.median(ms), 2), "p95_ms": round(p95, 2),
-            "max_ms": round(ms[-1], 2), "n": len(ms)}
+    """p50/p95 (the evaluation's linear-interpolated percentile) and max, in ms."""
+    from rag.evaluation.scores import percentile
+
+    ms = [1000 * s for s in seconds]
+    return {"p50_ms": round(percentile(ms, 50), 2), "p95_ms": round(percentile(ms, 95), 2),
+            "max_ms": round(max(ms), 2), "n": len(ms)}

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import time
 import sys
@@ -22,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.process import served  # noqa: E402
+from common import machine  # noqa: E402
 
 
 def main() -> None:
@@ -45,7 +44,7 @@ def main() -> None:
         memory = server_memory(pid[0])
     seconds = sorted(s for s, _ in results)
     print(json.dumps({
-        "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()},
+        "machine": machine(),
         "index": args.index, "requests": args.n, "same_answer": all(a == answer for _, a in results),
         "first_s_with_model_load": round(single, 3), "median_s": round(statistics.median(seconds), 3),
         "p95_s": round(seconds[max(0, round(0.95 * len(seconds)) - 1)], 3),

@@ -25,7 +25,6 @@ import time
 from itertools import islice
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, peak_rss_mb  # noqa: E402
 
 from rag.assistant import Assistant  # noqa: E402

@@ -26,7 +26,6 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, peak_rss_mb, percentiles_ms, rss_mb  # noqa: E402
 
 from rag.assistant import Assistant  # noqa: E402
@@ -67,7 +66,7 @@ def borrowed_vectors(index: Index, dense: Path) -> tuple[VectorStore, dict]:
     vectors = np.empty((len(ids), source.dim), dtype=np.float32)
     vectors[have] = source.vectors_of(real_from[have])
     rng = np.random.default_rng(11)
-    pool = source.vectors_of(np.sort(source.ids()))
+    pool = source.vectors_of(source.ids())
     fake = pool[rng.integers(len(pool), size=int((~have).sum()))]
     fake = fake + rng.normal(scale=0.03, size=fake.shape).astype(np.float32)
     vectors[~have] = fake / np.linalg.norm(fake, axis=1, keepdims=True)

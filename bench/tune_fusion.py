@@ -13,7 +13,6 @@ import argparse
 import itertools
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -28,6 +27,7 @@ from rag.retrieval import make_hits, rrf_fuse  # noqa: E402
 from rag.retrieval.diversity import collapse  # noqa: E402
 from rag.retrieval.query import normalize_query  # noqa: E402
 from rag.settings import Settings  # noqa: E402
+from common import machine  # noqa: E402
 
 KS = (5, 10, 20, 30, 60, 100)
 WEIGHTS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)  # bm25 weight; dense fixed at 1
@@ -67,7 +67,7 @@ def main() -> None:
                      "hit@10": round(hit_at(ranks, 10), 3), "mrr": round(mrr(ranks), 3)})
     best = sorted(rows, key=lambda r: (-r["hit@5"], -r["mrr"]))[:10]
     print(json.dumps({
-        "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()},
+        "machine": machine(),
         "index": str(args.index), "questions": len(questions), "depth": args.depth,
         "seconds": round(time.perf_counter() - started, 1),
         "default": next(r for r in rows if (r["rrf_k"], r["bm25_weight"], r["per_article"]) == (60, 1.0, 0)),

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -25,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.process import served  # noqa: E402
 from rag.evaluation.questions import load_questions  # noqa: E402
+from common import machine  # noqa: E402
 
 FIRST_TEXT = """n => { const m = document.querySelectorAll('#chat .message');
   if (m.length < n + 2) return false; const t = m[m.length - 1].innerText.trim();
@@ -67,7 +66,7 @@ def main() -> None:
                     full.append((t2 - t0) * 1000)
             browser.close()
     print(json.dumps({
-        "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()},
+        "machine": machine(),
         "index": args.index, "generator": args.generator, "questions": len(first),
         "first_text_ms": {"median": round(statistics.median(first), 1), "max": round(max(first), 1)},
         "full_answer_ms": {"median": round(statistics.median(full), 1), "max": round(max(full), 1)},

@@ -21,7 +21,6 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, percentiles_ms  # noqa: E402
 
 from rag.embeddings import load_embedder  # noqa: E402
@@ -66,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     settings = Settings.load(index=a.index)
     store = VectorStore.load(a.index / "vectors.faiss", int(_manifest(a.index)["dim"]), mmap=False)
-    ids = np.sort(store.ids())
+    ids = store.ids()
     real = store.vectors_of(ids)
     embedder = load_embedder(settings.embedding_model, settings.model_cache)
     questions = [q.question for q in load_questions(a.questions)]

@@ -44,8 +44,6 @@ class DenseRetriever:
         self, query: str, depth: int, allowed: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
         """Up to ``depth`` ``(chunk id, cosine)`` pairs, best first, among ``allowed`` ids."""
-        if self.index.lexical_only:
-            return []
         return self.index.vectors.search(self.query_vector(query), depth, allowed)
 
     def score_ids(self, query: str, ids: Sequence[int]) -> dict[int, float]:

@@ -139,7 +139,7 @@ class Index:
         """
         with self._lock:
             ids = queries.all_chunk_ids(self._conn)
-            if not self.lexical_only and not np.array_equal(np.sort(self.vectors.ids()), ids):
+            if not self.lexical_only and not np.array_equal(self.vectors.ids(), ids):
                 self._repair()
             elif not np.array_equal(self.bm25_ids, ids):
                 self._rebuild_bm25(write=False)

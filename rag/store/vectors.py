@@ -55,6 +55,7 @@ class VectorStore:
         if index is None and self.dim > 0:
             index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
         self._index = index
+        self._sorted_ids: np.ndarray | None = None
 
     # ---- files ---------------------------------------------------------------------------
     @classmethod
@@ -85,6 +86,7 @@ class VectorStore:
         fsync_path(path.parent)
 
     def _writable(self) -> faiss.Index:
+        self._sorted_ids = None  # about to change
         if self._mapped:  # FAISS cannot change a memory-mapped index: take a private copy
             nprobe = getattr(self._index, "nprobe", None)
             self._index = faiss.read_index(str(self._path))
@@ -113,7 +115,13 @@ class VectorStore:
         return self._mapped
 
     def ids(self) -> np.ndarray:
-        """Every stored chunk id (unsorted)."""
+        """Every stored chunk id, sorted (kept until the next change: filtered searches over an
+        IVF and every index refresh ask for it)."""
+        if self._sorted_ids is None:
+            self._sorted_ids = np.sort(self._stored_ids())
+        return self._sorted_ids
+
+    def _stored_ids(self) -> np.ndarray:
         index = self._index
         if index is None or index.ntotal == 0:
             return np.zeros(0, dtype=np.int64)
@@ -154,7 +162,7 @@ class VectorStore:
         if isinstance(target, faiss.IndexIVF):
             target.train(vectors)
         target.add_with_ids(vectors, ids)
-        self._index, self._mapped = target, False
+        self._index, self._mapped, self._sorted_ids = target, False, None
         return True
 
     def _empty_ivf(self, n: int) -> faiss.IndexIVFFlat:
@@ -167,7 +175,7 @@ class VectorStore:
         return ivf
 
     def _all(self) -> tuple[np.ndarray, np.ndarray]:
-        ids = np.sort(self.ids())
+        ids = self.ids()
         return ids, self.vectors_of(ids)
 
     # ---- reading -------------------------------------------------------------------------
@@ -205,7 +213,7 @@ class VectorStore:
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
     def _exact(self, query: np.ndarray, k: int, allowed: np.ndarray) -> list[tuple[int, float]]:
-        have = np.intersect1d(np.asarray(allowed, dtype=np.int64), self.ids())
+        have = np.intersect1d(np.asarray(allowed, dtype=np.int64), self.ids(), assume_unique=True)
         if len(have) == 0:
             return []
         scores = self.vectors_of(have) @ query
