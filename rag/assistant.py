@@ -82,30 +82,83 @@ class Assistant:
         self._retrievers.clear()
 
     # ---- ingest --------------------------------------------------------------------------
-    def ingest(self, paths: Sequence[Path], rebuild: bool = False, progress=None):
+    def ingest(self, paths: Sequence[Path], rebuild: bool = False, progress=None, on_wait=None):
+        """Add files through a writer of its own (its own connection and write lock): questions
+        on ``self.index`` go on meanwhile and see the new articles once they are committed.
+        ``on_wait(message)`` is told when another writer holds the index."""
         from rag.embeddings import LEXICAL_ONLY, load_embedder
         from rag.ingest.pipeline import Ingestor
         from rag.store import Index
         from rag.store.schema import make_manifest
 
-        self.close()
         path = self.settings.index
+        if rebuild:
+            self.close()
         lexical = not rebuild and Index.exists(path) and Index.peek(path).get("dim") == "0"
         # an index keeps the kind it was created with; --lexical-only loads no model at all
         embedder = load_embedder(LEXICAL_ONLY, self.settings.model_cache) if lexical else self.embedder
         manifest = make_manifest(embedder.model_id, embedder.dim, CHUNKER_VERSION,
                                  embedder.query_prefix, embedder.document_prefix)
-        index = Index.create_or_open(self.settings.index, manifest, rebuild=rebuild)
-        self._index = index
-        ingestor = Ingestor(index, embedder, self.settings.chunk_min, self.settings.chunk_max,
-                            progress)
-        return ingestor.run(paths)
+        writer = Index.create_or_open(path, manifest, rebuild=rebuild,
+                                      wait=self.settings.write_wait, on_wait=on_wait)
+        try:
+            ingestor = Ingestor(writer, embedder, self.settings.chunk_min, self.settings.chunk_max,
+                                progress)
+            return ingestor.run(paths)
+        finally:
+            writer.close()
+
+    def repair(self, on_wait=None) -> dict:
+        """Re-embed chunks without vectors from SQLite's text, drop stray vectors, rebuild
+        BM25 (``rag repair``); returns what was found and done."""
+        from rag.chunking import embedding_text
+        from rag.store import Index
+
+        self.close()
+        index = Index.open(self.settings.index, {"chunker_version": CHUNKER_VERSION},
+                           wait=self.settings.write_wait, on_wait=on_wait)
+        try:
+            found = index.problems()
+            embed = None
+            if not index.lexical_only:
+                self._check_model(index)
+                embed = lambda rows: self.embedder.embed_documents(  # noqa: E731
+                    [embedding_text(h, t) for h, t in rows])
+            done = index.repair(embed if len(index.missing_vectors) else None)
+            return {"found": found, **done, "problems": index.problems()}
+        finally:
+            index.close()
+
+    def _check_model(self, index) -> None:
+        if index.model_id != self.settings.embedding_model:
+            from rag.store.errors import IndexMismatchError
+
+            raise IndexMismatchError(
+                f"index {index.path} was built with model {index.model_id}, settings ask for "
+                f"{self.settings.embedding_model}: re-embedding needs the same model")
 
     def delete(self, paths: Sequence[str]) -> int:
+        """Remove sources given by path (as ingested) or by file name when that is unique.
+        ValueError names any path the index does not hold (nothing is removed then)."""
+        from rag.ingest.loaders import printable_path
+        from rag.store import queries
+
+        keys, unknown = [], []
+        for p in paths:
+            key = self.index.read(queries.find_source_path, printable_path(p),
+                                  printable_path(Path(p).resolve()))
+            if isinstance(key, str):
+                keys.append(key)
+            else:
+                unknown.append(f"{p}" + (f" (matches {len(key)} sources: give the full path)"
+                                         if key else ""))
+        if unknown:
+            raise ValueError(f"no such source in index {self.settings.index}: "
+                             f"{', '.join(unknown)} (see `rag stats` or the 资料库 tab)")
         removed = 0
         with self.index.batch():
-            for p in paths:
-                removed += self.index.delete_source(str(Path(p).resolve()))
+            for key in keys:
+                removed += self.index.delete_source(key)
         return removed
 
     # ---- query ---------------------------------------------------------------------------
@@ -173,6 +226,8 @@ class Assistant:
         k = s.k if k is None else k
         question = self.check_question(question, k)
         self.index.refresh()  # another process may have committed (one manifest read)
+        if (retriever or s.retriever).lower() != "bm25" and not self.index.lexical_only:
+            self.index.require_vectors()  # a lost vectors.faiss fails loudly: `rag repair`
         standalone = self._rewrite(question, history, generator) if history else question
         query = normalize_query(standalone)
         applied: list[str] = []
@@ -237,7 +292,8 @@ class Assistant:
         k = self.settings.k if k is None else k
         t0 = time.perf_counter()
         gen = self.generator(generator)
-        found = self.retrieve(question, max(k, depth), retriever, filters, history, generator)
+        found = self.retrieve(question, depth if depth > k else k, retriever, filters, history,
+                              generator)
         hits = found.hits
         t1 = time.perf_counter()
         yield found
@@ -254,4 +310,6 @@ class Assistant:
             yield piece
 
     def stats(self) -> dict:
-        return self.index.stats()
+        """Counts, papers, dates and ``problems`` (damaged files with the fix; [] when healthy)."""
+        self.index.refresh()
+        return {**self.index.stats(), "problems": self.index.problems()}

@@ -14,17 +14,20 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
-from rich.markup import escape  # noqa: E402
+from rich.text import Text  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="报刊问答: cited answers from newspaper archives.")
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# markup and emoji codes off: ids, paths and passages are user text ("[/red]", ":smile:" print as is)
+out = Console(highlight=False, markup=False, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 IndexOpt = typer.Option(None, "--index", help="index folder (default: index/default)")
 KOpt = typer.Option(None, "-k", help="number of passages to retrieve")
 JsonOpt = typer.Option(False, "--json", help="print JSON")
 RetrieverOpt = typer.Option(None, "--retriever", help="dense | bm25 | hybrid")
+WaitOpt = typer.Option(None, "--wait", min=0, help="seconds to wait while another process writes "
+                       "to the index, then exit 2 (default: the write_wait setting, 600)")
 
 
 def _assistant(index: Optional[Path], **overrides):
@@ -36,17 +39,27 @@ def _assistant(index: Optional[Path], **overrides):
 
 def _run(action: Callable[[], None]) -> None:
     """Turn expected failures into one clear line and exit code 2 (1 for other errors)."""
+    import sqlite3
+
     from rag.evaluation.questions import QuestionSetError
     from rag.store.errors import IndexStoreError
 
     try:
         action()
     except (ValueError, IndexStoreError, QuestionSetError, FileNotFoundError) as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        _error(str(exc))
+        raise typer.Exit(2)
+    except sqlite3.DatabaseError as exc:  # damage found after the index was opened
+        _error(f"the index database (rag.sqlite) is damaged or unreadable ({exc}): restore it "
+               "from a backup, or rebuild with `rag ingest FILES --index INDEX --rebuild`")
         raise typer.Exit(2)
     except KeyboardInterrupt:
         err.print("interrupted")
         raise typer.Exit(130)
+
+
+def _error(message: str) -> None:
+    err.print(Text.assemble(("error:", "red"), " ", message))
 
 
 def _json(obj) -> None:
@@ -62,21 +75,24 @@ def ingest(
         False, "--lexical-only",
         help="create a BM25-only index: no embedding model, minutes instead of hours for a "
              "big archive (an existing index keeps its kind)"),
+    wait: Optional[float] = WaitOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Add files to an index (unchanged files are skipped, changed ones replaced).
 
     Exit status: 0 all inputs ingested or unchanged; 3 the good ones ingested, some files or
     lines reported; 1 nothing could be ingested; 2 bad usage (missing path, index mismatch)."""
-    missing = [str(p) for p in paths if not p.exists()]
+    from rag.ingest.loaders import printable_path
+
+    missing = [p for p in paths if not p.exists()]
     if missing:
-        err.print(f"[red]error:[/red] no such file or folder: {', '.join(missing)}")
+        _error(f"no such file or folder: {', '.join(printable_path(p) for p in missing)}")
         raise typer.Exit(2)
 
     def action() -> None:
-        bot = _assistant(index, embedding_model="none" if lexical_only else None)
+        bot = _assistant(index, embedding_model="none" if lexical_only else None, write_wait=wait)
         with _ingest_progress(quiet=as_json) as progress:
-            report = bot.ingest(paths, rebuild=rebuild, progress=progress)
+            report = bot.ingest(paths, rebuild=rebuild, progress=progress, on_wait=_waiting)
         stats = bot.stats()
         bot.close()
         if as_json:
@@ -95,6 +111,10 @@ def ingest(
             raise typer.Exit(3)  # the good files are in; some inputs (or lines) were reported
 
     _run(action)
+
+
+def _waiting(message: str) -> None:
+    err.print(message, style="yellow")
 
 
 LOG_EVERY = 30.0  # seconds between progress lines when stderr is not a terminal
@@ -179,7 +199,8 @@ def search(
             return
         _print_reading("", found.applied)
         for h in hits:
-            out.print(f"[bold]{h.rank}.[/bold] {h.article.label()}  [dim]{h.score:.4f}[/dim]")
+            out.print(Text.assemble((f"{h.rank}.", "bold"), f" {h.article.label()}  ",
+                                    (f"{h.score:.4f}", "dim")))
             out.print(f"   {h.chunk.text[:160]}")
 
     _run(action)
@@ -192,14 +213,14 @@ ModelPathOpt = typer.Option(None, "--model-path", help="GGUF file for --generato
 def _print_reading(query: str, applied: list[str]) -> None:
     """How the question was read: the standalone rewrite and filters taken from it."""
     if query:
-        err.print(f"[cyan]理解为：{escape(query)}[/cyan]")
+        err.print(f"理解为：{query}", style="cyan")
     if applied:
-        err.print(f"[cyan]按问题限定：{escape('；'.join(applied))}[/cyan]")
+        err.print(f"按问题限定：{'；'.join(applied)}", style="cyan")
 
 
 def _print_sources(answer) -> None:
     if answer.notice:
-        err.print(f"[yellow]注意：{escape(answer.notice)}[/yellow]")
+        err.print(f"注意：{answer.notice}", style="yellow")
     if answer.citations:
         out.print("\n来源：")
         for c in answer.citations:
@@ -243,7 +264,7 @@ def ask(
                 _json(answer.to_dict())
                 return
             _print_reading(answer.query, answer.applied)
-            out.print(f"[bold]{answer.text}[/bold]")
+            out.print(answer.text, style="bold")
         else:
             shown = []
             for piece in bot.stream(question, k, history=history, filters=filters):
@@ -255,7 +276,7 @@ def ask(
                 else:
                     answer = piece
             if "".join(shown) != answer.text:  # a fallback or refusal replaced what streamed
-                out.print(("\n" if shown else "") + f"[bold]{answer.text}[/bold]", end="")
+                out.print(("\n" if shown else "") + answer.text, end="", style="bold")
             out.print()
         _print_sources(answer)
 
@@ -307,27 +328,59 @@ def reindex(index: Optional[Path] = IndexOpt) -> None:
 
 @app.command()
 def stats(index: Optional[Path] = IndexOpt, as_json: bool = JsonOpt) -> None:
-    """Counts, papers and dates in an index."""
+    """Counts, papers and dates in an index, and what is wrong with its files (exit 2 then)."""
 
     def action() -> None:
         bot = _assistant(index)
         s = bot.stats()
         if as_json:
             _json(s)
-            return
-        for key, value in s.items():
-            out.print(f"{key}: {value}")
+        else:
+            for key, value in s.items():
+                if key != "problems":
+                    out.print(f"{key}: {value}")
+        for line in s["problems"]:
+            _error(line)
+        if s["problems"]:
+            raise typer.Exit(2)
 
     _run(action)
 
 
 @app.command()
-def delete(paths: list[str] = typer.Argument(..., help="source files to remove from the index"),
-           index: Optional[Path] = IndexOpt) -> None:
+def repair(index: Optional[Path] = IndexOpt, wait: Optional[float] = WaitOpt,
+           as_json: bool = JsonOpt) -> None:
+    """Make the search files agree with rag.sqlite again: re-embed chunks whose vectors are
+    missing (a lost or damaged vectors.faiss) from the stored text, drop stray vectors,
+    rebuild BM25.  Nothing in rag.sqlite is deleted."""
+
+    def action() -> None:
+        bot = _assistant(index, write_wait=wait)
+        done = bot.repair(on_wait=_waiting)
+        if as_json:
+            _json(done)
+            return
+        for line in done["found"]:
+            out.print(f"found: {line}")
+        out.print(f"index {bot.settings.index}: re-embedded {done['reembedded']} chunks, removed "
+                  f"{done['stray_vectors_removed']} stray vectors, BM25 rebuilt over "
+                  f"{done['bm25_docs']} chunks" + ("" if done["found"] else " (nothing was wrong)"))
+        for line in done["problems"]:
+            _error(f"still wrong: {line}")
+        if done["problems"]:
+            raise typer.Exit(2)
+
+    _run(action)
+
+
+@app.command()
+def delete(paths: list[str] = typer.Argument(..., help="source files to remove from the index "
+                                                      "(the path as ingested, or a unique file name)"),
+           index: Optional[Path] = IndexOpt, wait: Optional[float] = WaitOpt) -> None:
     """Remove sources (their articles, chunks, vectors and BM25 entries)."""
 
     def action() -> None:
-        removed = _assistant(index).delete(paths)
+        removed = _assistant(index, write_wait=wait).delete(paths)
         out.print(f"removed {removed} chunks")
 
     _run(action)

@@ -9,6 +9,7 @@ from typing import Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 from typer.core import TyperGroup
 
 from rag.cli import GeneratorOpt, IndexOpt, JsonOpt, KOpt, ModelPathOpt, RetrieverOpt, _assistant, _json, _run, err, out
@@ -129,7 +130,8 @@ def compare_runs(
         if as_json:
             _json(c.to_dict())
             return
-        marks = {"regression": "[red]▼ 退步[/red]", "improved": "[green]▲ 进步[/green]", "": ""}
+        marks = {"regression": Text("▼ 退步", style="red"), "improved": Text("▲ 进步", style="green"),
+                 "": ""}
         table = Table(title=f"A = {run_a}   B = {run_b}")
         for col in ("组别", "指标", "A", "B", "Δ (B−A)", ""):
             table.add_column(col, justify="left" if col in ("组别", "指标", "") else "right")

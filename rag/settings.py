@@ -37,6 +37,9 @@ class Settings:
     embed_batch: int = 32
     query_encoder: str = "onnx"  # onnx: questions through ONNX Runtime when installed (3x faster); torch
     max_question_chars: int = 500
+    write_wait: float = 600.0  # seconds a writer waits for another one (`--wait`; 0 = not at all)
+    max_upload_mb: int = 50  # the UI's upload limit per file (MiB), enforced by Gradio and the app
+    auth: str = ""  # "user:password" for the UI (RAG_AUTH); ask for it when serving beyond loopback
     # LLM generators (``--generator openai|llamacpp``)
     llm_base_url: str = "http://127.0.0.1:8080/v1"  # any OpenAI-compatible chat-completions server
     llm_model: str = ""

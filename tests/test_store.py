@@ -219,7 +219,8 @@ def test_batch_rolls_back_on_error(small_index: Index, fake_embedder):
 
 
 def test_files_ahead_of_sqlite_are_repaired(index_path, fake_embedder, manifest):
-    """Crash after the files were renamed but before the SQLite commit."""
+    """Crash after the files were renamed but before the SQLite commit: a reader drops the stray
+    vectors in memory (writing nothing); the next writer's commit puts the files in step."""
     index = Index.create_or_open(index_path, manifest)
     ingest_source(index, fake_embedder, "henan-2023.txt")
     index.commit_search_indexes()
@@ -227,14 +228,22 @@ def test_files_ahead_of_sqlite_are_repaired(index_path, fake_embedder, manifest)
     ingest_source(index, fake_embedder, "jiaozuo-2023.txt")
     index.vectors.write(index_path / "vectors.faiss")  # files written ...
     index.close()  # ... SQLite never committed
-    assert len(VectorStore.load(index_path / "vectors.faiss", 64).ids()) > len(committed)
+    ahead = VectorStore.load(index_path / "vectors.faiss", 64).ids()
+    assert len(ahead) > len(committed)
     with Index.open(index_path, manifest) as again:
         assert np.array_equal(sqlite_ids(again), committed)
-        assert_in_step(again)
+        assert np.array_equal(np.sort(again.vectors.ids()), committed)  # in memory
+        assert again.problems() == []
+    assert np.array_equal(VectorStore.load(index_path / "vectors.faiss", 64).ids(), ahead)
+    with Index.open(index_path, manifest) as writer:
+        writer.commit_search_indexes()
+        assert_in_step(writer)
 
 
-def test_sqlite_chunks_without_vectors_are_dropped(small_index: Index, manifest):
-    """Crash during a delete: vectors gone from disk, rows still in SQLite."""
+def test_sqlite_chunks_without_vectors_are_kept_and_repaired(small_index: Index, manifest,
+                                                             fake_embedder):
+    """Crash during a delete: vectors gone from disk, rows still in SQLite.  Nothing is
+    dropped; the index says what is wrong, and repair() re-embeds from SQLite's text."""
     henan = small_index.chunk_ids_matching(Filters(paper="河南日报"))
     small_index.vectors.remove(henan)
     small_index.vectors.write(small_index.path / "vectors.faiss")
@@ -242,9 +251,15 @@ def test_sqlite_chunks_without_vectors_are_dropped(small_index: Index, manifest)
     path = small_index.path
     small_index.close()
     with Index.open(path, manifest) as again:
-        assert again.source_by_path("/data/henan-2023.txt") is None  # will be ingested again
-        assert again.stats()["papers"] == {"焦作日报": 3}
+        assert again.source_by_path("/data/henan-2023.txt") is not None
+        assert again.stats()["papers"] == {"河南日报": 3, "焦作日报": 3}
+        assert np.array_equal(again.missing_vectors, henan)
+        assert "rag repair" in again.problems()[0]
+        done = again.repair(lambda rows: fake_embedder.embed_documents([t for _, t in rows]))
+        assert done["reembedded"] == len(henan) and again.problems() == []
         assert_in_step(again)
+        hit = again.vectors.search(fake_embedder.embed_query("郑州地铁六号线"), 1)
+        assert hit[0][0] in set(henan.tolist())
 
 
 @pytest.mark.parametrize(

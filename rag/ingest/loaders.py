@@ -8,6 +8,7 @@ import io
 import json
 import lzma
 import os
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -35,6 +36,21 @@ class Record:
     offset: int = 0  # bytes of the file read so far (compressed bytes for .xz/.gz): progress
 
 
+def printable_path(path: str | Path) -> str:
+    """``path`` as text that can be stored and shown: a name that is not UTF-8 (GBK bytes from
+    a Windows zip) is read as GB18030 when that works, else its odd bytes are escaped."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        raw = os.fsencode(text)
+        try:
+            return raw.decode("gb18030")
+        except UnicodeDecodeError:
+            return raw.decode("utf-8", "backslashreplace")
+
+
 @dataclass
 class InputFile:
     path: Path
@@ -42,6 +58,22 @@ class InputFile:
     sha256: str = ""
     size: int = 0
     meta: dict = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """The source's identity in the index: its absolute path, as storable text."""
+        return printable_path(self.path.resolve())
+
+    @property
+    def shown(self) -> str:
+        """The path as given, as printable text (reports, warnings)."""
+        return printable_path(self.path)
+
+    @property
+    def tag(self) -> str:
+        """Eight hex digits of the source's identity: ids made up for its articles end in it,
+        so ``A08.txt`` or ``news.jsonl`` in two folders never share ids."""
+        return hashlib.sha1(self.key.encode()).hexdigest()[:8]
 
 
 def _suffix(path: Path) -> str:
@@ -61,7 +93,7 @@ def discover(paths: list[Path]) -> tuple[list[InputFile], list[tuple[Path, str]]
         if not root.exists():
             skipped.append((root, "no such file or folder"))
             continue
-        candidates = [root] if not root.is_dir() else sorted(p for p in _walk(root))
+        candidates = [root] if not root.is_dir() else sorted(p for p in _walk(root, skipped))
         for path in candidates:
             if not path.is_file():  # a pipe, device, socket, broken link or link loop
                 skipped.append((path, "not a regular file"))
@@ -81,8 +113,12 @@ def discover(paths: list[Path]) -> tuple[list[InputFile], list[tuple[Path, str]]
     return found, skipped
 
 
-def _walk(root: Path) -> Iterator[Path]:
+def _walk(root: Path, skipped: list[tuple[Path, str]]) -> Iterator[Path]:
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        for name in [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
+            dirnames.remove(name)  # a linked folder may loop or leave the tree: say so, skip it
+            skipped.append((Path(dirpath) / name, "a link to a folder, not followed: give the "
+                            "folder it points to to ingest it"))
         dirnames.sort()
         for name in filenames:
             yield Path(dirpath) / name
@@ -129,6 +165,8 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
             text = data[: exc.start].decode(encoding)  # UTF-8 cut inside its last character
         if encoding == "gb18030" and not _looks_chinese(text):
             break
+        if encoding == "gb18030":
+            _check_plausible_gb(data, text)
         return text.replace("\r\n", "\n").replace("\r", "\n"), encoding.replace("-sig", "")
     raise LoadError("cannot decode as UTF-8 or GB18030")
 
@@ -136,6 +174,35 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
 def _looks_chinese(text: str) -> bool:
     cjk = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
     return cjk >= 0.3 * max(1, sum(1 for c in text if not c.isspace()))
+
+
+RARE_SHARE = 0.3  # GB18030 pages here: 0.04 % outside GB2312; Big5 read as GB18030: 61 %, Shift-JIS: 100 %
+
+
+def _check_plausible_gb(data: bytes, text: str) -> None:
+    """Big5 or Shift-JIS bytes also decode as GB18030, into rare characters: refuse those."""
+    wide = [c for c in text if not c.isspace() and not c.isascii()]
+    if len(wide) < 20:
+        return
+    rare = 0
+    for c in wide:
+        try:
+            c.encode("gb2312")
+        except UnicodeEncodeError:
+            rare += 1
+    if rare / len(wide) <= RARE_SHARE:
+        return
+    likely = []
+    for name, codec in (("Big5", "big5"), ("Shift-JIS", "shift_jis")):
+        try:
+            data.decode(codec)
+            likely.append(name)
+        except UnicodeDecodeError:
+            pass
+    guess = " or ".join(likely) or "another encoding"
+    raise LoadError(f"encoding looks like {guess}, not UTF-8 or GB18030 ({100 * rare / len(wide):.0f}% "
+                    f"of its characters are rare when read as GB18030): convert it to UTF-8, "
+                    f"e.g. `iconv -f {(likely or ['BIG5'])[0].upper().replace('-', '_')} -t UTF-8`")
 
 
 def read_page(path: Path) -> tuple[str, str]:
@@ -165,8 +232,9 @@ def _open_text(path: Path) -> tuple[io.TextIOBase, io.BufferedReader]:
         raise
 
 
-def read_records(path: Path, errors: list[str] | None = None) -> Iterator[Record]:
-    """Stream JSONL records; a broken line is reported into ``errors`` and skipped."""
+def read_records(path: Path, errors: list[str] | None = None, id_tag: str = "") -> Iterator[Record]:
+    """Stream JSONL records; a bad line is reported into ``errors`` (with why) and skipped.
+    A record without an id gets ``name#line@id_tag``."""
     try:
         fh, raw = _open_text(path)
         with fh, raw:
@@ -174,23 +242,71 @@ def read_records(path: Path, errors: list[str] | None = None) -> Iterator[Record
                 if not line.strip():
                     continue
                 try:
-                    obj = json.loads(line)
-                    if not isinstance(obj, dict) or not str(obj.get("text", "")).strip():
-                        raise ValueError("no 'text' field")
-                    if len(str(obj["text"])) > RECORD_MAX_CHARS:
-                        raise ValueError(f"text longer than {RECORD_MAX_CHARS} characters")
+                    rec = parse_record(line, n)
                 except ValueError as exc:
                     if errors is not None:
                         errors.append(f"line {n}: {exc}")
                     continue
-                yield Record(
-                    id=str(obj.get("id") or f"{path.name}#{n}"),
-                    text=str(obj["text"]),
-                    title=str(obj.get("title") or ""),
-                    date=str(obj.get("date") or "")[:10],
-                    source=str(obj.get("source") or ""),
-                    line=n,
-                    offset=raw.tell(),
-                )
+                rec.id = rec.id or f"{path.name}#{n}" + (f"@{id_tag}" if id_tag else "")
+                rec.offset = raw.tell()
+                yield rec
     except (OSError, EOFError, lzma.LZMAError, UnicodeDecodeError) as exc:
         raise LoadError(f"cannot read records: {exc}") from None
+
+
+def parse_record(line: str, n: int = 0) -> Record:
+    """One JSONL line as a Record; ValueError says what is wrong with it."""
+    try:
+        obj = json.loads(line)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    if not isinstance(obj, dict):
+        raise ValueError(f"not a JSON object ({type(obj).__name__})")
+    text = obj.get("text")
+    if text is None or text == "":
+        raise ValueError("no 'text' field")
+    if not isinstance(text, str):
+        raise ValueError(f"'text' is not a string ({_json_type(text)})")
+    if not visible(text):
+        raise ValueError("'text' has no visible characters")
+    if len(text) > RECORD_MAX_CHARS:
+        raise ValueError(f"text longer than {RECORD_MAX_CHARS} characters")
+    fields = {name: _field(obj, name) for name in ("id", "title", "date", "source")}
+    for name, value in {"text": text, **fields}.items():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"'{name}' holds invalid Unicode (a lone surrogate such as "
+                             f"\\ud800)") from None
+    return Record(id=fields["id"], text=text, title=fields["title"], date=fields["date"][:10],
+                  source=fields["source"], line=n)
+
+
+def _field(obj: dict, name: str) -> str:
+    """A metadata field as text: strings and plain numbers (an id 12345) pass; others fail."""
+    value = obj.get(name)
+    if value is None or value is False:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int) and not isinstance(value, bool) or (
+            isinstance(value, float) and value == value and abs(value) != float("inf")):
+        return str(value)
+    raise ValueError(f"'{name}' is not a string ({_json_type(value)})")
+
+
+def _json_type(value) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, float) and (value != value or abs(value) == float("inf")):
+        return "NaN/Infinity"
+    return {list: "a list", dict: "an object", int: "a number", float: "a number"}.get(
+        type(value), type(value).__name__)
+
+
+_INVISIBLE = {"Cc", "Cf", "Zs", "Zl", "Zp", "Cn", "Co", "Cs"}
+
+
+def visible(text: str) -> bool:
+    """True when ``text`` has a character one can see (not only controls, spaces, zero-width)."""
+    return any(unicodedata.category(c) not in _INVISIBLE for c in text)

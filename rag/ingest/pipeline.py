@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+import numpy as np
+
 from rag.chunking import chunk_spans, embedding_text
 from rag.embeddings.base import Embedder
-from rag.ingest.loaders import InputFile, LoadError, Record, discover, file_digest, read_page, read_records
+from rag.ingest.loaders import (
+    InputFile, LoadError, Record, discover, file_digest, printable_path, read_page, read_records,
+)
 from rag.ingest.segment import segment_page
 from rag.models import Article, Chunk, Source
 from rag.store import queries, writes
@@ -92,16 +95,17 @@ class Ingestor:
         self._started = started = time.perf_counter()
         report = IngestReport()
         inputs, skipped = discover(list(paths))
-        report.skipped += [(str(p), why) for p, why in skipped]
+        report.skipped += [(printable_path(p), why) for p, why in skipped]
         self._total_bytes = sum(_size(item.path) for item in inputs)
         self._done_bytes = 0  # of the files finished
+        self._mend_vectors(report)
         try:
             for item in inputs:
                 try:
                     self._ingest_file(item, report)
                 except LoadError as exc:
                     self.index.rollback()
-                    report.skipped.append((str(item.path), str(exc)))
+                    report.skipped.append((item.shown, str(exc)))
                 self._done_bytes += _size(item.path)
                 self._report(item.path.name, report, 0)
         finally:
@@ -111,56 +115,97 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
+    def _mend_vectors(self, report: IngestReport) -> None:
+        """Chunks left without vectors by an interrupted write are re-embedded before adding
+        more (a lost or unreadable vectors.faiss stops the run instead: ``rag repair``)."""
+        self.index.begin()  # the writer lock: what other writers committed is loaded now
+        missing = len(self.index.missing_vectors)
+        self.index.rollback()
+        if missing and not self.index.lexical_only:
+            self.index.repair(self._embed_rows)
+            report.warnings.append(f"re-embedded {missing} chunks that had no vectors "
+                                   "(left by an interrupted write)")
+
+    def _embed_rows(self, rows: list[tuple[str, str]]):
+        return self.embedder.embed_documents([embedding_text(h, t) for h, t in rows])
+
     def _ingest_file(self, item: InputFile, report: IngestReport) -> None:
         """One file, in committed batches.  Its source row says ``partial`` until the last batch
         is in: a run killed half way resumes there (records already stored are skipped), and an
-        unchanged file is a no-op only once it was complete."""
-        key = str(item.path.resolve())
+        unchanged file is a no-op only once it was complete.  Chunks are embedded before the
+        writer lock is taken; ids are checked again under it."""
+        key = item.key
         try:
             item.sha256, item.size = file_digest(item.path)
         except OSError as exc:
             raise LoadError(f"cannot read: {exc.strerror or exc}") from None
         old = self.index.source_by_path(key)
         if old is not None and old.sha256 == item.sha256 and old.status == "ok":
-            report.unchanged.append(str(item.path))
+            report.unchanged.append(item.shown)
             return
         resume = old if old is not None and old.sha256 == item.sha256 else None
         done = self.index.read(queries.doc_ids_of_source, resume.id) if resume else set()
         replaced = self.index.read(queries.doc_ids_of_source, old.id) if old and not resume else set()
         batches = self._page_batches(item) if item.kind == "page" else self._record_batches(item, report)
         source_id = resume.id if resume else None
-        for encoding, articles, offset in batches:
-            articles = self._new_articles(articles, done, replaced, report, item.path.name)
-            if not articles:
+        stopped: LoadError | None = None
+        read = 0
+        try:
+            for encoding, articles, offset in batches:
+                read += len(articles)
+                prepared = self._prepare([a for a in articles if a.doc_id not in done])
+                if prepared:
+                    with self.index.batch(bm25=False):
+                        self.index.begin()
+                        prepared = self._new_articles(prepared, replaced, report, item.path.name)
+                        if prepared and source_id is None:
+                            if old is not None:
+                                self.index.delete_source(key)
+                            source_id = self.index.add_source(Source(
+                                key, item.sha256, item.size, encoding=encoding, status="partial"))
+                        if prepared:
+                            self._add(source_id, prepared, report)
                 self._report(item.path.name, report, offset)
-                continue
-            with self.index.batch(bm25=False):
-                if source_id is None:
-                    if old is not None:
-                        self.index.delete_source(key)
-                    source_id = self.index.add_source(
-                        Source(key, item.sha256, item.size, encoding=encoding, status="partial"))
-                self._add(source_id, articles, report)
-            self._report(item.path.name, report, offset)
+        except LoadError as exc:
+            if source_id is None:
+                self._drop_old_version(old, resume, key, exc)
+            stopped = exc  # records read before the damage are kept
         if source_id is None:
-            raise LoadError("no text found")
+            self._drop_old_version(old, resume, key, LoadError(
+                f"all {read} records were skipped (see the warnings)" if read else "no text found"))
         with self.index.batch(bm25=False):
-            self.index.write(writes.set_source_status, source_id, "ok")
-        report.ingested.append(str(item.path))
+            status = "ok" if stopped is None else "partial"
+            self.index.write(writes.set_source_status, source_id, status)
+        report.ingested.append(item.shown)
+        if stopped is not None:
+            report.warnings.append(f"{item.shown}: reading stopped ({stopped}); the records "
+                                   "before that point were added")
 
-    def _new_articles(self, articles: list[Article], done: set[str], replaced: set[str],
-                      report: IngestReport, name: str) -> list[Article]:
-        """Drop articles already stored by a killed run of this file (``done``, silently) and
-        records whose id another file holds or this file repeats (with a warning); ids of the
-        old version of a changed file (``replaced``) are free again."""
-        articles = [a for a in articles if a.doc_id not in done]
-        taken = self.index.read(queries.existing_doc_ids, [a.doc_id for a in articles]) - replaced
+    def _drop_old_version(self, old: Source | None, resume: Source | None, key: str,
+                          why: LoadError) -> None:
+        """The file changed into something with no readable text: its earlier articles no
+        longer stand for it, so they go; raises ``why`` (with that said) either way."""
+        if old is None or resume is not None:
+            raise why
+        with self.index.batch(bm25=False):
+            self.index.begin()
+            removed = self.index.delete_source(key)
+        raise LoadError(f"{why}; the file changed, so its earlier version's articles "
+                        f"({removed} passages) were removed from the index")
+
+    def _new_articles(self, prepared: list[Prepared], replaced: set[str],
+                      report: IngestReport, name: str) -> list[Prepared]:
+        """Drop records whose id another file holds or this file repeats (with a warning); ids
+        of the old version of a changed file (``replaced``) are free again.  Call it holding
+        the writer lock: another writer may have stored the same ids meanwhile."""
+        taken = self.index.read(queries.existing_doc_ids,
+                                [p.article.doc_id for p in prepared]) - replaced
         fresh, clash = [], []
-        for a in articles:
-            (clash if a.doc_id in taken else fresh).append(a)
-            taken.add(a.doc_id)
+        for p in prepared:
+            (clash if p.article.doc_id in taken else fresh).append(p)
+            taken.add(p.article.doc_id)
         if clash:
-            shown = ", ".join(a.doc_id for a in clash[:5]) + ("…" if len(clash) > 5 else "")
+            shown = ", ".join(p.article.doc_id for p in clash[:5]) + ("…" if len(clash) > 5 else "")
             report.warnings.append(f"{name}: {len(clash)} records skipped, their id is already "
                                    f"in the index or repeated: {shown}")
         return fresh
@@ -173,9 +218,8 @@ class Ingestor:
     def _page_batches(self, item: InputFile) -> Iterator[tuple[str, list[Article], int]]:
         text, encoding = read_page(item.path)
         articles = segment_page(text, item.path.name, item.meta)
-        tag = hashlib.sha1(str(item.path.resolve()).encode()).hexdigest()[:8]
         for a in articles:  # A08.txt of two different days must not share ids
-            a.doc_id = f"{a.doc_id}@{tag}"
+            a.doc_id = f"{a.doc_id}@{item.tag}"
         if not articles:
             raise LoadError("no article text found")
         yield encoding, articles, 0
@@ -186,25 +230,56 @@ class Ingestor:
         errors: list[str] = []
         batch: list[Article] = []
         offset = 0
-        for rec in read_records(item.path, errors):
-            batch.append(record_article(rec, item.path.name))
-            offset = rec.offset
-            if len(batch) >= RECORD_BATCH:
+        try:
+            for rec in read_records(item.path, errors, item.tag):
+                batch.append(record_article(rec, item.path.name))
+                offset = rec.offset
+                if len(batch) >= RECORD_BATCH:
+                    yield "utf-8", batch, offset
+                    batch = []
+        except LoadError:
+            if batch:  # a damaged tail: keep what was read before it
                 yield "utf-8", batch, offset
-                batch = []
+            raise
+        finally:
+            self._line_warnings(item, errors, report)
         if batch:
             yield "utf-8", batch, offset
-        report.warnings += [f"{item.path.name} {e}" for e in errors[:20]]
-        if len(errors) > 20:
-            report.warnings.append(f"{item.path.name}: {len(errors) - 20} more bad lines")
 
-    def _add(self, source_id: int, articles: list[Article], report: IngestReport) -> None:
+    @staticmethod
+    def _line_warnings(item: InputFile, errors: list[str], report: IngestReport) -> None:
+        report.warnings += [f"{item.shown} {e}" for e in errors[:20]]
+        if len(errors) > 20:
+            report.warnings.append(f"{item.shown}: {len(errors) - 20} more bad lines")
+        errors.clear()
+
+    def _prepare(self, articles: list[Article]) -> list[Prepared]:
+        """Chunk and embed (slow: done before the writer lock is taken)."""
         chunks = [chunk_article(a, self.chunk_min, self.chunk_max) for a in articles]
         texts = [embedding_text(a.headline, c.text) for a, cs in zip(articles, chunks) for c in cs]
         vectors = self.embedder.embed_documents(texts) if texts else None
-        self.index.add_articles(source_id, articles, chunks, vectors)
-        report.articles += len(articles)
-        report.chunks += len(texts)
+        out, at = [], 0
+        for a, cs in zip(articles, chunks):
+            out.append(Prepared(a, cs, None if vectors is None else vectors[at : at + len(cs)]))
+            at += len(cs)
+        return out
+
+    def _add(self, source_id: int, prepared: list[Prepared], report: IngestReport) -> None:
+        parts = [p.vectors for p in prepared if p.vectors is not None and len(p.vectors)]
+        vectors = np.concatenate(parts) if parts else None
+        self.index.add_articles(source_id, [p.article for p in prepared],
+                                [p.chunks for p in prepared], vectors)
+        report.articles += len(prepared)
+        report.chunks += sum(len(p.chunks) for p in prepared)
+
+
+@dataclass
+class Prepared:
+    """An article with its chunks and their vectors, ready to store."""
+
+    article: Article
+    chunks: list[Chunk]
+    vectors: np.ndarray | None
 
 
 def _size(path: Path) -> int:

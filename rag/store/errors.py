@@ -13,3 +13,11 @@ class IndexNotFoundError(IndexStoreError):
 
 class IndexMismatchError(IndexStoreError):
     """The index was built with another model, dimension, chunker or schema."""
+
+
+class IndexDamagedError(IndexStoreError):
+    """A file of the index is missing, truncated or unreadable; the message names it and the fix."""
+
+
+class WriterBusyError(IndexStoreError):
+    """Another process holds the index's write lock and did not let go in time."""

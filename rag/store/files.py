@@ -11,6 +11,9 @@ import faiss
 import numpy as np
 
 IDS_FILE = "chunk_ids.npy"
+# what bm25s.BM25.save writes (checked on load: a missing one would silently score nothing)
+BM25_FILES = ("params.index.json", "vocab.index.json", "data.csc.index.npy",
+              "indices.csc.index.npy", "indptr.csc.index.npy")
 
 
 def fsync_path(path: Path) -> None:
@@ -74,20 +77,38 @@ def write_bm25(folder: Path, bm25, ids: np.ndarray) -> None:
 
 
 def load_bm25(folder: Path):
-    """Return ``(bm25 | None, chunk ids)``; recovers a swap interrupted between its renames."""
+    """Return ``(bm25 | None, chunk ids)``; recovers a swap interrupted between its renames.
+
+    Raises ValueError naming the file when bm25/ is damaged (a file missing or unreadable):
+    the caller rebuilds it from SQLite's stored tokens rather than search an empty index.
+    """
     old = folder.with_name(folder.name + ".old")
     if not folder.exists() and old.exists():
         os.replace(old, folder)
     ids_path = folder / IDS_FILE
     if not ids_path.exists():
+        if folder.exists() and any(folder.iterdir()):
+            raise ValueError(f"{ids_path.name} is missing")
         return None, np.zeros(0, dtype=np.int64)
-    ids = np.load(ids_path).astype(np.int64)
-    if len(ids) == 0 or not (folder / "params.index.json").exists():
+    try:
+        ids = np.load(ids_path).astype(np.int64)
+    except (OSError, ValueError, EOFError) as exc:
+        raise ValueError(f"{ids_path.name} is unreadable ({exc})") from None
+    if len(ids) == 0:
         return None, ids
+    missing = [n for n in BM25_FILES if not (folder / n).is_file()]
+    if missing:
+        raise ValueError(f"{', '.join(missing)} missing")
     import bm25s
 
-    # memory-mapped: the score matrix stays in the page cache, shared by every process
-    return bm25s.BM25.load(str(folder), mmap=True, show_progress=False), ids
+    try:
+        # memory-mapped: the score matrix stays in the page cache, shared by every process
+        bm25 = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
+    except Exception as exc:  # noqa: BLE001 - bm25s raises whatever numpy/json raise
+        raise ValueError(f"unreadable ({type(exc).__name__}: {exc})") from None
+    if int(bm25.scores.get("num_docs", len(ids))) != len(ids):
+        raise ValueError(f"holds {bm25.scores.get('num_docs')} documents for {len(ids)} ids")
+    return bm25, ids
 
 
 def remove_all(folder: Path, names: list[str], dirs: list[str]) -> None:

@@ -3,12 +3,18 @@
 Writes go into one SQLite transaction that stays open until :meth:`Index.commit_search_indexes`
 (or the :meth:`Index.batch` context), which writes bm25/ and vectors.faiss atomically and then
 updates the manifest and commits.  A crash before that commit leaves the previous state; a crash
-between the file renames and the commit is repaired on the next open (see ``_reconcile``).
+between the file renames and the commit is reconciled in memory on the next open (``_reconcile``).
+
+One writer at a time: every write transaction holds ``write.lock`` (rag.store.lock) from its
+``BEGIN`` to its ``COMMIT``, and reloads every in-memory structure another process changed
+before writing.  Readers never take the lock and never write: a damaged or missing file is
+reported (``problems``) and fixed only by an explicit :meth:`repair`.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +25,11 @@ import numpy as np
 from rag.models import Article, Chunk, Filters, Source
 from rag.store import files, queries, writes
 from rag.store.vectors import VectorStore
-from rag.store.errors import IndexMismatchError, IndexNotFoundError, IndexStoreError
+from rag.store import health
+from rag.store.errors import (
+    IndexDamagedError, IndexMismatchError, IndexNotFoundError, IndexStoreError,
+)
+from rag.store.lock import WriteLock
 from rag.store.schema import (
     DDL, LEXICON_DDL, check_manifest, connect, new_manifest, now, read_manifest, write_manifest,
 )
@@ -34,17 +44,20 @@ SQLITE, VECTORS, BM25_DIR = "rag.sqlite", "vectors.faiss", "bm25"
 class Index:
     """One index folder. Build it with :meth:`create_or_open` / :meth:`open`, not the constructor."""
 
-    def __init__(self, path: Path, conn, manifest: dict[str, str]) -> None:
+    def __init__(self, path: Path, conn, manifest: dict[str, str],
+                 write_lock: WriteLock | None = None) -> None:
         self.path = Path(path)
         self._conn = conn
         self._lock = threading.RLock()
+        self.write_lock = write_lock or WriteLock(self.path)
         self.manifest = manifest
         self.dim = int(manifest["dim"])
         self.model_id = manifest["model_id"]
         self.tokenizer = make_tokenizer(manifest.get("tokenizer", DEFAULT_TOKENIZER),
                                         select_words(queries.lexicon_counts(conn)))
         self._faiss_dirty = self._bm25_dirty = False
-        self._closed = False
+        self._closed = self._repairing = False
+        self.missing_vectors, self.stray_vectors = np.zeros(0, dtype=np.int64), 0
         self._load_files()
 
     # ---- opening -------------------------------------------------------------------------
@@ -62,59 +75,87 @@ class Index:
             conn.close()
 
     @classmethod
-    def create(cls, path: str | Path, manifest: Mapping[str, Any]) -> "Index":
+    def create(cls, path: str | Path, manifest: Mapping[str, Any], wait: float | None = None,
+               on_wait=None) -> "Index":
         """Create a new, empty index; ``manifest`` needs at least ``model_id`` and ``dim``."""
         path = Path(path)
+        health.check_folder(path)
+        path.mkdir(parents=True, exist_ok=True)
+        lock = WriteLock(path, wait, on_wait)
+        lock.acquire()
+        try:
+            return cls._create(path, manifest, lock)
+        finally:
+            lock.release()
+
+    @classmethod
+    def _create(cls, path: Path, manifest: Mapping[str, Any], lock: WriteLock) -> "Index":
+        """Create the index files while ``lock`` is held."""
+        values = new_manifest(manifest)
         if cls.exists(path):
             raise IndexStoreError(f"an index already exists at {path}")
-        values = new_manifest(manifest)
         cls.remove(path)  # leftovers of an index whose rag.sqlite is gone
-        path.mkdir(parents=True, exist_ok=True)
         conn = connect(path / SQLITE)
         conn.executescript(DDL)
-        conn.execute("BEGIN IMMEDIATE")
+        index = cls(path, conn, values, lock)
+        index.begin()
         write_manifest(conn, values)
-        index = cls(path, conn, values)
         index._faiss_dirty = index._bm25_dirty = True
         index.commit_search_indexes()
         return index
 
     @classmethod
-    def open(cls, path: str | Path, manifest: Mapping[str, Any] | None = None) -> "Index":
-        """Open an existing index, refusing one built with another model/dim/chunker/schema."""
+    def open(cls, path: str | Path, manifest: Mapping[str, Any] | None = None,
+             wait: float | None = None, on_wait=None) -> "Index":
+        """Open an existing index, refusing one built with another model/dim/chunker/schema
+        and naming any damaged file.  Opening never writes."""
         path = Path(path)
+        health.check_folder(path)
         if not cls.exists(path):
             raise IndexNotFoundError(
                 f"no index at {path} ({path / SQLITE} is missing): build one with "
                 f"`rag ingest FILES --index {path}` or choose another --index"
             )
+        health.check_sqlite_file(path / SQLITE)
         conn = connect(path / SQLITE)
         try:
+            health.check_tables(conn, path / SQLITE)
             have = read_manifest(conn)
+            health.check_manifest_keys(have, path / SQLITE)
+            check_manifest(path, have, manifest)
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'lexicon'").fetchone():
+                conn.execute(LEXICON_DDL)  # indexes from before the archive lexicon
+            index = cls(path, conn, have, WriteLock(path, wait, on_wait))
         except Exception as exc:
             conn.close()
-            raise IndexMismatchError(f"{path / SQLITE} is not a readable index ({exc})") from exc
-        try:
-            check_manifest(path, have, manifest)
-        except IndexMismatchError:
-            conn.close()
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise IndexDamagedError(f"{path / SQLITE} is damaged ({exc}): "
+                                        f"{health.rebuild_hint(path)}") from None
             raise
-        conn.execute(LEXICON_DDL)  # indexes from before the archive lexicon
-        index = cls(path, conn, have)
         index._reconcile()
         return index
 
     @classmethod
     def create_or_open(
-        cls, path: str | Path, manifest: Mapping[str, Any], rebuild: bool = False
+        cls, path: str | Path, manifest: Mapping[str, Any], rebuild: bool = False,
+        wait: float | None = None, on_wait=None,
     ) -> "Index":
         """Open the index at ``path`` (checked against ``manifest``) or create it; ``rebuild``
-        deletes an existing one first."""
-        if rebuild:
-            cls.remove(path)
-        if cls.exists(path):
-            return cls.open(path, manifest)
-        return cls.create(path, manifest)
+        deletes an existing one first (under the write lock)."""
+        path = Path(path)
+        health.check_folder(path)
+        if rebuild or not cls.exists(path):
+            path.mkdir(parents=True, exist_ok=True)
+            lock = WriteLock(path, wait, on_wait)
+            lock.acquire()  # a writer busy with this index finishes first
+            try:
+                if rebuild:
+                    cls.remove(path)
+                if not cls.exists(path):
+                    return cls._create(path, manifest, lock)
+            finally:
+                lock.release()
+        return cls.open(path, manifest, wait, on_wait)
 
     @staticmethod
     def remove(path: str | Path) -> None:
@@ -123,8 +164,22 @@ class Index:
                          [BM25_DIR])
 
     def _load_files(self) -> None:
-        self.vectors = VectorStore.load(self.path / VECTORS, self.dim)
-        self.bm25_state = files.load_bm25(self.path / BM25_DIR)
+        """Load vectors.faiss and bm25/; a missing or unreadable one is recorded, not fatal:
+        BM25 is rebuilt in memory from SQLite's tokens, vectors wait for :meth:`repair`."""
+        self.vector_file_problem = self.bm25_problem = ""
+        try:
+            self.vectors = VectorStore.load(self.path / VECTORS, self.dim)
+        except (RuntimeError, ValueError, OSError) as exc:
+            self.vectors = VectorStore(self.dim)
+            self.vector_file_problem = f"{VECTORS} is unreadable ({health.first_line(exc)})"
+        else:
+            if self.dim and not (self.path / VECTORS).exists():
+                self.vector_file_problem = f"{VECTORS} is missing"
+        try:
+            self.bm25_state = files.load_bm25(self.path / BM25_DIR)
+        except ValueError as exc:
+            self.bm25_state = (None, np.zeros(0, dtype=np.int64))
+            self.bm25_problem = f"{BM25_DIR}/ is damaged ({exc})"
 
     @property
     def lexical_only(self) -> bool:
@@ -132,36 +187,89 @@ class Index:
         return self.dim == 0
 
     def _reconcile(self) -> None:
-        """Bring FAISS and BM25 back in line with SQLite after an interrupted or deferred commit.
+        """Bring the in-memory FAISS and BM25 in line with SQLite; writes nothing.
 
-        BM25 behind (deferred rebuild): rebuilt in memory only, no lock taken.  FAISS out of
-        step (a crash between the file renames and the commit): repaired under the write lock.
+        Vectors of chunks SQLite does not have (a crash between the file renames and the
+        commit) are dropped; chunks without vectors are recorded in ``missing_vectors``
+        (:meth:`repair` re-embeds them).  BM25 behind or damaged: rebuilt in memory.
         """
         with self._lock:
             ids = queries.all_chunk_ids(self._conn)
+            self.missing_vectors = np.zeros(0, dtype=np.int64)
+            self.stray_vectors = 0
             if not self.lexical_only and not np.array_equal(self.vectors.ids(), ids):
-                self._repair()
-            elif not np.array_equal(self.bm25_ids, ids):
+                stored = self.vectors.ids()
+                extra = np.setdiff1d(stored, ids)
+                if len(extra):
+                    self.vectors.remove(extra)
+                    self.stray_vectors = len(extra)
+                    self._faiss_dirty = True
+                self.missing_vectors = np.setdiff1d(ids, stored)
+                if len(self.missing_vectors) and not self.vector_file_problem:
+                    log.warning("%s: %d chunks have no vectors; %s", self.path,
+                                len(self.missing_vectors), health.repair_hint(self.path))
+            if not np.array_equal(self.bm25_ids, ids):
                 self._rebuild_bm25(write=False)
                 self._bm25_dirty = True  # written by the next commit
 
-    def _repair(self) -> None:
-        self._begin()  # waits for a concurrent writer, then looks again
-        self._load_files()
-        ids = queries.all_chunk_ids(self._conn)
-        stored = self.vectors.ids()
-        extra = np.setdiff1d(stored, ids)
-        self.vectors.remove(extra)
-        missing = np.setdiff1d(ids, stored)
-        if len(missing):
-            bad = [(s,) for s in writes.sources_of_chunks(self._conn, missing)]
-            log.warning("%s: %d chunks had no vectors; dropping their %d source(s) so that they "
-                        "are ingested again", self.path, len(missing), len(bad))
-            self._conn.executemany("DELETE FROM sources WHERE id = ?", bad)
-        self._faiss_dirty = bool(len(extra) or len(missing))
-        self._bm25_dirty = self._faiss_dirty or not np.array_equal(
-            self.bm25_ids, queries.all_chunk_ids(self._conn))
-        self.commit_search_indexes()
+    @property
+    def vectors_damaged(self) -> bool:
+        """vectors.faiss is missing or unreadable while SQLite has chunks."""
+        return bool(self.vector_file_problem and len(self.missing_vectors))
+
+    def problems(self) -> list[str]:
+        """What is wrong with the files, one line each with the fix (empty when healthy)."""
+        out = []
+        n = len(self.missing_vectors)
+        if self.vectors_damaged:
+            out.append(f"{self.path / VECTORS}: {self.vector_file_problem.split(' ', 1)[1]}, "
+                       f"{n} chunks have no vectors: {health.repair_hint(self.path)} "
+                       f"(re-embeds them from the text in {SQLITE})")
+        elif n:
+            out.append(f"{self.path / VECTORS}: {n} chunks have no vectors (an interrupted "
+                       f"write): {health.repair_hint(self.path)}")
+        if self.bm25_problem:
+            out.append(f"{self.path / BM25_DIR}: {self.bm25_problem.split(' ', 2)[2]}; rebuilt "
+                       f"in memory for now: {health.repair_hint(self.path)} to write it")
+        return out
+
+    def require_vectors(self) -> None:
+        """Raise IndexDamagedError when dense search cannot work (vectors.faiss lost)."""
+        if self.vectors_damaged:
+            raise IndexDamagedError(self.problems()[0])
+
+    def repair(self, embed=None) -> dict[str, int]:
+        """Make the files agree with SQLite again, explicitly (``rag repair``): re-embed chunks
+        without vectors with ``embed([(headline, chunk text), ...]) -> vectors``, drop stray
+        vectors, rebuild and write BM25.  Returns what was done."""
+        problems = [line for line in self.problems()]
+        with self._lock:
+            self._repairing = True
+            try:
+                self._begin()
+                check = self._conn.execute("PRAGMA quick_check").fetchone()[0]
+                if check != "ok":
+                    raise IndexDamagedError(f"{self.path / SQLITE} is damaged ({check}): "
+                                            f"{health.rebuild_hint(self.path)}")
+                self._load_files()
+                self._reconcile()
+                missing, stray = self.missing_vectors, self.stray_vectors
+                if len(missing):
+                    if embed is None:
+                        raise ValueError("re-embedding needs the embedding model")
+                    for i in range(0, len(missing), 512):
+                        part = missing[i : i + 512]
+                        rows = queries.chunk_texts(self._conn, part)
+                        vectors = files.normalized(embed(rows), len(part), self.dim)
+                        self.vectors.add(vectors, part)
+                self._faiss_dirty = not self.lexical_only
+                self._bm25_dirty = True
+                self.commit_search_indexes()
+            finally:
+                self._repairing = False
+            self._reconcile()
+        return {"reembedded": int(len(missing)), "stray_vectors_removed": int(stray),
+                "bm25_docs": int(len(self.bm25_ids)), "problems_found": len(problems)}
 
     def _rebuild_bm25(self, write: bool) -> None:
         ids: list[int] = []
@@ -189,8 +297,33 @@ class Index:
 
     # ---- writing -------------------------------------------------------------------------
     def _begin(self) -> None:
-        if not self._conn.in_transaction:
+        """Start the write transaction: take the writer lock (waiting for another writer), then
+        reload whatever another process committed since this one last looked."""
+        if self._conn.in_transaction:
+            return
+        self.write_lock.acquire()
+        try:
             self._conn.execute("BEGIN IMMEDIATE")
+            self._catch_up()
+            if self.vectors_damaged and not self._repairing:
+                raise IndexDamagedError(self.problems()[0])
+        except BaseException:
+            self._end("ROLLBACK")
+            raise
+
+    def _end(self, statement: str) -> None:
+        """COMMIT or ROLLBACK, then let the next writer in."""
+        try:
+            if self._conn.in_transaction:
+                self._conn.execute(statement)
+        finally:
+            self.write_lock.release()
+
+    def begin(self) -> None:
+        """Take the writer lock now (see ``_begin``): the caller then sees every committed
+        change of other writers before it decides what to write."""
+        with self._lock:
+            self._begin()
 
     @property
     def bm25_behind(self) -> bool:
@@ -331,7 +464,7 @@ class Index:
             generation = int(read_manifest(self._conn).get("generation", "0")) + 1
             update = {"updated_at": now(), "chunks": chunks, "generation": generation}
             write_manifest(self._conn, update)
-            self._conn.execute("COMMIT")
+            self._end("COMMIT")
             self.manifest.update({k: str(v) for k, v in update.items()})
             self._faiss_dirty = False
             self._bm25_dirty = self._bm25_dirty and not bm25
@@ -339,8 +472,7 @@ class Index:
     def rollback(self) -> None:
         """Discard uncommitted writes and reload the committed search files."""
         with self._lock:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
+            self._end("ROLLBACK")
             self._load_files()
             self._faiss_dirty = self._bm25_dirty = False
         self._reconcile()  # earlier deferred batches may still need their BM25 build
@@ -348,14 +480,18 @@ class Index:
     def refresh(self) -> bool:
         """Reload the search files if another process committed since; True when it did."""
         with self._lock:
-            if self._conn.in_transaction:
-                return False
-            have = read_manifest(self._conn)
-            if have.get("generation") == self.manifest.get("generation"):
-                return False
-            self.manifest = have
-            self._load_files()
-            self.tokenizer.add_words(select_words(queries.lexicon_counts(self._conn)))
+            return not self._conn.in_transaction and self._catch_up()
+
+    def _catch_up(self) -> bool:
+        """Reload manifest, search files and lexicon when another process committed since
+        this one last looked (one manifest read otherwise); True when it did."""
+        have = read_manifest(self._conn)
+        if have.get("generation") == self.manifest.get("generation"):
+            return False
+        self.manifest = have
+        self._load_files()
+        self.tokenizer.add_words(select_words(queries.lexicon_counts(self._conn)))
+        self._faiss_dirty = self._bm25_dirty = False
         self._reconcile()
         return True
 
@@ -379,7 +515,7 @@ class Index:
             if self._conn.in_transaction:
                 log.warning("%s: discarding uncommitted changes (call commit_search_indexes())",
                             self.path)
-                self._conn.execute("ROLLBACK")
+            self._end("ROLLBACK")
             self._conn.close()
 
     def __enter__(self) -> "Index":

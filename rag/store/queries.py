@@ -99,6 +99,29 @@ def all_chunk_ids(conn: sqlite3.Connection) -> np.ndarray:
     return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
 
+def find_source_path(conn: sqlite3.Connection, given: str, resolved: str) -> str | list[str]:
+    """The stored path of a source named by its path (as given or resolved) or by its file name;
+    a list of the candidates (maybe empty) when that is not exactly one."""
+    for path in (resolved, given):
+        if conn.execute("SELECT 1 FROM sources WHERE path = ? LIMIT 1", (path,)).fetchone():
+            return path
+    paths = [r[0] for r in conn.execute("SELECT DISTINCT path FROM sources WHERE name = ?",
+                                        (given.replace("\\", "/").rsplit("/", 1)[-1],))]
+    return paths[0] if len(paths) == 1 else paths
+
+
+def chunk_texts(conn: sqlite3.Connection, chunk_ids: np.ndarray) -> list[tuple[str, str]]:
+    """(headline, chunk text) of each id, in the order given (every id must exist)."""
+    ids = [int(i) for i in chunk_ids]
+    found: dict[int, tuple[str, str]] = {}
+    for i in range(0, len(ids), 500):
+        part = ids[i : i + 500]
+        found.update((r[0], (r[1], r[2])) for r in conn.execute(
+            "SELECT c.id, a.headline, c.text FROM chunks c JOIN articles a ON a.id = c.article_id "
+            f"WHERE c.id IN ({','.join('?' * len(part))})", part))
+    return [found[i] for i in ids]
+
+
 def counts(conn: sqlite3.Connection) -> dict:
     one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
     papers = conn.execute(

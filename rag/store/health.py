@@ -1,0 +1,81 @@
+"""Checks made before an index is used: is it a folder, is rag.sqlite a whole SQLite file with
+our tables and manifest.  Each failure is one :class:`IndexDamagedError` naming the file and
+the fix (never a traceback)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Mapping
+
+from rag.store.errors import IndexDamagedError
+
+TABLES = ("manifest", "sources", "articles", "chunks")
+MANIFEST_KEYS = ("model_id", "dim", "schema_version")
+HEADER = b"SQLite format 3\x00"
+
+
+def rebuild_hint(folder: Path) -> str:
+    return (f"restore it from a backup, or rebuild the index from its source files with "
+            f"`rag ingest FILES --index {folder} --rebuild`")
+
+
+def repair_hint(folder: Path) -> str:
+    return f"run `rag repair --index {folder}`"
+
+
+def check_folder(folder: Path) -> None:
+    """``--index`` must name a folder (or nothing yet)."""
+    if folder.exists() and not folder.is_dir():
+        raise IndexDamagedError(f"--index {folder} is a file, not an index folder: give the "
+                                f"folder that holds rag.sqlite (or a new folder to create one)")
+
+
+def check_sqlite_file(path: Path) -> None:
+    """A cheap look at the SQLite header: empty, foreign or truncated files are named."""
+    folder = path.parent
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(100)
+    except OSError as exc:
+        raise IndexDamagedError(f"{path} cannot be read ({exc.strerror or exc}): "
+                                f"{rebuild_hint(folder)}") from None
+    if size == 0:
+        raise IndexDamagedError(f"{path} is empty (0 bytes): {rebuild_hint(folder)}")
+    if not head.startswith(HEADER) or len(head) < 100:
+        raise IndexDamagedError(f"{path} is not an SQLite database: {rebuild_hint(folder)}")
+    page_size = int.from_bytes(head[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(head[28:32], "big")
+    if pages and size < pages * page_size:
+        raise IndexDamagedError(f"{path} is truncated ({size:,} of {pages * page_size:,} bytes): "
+                                f"{rebuild_hint(folder)}")
+
+
+def check_tables(conn: sqlite3.Connection, path: Path) -> None:
+    try:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError as exc:
+        raise IndexDamagedError(f"{path} is damaged ({exc}): {rebuild_hint(path.parent)}") from None
+    missing = [t for t in TABLES if t not in names]
+    if missing:
+        raise IndexDamagedError(f"{path} has no table {', '.join(missing)} (damaged, or not an "
+                                f"index of this program): {rebuild_hint(path.parent)}")
+
+
+def check_manifest_keys(have: Mapping[str, str], path: Path) -> None:
+    missing = [k for k in MANIFEST_KEYS if k not in have]
+    if missing:
+        raise IndexDamagedError(f"the manifest in {path} lacks {', '.join(missing)}: "
+                                f"{rebuild_hint(path.parent)}")
+    if not str(have["dim"]).isdigit():
+        raise IndexDamagedError(f"the manifest in {path} has dim {have['dim']!r}, not a "
+                                f"number: {rebuild_hint(path.parent)}")
+
+
+def first_line(exc: BaseException) -> str:
+    """A library error (FAISS puts C++ stack text in its messages) as one short line."""
+    text = str(exc).strip().splitlines()
+    line = next((t for t in text if "Error" in t or "error" in t), text[0] if text else "")
+    return line.strip()[:200] or type(exc).__name__
