@@ -8,10 +8,12 @@ its article.  An ``ask`` API endpoint returns the answer as JSON (gradio_client)
 from __future__ import annotations
 
 import html
+import logging
 import os
 import queue
 import re
 import threading
+from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -20,10 +22,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import gradio as gr  # noqa: E402
 
 from app.render import CSS, answer_html, article_html, reading_md, sources_html  # noqa: E402
-from app.uploads import ALLOWED, ingest_uploads  # noqa: E402
+from app.uploads import ALLOWED, MIB, ingest_uploads  # noqa: E402
 from rag.assistant import Assistant, Retrieval  # noqa: E402
 from rag.models import Answer, Filters, Turn  # noqa: E402
 from rag.store import queries  # noqa: E402
+from rag.store.errors import IndexStoreError  # noqa: E402
+
+log = logging.getLogger(__name__)
 
 ALL = "全部"
 _TAGS = re.compile(r"<[^>]+>")
@@ -34,8 +39,9 @@ EXAMPLES = ["鹭江引水工程柳溪段的输水管线有多长？", "柳溪县
 
 
 class ChatApp:
-    """UI state that outlives one request: the assistant and a lock that keeps uploads and
-    questions from running into each other on the same index."""
+    """UI state that outlives one request: the assistant and a lock that takes questions one
+    at a time.  Uploads do not take it: they write through a writer of their own, so questions
+    are answered while an upload runs (and see its articles once committed)."""
 
     def __init__(self, assistant: Assistant) -> None:
         self.bot = assistant
@@ -44,6 +50,7 @@ class ChatApp:
     # ---- helpers -----------------------------------------------------------------------
     def choices(self) -> tuple[list[str], list[str]]:
         with self.lock:
+            self.bot.index.refresh()
             facets = self.bot.index.facets()
         return [ALL] + facets["papers"], [ALL] + facets["sections"]
 
@@ -149,12 +156,25 @@ class ChatApp:
     def ask_api(self, question: str, k: int = 5, since: str = "", until: str = "",
                 paper: str = "", section: str = "") -> dict[str, Any]:
         """JSON answer for API clients: text, citations with passages, how it was read."""
+        if not isinstance(question, str):
+            raise gr.Error("question 必须是一段文字（字符串）")
+        for name, value in (("since", since), ("until", until), ("paper", paper),
+                            ("section", section)):
+            if value is not None and not isinstance(value, str):
+                raise gr.Error(f"{name} 必须是字符串")
+        try:
+            k = int(k)
+        except (TypeError, ValueError, OverflowError):
+            raise gr.Error(f"k 必须是 1–100 的整数，收到 {str(k)[:20]}") from None
         try:
             with self.lock:
-                answer = self.bot.ask(question, int(k),
+                answer = self.bot.ask(question, k,
                                       filters=self.filters(since, until, paper, section))
-        except ValueError as exc:
+        except (ValueError, IndexStoreError) as exc:
             raise gr.Error(str(exc)) from None
+        except Exception:  # noqa: BLE001 - the details go to the log, not to the client
+            log.exception("ask failed")
+            raise gr.Error("内部错误，未能回答（详情见服务器日志）") from None
         return answer.to_dict()
 
     # ---- archive ------------------------------------------------------------------------
@@ -180,8 +200,7 @@ class ChatApp:
     def upload(self, files: list[str] | None, progress=gr.Progress()):
         if not files:
             return [["—", "没有文件", "请选择 .txt 或 .jsonl 文件"]], *self._refreshed()
-        with self.lock:
-            results = ingest_uploads(self.bot, files, progress)
+        results = ingest_uploads(self.bot, files, progress, discard=discard_upload)
         return [r.row() for r in results], *self._refreshed()
 
     def _refreshed(self):
@@ -189,10 +208,25 @@ class ChatApp:
         return gr.update(choices=papers), gr.update(choices=sections), self.catalog()
 
 
+def discard_upload(path: Path) -> None:
+    """Remove Gradio's temporary copy of an upload once handled (only inside its upload folder)."""
+    from gradio.utils import get_upload_folder
+
+    folder = Path(get_upload_folder()).resolve()
+    path = Path(path).resolve()
+    if folder in path.parents:
+        path.unlink(missing_ok=True)
+        if path.parent != folder and not any(path.parent.iterdir()):
+            path.parent.rmdir()
+
+
+CACHE_SWEEP = (600, 3600)  # every 10 min, delete cached uploads older than an hour (never handled)
+
+
 def build(assistant: Assistant) -> gr.Blocks:
     ui = ChatApp(assistant)
     papers, sections = ui.choices()
-    with gr.Blocks(title="报刊问答") as demo:
+    with gr.Blocks(title="报刊问答", delete_cache=CACHE_SWEEP) as demo:
         gr.Markdown("## 报刊问答 · 地方报纸资料库\n提问后答案逐步显示，[1] [2] 对应右侧来源。")
         with gr.Tab("问答"):
             with gr.Row():
@@ -241,7 +275,8 @@ def build(assistant: Assistant) -> gr.Blocks:
             browse.click(ui.articles, [pick_paper, pick_date], pick, api_visibility="private")
             pick.change(ui.read_article, pick, article, api_visibility="private")
         with gr.Tab("上传"):
-            gr.Markdown(f"上传版面文字（{'、'.join(ALLOWED)}，每个不超过 50 MB），添加到当前资料库；"
+            gr.Markdown(f"上传版面文字（{'、'.join(ALLOWED)}，每个不超过 "
+                        f"{assistant.settings.max_upload_mb} MB），添加到当前资料库；"
                         "添加后即可提问，无需重启。")
             files = gr.File(file_count="multiple", file_types=list(ALLOWED), label="文件",
                             elem_id="upload-files")
@@ -255,7 +290,23 @@ def build(assistant: Assistant) -> gr.Blocks:
 
 def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860,
           prevent_thread_lock: bool = False):
+    """Launch on ``host`` and return the Blocks; uploads are capped at ``max_upload_mb`` by Gradio itself (HTTP 413
+    before anything is kept) and ``settings.auth`` ("user:password") asks for a login."""
     demo = build(assistant)
     demo.queue(default_concurrency_limit=4)
-    return demo.launch(server_name=host, server_port=port, css=CSS, footer_links=["api"],
-                       prevent_thread_lock=prevent_thread_lock, show_error=True, quiet=True)
+    s = assistant.settings
+    demo.launch(server_name=host, server_port=port, css=CSS, footer_links=["api"],
+                       prevent_thread_lock=prevent_thread_lock, show_error=True, quiet=True,
+                       max_file_size=s.max_upload_mb * MIB, auth=parse_auth(s.auth),
+                       auth_message="报刊问答：请登录")
+    return demo  # (reached with prevent_thread_lock: the caller closes it)
+
+
+def parse_auth(value: str) -> tuple[str, str] | None:
+    """``user:password`` → Gradio's auth pair; "" → no login.  ValueError for anything else."""
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise ValueError("auth must look like user:password (RAG_AUTH or --auth)")
+    return user, password

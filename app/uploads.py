@@ -1,17 +1,21 @@
-"""Uploaded page files: checked (type, size), renamed safely into ``<index>/uploads/`` and
-ingested into the open index.  Nothing is written outside that folder."""
+"""Uploaded page files: checked (type, size), stored under a name of their own in
+``<index>/uploads/<content hash>/`` and ingested into the index.  Nothing is written outside
+that folder; two different files never share a stored name, identical content is recognised,
+and each upload's temporary copy is removed once it has been handled."""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 ALLOWED = (".txt", ".jsonl", ".jsonl.gz", ".jsonl.xz")
-MAX_BYTES = 50 * 1024 * 1024
+MAX_MB = 50  # the default of settings.max_upload_mb: one number for Gradio, this module and the page
 MAX_FILES = 50
+MIB = 1024 * 1024
 
 
 @dataclass
@@ -37,53 +41,104 @@ def kind_ok(name: str) -> bool:
     return any(low.endswith(ext) for ext in ALLOWED)
 
 
-def stage(files: Iterable[str | Path], folder: Path, max_bytes: int = MAX_BYTES,
-          max_files: int = MAX_FILES) -> tuple[list[tuple[str, Path]], list[UploadResult]]:
-    """Copy acceptable uploads into ``folder``; returns (original name, staged path) pairs and
-    the rejected files with their reasons."""
-    folder.mkdir(parents=True, exist_ok=True)
-    staged, rejected = [], []
-    for i, f in enumerate(files):
-        src = Path(f)
-        shown = src.name
-        if i >= max_files:
-            rejected.append(UploadResult(shown, "已拒绝", f"一次最多 {max_files} 个文件"))
-            continue
-        if not kind_ok(shown):
-            rejected.append(UploadResult(shown, "已拒绝", "只接受 " + "、".join(ALLOWED)))
-            continue
-        try:
-            size = src.stat().st_size
-        except OSError as exc:
-            rejected.append(UploadResult(shown, "未能读取", str(exc.strerror or exc)))
-            continue
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass
+class Staged:
+    shown: str  # the name the user uploaded
+    path: Path  # where it is stored: uploads/<first 16 hex of sha256>/<safe name>
+    sha256: str
+
+
+def stage_one(src: Path, folder: Path, max_bytes: int) -> Staged | UploadResult:
+    """Check one upload and store it under its content hash; a result when it is refused."""
+    shown = src.name
+    if not kind_ok(shown):
+        return UploadResult(shown, "已拒绝", "只接受 " + "、".join(ALLOWED))
+    try:
+        size = src.stat().st_size
         if size > max_bytes:
-            rejected.append(UploadResult(shown, "已拒绝",
-                                         f"{size / 1e6:.1f} MB，超过 {max_bytes / 1e6:.0f} MB 上限"))
-            continue
-        target = folder / safe_name(shown)
-        if target.resolve().parent != folder.resolve():  # belt and braces
-            rejected.append(UploadResult(shown, "已拒绝", "文件名不安全"))
-            continue
-        shutil.copyfile(src, target)
-        staged.append((shown, target))
-    return staged, rejected
+            return UploadResult(shown, "已拒绝", f"{size / MIB:.1f} MB，超过 {max_bytes // MIB} MB 上限")
+        sha = _digest(src)
+    except OSError as exc:
+        return UploadResult(shown, "未能读取", str(exc.strerror or exc))
+    target = folder / sha[:16] / safe_name(shown)
+    if target.resolve().parent.parent != folder.resolve():  # belt and braces
+        return UploadResult(shown, "已拒绝", "文件名不安全")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        tmp = target.with_name(target.name + ".part")
+        shutil.copyfile(src, tmp)
+        tmp.replace(target)
+    return Staged(shown, target, sha)
 
 
-def ingest_uploads(assistant, files: Iterable[str | Path], progress=None) -> list[UploadResult]:
-    """Stage and ingest; one result per uploaded file, in upload order."""
+def ingest_uploads(assistant, files: Iterable[str | Path], progress=None,
+                   discard: Callable[[Path], None] | None = None,
+                   max_bytes: int | None = None) -> list[UploadResult]:
+    """Stage and ingest; one result per uploaded file, in upload order.  ``discard(path)`` is
+    called for every uploaded temporary file once it has been handled (kept or refused)."""
     folder = Path(assistant.settings.index) / "uploads"
-    staged, results = stage(files, folder)
-    for i, (shown, path) in enumerate(staged):
-        if progress is not None:
-            progress((i, len(staged)), desc=f"正在添加 {shown}")
-        report = assistant.ingest([path])
-        if report.ingested:
-            results.append(UploadResult(shown, "已添加", f"{report.articles} 篇文章，{report.chunks} 个段落"))
-        elif report.unchanged:
-            results.append(UploadResult(shown, "未改变", "与已有文件相同"))
-        else:
-            why = "；".join(r for _, r in report.skipped) or "没有找到文字"
-            results.append(UploadResult(shown, "未能读取", why))
-            path.unlink(missing_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    max_bytes = max_bytes or assistant.settings.max_upload_mb * MIB
+    files = [Path(f) for f in files]
+    results: list[UploadResult] = []
+    seen: dict[str, str] = {}  # sha256 → the name it was first uploaded under, this time
+    for i, src in enumerate(files):
+        try:
+            if i >= MAX_FILES:
+                results.append(UploadResult(src.name, "已拒绝", f"一次最多 {MAX_FILES} 个文件"))
+                continue
+            if progress is not None:
+                progress((i, len(files)), desc=f"正在添加 {src.name}")
+            staged = stage_one(src, folder, max_bytes)
+            if isinstance(staged, UploadResult):
+                results.append(staged)
+                continue
+            results.append(_ingest_one(assistant, staged, seen, progress))
+        finally:
+            if discard is not None:
+                discard(src)
     return results
+
+
+def _ingest_one(assistant, staged: Staged, seen: dict[str, str], progress) -> UploadResult:
+    same = seen.get(staged.sha256) or _stored_name(assistant, staged)
+    if same:
+        if not assistant.index.source_by_path(str(staged.path.resolve())):
+            staged.path.unlink(missing_ok=True)  # the same bytes are stored under another name
+            if not any(staged.path.parent.iterdir()):
+                staged.path.parent.rmdir()
+        return UploadResult(staged.shown, "未改变", f"与已有文件 {same} 内容相同")
+    seen[staged.sha256] = staged.shown
+
+    def waiting(message: str) -> None:
+        if progress is not None:
+            progress(None, desc=message)
+
+    report = assistant.ingest([staged.path], on_wait=waiting)
+    if report.ingested:
+        note = "；".join(w.split(": ", 1)[-1] for w in report.warnings)
+        return UploadResult(staged.shown, "已添加", f"{report.articles} 篇文章，{report.chunks} 个段落"
+                            + (f"（{note}）" if note else ""))
+    if report.unchanged:
+        return UploadResult(staged.shown, "未改变", "与已有文件相同")
+    why = "；".join(r for _, r in report.skipped) or "没有找到文字"
+    shutil.rmtree(staged.path.parent, ignore_errors=True)
+    return UploadResult(staged.shown, "未能读取", why)
+
+
+def _stored_name(assistant, staged: Staged) -> str:
+    """The name of a complete source with these very bytes stored elsewhere ('' when none)."""
+    index = assistant.index
+    index.refresh()
+    source = index.source_by_sha(staged.sha256)
+    if source is None or source.status != "ok" or source.path == str(staged.path.resolve()):
+        return ""
+    return Path(source.path).name

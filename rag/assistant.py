@@ -51,6 +51,7 @@ class Assistant:
         self._index = None
         self._retrievers: dict[str, object] = {}
         self._generators: dict[str, object] = {}
+        self.on_wait = None  # told (a message) when a write waits for another process's writer
 
     # ---- resources -----------------------------------------------------------------------
     @property
@@ -72,6 +73,7 @@ class Assistant:
             self._index = Index.open(
                 self.settings.index,
                 {"model_id": self.settings.embedding_model, "chunker_version": CHUNKER_VERSION},
+                wait=self.settings.write_wait, on_wait=self.on_wait,
             )
         return self._index
 
@@ -91,16 +93,21 @@ class Assistant:
         from rag.store import Index
         from rag.store.schema import make_manifest
 
+        from rag.store.health import check_folder
+
         path = self.settings.index
+        check_folder(path)
         if rebuild:
             self.close()
+        # a damaged index fails here, in one line, before the model loads
         lexical = not rebuild and Index.exists(path) and Index.peek(path).get("dim") == "0"
         # an index keeps the kind it was created with; --lexical-only loads no model at all
         embedder = load_embedder(LEXICAL_ONLY, self.settings.model_cache) if lexical else self.embedder
         manifest = make_manifest(embedder.model_id, embedder.dim, CHUNKER_VERSION,
                                  embedder.query_prefix, embedder.document_prefix)
         writer = Index.create_or_open(path, manifest, rebuild=rebuild,
-                                      wait=self.settings.write_wait, on_wait=on_wait)
+                                      wait=self.settings.write_wait,
+                                      on_wait=on_wait or self.on_wait)
         try:
             ingestor = Ingestor(writer, embedder, self.settings.chunk_min, self.settings.chunk_max,
                                 progress)
@@ -116,7 +123,7 @@ class Assistant:
 
         self.close()
         index = Index.open(self.settings.index, {"chunker_version": CHUNKER_VERSION},
-                           wait=self.settings.write_wait, on_wait=on_wait)
+                           wait=self.settings.write_wait, on_wait=on_wait or self.on_wait)
         try:
             found = index.problems()
             embed = None
@@ -292,7 +299,7 @@ class Assistant:
         k = self.settings.k if k is None else k
         t0 = time.perf_counter()
         gen = self.generator(generator)
-        found = self.retrieve(question, depth if depth > k else k, retriever, filters, history,
+        found = self.retrieve(question, depth if depth > k > 0 else k, retriever, filters, history,
                               generator)
         hits = found.hits
         t1 = time.perf_counter()

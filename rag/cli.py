@@ -15,7 +15,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.text import Text  # noqa: E402
-from rich.table import Table  # noqa: E402
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="报刊问答: cited answers from newspaper archives.")
 # markup and emoji codes off: ids, paths and passages are user text ("[/red]", ":smile:" print as is)
@@ -34,7 +33,9 @@ def _assistant(index: Optional[Path], **overrides):
     from rag.assistant import Assistant
     from rag.settings import Settings
 
-    return Assistant(Settings.load(index=index, **overrides))
+    bot = Assistant(Settings.load(index=index, **overrides))
+    bot.on_wait = _waiting
+    return bot
 
 
 def _run(action: Callable[[], None]) -> None:
@@ -288,6 +289,9 @@ def serve(
     index: Optional[Path] = IndexOpt,
     host: str = typer.Option("127.0.0.1", "--host", help="address to bind (loopback by default)"),
     port: int = typer.Option(7860, "--port", help="port"),
+    auth: Optional[str] = typer.Option(
+        None, "--auth", help="user:password to log in (default: the auth setting, RAG_AUTH); "
+        "use it whenever --host is not loopback"),
 ) -> None:
     """Start the chat UI (Gradio) over an index."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -295,7 +299,11 @@ def serve(
     def action() -> None:
         from rag.store import Index
 
-        bot = _assistant(index)
+        bot = _assistant(index, auth=auth)
+        if not bot.settings.auth and host not in ("127.0.0.1", "localhost", "::1"):
+            err.print(f"warning: serving on {host} without a login: anyone who can reach this "
+                      "port can read and add to the archive; set --auth user:password "
+                      "(or RAG_AUTH)", style="yellow")
         if not Index.exists(bot.settings.index):
             raise ValueError(f"no index at {bot.settings.index}: build one with "
                              f"`rag ingest FILES --index {bot.settings.index}`")

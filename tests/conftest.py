@@ -143,6 +143,17 @@ def small_index(index_path: Path, fake_embedder: FakeEmbedder, manifest: dict) -
     index.close()
 
 
+def make_fake_bot(index: Path, **settings):
+    """An Assistant over ``index`` that embeds with the FakeEmbedder: the real pipeline
+    (ingest, store, retrieval, answers) in milliseconds, no model loaded."""
+    from rag.assistant import Assistant
+    from rag.settings import Settings
+
+    bot = Assistant(Settings.load(index=index, embedding_model=FakeEmbedder.model_id, **settings))
+    bot._embedder = FakeEmbedder()
+    return bot
+
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample" / "pages"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import pytest
@@ -18,7 +17,7 @@ from rag.evaluation.relevance import (
     ndcg_at,
 )
 from rag.evaluation.questions import Question
-from rag.models import REFUSAL, Answer, Article, Chunk, Citation, Hit
+from rag.models import REFUSAL, Article, Chunk, Hit
 
 
 def make_hit(text: str, source: str = "a.txt", doc_id: str = "doc-a", rank: int = 0) -> Hit:

@@ -7,7 +7,6 @@ import lzma
 from pathlib import Path
 
 import numpy as np
-import pytest
 from typer.testing import CliRunner
 
 from rag.cli import app

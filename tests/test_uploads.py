@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.uploads import safe_name, stage
+from app.uploads import MIB, Staged, safe_name, stage_one
 
 
 def test_safe_names() -> None:
@@ -25,12 +25,25 @@ def test_stage_enforces_type_size_and_folder(tmp_path: Path) -> None:
     big = src / "big.jsonl"
     big.write_bytes(b"x" * 2048)
     folder = tmp_path / "index" / "uploads"
-    staged, rejected = stage([good, src / "evil.exe", big, src / "missing.txt"], folder,
-                             max_bytes=1024)
-    assert [(n, p.name) for n, p in staged] == [("第一版.txt", "第一版.txt")]
-    assert {r.name: r.status for r in rejected} == {
-        "evil.exe": "已拒绝", "big.jsonl": "已拒绝", "missing.txt": "未能读取"}
-    assert sorted(p.name for p in folder.iterdir()) == ["第一版.txt"]
+    folder.mkdir(parents=True)
+    got = [stage_one(f, folder, max_bytes=1024)
+           for f in (good, src / "evil.exe", big, src / "missing.txt")]
+    staged, rejected = got[0], got[1:]
+    assert isinstance(staged, Staged) and staged.path.name == "第一版.txt"
+    assert staged.path.parent.parent == folder and staged.path.parent.name == staged.sha256[:16]
+    assert [(r.name, r.status) for r in rejected] == [
+        ("evil.exe", "已拒绝"), ("big.jsonl", "已拒绝"), ("missing.txt", "未能读取")]
+    assert [p.name for p in folder.rglob("*") if p.is_file()] == ["第一版.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "index"]
-    staged, rejected = stage([good] * 3, folder, max_files=2)
-    assert len(staged) == 2 and rejected[0].detail.startswith("一次最多")
+    other = src / "sub" / "第一版.txt"  # the same name, other bytes: stored beside, not over
+    other.parent.mkdir()
+    other.write_text("本报讯 另一篇。", encoding="utf-8")
+    second = stage_one(other, folder, max_bytes=1024)
+    assert second.path != staged.path and staged.path.read_text(encoding="utf-8") == "本报讯 测试。"
+
+
+def test_size_is_quoted_with_the_limit_people_were_told(tmp_path: Path) -> None:
+    big = tmp_path / "big.jsonl"
+    big.write_bytes(b"x" * (3 * MIB + 1))
+    refused = stage_one(big, tmp_path, max_bytes=2 * MIB)
+    assert refused.detail == "3.0 MB，超过 2 MB 上限"

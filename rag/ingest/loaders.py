@@ -65,6 +65,11 @@ class InputFile:
         return printable_path(self.path.resolve())
 
     @property
+    def name(self) -> str:
+        """The file name as printable text."""
+        return printable_path(self.path.name)
+
+    @property
     def shown(self) -> str:
         """The path as given, as printable text (reports, warnings)."""
         return printable_path(self.path)

@@ -107,7 +107,7 @@ class Ingestor:
                     self.index.rollback()
                     report.skipped.append((item.shown, str(exc)))
                 self._done_bytes += _size(item.path)
-                self._report(item.path.name, report, 0)
+                self._report(item.name, report, 0)
         finally:
             if self.index.bm25_behind:
                 self._report("", report, 0, stage="bm25")
@@ -157,7 +157,7 @@ class Ingestor:
                 if prepared:
                     with self.index.batch(bm25=False):
                         self.index.begin()
-                        prepared = self._new_articles(prepared, replaced, report, item.path.name)
+                        prepared = self._new_articles(prepared, replaced, report, item.name)
                         if prepared and source_id is None:
                             if old is not None:
                                 self.index.delete_source(key)
@@ -165,7 +165,7 @@ class Ingestor:
                                 key, item.sha256, item.size, encoding=encoding, status="partial"))
                         if prepared:
                             self._add(source_id, prepared, report)
-                self._report(item.path.name, report, offset)
+                self._report(item.name, report, offset)
         except LoadError as exc:
             if source_id is None:
                 self._drop_old_version(old, resume, key, exc)
@@ -217,7 +217,7 @@ class Ingestor:
 
     def _page_batches(self, item: InputFile) -> Iterator[tuple[str, list[Article], int]]:
         text, encoding = read_page(item.path)
-        articles = segment_page(text, item.path.name, item.meta)
+        articles = segment_page(text, item.name, item.meta)
         for a in articles:  # A08.txt of two different days must not share ids
             a.doc_id = f"{a.doc_id}@{item.tag}"
         if not articles:
@@ -232,7 +232,7 @@ class Ingestor:
         offset = 0
         try:
             for rec in read_records(item.path, errors, item.tag):
-                batch.append(record_article(rec, item.path.name))
+                batch.append(record_article(rec, item.name))
                 offset = rec.offset
                 if len(batch) >= RECORD_BATCH:
                     yield "utf-8", batch, offset

@@ -24,6 +24,11 @@ def repair_hint(folder: Path) -> str:
     return f"run `rag repair --index {folder}`"
 
 
+def damaged(path: Path, exc: BaseException) -> IndexDamagedError:
+    """The error for an rag.sqlite that SQLite itself found damaged."""
+    return IndexDamagedError(f"{path} is damaged ({exc}): {rebuild_hint(path.parent)}")
+
+
 def check_folder(folder: Path) -> None:
     """``--index`` must name a folder (or nothing yet)."""
     if folder.exists() and not folder.is_dir():
@@ -57,7 +62,7 @@ def check_tables(conn: sqlite3.Connection, path: Path) -> None:
     try:
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     except sqlite3.DatabaseError as exc:
-        raise IndexDamagedError(f"{path} is damaged ({exc}): {rebuild_hint(path.parent)}") from None
+        raise damaged(path, exc) from None
     missing = [t for t in TABLES if t not in names]
     if missing:
         raise IndexDamagedError(f"{path} has no table {', '.join(missing)} (damaged, or not an "

@@ -24,12 +24,12 @@ import numpy as np
 
 from rag.models import Article, Chunk, Filters, Source
 from rag.store import files, queries, writes
-from rag.store.vectors import VectorStore
 from rag.store import health
 from rag.store.errors import (
-    IndexDamagedError, IndexMismatchError, IndexNotFoundError, IndexStoreError,
+    IndexDamagedError, IndexNotFoundError, IndexStoreError,
 )
 from rag.store.lock import WriteLock
+from rag.store.search_files import BM25_DIR, VECTORS, SearchFiles
 from rag.store.schema import (
     DDL, LEXICON_DDL, check_manifest, connect, new_manifest, now, read_manifest, write_manifest,
 )
@@ -38,10 +38,10 @@ from rag.tokenize import DEFAULT_TOKENIZER, make_tokenizer
 
 log = logging.getLogger(__name__)
 
-SQLITE, VECTORS, BM25_DIR = "rag.sqlite", "vectors.faiss", "bm25"
+SQLITE = "rag.sqlite"
 
 
-class Index:
+class Index(SearchFiles):
     """One index folder. Build it with :meth:`create_or_open` / :meth:`open`, not the constructor."""
 
     def __init__(self, path: Path, conn, manifest: dict[str, str],
@@ -67,10 +67,19 @@ class Index:
 
     @staticmethod
     def peek(path: str | Path) -> dict[str, str]:
-        """The manifest of the index at ``path`` without opening its search files."""
-        conn = connect(Path(path) / SQLITE)
+        """The manifest of the index at ``path``, checked (IndexDamagedError names a damaged
+        rag.sqlite), without opening its search files."""
+        path = Path(path)
+        health.check_folder(path)
+        health.check_sqlite_file(path / SQLITE)
+        conn = connect(path / SQLITE)
         try:
-            return read_manifest(conn)
+            health.check_tables(conn, path / SQLITE)
+            have = read_manifest(conn)
+            health.check_manifest_keys(have, path / SQLITE)
+            return have
+        except sqlite3.DatabaseError as exc:
+            raise health.damaged(path / SQLITE, exc) from None
         finally:
             conn.close()
 
@@ -116,12 +125,9 @@ class Index:
                 f"no index at {path} ({path / SQLITE} is missing): build one with "
                 f"`rag ingest FILES --index {path}` or choose another --index"
             )
-        health.check_sqlite_file(path / SQLITE)
+        have = cls.peek(path)
         conn = connect(path / SQLITE)
         try:
-            health.check_tables(conn, path / SQLITE)
-            have = read_manifest(conn)
-            health.check_manifest_keys(have, path / SQLITE)
             check_manifest(path, have, manifest)
             if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'lexicon'").fetchone():
                 conn.execute(LEXICON_DDL)  # indexes from before the archive lexicon
@@ -129,8 +135,7 @@ class Index:
         except Exception as exc:
             conn.close()
             if isinstance(exc, sqlite3.DatabaseError):
-                raise IndexDamagedError(f"{path / SQLITE} is damaged ({exc}): "
-                                        f"{health.rebuild_hint(path)}") from None
+                raise health.damaged(path / SQLITE, exc) from None
             raise
         index._reconcile()
         return index
@@ -162,138 +167,6 @@ class Index:
         """Delete the index files in ``path`` (other files there are left alone)."""
         files.remove_all(Path(path), [SQLITE, SQLITE + "-wal", SQLITE + "-shm", VECTORS],
                          [BM25_DIR])
-
-    def _load_files(self) -> None:
-        """Load vectors.faiss and bm25/; a missing or unreadable one is recorded, not fatal:
-        BM25 is rebuilt in memory from SQLite's tokens, vectors wait for :meth:`repair`."""
-        self.vector_file_problem = self.bm25_problem = ""
-        try:
-            self.vectors = VectorStore.load(self.path / VECTORS, self.dim)
-        except (RuntimeError, ValueError, OSError) as exc:
-            self.vectors = VectorStore(self.dim)
-            self.vector_file_problem = f"{VECTORS} is unreadable ({health.first_line(exc)})"
-        else:
-            if self.dim and not (self.path / VECTORS).exists():
-                self.vector_file_problem = f"{VECTORS} is missing"
-        try:
-            self.bm25_state = files.load_bm25(self.path / BM25_DIR)
-        except ValueError as exc:
-            self.bm25_state = (None, np.zeros(0, dtype=np.int64))
-            self.bm25_problem = f"{BM25_DIR}/ is damaged ({exc})"
-
-    @property
-    def lexical_only(self) -> bool:
-        """Built without an embedding model (``rag ingest --lexical-only``): BM25 only."""
-        return self.dim == 0
-
-    def _reconcile(self) -> None:
-        """Bring the in-memory FAISS and BM25 in line with SQLite; writes nothing.
-
-        Vectors of chunks SQLite does not have (a crash between the file renames and the
-        commit) are dropped; chunks without vectors are recorded in ``missing_vectors``
-        (:meth:`repair` re-embeds them).  BM25 behind or damaged: rebuilt in memory.
-        """
-        with self._lock:
-            ids = queries.all_chunk_ids(self._conn)
-            self.missing_vectors = np.zeros(0, dtype=np.int64)
-            self.stray_vectors = 0
-            if not self.lexical_only and not np.array_equal(self.vectors.ids(), ids):
-                stored = self.vectors.ids()
-                extra = np.setdiff1d(stored, ids)
-                if len(extra):
-                    self.vectors.remove(extra)
-                    self.stray_vectors = len(extra)
-                    self._faiss_dirty = True
-                self.missing_vectors = np.setdiff1d(ids, stored)
-                if len(self.missing_vectors) and not self.vector_file_problem:
-                    log.warning("%s: %d chunks have no vectors; %s", self.path,
-                                len(self.missing_vectors), health.repair_hint(self.path))
-            if not np.array_equal(self.bm25_ids, ids):
-                self._rebuild_bm25(write=False)
-                self._bm25_dirty = True  # written by the next commit
-
-    @property
-    def vectors_damaged(self) -> bool:
-        """vectors.faiss is missing or unreadable while SQLite has chunks."""
-        return bool(self.vector_file_problem and len(self.missing_vectors))
-
-    def problems(self) -> list[str]:
-        """What is wrong with the files, one line each with the fix (empty when healthy)."""
-        out = []
-        n = len(self.missing_vectors)
-        if self.vectors_damaged:
-            out.append(f"{self.path / VECTORS}: {self.vector_file_problem.split(' ', 1)[1]}, "
-                       f"{n} chunks have no vectors: {health.repair_hint(self.path)} "
-                       f"(re-embeds them from the text in {SQLITE})")
-        elif n:
-            out.append(f"{self.path / VECTORS}: {n} chunks have no vectors (an interrupted "
-                       f"write): {health.repair_hint(self.path)}")
-        if self.bm25_problem:
-            out.append(f"{self.path / BM25_DIR}: {self.bm25_problem.split(' ', 2)[2]}; rebuilt "
-                       f"in memory for now: {health.repair_hint(self.path)} to write it")
-        return out
-
-    def require_vectors(self) -> None:
-        """Raise IndexDamagedError when dense search cannot work (vectors.faiss lost)."""
-        if self.vectors_damaged:
-            raise IndexDamagedError(self.problems()[0])
-
-    def repair(self, embed=None) -> dict[str, int]:
-        """Make the files agree with SQLite again, explicitly (``rag repair``): re-embed chunks
-        without vectors with ``embed([(headline, chunk text), ...]) -> vectors``, drop stray
-        vectors, rebuild and write BM25.  Returns what was done."""
-        problems = [line for line in self.problems()]
-        with self._lock:
-            self._repairing = True
-            try:
-                self._begin()
-                check = self._conn.execute("PRAGMA quick_check").fetchone()[0]
-                if check != "ok":
-                    raise IndexDamagedError(f"{self.path / SQLITE} is damaged ({check}): "
-                                            f"{health.rebuild_hint(self.path)}")
-                self._load_files()
-                self._reconcile()
-                missing, stray = self.missing_vectors, self.stray_vectors
-                if len(missing):
-                    if embed is None:
-                        raise ValueError("re-embedding needs the embedding model")
-                    for i in range(0, len(missing), 512):
-                        part = missing[i : i + 512]
-                        rows = queries.chunk_texts(self._conn, part)
-                        vectors = files.normalized(embed(rows), len(part), self.dim)
-                        self.vectors.add(vectors, part)
-                self._faiss_dirty = not self.lexical_only
-                self._bm25_dirty = True
-                self.commit_search_indexes()
-            finally:
-                self._repairing = False
-            self._reconcile()
-        return {"reembedded": int(len(missing)), "stray_vectors_removed": int(stray),
-                "bm25_docs": int(len(self.bm25_ids)), "problems_found": len(problems)}
-
-    def _rebuild_bm25(self, write: bool) -> None:
-        ids: list[int] = []
-
-        def tokens():  # streamed from SQLite: the archive's tokens are never all in memory
-            for chunk_id, text in self._conn.execute("SELECT id, tokens FROM chunks ORDER BY id"):
-                ids.append(chunk_id)
-                yield text.split()
-
-        bm25 = files.build_bm25(tokens())
-        ids = np.array(ids, dtype=np.int64)
-        if write:
-            files.write_bm25(self.path / BM25_DIR, bm25, ids)
-        self.bm25_state = (bm25, ids)
-
-    @property
-    def bm25(self):
-        """The bm25s index (None when empty); see ``bm25_state`` for a consistent pair."""
-        return self.bm25_state[0]
-
-    @property
-    def bm25_ids(self) -> np.ndarray:
-        """Chunk ids in bm25 document order (sorted)."""
-        return self.bm25_state[1]
 
     # ---- writing -------------------------------------------------------------------------
     def _begin(self) -> None:

@@ -1,0 +1,157 @@
+"""The search files beside rag.sqlite, as a part of :class:`rag.store.Index`: loading them,
+keeping them in line with SQLite in memory (``_reconcile``), saying what is wrong with them
+(``problems``) and the explicit ``repair``.  Readers only ever change memory; files are written
+by a writer's commit (rag.store.index) holding the write lock."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from rag.store import files, health, queries
+from rag.store.errors import IndexDamagedError
+from rag.store.vectors import VectorStore
+
+log = logging.getLogger(__name__)
+
+VECTORS, BM25_DIR = "vectors.faiss", "bm25"
+SQLITE = "rag.sqlite"
+
+
+class SearchFiles:
+    """FAISS vectors and BM25 of an index; needs ``path``, ``dim``, ``_conn``, ``_lock`` and the
+    writer's ``_begin``/``commit_search_indexes`` from the Index it is part of."""
+
+    def _load_files(self) -> None:
+        """Load vectors.faiss and bm25/; a missing or unreadable one is recorded, not fatal:
+        BM25 is rebuilt in memory from SQLite's tokens, vectors wait for :meth:`repair`."""
+        self.vector_file_problem = self.bm25_problem = ""
+        try:
+            self.vectors = VectorStore.load(self.path / VECTORS, self.dim)
+        except (RuntimeError, ValueError, OSError) as exc:
+            self.vectors = VectorStore(self.dim)
+            self.vector_file_problem = f"{VECTORS} is unreadable ({health.first_line(exc)})"
+        else:
+            if self.dim and not (self.path / VECTORS).exists():
+                self.vector_file_problem = f"{VECTORS} is missing"
+        try:
+            self.bm25_state = files.load_bm25(self.path / BM25_DIR)
+        except ValueError as exc:
+            self.bm25_state = (None, np.zeros(0, dtype=np.int64))
+            self.bm25_problem = f"{BM25_DIR}/ is damaged ({exc})"
+
+    @property
+    def lexical_only(self) -> bool:
+        """Built without an embedding model (``rag ingest --lexical-only``): BM25 only."""
+        return self.dim == 0
+
+    def _reconcile(self) -> None:
+        """Bring the in-memory FAISS and BM25 in line with SQLite; writes nothing.
+
+        Vectors of chunks SQLite does not have (a crash between the file renames and the
+        commit) are dropped; chunks without vectors are recorded in ``missing_vectors``
+        (:meth:`repair` re-embeds them).  BM25 behind or damaged: rebuilt in memory.
+        """
+        with self._lock:
+            ids = queries.all_chunk_ids(self._conn)
+            self.missing_vectors = np.zeros(0, dtype=np.int64)
+            self.stray_vectors = 0
+            if not self.lexical_only and not np.array_equal(self.vectors.ids(), ids):
+                stored = self.vectors.ids()
+                extra = np.setdiff1d(stored, ids)
+                if len(extra):
+                    self.vectors.remove(extra)
+                    self.stray_vectors = len(extra)
+                    self._faiss_dirty = True
+                self.missing_vectors = np.setdiff1d(ids, stored)
+                if len(self.missing_vectors) and not self.vector_file_problem:
+                    log.warning("%s: %d chunks have no vectors; %s", self.path,
+                                len(self.missing_vectors), health.repair_hint(self.path))
+            if not np.array_equal(self.bm25_ids, ids):
+                self._rebuild_bm25(write=False)
+                self._bm25_dirty = True  # written by the next commit
+
+    @property
+    def vectors_damaged(self) -> bool:
+        """vectors.faiss is missing or unreadable while SQLite has chunks."""
+        return bool(self.vector_file_problem and len(self.missing_vectors))
+
+    def problems(self) -> list[str]:
+        """What is wrong with the files, one line each with the fix (empty when healthy)."""
+        out = []
+        n = len(self.missing_vectors)
+        if self.vectors_damaged:
+            out.append(f"{self.path / VECTORS}: {self.vector_file_problem.split(' ', 1)[1]}, "
+                       f"{n} chunks have no vectors: {health.repair_hint(self.path)} "
+                       f"(re-embeds them from the text in {SQLITE})")
+        elif n:
+            out.append(f"{self.path / VECTORS}: {n} chunks have no vectors (an interrupted "
+                       f"write): {health.repair_hint(self.path)}")
+        if self.bm25_problem:
+            out.append(f"{self.path / BM25_DIR}: {self.bm25_problem.split(' ', 2)[2]}; rebuilt "
+                       f"in memory for now: {health.repair_hint(self.path)} to write it")
+        return out
+
+    def require_vectors(self) -> None:
+        """Raise IndexDamagedError when dense search cannot work (vectors.faiss lost)."""
+        if self.vectors_damaged:
+            raise IndexDamagedError(self.problems()[0])
+
+    def repair(self, embed=None) -> dict[str, int]:
+        """Make the files agree with SQLite again, explicitly (``rag repair``): re-embed chunks
+        without vectors with ``embed([(headline, chunk text), ...]) -> vectors``, drop stray
+        vectors, rebuild and write BM25.  Returns what was done."""
+        problems = [line for line in self.problems()]
+        with self._lock:
+            self._repairing = True
+            try:
+                self._begin()
+                check = self._conn.execute("PRAGMA quick_check").fetchone()[0]
+                if check != "ok":
+                    raise IndexDamagedError(f"{self.path / SQLITE} is damaged ({check}): "
+                                            f"{health.rebuild_hint(self.path)}")
+                self._load_files()
+                self._reconcile()
+                missing, stray = self.missing_vectors, self.stray_vectors
+                if len(missing):
+                    if embed is None:
+                        raise ValueError("re-embedding needs the embedding model")
+                    for i in range(0, len(missing), 512):
+                        part = missing[i : i + 512]
+                        rows = queries.chunk_texts(self._conn, part)
+                        vectors = files.normalized(embed(rows), len(part), self.dim)
+                        self.vectors.add(vectors, part)
+                self._faiss_dirty = not self.lexical_only
+                self._bm25_dirty = True
+                self.commit_search_indexes()
+            finally:
+                self._repairing = False
+            self._load_files()  # read back what was written: problems() now tells the truth
+            self._reconcile()
+        return {"reembedded": int(len(missing)), "stray_vectors_removed": int(stray),
+                "bm25_docs": int(len(self.bm25_ids)), "problems_found": len(problems)}
+
+    def _rebuild_bm25(self, write: bool) -> None:
+        ids: list[int] = []
+
+        def tokens():  # streamed from SQLite: the archive's tokens are never all in memory
+            for chunk_id, text in self._conn.execute("SELECT id, tokens FROM chunks ORDER BY id"):
+                ids.append(chunk_id)
+                yield text.split()
+
+        bm25 = files.build_bm25(tokens())
+        ids = np.array(ids, dtype=np.int64)
+        if write:
+            files.write_bm25(self.path / BM25_DIR, bm25, ids)
+        self.bm25_state = (bm25, ids)
+
+    @property
+    def bm25(self):
+        """The bm25s index (None when empty); see ``bm25_state`` for a consistent pair."""
+        return self.bm25_state[0]
+
+    @property
+    def bm25_ids(self) -> np.ndarray:
+        """Chunk ids in bm25 document order (sorted)."""
+        return self.bm25_state[1]
