@@ -394,6 +394,36 @@ def test_item16_questions_are_answered_while_a_writer_holds_the_index(bot, tmp_p
     assert "77米" in later["answer"]  # the reader sees the committed upload
 
 
+def test_item16_reader_sees_other_processes_after_an_in_process_upload(bot, tmp_path: Path) -> None:
+    """Regression: checking rag.sqlite by opening the file itself (to read its header) dropped
+    this process's SQLite locks; another process then checkpointed the WAL away under the open
+    reader, which went on serving a stale or "malformed" database."""
+    import subprocess
+    import sys
+
+    from app.uploads import ingest_uploads
+    from rag.store.schema import read_manifest
+    from tests.conftest import ROOT
+
+    def commit_elsewhere() -> str:
+        code = ("from rag.store import Index; w = Index.open(%r); w.begin(); "
+                "w.commit_search_indexes(); print(w.manifest['generation'])" % str(bot.settings.index))
+        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout.strip()
+
+    bot.search("老街", 1)  # the reader is open
+    upload = tmp_path / "u" / "c.txt"
+    upload.parent.mkdir()
+    upload.write_text(page("西岸", 64, 180), encoding="utf-8")
+    assert ingest_uploads(bot, [upload])[0].status == "已添加"
+    for _ in range(2):
+        generation = commit_elsewhere()
+        assert read_manifest(bot.index._conn)["generation"] == generation
+    assert bot.index._conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+
+
 # ---- 17. the smaller ones --------------------------------------------------------------------------
 def test_item17_symlinked_folder_is_reported(tmp_path: Path) -> None:
     real = tmp_path / "real"

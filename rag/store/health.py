@@ -12,7 +12,6 @@ from rag.store.errors import IndexDamagedError
 
 TABLES = ("manifest", "sources", "articles", "chunks")
 MANIFEST_KEYS = ("model_id", "dim", "schema_version")
-HEADER = b"SQLite format 3\x00"
 
 
 def rebuild_hint(folder: Path) -> str:
@@ -37,25 +36,35 @@ def check_folder(folder: Path) -> None:
 
 
 def check_sqlite_file(path: Path) -> None:
-    """A cheap look at the SQLite header: empty, foreign or truncated files are named."""
+    """Empty or unreadable rag.sqlite, by ``stat`` alone.  The file is never opened here: in a
+    process that holds SQLite connections to it, closing any other descriptor of the file
+    drops SQLite's POSIX locks, and another process could then checkpoint the WAL away under
+    them (seen as a stale or "malformed" database)."""
     folder = path.parent
     try:
         size = path.stat().st_size
-        with path.open("rb") as fh:
-            head = fh.read(100)
     except OSError as exc:
         raise IndexDamagedError(f"{path} cannot be read ({exc.strerror or exc}): "
                                 f"{rebuild_hint(folder)}") from None
     if size == 0:
         raise IndexDamagedError(f"{path} is empty (0 bytes): {rebuild_hint(folder)}")
-    if not head.startswith(HEADER) or len(head) < 100:
-        raise IndexDamagedError(f"{path} is not an SQLite database: {rebuild_hint(folder)}")
-    page_size = int.from_bytes(head[16:18], "big")
-    page_size = 65536 if page_size == 1 else page_size
-    pages = int.from_bytes(head[28:32], "big")
-    if pages and size < pages * page_size:
+
+
+def check_sqlite_size(conn: sqlite3.Connection, path: Path) -> None:
+    """A truncated file: fewer bytes than the pages its header counts (checked only when no
+    WAL is pending, since WAL pages are not in the file yet)."""
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        return
+    try:
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise damaged(path, exc) from None
+    size = path.stat().st_size
+    if size < pages * page_size:
         raise IndexDamagedError(f"{path} is truncated ({size:,} of {pages * page_size:,} bytes): "
-                                f"{rebuild_hint(folder)}")
+                                f"{rebuild_hint(path.parent)}")
 
 
 def check_tables(conn: sqlite3.Connection, path: Path) -> None:
@@ -63,6 +72,7 @@ def check_tables(conn: sqlite3.Connection, path: Path) -> None:
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     except sqlite3.DatabaseError as exc:
         raise damaged(path, exc) from None
+    check_sqlite_size(conn, path)
     missing = [t for t in TABLES if t not in names]
     if missing:
         raise IndexDamagedError(f"{path} has no table {', '.join(missing)} (damaged, or not an "

@@ -72,8 +72,9 @@ class Index(SearchFiles):
         path = Path(path)
         health.check_folder(path)
         health.check_sqlite_file(path / SQLITE)
-        conn = connect(path / SQLITE)
+        conn = None
         try:
+            conn = connect(path / SQLITE)
             health.check_tables(conn, path / SQLITE)
             have = read_manifest(conn)
             health.check_manifest_keys(have, path / SQLITE)
@@ -81,7 +82,8 @@ class Index(SearchFiles):
         except sqlite3.DatabaseError as exc:
             raise health.damaged(path / SQLITE, exc) from None
         finally:
-            conn.close()
+            if conn is not None:
+                conn.close()
 
     @classmethod
     def create(cls, path: str | Path, manifest: Mapping[str, Any], wait: float | None = None,
