@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -15,6 +13,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.text import Text  # noqa: E402
+
+from rag.cli_progress import ingest_progress  # noqa: E402
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="报刊问答: cited answers from newspaper archives.")
 # markup and emoji codes off: ids, paths and passages are user text ("[/red]", ":smile:" print as is)
@@ -92,7 +92,7 @@ def ingest(
 
     def action() -> None:
         bot = _assistant(index, embedding_model="none" if lexical_only else None, write_wait=wait)
-        with _ingest_progress(quiet=as_json) as progress:
+        with ingest_progress(err, quiet=as_json) as progress:
             report = bot.ingest(paths, rebuild=rebuild, progress=progress, on_wait=_waiting)
         stats = bot.stats()
         bot.close()
@@ -116,50 +116,6 @@ def ingest(
 
 def _waiting(message: str) -> None:
     err.print(message, style="yellow")
-
-
-LOG_EVERY = 30.0  # seconds between progress lines when stderr is not a terminal
-
-
-@contextmanager
-def _ingest_progress(quiet: bool):
-    """A bar with %, chunks/s and ETA on a terminal; otherwise (nohup, CI logs) one plain line
-    on stderr every ``LOG_EVERY`` seconds, so short runs print nothing."""
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
-
-    from rag.ingest.pipeline import IngestProgress
-
-    def rate(e: IngestProgress) -> str:
-        return f"{e.chunks} chunks, {e.articles} articles, {e.chunks / max(e.seconds, 1e-9):.1f} chunks/s"
-
-    if err.is_terminal and not quiet:
-        with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-                      TextColumn("{task.fields[rate]}"), TextColumn("ETA"), TimeRemainingColumn(),
-                      console=err) as bar:
-            task = bar.add_task("ingest", total=None, rate="")
-
-            def show(e: IngestProgress) -> None:
-                name = "building BM25 over all chunks" if e.stage == "bm25" else e.name
-                bar.update(task, description=name, total=e.total_bytes or 1,
-                           completed=e.done_bytes, rate=rate(e))
-
-            yield show
-        return
-    last = [time.monotonic()]
-
-    def log(e: IngestProgress) -> None:
-        if e.stage == "bm25":
-            sys.stderr.write(f"ingest: files done ({rate(e)}); building BM25 over all chunks\n")
-            sys.stderr.flush()
-        elif time.monotonic() - last[0] >= LOG_EVERY:
-            last[0] = time.monotonic()
-            eta = e.eta_seconds
-            left = "?" if eta is None else time.strftime("%H:%M:%S", time.gmtime(eta))
-            sys.stderr.write(f"ingest {e.name}: {100 * e.fraction:.1f}% · {rate(e)} · "
-                             f"ETA {left}\n")
-            sys.stderr.flush()
-
-    yield log
 
 
 SinceOpt = typer.Option(None, "--since", help="only articles dated on/after (2023-01-01, 2023-01, 2023)")

@@ -120,7 +120,7 @@ class Ingestor:
         more (a lost or unreadable vectors.faiss stops the run instead: ``rag repair``)."""
         self.index.begin()  # the writer lock: what other writers committed is loaded now
         missing = len(self.index.missing_vectors)
-        self.index.rollback()
+        self.index.release()
         if missing and not self.index.lexical_only:
             self.index.repair(self._embed_rows)
             report.warnings.append(f"re-embedded {missing} chunks that had no vectors "

@@ -194,6 +194,12 @@ class Index(SearchFiles):
         finally:
             self.write_lock.release()
 
+    def release(self) -> None:
+        """End a transaction that wrote nothing (after ``begin()`` to look): lets the next
+        writer in without reloading the search files."""
+        with self._lock:
+            self._end("ROLLBACK")
+
     def begin(self) -> None:
         """Take the writer lock now (see ``_begin``): the caller then sees every committed
         change of other writers before it decides what to write."""
