@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 ALLOWED = (".txt", ".jsonl", ".jsonl.gz", ".jsonl.xz")
-MAX_MB = 50  # the default of settings.max_upload_mb: one number for Gradio, this module and the page
 MAX_FILES = 50
 MIB = 1024 * 1024
 
