@@ -1,4 +1,5 @@
-"""One writer at a time per index: an OS lock on ``<index>/write.lock`` (``fcntl.flock``).
+"""One writer at a time per index: an OS lock on ``<index>/write.lock`` (``flock``; on Windows
+a byte-range lock).
 
 The lock is held for a whole write transaction (``BEGIN IMMEDIATE`` … ``COMMIT``/``ROLLBACK``)
 and dies with its process, so a killed writer never leaves it behind.  A second writer waits
@@ -8,13 +9,34 @@ and dies with its process, so a killed writer never leaves it behind.  A second 
 
 from __future__ import annotations
 
-import fcntl
 import os
 import time
 from pathlib import Path
 from typing import Callable
 
 from rag.store.errors import WriterBusyError
+
+try:
+    import fcntl
+
+    def _try_lock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError when held
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+except ImportError:  # Windows: a byte-range lock on the first byte does the same job
+    import msvcrt
+
+    def _try_lock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            raise BlockingIOError from None
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
 
 LOCK_FILE = "write.lock"
 POLL = 0.1  # seconds between tries while another writer holds the lock
@@ -57,7 +79,7 @@ class WriteLock:
         try:
             while True:
                 try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    _try_lock(fd)
                     break
                 except BlockingIOError:
                     pid = self.holder()
@@ -75,7 +97,8 @@ class WriteLock:
             os.close(fd)
             raise
         os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, str(os.getpid()).encode())
         self._fd, self._depth = fd, 1
 
     def release(self) -> None:
@@ -87,6 +110,6 @@ class WriteLock:
         fd, self._fd = self._fd, None
         try:
             os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            _unlock(fd)
         finally:
             os.close(fd)
