@@ -118,31 +118,21 @@ class Assistant:
     def repair(self, on_wait=None) -> dict:
         """Re-embed chunks without vectors from SQLite's text, drop stray vectors, rebuild
         BM25 (``rag repair``); returns what was found and done."""
-        from rag.chunking import embedding_text
+        from rag.ingest.pipeline import chunk_embedder
         from rag.store import Index
 
         self.close()
-        index = Index.open(self.settings.index, {"chunker_version": CHUNKER_VERSION},
-                           wait=self.settings.write_wait, on_wait=on_wait or self.on_wait)
+        s = self.settings  # the same model check as for questions: re-embedding needs it
+        index = Index.open(s.index, {"model_id": s.embedding_model, "chunker_version": CHUNKER_VERSION},
+                           wait=s.write_wait, on_wait=on_wait or self.on_wait)
         try:
             found = index.problems()
-            embed = None
-            if not index.lexical_only:
-                self._check_model(index)
-                embed = lambda rows: self.embedder.embed_documents(  # noqa: E731
-                    [embedding_text(h, t) for h, t in rows])
-            done = index.repair(embed if len(index.missing_vectors) else None)
+            # the model loads only if something has to be re-embedded
+            embed = None if index.lexical_only else (lambda rows: chunk_embedder(self.embedder)(rows))
+            done = index.repair(embed)
             return {"found": found, **done, "problems": index.problems()}
         finally:
             index.close()
-
-    def _check_model(self, index) -> None:
-        if index.model_id != self.settings.embedding_model:
-            from rag.store.errors import IndexMismatchError
-
-            raise IndexMismatchError(
-                f"index {index.path} was built with model {index.model_id}, settings ask for "
-                f"{self.settings.embedding_model}: re-embedding needs the same model")
 
     def delete(self, paths: Sequence[str]) -> int:
         """Remove sources given by path (as ingested) or by file name when that is unique.

@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import lzma
+import math
 import os
 import unicodedata
 from dataclasses import dataclass, field
@@ -288,14 +289,13 @@ def parse_record(line: str, n: int = 0) -> Record:
 
 
 def _field(obj: dict, name: str) -> str:
-    """A metadata field as text: strings and plain numbers (an id 12345) pass; others fail."""
+    """A metadata field as text: strings and finite numbers (an id 12345) pass; others fail."""
     value = obj.get(name)
     if value is None or value is False:
         return ""
     if isinstance(value, str):
         return value.strip()
-    if isinstance(value, int) and not isinstance(value, bool) or (
-            isinstance(value, float) and value == value and abs(value) != float("inf")):
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
         return str(value)
     raise ValueError(f"'{name}' is not a string ({_json_type(value)})")
 
@@ -303,7 +303,7 @@ def _field(obj: dict, name: str) -> str:
 def _json_type(value) -> str:
     if isinstance(value, bool):
         return "true/false"
-    if isinstance(value, float) and (value != value or abs(value) == float("inf")):
+    if isinstance(value, float) and not math.isfinite(value):
         return "NaN/Infinity"
     return {list: "a list", dict: "an object", int: "a number", float: "a number"}.get(
         type(value), type(value).__name__)

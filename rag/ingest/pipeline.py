@@ -76,6 +76,12 @@ def chunk_article(article: Article, min_chars: int, max_chars: int) -> list[Chun
     return [Chunk(0, article.text[s.start : s.end], s.start, s.end, i) for i, s in enumerate(spans)]
 
 
+def chunk_embedder(embedder: Embedder) -> Callable[[list[tuple[str, str]]], np.ndarray]:
+    """Vectors for stored (headline, chunk text) rows, made as at ingest: what
+    ``Index.repair`` re-embeds with."""
+    return lambda rows: embedder.embed_documents([embedding_text(h, t) for h, t in rows])
+
+
 def record_article(rec: Record, source_name: str) -> Article:
     text = rec.text.strip()
     return Article(doc_id=rec.id, source=source_name, text=text, headline=rec.title.strip(),
@@ -122,12 +128,9 @@ class Ingestor:
         missing = len(self.index.missing_vectors)
         self.index.release()
         if missing and not self.index.lexical_only:
-            self.index.repair(self._embed_rows)
+            self.index.repair(chunk_embedder(self.embedder))
             report.warnings.append(f"re-embedded {missing} chunks that had no vectors "
                                    "(left by an interrupted write)")
-
-    def _embed_rows(self, rows: list[tuple[str, str]]):
-        return self.embedder.embed_documents([embedding_text(h, t) for h, t in rows])
 
     def _ingest_file(self, item: InputFile, report: IngestReport) -> None:
         """One file, in committed batches.  Its source row says ``partial`` until the last batch

@@ -29,7 +29,7 @@ from rag.store.errors import (
     IndexDamagedError, IndexNotFoundError, IndexStoreError,
 )
 from rag.store.lock import WriteLock
-from rag.store.search_files import BM25_DIR, VECTORS, SearchFiles
+from rag.store.search_files import BM25_DIR, SQLITE, VECTORS, SearchFiles
 from rag.store.schema import (
     DDL, LEXICON_DDL, check_manifest, connect, new_manifest, now, read_manifest, write_manifest,
 )
@@ -38,7 +38,25 @@ from rag.tokenize import DEFAULT_TOKENIZER, make_tokenizer
 
 log = logging.getLogger(__name__)
 
-SQLITE = "rag.sqlite"
+
+def _connect_checked(path: Path) -> tuple[sqlite3.Connection, dict[str, str]]:
+    """A connection to ``path``'s rag.sqlite and its manifest, after checking the folder, the
+    file, the tables and the manifest keys (IndexDamagedError names what is wrong)."""
+    health.check_folder(path)
+    health.check_sqlite_file(path / SQLITE)
+    conn = None
+    try:
+        conn = connect(path / SQLITE)
+        health.check_tables(conn, path / SQLITE)
+        have = read_manifest(conn)
+        health.check_manifest_keys(have, path / SQLITE)
+        return conn, have
+    except BaseException as exc:
+        if conn is not None:
+            conn.close()
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise health.damaged(path / SQLITE, exc) from None
+        raise
 
 
 class Index(SearchFiles):
@@ -69,21 +87,9 @@ class Index(SearchFiles):
     def peek(path: str | Path) -> dict[str, str]:
         """The manifest of the index at ``path``, checked (IndexDamagedError names a damaged
         rag.sqlite), without opening its search files."""
-        path = Path(path)
-        health.check_folder(path)
-        health.check_sqlite_file(path / SQLITE)
-        conn = None
-        try:
-            conn = connect(path / SQLITE)
-            health.check_tables(conn, path / SQLITE)
-            have = read_manifest(conn)
-            health.check_manifest_keys(have, path / SQLITE)
-            return have
-        except sqlite3.DatabaseError as exc:
-            raise health.damaged(path / SQLITE, exc) from None
-        finally:
-            if conn is not None:
-                conn.close()
+        conn, have = _connect_checked(Path(path))
+        conn.close()
+        return have
 
     @classmethod
     def create(cls, path: str | Path, manifest: Mapping[str, Any], wait: float | None = None,
@@ -92,12 +98,8 @@ class Index(SearchFiles):
         path = Path(path)
         health.check_folder(path)
         path.mkdir(parents=True, exist_ok=True)
-        lock = WriteLock(path, wait, on_wait)
-        lock.acquire()
-        try:
+        with WriteLock(path, wait, on_wait) as lock:
             return cls._create(path, manifest, lock)
-        finally:
-            lock.release()
 
     @classmethod
     def _create(cls, path: Path, manifest: Mapping[str, Any], lock: WriteLock) -> "Index":
@@ -127,8 +129,7 @@ class Index(SearchFiles):
                 f"no index at {path} ({path / SQLITE} is missing): build one with "
                 f"`rag ingest FILES --index {path}` or choose another --index"
             )
-        have = cls.peek(path)
-        conn = connect(path / SQLITE)
+        conn, have = _connect_checked(path)
         try:
             check_manifest(path, have, manifest)
             if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'lexicon'").fetchone():
@@ -153,15 +154,11 @@ class Index(SearchFiles):
         health.check_folder(path)
         if rebuild or not cls.exists(path):
             path.mkdir(parents=True, exist_ok=True)
-            lock = WriteLock(path, wait, on_wait)
-            lock.acquire()  # a writer busy with this index finishes first
-            try:
+            with WriteLock(path, wait, on_wait) as lock:  # a busy writer finishes first
                 if rebuild:
                     cls.remove(path)
                 if not cls.exists(path):
                     return cls._create(path, manifest, lock)
-            finally:
-                lock.release()
         return cls.open(path, manifest, wait, on_wait)
 
     @staticmethod

@@ -101,6 +101,13 @@ class WriteLock:
         os.write(fd, str(os.getpid()).encode())
         self._fd, self._depth = fd, 1
 
+    def __enter__(self) -> "WriteLock":
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
     def release(self) -> None:
         if self._fd is None:
             return

@@ -102,7 +102,7 @@ class SearchFiles:
         """Make the files agree with SQLite again, explicitly (``rag repair``): re-embed chunks
         without vectors with ``embed([(headline, chunk text), ...]) -> vectors``, drop stray
         vectors, rebuild and write BM25.  Returns what was done."""
-        problems = [line for line in self.problems()]
+        problems = self.problems()
         with self._lock:
             self._repairing = True
             try:
