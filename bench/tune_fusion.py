@@ -25,7 +25,7 @@ from rag.evaluation.questions import load_questions  # noqa: E402
 from rag.evaluation.relevance import hit_at, hit_rank, mrr  # noqa: E402
 from rag.retrieval import make_hits, rrf_fuse  # noqa: E402
 from rag.retrieval.diversity import collapse  # noqa: E402
-from rag.retrieval.query import normalize_query  # noqa: E402
+from rag.text.normalize import normalize_query  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 from common import machine  # noqa: E402
 

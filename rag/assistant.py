@@ -217,7 +217,8 @@ class Assistant:
         """Rewrite a follow-up, normalise, apply filters the question states, search, and
         make the top k distinct.  Stated filters that leave nothing are dropped again."""
         from rag.retrieval.diversity import collapse
-        from rag.retrieval.query import merge_filters, normalize_query, stated_filters
+        from rag.retrieval.query import merge_filters, stated_filters
+        from rag.text.normalize import normalize_query
 
         s = self.settings
         k = s.k if k is None else k
@@ -255,7 +256,7 @@ class Assistant:
 
     def _rewrite(self, question: str, history: Sequence[Turn], generator: str | None) -> str:
         """An LLM generator rewrites follow-ups itself; the rules are the fallback."""
-        from rag.retrieval.followup import rewrite
+        from rag.text.followup import rewrite
 
         gen = self.generator(generator)
         if hasattr(gen, "rewrite_question"):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-CHUNKER_VERSION = "sent-v1"
+from rag.text.sentences import sentence_spans
 
-# A sentence ends at 。！？； (or ! ? ;), optionally followed by closing quotes/brackets, or at a newline.
-_SENTENCE_END = re.compile(r"[。！？；!?;]+[”’」』）)]*|\n+")
+CHUNKER_VERSION = "sent-v1"
+# What may follow a sentence's end mark inside it, as sent-v1 cut chunks (no ASCII quotes): the
+# chunker version pins its boundaries, so built indexes stay valid.
+SENT_V1_CLOSERS = "”’」』）)"
 
 
 @dataclass(frozen=True)
@@ -18,24 +19,8 @@ class Span:
 
 
 def sentences(text: str) -> list[Span]:
-    """Sentence spans of ``text``; whitespace-only pieces are skipped."""
-    spans, start = [], 0
-    for m in _SENTENCE_END.finditer(text):
-        end = m.end()
-        if text[start:end].strip():
-            spans.append(_trim(text, start, end))
-        start = end
-    if text[start:].strip():
-        spans.append(_trim(text, start, len(text)))
-    return spans
-
-
-def _trim(text: str, start: int, end: int) -> Span:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return Span(start, end)
+    """Sentence spans of ``text`` as the chunker cuts them; whitespace-only pieces are skipped."""
+    return [Span(a, b) for a, b in sentence_spans(text, closers=SENT_V1_CLOSERS)]
 
 
 def chunk_spans(text: str, min_chars: int = 200, max_chars: int = 400) -> list[Span]:

@@ -7,8 +7,10 @@ import re
 import pytest
 
 from rag.generation import GENERATORS, make_generator
-from rag.generation.answer_types import asked_unit
-from rag.generation.extractive import DEFAULT_MIN_SUPPORT, ExtractiveGenerator, content_terms, split_sentences
+from rag.generation.extractive import DEFAULT_MIN_SUPPORT, ExtractiveGenerator
+from rag.text.question import asked_unit
+from rag.text.sentences import sentence_spans
+from rag.text.terms import content_terms
 from rag.models import REFUSAL, Answer, Article, Chunk, Hit
 
 LIUXI_MEETING = (
@@ -209,9 +211,9 @@ def test_stream_yields_pieces_then_the_answer(gen):
     assert final.refused and "".join(pieces) == REFUSAL
 
 
-def test_split_sentences_keeps_offsets_and_closing_quotes():
+def test_sentence_spans_keep_offsets_and_closing_quotes():
     text = "他说：“要抓好落实。”会议结束！\n\n  新的段落没有句号\n最后一句？"
-    spans = split_sentences(text)
+    spans = sentence_spans(text, min_chars=4)
     assert [text[a:b] for a, b in spans] == ["他说：“要抓好落实。”", "会议结束！", "新的段落没有句号", "最后一句？"]
 
 

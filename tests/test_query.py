@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from rag.lexicon import collect_terms, names_in, quoted_in, select_words
+from rag.text.lexicon import collect_terms, names_in, quoted_in, select_words
 from rag.models import Article, Chunk, Filters, Hit, Turn
 from rag.retrieval.diversity import collapse
-from rag.retrieval.followup import is_followup, rewrite
-from rag.retrieval.query import merge_filters, normalize_query, stated_filters
+from rag.text.followup import is_followup, rewrite
+from rag.retrieval.query import merge_filters, stated_filters
+from rag.text.normalize import normalize_query
 from rag.retrieval.rerank import AnswerTypeReranker, make_reranker
-from rag.tokenize import make_tokenizer
+from rag.text.tokenize import make_tokenizer
 
 PAPERS, SECTIONS = ["焦作日报", "青禾日报"], ["温县新闻", "孟州新闻", "要闻"]
 

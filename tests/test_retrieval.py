@@ -10,7 +10,7 @@ from rag.retrieval import (
     RETRIEVERS, BM25Retriever, DenseRetriever, HybridRetriever, make_retriever, rrf_fuse,
 )
 from rag.store import Index
-from rag.tokenize import make_tokenizer, tokenize
+from rag.text.tokenize import make_tokenizer, tokenize
 from tests.conftest import DOCS, FakeEmbedder
 
 

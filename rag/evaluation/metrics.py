@@ -4,54 +4,19 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from difflib import SequenceMatcher
 
+from rag.text.normalize import match_key as normalize
+from rag.text.normalize import nfkc
+
 EVIDENCE_MIN_FRACTION = 0.8
 _MARKER = re.compile(r"\[\d+\]")
 
-# Symbols (not in Unicode's P* categories) that carry no meaning for matching.
-_EXTRA_DROP = set("~`^|│┃｜丨—–‐")
-_KEEP = {"%"}
 _NUMBER_UNIT = re.compile(r"(\d+(?:\.\d+)?)(\D{1,3})")
 # list separators in a gold answer ("三全、思念", "葛巧红；李亦博"); not a comma between digits
 _LIST_SEP = re.compile(r"[、;/]|(?<!\d),|,(?!\d)")
-
-
-def _drop(ch: str) -> bool:
-    if ch in _KEEP:
-        return False
-    if ch.isspace() or ch in _EXTRA_DROP:
-        return True
-    cat = unicodedata.category(ch)
-    return cat[0] in "PZ" or cat == "Cc" or cat == "Cf"
-
-
-def normalize(text: str) -> str:
-    """NFKC (full→half width), lowercase, drop whitespace and punctuation.
-
-    A ``.`` between two digits is kept (``16.4``); thousands separators vanish
-    with the other commas (``1,234`` → ``1234``); ``%`` is kept.
-    """
-    if not text:
-        return ""
-    s = unicodedata.normalize("NFKC", text).lower()
-    out: list[str] = []
-    n = len(s)
-    for i, ch in enumerate(s):
-        if ch == ".":
-            prev = out[-1] if out else ""
-            j = i + 1
-            while j < n and s[j].isspace():
-                j += 1  # "16. 4" (OCR space) still reads 16.4
-            if prev.isdigit() and j < n and s[j].isdigit():
-                out.append(ch)
-            continue
-        if not _drop(ch):
-            out.append(ch)
-    return "".join(out)
 
 
 def _find_bounded(needle: str, hay: str) -> bool:
@@ -95,7 +60,7 @@ def contains_gold(answer: str, gold: str, aliases: Iterable[str] = ()) -> bool:
             continue
         if _match_one(na, cand):
             return True
-        parts = [p for p in _LIST_SEP.split(unicodedata.normalize("NFKC", cand)) if normalize(p)]
+        parts = [p for p in _LIST_SEP.split(nfkc(cand)) if normalize(p)]
         if len(parts) >= 2 and all(_match_one(na, p) for p in parts):
             return True
     return False

@@ -20,7 +20,6 @@ or it counts something (多少座运营车站) its passage never mentions.
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from dataclasses import dataclass
@@ -28,23 +27,20 @@ from difflib import SequenceMatcher
 from typing import Iterator, Sequence
 
 from rag.models import REFUSAL, Answer, Citation, Hit, Turn
-from rag.tokenize import clean_token
-
-from .answer_types import (
-    _QUESTION_PREFIX,
-    _cut,
-    answer_span,
+from rag.text.normalize import compact
+from rag.text.question import (
     asks_for,
     focus_coverage,
     focus_of,
     holds,
     mentions_place,
     near_question,
-    normalize,
     places_in,
-    predicate_of,
     specifics_in,
 )
+from rag.text.sentences import END_MARK, sentence_spans
+from rag.text.spans import answer_span
+from rag.text.terms import content_terms, coverage, term_coverage, term_weights
 
 # Support alone cannot tell a paraphrase (骑手 for 外卖小哥: support 0.29) from an unanswerable
 # question (0.22–0.59 on the dev and sample sets), so the floor is low and refusals come from
@@ -59,19 +55,6 @@ PHRASE_BONUS = 0.1  # × the share of the question found verbatim in one stretch
 RANK_BONUS = 0.04  # / the hit's rank: first hit +0.04, second +0.02, …
 SECOND_RATIO = 0.6  # a second sentence must score this fraction of the first
 CONTEXT_CREDIT = 0.6  # a word found only elsewhere in the sentence's chunk or headline
-LIGHT_WEIGHT = 0.35  # verbs, adverbs, pronouns, time words … (jieba POS below)
-LIGHT_POS = ("v", "a", "d", "r", "c", "p", "u", "y", "o", "f", "t", "q", "e")
-
-QUESTION_WORDS = set(
-    "多少 什么 哪些 哪个 哪位 哪儿 哪里 哪 谁 是 的 了 呢 吗 吧 啊 怎么 怎样 如何 何时 几 请问 时候 多 一共 共 "
-    "分别 有 在 被 把 和 与 及 还 都 也 给 叫 能 会 来 去 请 问 啥 么 为什么 什么样 这个 那个 这 那 名字 名称 "
-    "哪一天 哪天 何处 多大 多久 多长 多高 多远 多重".split())
-_END = re.compile(r"[。！？；!?;]+[”’」』\"')）]*|\n+")
-_COMPLETE = re.compile(r"[。！？；!?;][”’」』\"')）]*$")  # not a headline or a broken line
-
-Terms = dict[str, tuple[float, set[str]]]  # content word → (POS weight, its bigrams)
-
-
 @dataclass
 class Sentence:
     hit: Hit
@@ -93,58 +76,14 @@ class Scored:
     sentence: Sentence
 
 
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of each sentence in ``text``: end punctuation kept, spaces trimmed."""
-    spans, pos = [], 0
-    for m in [*_END.finditer(text), None]:
-        end = m.end() if m else len(text)
-        seg = text[pos:end]
-        a, b = pos + len(seg) - len(seg.lstrip()), end - len(seg) + len(seg.rstrip())
-        if b - a >= 4:
-            spans.append((a, b))
-        pos = end
-    return spans
-
-
-def content_terms(question: str) -> Terms:
-    """Content word → (POS weight, its character bigrams).  Words of ≥ 2 characters, minus
-    question words and punctuation; the bigrams give partial credit (县委书记 vs 市委书记)."""
-    terms: Terms = {}
-    predicate = predicate_of(question)  # the verb the question word hangs on weighs fully
-    for piece, flag in _cut(question):
-        word = clean_token(piece)
-        if len(word) < 2 or word in QUESTION_WORDS or _QUESTION_PREFIX.match(word):
-            continue
-        light = (flag.startswith(LIGHT_POS) and flag not in ("vn", "eng")
-                 or flag.startswith("m") and not re.match(r"\d|第", word))  # 一年, 两家 but not 第四期
-        weight = max(LIGHT_WEIGHT if light and word != predicate else 1.0, terms.get(word, (0.0,))[0])
-        terms[word] = (weight, {word[i : i + 2] for i in range(len(word) - 1)})
-    return terms
-
-
-def term_coverage(word: str, bigrams: set[str], text: str) -> float:
-    """1 when ``word`` occurs in ``text``, else half the share of its bigrams that do."""
-    return 1.0 if word in text else 0.5 * sum(b in text for b in bigrams) / len(bigrams)
-
-
-def term_weights(terms: Terms, sentences: list[Sentence]) -> dict[str, float]:
-    """POS weight × BM25-style IDF over the candidate sentences (absent words weigh the most)."""
-    n = len(sentences)
-    return {t: w * math.log(1 + (n - df + 0.5) / (df + 0.5))
-            for t, (w, _) in terms.items() for df in [sum(t in s.norm for s in sentences)]}
-
-
 def evidence_coverage(question: str, hits: Sequence[Hit]) -> float:
     """Weighted share of the question's content words found anywhere in the passages (headlines
     included): how much of the question the evidence speaks to, before any model is asked."""
     terms = content_terms(question)
     if not terms or not hits:
         return 0.0
-    texts = [Sentence(h, 0, len(h.chunk.text), normalize(f"{h.article.headline}\n{h.chunk.text}")) for h in hits]
-    weights = term_weights(terms, texts)
-    total = sum(weights.values()) or 1.0
-    joined = "\n".join(t.norm for t in texts)
-    return sum(weights[t] * term_coverage(t, bg, joined) for t, (_, bg) in terms.items()) / total
+    texts = [compact(f"{h.article.headline}\n{h.chunk.text}") for h in hits]
+    return coverage(terms, term_weights(terms, texts), "\n".join(texts))
 
 
 def longest_shared(question: str, sentence: str) -> int:
@@ -155,11 +94,11 @@ def longest_shared(question: str, sentence: str) -> int:
 def _about(hit: Hit) -> str:
     """What a hit's article is about, for place checks: paper, section, headline and full text."""
     a = hit.article
-    return normalize(f"{a.paper}{a.section}{a.headline}{a.text}")
+    return compact(f"{a.paper}{a.section}{a.headline}{a.text}")
 
 
 def _context(sentence: "Sentence") -> str:
-    return normalize(f"{sentence.hit.article.headline}{sentence.hit.chunk.text}")
+    return compact(f"{sentence.hit.article.headline}{sentence.hit.chunk.text}")
 
 
 class ExtractiveGenerator:
@@ -193,16 +132,16 @@ class ExtractiveGenerator:
 
     def rank(self, question: str, hits: Sequence[Hit]) -> list[Scored]:
         """All candidate sentences, best first."""
-        sentences = [Sentence(h, a, b, normalize(h.chunk.text[a:b]))
-                     for h in hits for a, b in split_sentences(h.chunk.text)]
+        sentences = [Sentence(h, a, b, compact(h.chunk.text[a:b]))
+                     for h in hits for a, b in sentence_spans(h.chunk.text, min_chars=4)]
         terms = content_terms(question)
         if not sentences or not terms:
             return []
-        weights = term_weights(terms, sentences)
+        weights = term_weights(terms, [s.norm for s in sentences])
         total = sum(weights.values())
-        contexts = {id(h): normalize(f"{h.article.headline}\n{h.chunk.text}") for h in hits}
+        contexts = {id(h): compact(f"{h.article.headline}\n{h.chunk.text}") for h in hits}
         ranks = {id(h): i for i, h in enumerate(hits, 1)}
-        asks, q = asks_for(question), normalize(question)
+        asks, q = asks_for(question), compact(question)
         out = []
         for s in sentences:
             own = {t: term_coverage(t, bg, s.norm) for t, (_, bg) in terms.items()}
@@ -261,7 +200,7 @@ class ExtractiveGenerator:
                 continue  # the span answers; a second sentence must hold another asked-for item
             adds = any(c > seen[t] for t, c in cand.own.items())
             new = all(cand.sentence.norm != c.sentence.norm for c in chosen)
-            if adds and new and _COMPLETE.search(cand.sentence.text):
+            if adds and new and END_MARK.search(cand.sentence.text):
                 chosen.append(cand)
                 seen = {t: max(c, seen[t]) for t, c in cand.own.items()}
         answer = self._compose(question, hits, [c.sentence for c in chosen])

@@ -51,9 +51,9 @@ class LLMGenerator:
         raise NotImplementedError
 
     def rewrite_question(self, question: str, history: Sequence[Turn]) -> str:
-        """A follow-up made standalone by the model; the rules (rag.retrieval.followup) when
+        """A follow-up made standalone by the model; the rules (rag.text.followup) when
         the model fails or replies with something that is not one plausible question."""
-        from rag.retrieval.followup import is_followup, rewrite
+        from rag.text.followup import is_followup, rewrite
 
         rules = rewrite(question, history)
         if not history or not (is_followup(question) or len(question) <= 10):

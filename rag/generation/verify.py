@@ -18,11 +18,12 @@ too (or in the question). Then:
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Sequence
 
 from rag.models import Citation, Hit
+from rag.text.normalize import alnum
+from rag.text.sentences import CLOSERS, END_MARK, TERMINALS, sentences
 
 # Share of a sentence's character bigrams that must occur in the cited passage.
 # Chosen on the dev set (see the issue-4 note): quoted and lightly reworded sentences
@@ -30,17 +31,10 @@ from rag.models import Citation, Hit
 SUPPORT_THRESHOLD = 0.5
 MIN_CLAIM_CHARS = 4
 
-_SENTENCE = re.compile(r".+?(?:[。！？!?；;]+[”’」』\"')）]*(?:\s*\[\d+\])*|\n+|$)", re.S)
+# an answer's sentence with the markers after it
+_SENTENCE = re.compile(rf".+?(?:[{TERMINALS}]+[{re.escape(CLOSERS)}]*(?:\s*\[\d+\])*|\n+|$)", re.S)
 _MARKER = re.compile(r"\[(\d+)\]")
-_END_PUNCT = re.compile(r"[。！？!?；;]+[”’」』\"')）]*$")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_PASSAGE_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*[”’」』\"')）]*")
-
-
-def _norm(text: str) -> str:
-    """NFKC, lowercase, letters and digits only (punctuation and OCR spaces dropped)."""
-    s = unicodedata.normalize("NFKC", text).lower()
-    return "".join(ch for ch in s if ch.isalnum() or ch == ".")
 
 
 def _bigrams(text: str) -> set[str]:
@@ -50,7 +44,7 @@ def _bigrams(text: str) -> set[str]:
 def _numbers(text: str) -> set[str]:
     """Numbers as values: 01 = 1, 16.40 = 16.4."""
     out = set()
-    for n in _NUMBER.findall(_norm(text)):
+    for n in _NUMBER.findall(alnum(text)):
         whole, _, frac = n.partition(".")
         frac = frac.rstrip("0")
         out.add((whole.lstrip("0") or "0") + (f".{frac}" if frac else ""))
@@ -60,11 +54,11 @@ def _numbers(text: str) -> set[str]:
 def support(sentence: str, passage: str, question: str = "") -> float:
     """Share of the sentence's bigrams found in the passage; 0 when it states a number
     neither the passage nor the question contains."""
-    body = _norm(_MARKER.sub("", sentence))
+    body = alnum(_MARKER.sub("", sentence))
     grams = _bigrams(body)
     if not grams:
         return 0.0
-    norm_passage = _norm(passage)
+    norm_passage = alnum(passage)
     if _numbers(body) - _numbers(norm_passage) - _numbers(question):
         return 0.0
     return sum(g in norm_passage for g in grams) / len(grams)
@@ -72,13 +66,10 @@ def support(sentence: str, passage: str, question: str = "") -> float:
 
 def best_quote(sentence: str, hit: Hit) -> str:
     """The sentence of the hit's chunk sharing most bigrams with ``sentence`` (exact substring)."""
-    grams = _bigrams(_norm(_MARKER.sub("", sentence)))
+    grams = _bigrams(alnum(_MARKER.sub("", sentence)))
     best, best_score = hit.chunk.text.strip(), -1.0
-    for m in _PASSAGE_SENTENCE.finditer(hit.chunk.text):
-        cand = m.group().strip()
-        if len(cand) < 4:
-            continue
-        score = len(grams & _bigrams(_norm(cand))) / (len(grams) or 1)
+    for cand in sentences(hit.chunk.text, min_chars=4):
+        score = len(grams & _bigrams(alnum(cand))) / (len(grams) or 1)
         if score > best_score:
             best, best_score = cand, score
     return best
@@ -157,7 +148,7 @@ class CitationChecker:
             if scores[best] >= self.threshold:
                 keep = [best]
                 res.moved_markers += bool(markers)
-        content = len(_norm(body))
+        content = len(alnum(body))
         if not keep and content >= MIN_CLAIM_CHARS:
             res.unsupported.append(body)
             if self.strict:
@@ -166,7 +157,7 @@ class CitationChecker:
             self.numbers.setdefault(i, len(self.numbers) + 1)
             self.quotes.setdefault(i, best_quote(body, hits[i]))
         marks = "".join(f"[{self.numbers[i]}]" for i in sorted(keep, key=self.numbers.get))
-        end = _END_PUNCT.search(body)
+        end = END_MARK.search(body)
         rendered = body[: end.start()] + marks + body[end.start():] if end else body + marks
         self.parts.append(rendered)
         res.kept_sentences += content >= MIN_CLAIM_CHARS

@@ -8,7 +8,7 @@ import numpy as np
 
 from rag.models import Filters, Hit
 from rag.retrieval.base import make_hits
-from rag.tokenize import Tokenizer
+from rag.text.tokenize import Tokenizer
 
 
 class BM25Retriever:

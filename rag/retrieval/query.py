@@ -1,8 +1,6 @@
 """What retrieval searches for: the question normalised, and filters the question states.
 
-* ``normalize_query``: full-width → half-width (NFKC), traditional → simplified (OpenCC's
-  phrase tables via ``opencc-python-reimplemented``), OCR-style spaces between Chinese
-  characters removed, whitespace collapsed.
+* ``normalize_query`` (rag.text.normalize): width, traditional → simplified, OCR spaces.
 * ``stated_filters``: a paper of the archive named in the question (焦作日报), a section named
   as such (温县新闻版), and a publication date stated as one ("2023年1月的报道", "2023年1月10日的
   焦作日报").  A bare year or month ("2022年全县生产总值") is about the event, not the paper,
@@ -12,36 +10,14 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from typing import Iterable
 
 from rag.models import Filters
+from rag.text.normalize import normalize_query
 
-_CJK = "\u3400-\u9fff"
-_CJK_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 _NEWS = r"(?:报道|新闻|报纸|报上|文章|消息|版面|稿件|见报|刊登|刊发|发表|那期|这期|一期)"
 _DATE = r"(20\d\d|19\d\d)\s*年\s*(?:(\d{1,2})\s*月(?:份)?\s*(?:(\d{1,2})\s*[日号])?)?"
-
-
-@lru_cache(maxsize=1)
-def _t2s():
-    try:
-        from opencc import OpenCC
-    except ImportError:  # optional: without it traditional characters stay as they are
-        return None
-    return OpenCC("t2s")
-
-
-def normalize_query(text: str) -> str:
-    """Width, script and spacing normalisation of a question (meaning unchanged)."""
-    text = unicodedata.normalize("NFKC", text or "")
-    conv = _t2s()
-    if conv is not None:
-        text = conv.convert(text)
-    text = _CJK_GAP.sub("", text)
-    return " ".join(text.split())
 
 
 @dataclass

@@ -15,14 +15,14 @@ weight 0.08 with prior 1/(10 + rank) was the best of 0.01–0.3 on crud_dev.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Protocol, Sequence
 
 from rag.models import Hit
-
-SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])")
-
+from rag.text.normalize import compact
+from rag.text.question import asks_for, holds
+from rag.text.sentences import sentences
+from rag.text.terms import content_terms, coverage, term_weights
 
 class Reranker(Protocol):
     name: str
@@ -50,24 +50,16 @@ class AnswerTypeReranker:
     def sentence_score(self, question: str, hits: Sequence[Hit]) -> list[float]:
         """Per hit: the best sentence's weighted content-word coverage, halved when it does
         not hold what the question asks for."""
-        from rag.generation.answer_types import asks_for, holds, normalize
-        from rag.generation.extractive import Sentence, content_terms, term_coverage, term_weights
-
         terms = content_terms(question)
         asks = [a for a in asks_for(question) if a.kind != "list"]
         if not terms:
             return [0.0] * len(hits)
-        texts = [Sentence(h, 0, 0, normalize(f"{h.article.headline}\n{h.chunk.text}")) for h in hits]
-        weights = term_weights(terms, texts)
-        total = sum(weights.values()) or 1.0
+        weights = term_weights(terms, [compact(f"{h.article.headline}\n{h.chunk.text}") for h in hits])
         out = []
         for h in hits:
             best = 0.0
-            for sent in SENTENCE_END.split(normalize(h.chunk.text)):
-                if len(sent) < 4:
-                    continue
-                cov = sum(weights[t] * term_coverage(t, bg, sent) for t, (_, bg) in terms.items())
-                cov /= total
+            for sent in sentences(compact(h.chunk.text), min_chars=4):
+                cov = coverage(terms, weights, sent)
                 if asks and not holds(sent, asks, question):
                     cov *= 0.5
                 best = max(best, cov)

@@ -33,8 +33,8 @@ from rag.store.search_files import BM25_DIR, SQLITE, VECTORS, SearchFiles
 from rag.store.schema import (
     DDL, LEXICON_DDL, check_manifest, connect, new_manifest, now, read_manifest, write_manifest,
 )
-from rag.lexicon import collect_terms, select_words
-from rag.tokenize import DEFAULT_TOKENIZER, make_tokenizer
+from rag.text.lexicon import collect_terms, select_words
+from rag.text.tokenize import DEFAULT_TOKENIZER, make_tokenizer
 
 log = logging.getLogger(__name__)
 

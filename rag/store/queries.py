@@ -141,7 +141,7 @@ def counts(conn: sqlite3.Connection) -> dict:
 
 
 def lexicon_counts(conn: sqlite3.Connection) -> dict[str, int]:
-    """Candidate words and their counts (see rag.lexicon)."""
+    """Candidate words and their counts (see rag.text.lexicon)."""
     try:
         return dict(conn.execute("SELECT word, count FROM lexicon"))
     except sqlite3.OperationalError:  # an index from before the lexicon table

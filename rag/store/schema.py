@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from rag.store.errors import IndexMismatchError
-from rag.tokenize import DEFAULT_TOKENIZER
+from rag.text.tokenize import DEFAULT_TOKENIZER
 
 SCHEMA_VERSION = 1
 REBUILD_HINT = "rebuild with `rag ingest --rebuild ...` or choose another --index"

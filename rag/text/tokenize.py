@@ -13,6 +13,8 @@ import threading
 import unicodedata
 from typing import Callable, Iterable
 
+from rag.text.normalize import fold
+
 Tokenizer = Callable[[str], list[str]]
 
 MODES = ("search", "cut")
@@ -24,10 +26,10 @@ _ready = False
 
 def jieba_instance():
     """jieba's shared default tokenizer (dictionary words only; archive words never go here)."""
-    return _jieba().dt
+    return jieba_module().dt
 
 
-def _jieba():
+def jieba_module():
     """Import and initialise jieba once, without its log lines."""
     global _ready
     import jieba
@@ -46,11 +48,6 @@ def _is_word_char(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "LN"
 
 
-def normalize(text: str) -> str:
-    """Full-width → half-width (NFKC) and lowercase."""
-    return unicodedata.normalize("NFKC", text).lower()
-
-
 def clean_token(token: str) -> str:
     """Trim punctuation/symbols at the edges ("3.5%" → "3.5"); "" if nothing word-like is left."""
     token = token.strip()
@@ -66,7 +63,7 @@ def clean_token(token: str) -> str:
 class JiebaTokenizer:
     """Callable ``str -> list[str]``; ``mode`` is ``"search"`` or ``"cut"``.
 
-    ``words`` (an archive's lexicon, see rag.lexicon) go into a private jieba
+    ``words`` (an archive's lexicon, see rag.text.lexicon) go into a private jieba
     dictionary, so two indexes with different lexicons never cut each other's text.
     """
 
@@ -81,11 +78,11 @@ class JiebaTokenizer:
 
     def add_words(self, words: Iterable[str]) -> list[str]:
         """Add words to this tokenizer's dictionary; returns the ones that were new."""
-        new = [w for w in dict.fromkeys(normalize(w) for w in words) if w and w not in self.words]
+        new = [w for w in dict.fromkeys(fold(w) for w in words) if w and w not in self.words]
         if not new:
             return []
         if self._own is None:
-            _jieba()
+            jieba_module()
             import jieba
 
             with _lock:
@@ -100,8 +97,8 @@ class JiebaTokenizer:
     def __call__(self, text: str) -> list[str]:
         if not text:
             return []
-        jieba = self._own or _jieba()
-        text = normalize(text)
+        jieba = self._own or jieba_module()
+        text = fold(text)
         pieces = jieba.cut_for_search(text) if self.mode == "search" else jieba.cut(text)
         out = []
         for piece in pieces:

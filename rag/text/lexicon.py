@@ -22,7 +22,8 @@ import re
 from collections import Counter
 from typing import Iterable, Mapping
 
-from rag.tokenize import jieba_instance, normalize
+from rag.text.normalize import fold
+from rag.text.tokenize import jieba_instance
 
 # longest first, so 示范区 wins over 区 and 委员会 over 会
 PLACE_SUFFIXES = ("开发区", "示范区", "街道", "社区", "新区", "省", "市", "县", "区", "镇", "乡", "村")
@@ -83,14 +84,14 @@ def collect_terms(texts: Iterable[str], headlines: Iterable[str] = ()) -> Counte
     """Candidate words with their counts (quoted terms and headline names weigh ``min_count``)."""
     counts: Counter = Counter()
     for text in texts:
-        text = normalize(text)
+        text = fold(text)
         for name, stem in names_in(text):
             counts[name] += 1
             counts[stem] += 1
         for term in quoted_in(text):
             counts[term] += 2
     for headline in headlines:
-        for name, stem in names_in(normalize(headline)):
+        for name, stem in names_in(fold(headline)):
             counts[name] += 2
             counts[stem] += 2
     return counts

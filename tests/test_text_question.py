@@ -4,16 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.generation.answer_types import (
-    answer_span,
-    asks_for,
-    focus_of,
-    mentions_place,
-    places_in,
-    predicate_of,
-    resolve_date,
-    specifics_in,
-)
+from rag.text.question import asks_for, focus_of, mentions_place, places_in, predicate_of, specifics_in
+from rag.text.spans import answer_span, resolve_date
 
 
 @pytest.mark.parametrize("question, kinds", [

@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from rag.generation.answer_types import _ORDINAL, _ROLES, _WHO, persons, places_in
 from rag.models import Turn
+from rag.text.question import ORDINAL, ROLES, WHO, places_in
+from rag.text.spans import persons
 
 _LEAD = re.compile(r"^(?:那么|那|那个|还有|另外|而|再问一下|再问|请问)[,，]?\s*")
 _TAIL = re.compile(r"(?:的情况|的呢|呢|怎么样|如何|咋样)?\s*[?？。!！]*$")
@@ -23,7 +24,7 @@ _PRONOUN = re.compile(
 _PERSONAL = re.compile(r"他们|她们|他|她|此人|这个人|这位")
 _MARKERS = re.compile(r"\[\d+\]")
 _YEARISH = re.compile(r"(?:19|20)\d\d\s*年|去年|今年|前年|明年|[一二三四]季度|上半年|下半年|\d{1,2}\s*月")
-_ROLE = re.compile(rf"(?:市委|县委|区委|党委|党组)?(?:{_ROLES})")
+_ROLE = re.compile(rf"(?:市委|县委|区委|党委|党组)?(?:{ROLES})")
 _ASKS = re.compile(r"谁|什么|哪|多少|几|怎么|如何|吗|是否|为何|为什么|何时|何地")
 _SUBJECT_END = re.compile(r"(?:在哪|是什么|是谁|是哪|有多少|有哪些|有什么|什么时候|何时|怎么|如何|为什么|"
                           r"的(?:主任|书记|市长|县长|区长|局长|负责人)|将|计划|打算|共|一共|要|在|于|由|被|把|是|有)")
@@ -69,7 +70,7 @@ def _roles(text: str) -> list[str]:
 
 
 def _ordinals(text: str) -> list[str]:
-    return [m.group() for m in _ORDINAL.finditer(text)]
+    return [m.group() for m in ORDINAL.finditer(text)]
 
 
 def rewrite(question: str, history: Sequence[Turn]) -> str:
@@ -102,10 +103,10 @@ def rewrite(question: str, history: Sequence[Turn]) -> str:
 
 def _answered_person(turn: Turn, previous: str) -> str:
     """The name a who-question was answered with (a short answer, markers stripped)."""
-    if not _WHO.search(previous):
+    if not WHO.search(previous):
         return ""
     text = _MARKERS.sub("", turn.answer or "").strip(" 。，,.")
     if len(text) > 12:  # a quoted sentence: the first role + name in it (博士张鹏)
         text = persons(previous, text).split("、")[0]
-    name = re.sub(rf"^.*?(?:{_ROLES})", "", text)  # 主任孙广斌 → 孙广斌
+    name = re.sub(rf"^.*?(?:{ROLES})", "", text)  # 主任孙广斌 → 孙广斌
     return name if 2 <= len(name) <= 4 and re.fullmatch(r"[\u3400-\u9fff·]+", name) else ""

@@ -1,67 +1,62 @@
-"""What a question asks for, and the span of a sentence that answers it.
+"""Question analysis: what a question asks for, and what it is about.
 
 多少/几 → a number with its unit; 谁 → a person (with role); 什么时候/哪天 → a date; 哪里/在哪 →
 a place; 哪些 → a list. Besides the kind: the *focus* (the thing counted or measured,
 ``多少座运营车站`` → 运营车站, ``水价是多少`` → 水价) and the *places* the question is about
-(``桐川县``): an answer sentence must be about both, else the extractive generator refuses.
+(``桐川县``), its predicate (持续到哪一天 → 持续) and the ordinals it names (第四期).  The span
+that answers is found in rag.text.spans.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rag.tokenize import _jieba
+from rag.text.normalize import CJK, compact
+from rag.text.tokenize import jieba_module
 
-_QUESTION_PREFIX = re.compile(r"^(多少|几|哪)")  # 几年, 多少度, 哪家 …
+QUESTION_PREFIX = re.compile(r"^(多少|几|哪)")  # 几年, 多少度, 哪家 …
 _UNITS = set("个家名位台座条所种次人户批件项只辆套元天年月度岁吨亩米倍场届期")
-_CJK = r"\u3400-\u9fff"
 _NUM = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)"
-_ROLES = ("副市长|副县长|副区长|书记|主任|局长|主席|市长|县长|区长|镇长|乡长|部长|院长|"
+ROLES = ("副市长|副县长|副区长|书记|主任|局长|主席|市长|县长|区长|镇长|乡长|部长|院长|"
           "校长|所长|站长|队长|经理|董事长|研究员|教授|博士|记者|民警|警官|委员|负责人")
-_AFTER_NAME = (r"(?=[，。、：；,:;（(\s“”]|说|表示|介绍|指出|强调|主持|要求|认为|带领|出席|等|作|在|到|前往|调研|"
+AFTER_NAME = (r"(?=[，。、：；,:;（(\s“”]|说|表示|介绍|指出|强调|主持|要求|认为|带领|出席|等|作|在|到|前往|调研|"
                r"参加|会见|讲话|一行|同志|为|和|与|围绕|结合|针对|通过|$)")
 
 _WHEN = re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|啥时候|什么时间")
-_YEAR = re.compile(r"哪一?年|年份|什么年")
+ASKS_YEAR = re.compile(r"哪一?年|年份|什么年")
 _QUANTITY = re.compile(r"多少|(?<!哪)几|多大|多长|多久|多高|多远|多重")
-_WHO = re.compile(r"谁|哪位|什么人|哪些人")
+WHO = re.compile(r"谁|哪位|什么人|哪些人")
 _WHERE = re.compile(r"哪里|哪儿|在哪|什么地方|何处|哪个(?:村|区|县|镇|乡|街道|社区)")
 _LIST = re.compile(r"哪些|哪几|哪[两二三四五六七八九十]")
 
 _DATE = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\d{4}\s*年|\d{1,2}\s*月|[上下]午|[一二三四五六七八九十]+月")
-_FULL_DATE = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(?:(\d{1,2})\s*[日号])?")
-_PERSON = re.compile(rf"(?:{_ROLES})[{_CJK}]{{2,3}}{_AFTER_NAME}"  # 局长王浩瞻表示
-                     rf"|(?:^|[，。、“\s])[{_CJK}]{{2,3}}(?:{_ROLES})")  # 、张鹏研究员
-_PLACE = re.compile(rf"[{_CJK}]{{1,8}}(?:区|县|镇|乡|街道|村|社区|广场|中心|园|路|街)")
+FULL_DATE = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(?:(\d{1,2})\s*[日号])?")
+_PERSON = re.compile(rf"(?:{ROLES})[{CJK}]{{2,3}}{AFTER_NAME}"  # 局长王浩瞻表示
+                     rf"|(?:^|[，。、“\s])[{CJK}]{{2,3}}(?:{ROLES})")  # 、张鹏研究员
+_PLACE = re.compile(rf"[{CJK}]{{1,8}}(?:区|县|镇|乡|街道|村|社区|广场|中心|园|路|街)")
 _SUFFIXES = r"(?:省|市|县|区|镇|乡|街道|社区|村)"
 _PLACE_SUFFIX = re.compile(rf"{_SUFFIXES}(?=.)")  # a suffix with text after it, inside a question
 _NOT_IN_PLACE = set("的在是和与把被从到对为有了着哪几什么个这那将要")
-_LIST_ITEMS = re.compile(rf"[{_CJK}A-Za-z0-9“”]{{2,12}}(?:[、，,][{_CJK}A-Za-z0-9“”]{{2,12}})*(?:[、，,]|和|及|与|以及)"
-                         rf"[{_CJK}A-Za-z0-9“”]{{2,12}}")
+_LIST_ITEMS = re.compile(rf"[{CJK}A-Za-z0-9“”]{{2,12}}(?:[、，,][{CJK}A-Za-z0-9“”]{{2,12}})*(?:[、，,]|和|及|与|以及)"
+                         rf"[{CJK}A-Za-z0-9“”]{{2,12}}")
 # 地区, 乡村, 全省 …: a suffix character inside a common word, not a place name
 _NOT_PLACES = set("地区 社区 山区 园区 城区 市区 景区 小区 辖区 片区 新区 郊区 街区 社区 专区 "
                   "全省 全市 全县 全区 全镇 全乡 全村 本市 本县 该县 该市 城市 省市 市县 县市 "
                   "乡村 村民 村庄 村级 村委 市场 市民 县城 县域 县级 市级 省级 区域 区级 镇村 乡镇 城乡 农村 街道办".split())
-_ORDINAL = re.compile(r"第[一二三四五六七八九十百\d]+[期届次批轮季]")
+ORDINAL = re.compile(r"第[一二三四五六七八九十百\d]+[期届次批轮季]")
 _MONEY_WORDS = ("钱", "金额", "资金")
 _SKIP_BEFORE = {"是", "有", "为", "完成", "达到", "达", "了", "共", "一共", "总共", "约", "大约", "的"}
 
 
-def normalize(text: str) -> str:
-    """NFKC, lowercase, no whitespace (OCR spacing must not break matching)."""
-    return "".join(unicodedata.normalize("NFKC", text).lower().split())
-
-
 @lru_cache(maxsize=256)
-def _cut(question: str) -> tuple[tuple[str, str], ...]:
+def cut_question(question: str) -> tuple[tuple[str, str], ...]:
     """``(word, POS flag)`` pairs of the normalised question."""
-    _jieba()
+    jieba_module()
     import jieba.posseg
 
-    return tuple((w, f) for w, f in jieba.posseg.cut(normalize(question)))
+    return tuple((w, f) for w, f in jieba.posseg.cut(compact(question)))
 
 
 @dataclass
@@ -75,14 +70,14 @@ class Ask:
 
 def asked_unit(question: str) -> str:
     """The measure word after 多少/几 (多少台发动机 → 台, 几年 → 年, 多少钱 → 元, 多少人口 → "")."""
-    words = [w for w, _ in _cut(question)]
+    words = [w for w, _ in cut_question(question)]
     for i, w in enumerate(words):
         nxt = words[i + 1] if i + 1 < len(words) else ""
         if w in ("多少", "几") and nxt in _UNITS:
             return nxt
         if w in ("多少", "几") and nxt in _MONEY_WORDS:
             return "元"
-        if _QUESTION_PREFIX.match(w) and len(w) > 1 and w[-1] in _UNITS:
+        if QUESTION_PREFIX.match(w) and len(w) > 1 and w[-1] in _UNITS:
             return w[-1]
     return ""
 
@@ -97,11 +92,11 @@ def asks_for(question: str) -> list[Ask]:
         tail = "(?:度|℃)" if unit == "度" else rf"(?:{unit}|元)" if unit == "元" else unit if unit else \
             r"(?:%|公里|千米|平方米|平方公里|立方米|公顷|人次|[^\s\d月日号时点，。、；,;])"
         asks.append(Ask("quantity", re.compile(rf"{_NUM}[万亿千百余多]{{0,2}}{tail}"), True))
-    if _WHO.search(question):
+    if WHO.search(question):
         asks.append(Ask("who", _PERSON, False))
     if _WHERE.search(question):
         asks.append(Ask("where", _PLACE, False))
-    if _LIST.search(question) and not _WHO.search(question):
+    if _LIST.search(question) and not WHO.search(question):
         asks.append(Ask("list", _LIST_ITEMS, False))
     return asks
 
@@ -120,8 +115,8 @@ def near_question(sentence: str, asks: list[Ask], terms: list[str], window: int 
 
 def holds(sentence: str, asks: list[Ask], question: str) -> bool:
     """The sentence matches an asked-for pattern with something the question doesn't already say."""
-    q = normalize(question)
-    return any(normalize(m.group()) not in q for a in asks for m in a.pattern.finditer(sentence)
+    q = compact(question)
+    return any(compact(m.group()) not in q for a in asks for m in a.pattern.finditer(sentence)
                if a.kind != "list")
 
 
@@ -129,15 +124,15 @@ def places_in(question: str) -> list[str]:
     """Place names the question is about, as keys for ``mentions_place``: the one or two
     characters before a 省/市/县/区/镇/乡/街道/社区/村 suffix, with the suffix (今年一季度惠济区 →
     惠济区, 是温县 → 温县); "哪个村" and the like are not places."""
-    q = normalize(question)
+    q = compact(question)
     out = []
     for m in _PLACE_SUFFIX.finditer(q):
         if q[m.start() - 1 : m.end()] in _NOT_PLACES or q[m.start() : m.end() + 1] in _NOT_PLACES:
             continue
         stem = q[max(0, m.start() - 2) : m.start()]
-        while stem and (stem[0] in _NOT_IN_PLACE or not re.match(rf"[{_CJK}]", stem[0])):
+        while stem and (stem[0] in _NOT_IN_PLACE or not re.match(rf"[{CJK}]", stem[0])):
             stem = stem[1:]
-        if stem and not set(stem) & _NOT_IN_PLACE and all(re.match(rf"[{_CJK}]", c) for c in stem):
+        if stem and not set(stem) & _NOT_IN_PLACE and all(re.match(rf"[{CJK}]", c) for c in stem):
             out.append(stem + m.group())
     return list(dict.fromkeys(out))
 
@@ -163,10 +158,10 @@ def _nominal(flag: str) -> bool:
 def focus_of(question: str) -> str:
     """The thing a quantity question counts or measures: the nouns after 多少+unit, or before
     是多少/有多少 (多少座运营车站 → 运营车站, 汽车零售额完成了多少 → 汽车零售额); "" if none."""
-    cut = list(_cut(question))
+    cut = list(cut_question(question))
     words = [w for w, _ in cut]
     for i, w in enumerate(words):
-        if w not in ("多少", "几") and not (_QUESTION_PREFIX.match(w) and len(w) > 1 and w[0] != "哪"):
+        if w not in ("多少", "几") and not (QUESTION_PREFIX.match(w) and len(w) > 1 and w[0] != "哪"):
             continue
         j = i + 1 + (i + 1 < len(words) and words[i + 1] in _UNITS)
         after = []
@@ -185,15 +180,15 @@ def focus_of(question: str) -> str:
     return ""
 
 
-_WH = re.compile(r"^(?:多少|几|多大|多长|多久|多高|多远|哪.*|什么.*|谁|何时|何处|怎么.*|如何)$")
+WH_WORD = re.compile(r"^(?:多少|几|多大|多长|多久|多高|多远|哪.*|什么.*|谁|何时|何处|怎么.*|如何)$")
 _PARTICLES = {"了", "到", "在", "于", "是", "的", "着", "过", "给", "有", "为", "共", "一共", "总共", "能", "会", "将", "把"}
 
 
 def predicate_of(question: str) -> str:
     """The word governing the question word (持续到哪一天 → 持续, 办结了多少件 → 办结); ""."""
-    words = [w for w, _ in _cut(question)]
+    words = [w for w, _ in cut_question(question)]
     for i, w in enumerate(words):
-        if _WH.match(w):
+        if WH_WORD.match(w):
             j = i - 1
             while j >= 0 and words[j] in _PARTICLES:
                 j -= 1
@@ -211,97 +206,8 @@ def focus_coverage(focus: str, text: str) -> float:
     return sum(g in text for g in grams) / len(grams)
 
 
-def resolve_date(span: str, article_date: str) -> str:
-    """``1月7日`` in an article dated 2023-01-10 → ``2023年1月7日`` (a December date in a January
-    paper is last year's); spans with a year, or without an article date, stay as they are."""
-    m = _FULL_DATE.search(span)
-    if not m or m.group(1) or not re.match(r"\d{4}-\d{2}", article_date or ""):
-        return span
-    year, month = int(article_date[:4]), int(article_date[5:7])
-    if int(m.group(2)) > month + 1:
-        year -= 1
-    return f"{year}年{span}"
-
-
-def _pick(matches: list[re.Match], sentence: str, focus: str, predicate: str, terms: list[str]) -> re.Match | None:
-    """The match that answers: the one right before the thing counted (划分538个三级网格), else
-    right after the question's predicate (办结8391件), else the one nearest any question word."""
-    if not matches:
-        return None
-    for m in matches:
-        if focus and sentence[m.end() : m.end() + len(focus) + 1].lstrip("的").startswith(focus):
-            return m
-    for m in matches:
-        if predicate and predicate in sentence[max(0, m.start() - len(predicate) - 2) : m.start()]:
-            return m
-    anchors = [x.start() for t in terms for x in re.finditer(re.escape(t), sentence)]
-    if not anchors:
-        return matches[0]
-    return min(matches, key=lambda m: min(min(abs(m.end() - a), abs(m.start() - a)) for a in anchors))
-
-
-_ROLE_NAME = re.compile(rf"((?:{_ROLES}))([{_CJK}]{{2,3}}){_AFTER_NAME}")
-_NOT_NAME = re.compile(r"^(?:市委|县委|区委|党委|省委|副|常务|党组|委员|主任|书记)")
-
-
-def persons(question: str, text: str) -> str:
-    """People the question asks for: for each role it names (市委书记和市长 → 书记, 市长) the
-    person holding it in ``text`` (市委书记葛巧红、市长李亦博); else the first role + name."""
-    found = [(m.start(), m.group(1), m.group(2)) for m in _ROLE_NAME.finditer(text) if not _NOT_NAME.match(m.group(2))]
-    if not found:
-        return ""
-    q = normalize(question)
-    asked = [r for r in _ROLES.split("|") if r in q]
-    stems = [place_stem(p) for p in places_in(question)]
-    picked = []
-    for role in sorted(asked, key=q.find):
-        prefix = _role_context(q, role)[0]
-        for start, r, name in found:
-            title = text[max(0, start - 6) : start]
-            owner = re.search(rf"([{_CJK}]{{2}})[省市县区]委?$", title)  # 孟州市委 书记 → 孟州
-            if r == role and title.endswith(prefix) and not (owner and stems and owner.group(1) not in stems):
-                picked.append(f"{prefix}{r}{name}")
-                break
-    if asked:
-        return "、".join(dict.fromkeys(picked))
-    return f"{found[0][1]}{found[0][2]}"
-
-
-def _role_context(q: str, role: str) -> list[str]:
-    """What must precede the role in the text: 市委书记 → 市委 (not 县委); plain 书记 → anything."""
-    i = q.find(role)
-    prefix = q[max(0, i - 2) : i]
-    return [prefix] if prefix in ("市委", "县委", "区委", "省委", "党委", "支部") else [""]
-
-
 def specifics_in(question: str) -> list[str]:
     """Ordinals the answer must be about (第四期, 第三届)."""
-    return _ORDINAL.findall(normalize(question))
+    return ORDINAL.findall(compact(question))
 
 
-def answer_span(question: str, sentence: str, article_date: str = "", context: str = "") -> str:
-    """The part of ``sentence`` that directly answers ``question``: a number with its unit, a
-    person, a date (year resolved), a place or a list; "" when the question asks for none of
-    them. ``context`` (the other chosen sentences) may supply further people asked for."""
-    q = normalize(question)
-    focus, predicate = focus_of(question), predicate_of(question)
-    terms = [w for w, _ in _cut(question) if len(w) >= 2 and not _WH.match(w)]
-    for ask in asks_for(question):
-        if ask.kind == "who":
-            who = persons(question, sentence + context)
-            if who:
-                return who
-        found = [m for m in ask.pattern.finditer(sentence) if normalize(m.group()) not in q]
-        if ask.kind == "who":  # 市委副书记, 经济学博士: a role or a title, not a name
-            found = [m for m in found if not _NOT_NAME.match(m.group().lstrip("，。、“ "))
-                     and not re.search(r"[学院部局委会省市县区所]", m.group().lstrip("，。、“ ")[:3])]
-        if ask.kind == "when":
-            found = [m for m in found if "月" in m.group() or "年" in m.group()] or found
-        best = _pick(found, sentence, focus, predicate, terms)
-        if best is None:
-            continue
-        span = best.group().strip("，。、“”\" ")
-        if ask.kind == "when":
-            return resolve_date(span, article_date) if not _YEAR.search(question) or "年" not in span else span
-        return span
-    return ""
