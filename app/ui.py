@@ -16,16 +16,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
 import gradio as gr  # noqa: E402
 
 from app.render import CSS, answer_html, article_html, reading_md, sources_html  # noqa: E402
 from app.uploads import ALLOWED, MIB, ingest_uploads  # noqa: E402
-from rag.assistant import Assistant, Retrieval  # noqa: E402
+from rag.assistant import Assistant  # noqa: E402
+from rag.retrieval.pipeline import Retrieval  # noqa: E402
 from rag.models import Answer, Filters, Turn  # noqa: E402
-from rag.store import queries  # noqa: E402
 from rag.store.errors import IndexStoreError  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -50,8 +47,7 @@ class ChatApp:
     # ---- helpers -----------------------------------------------------------------------
     def choices(self) -> tuple[list[str], list[str]]:
         with self.lock:
-            self.bot.index.refresh()
-            facets = self.bot.index.facets()
+            facets = self.bot.facets()
         return [ALL] + facets["papers"], [ALL] + facets["sections"]
 
     def generators(self) -> list[str]:
@@ -180,13 +176,13 @@ class ChatApp:
     # ---- archive ------------------------------------------------------------------------
     def catalog(self) -> list[list[Any]]:
         with self.lock:
-            rows = self.bot.index.read(queries.catalog)
+            rows = self.bot.catalog()
         return [[p or "（未知）", d or "（未知）", n] for p, d, n in rows]
 
     def articles(self, paper: str, date: str) -> Any:
         with self.lock:
-            rows = self.bot.index.read(queries.articles_on, None if paper in ("", ALL) else paper,
-                                       None if date in ("", ALL) else date)
+            rows = self.bot.articles_on(None if paper in ("", ALL) else paper,
+                                        None if date in ("", ALL) else date)
         labels = [(f"{h or '（无标题）'} · {p} {d} {pg}", i) for i, h, p, d, pg, _ in rows]
         return gr.update(choices=labels, value=labels[0][1] if labels else None)
 
@@ -194,7 +190,7 @@ class ChatApp:
         if article_id is None:
             return article_html(None)
         with self.lock:
-            return article_html(self.bot.index.article(int(article_id)))
+            return article_html(self.bot.article(int(article_id)))
 
     # ---- upload -------------------------------------------------------------------------
     def upload(self, files: list[str] | None, progress=gr.Progress()):

@@ -37,7 +37,9 @@ def imports_of(tree: ast.AST, name: str, is_package: bool, known: set[str]) -> s
             if node.level:
                 stem = base[: len(base) - node.level + 1]
                 mod = ".".join([*stem, mod] if mod else stem)
-            targets = [mod] + [f"{mod}.{a.name}" for a in node.names]
+            # ``from pkg import module`` depends on that module; ``from pkg import name`` on pkg
+            subs = [f"{mod}.{a.name}" for a in node.names if f"{mod}.{a.name}" in known]
+            targets = subs if len(subs) == len(node.names) else [mod, *subs]
         for t in targets:
             while t and t not in known:
                 t = t.rpartition(".")[0]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.process import served  # noqa: E402
+from serving import served  # noqa: E402
 from common import machine  # noqa: E402
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.process import served  # noqa: E402
+from serving import served  # noqa: E402
 from rag.evaluation.questions import load_questions  # noqa: E402
 from common import machine  # noqa: E402
 

@@ -8,23 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
-from rag.chunking import CHUNKER_VERSION  # noqa: E402
-from rag.models import Answer, Filters, Hit, Turn  # noqa: E402
-from rag.settings import Settings  # noqa: E402
+from rag.chunking import CHUNKER_VERSION
+from rag.models import Answer, Filters, Hit, Turn
+from rag.retrieval.pipeline import Retrieval, RetrievalPipeline
+from rag.settings import Settings
 
 MAX_K = 100
-
-
-@dataclass
-class Retrieval:
-    """What a search found, and how the question was read."""
-
-    hits: list[Hit]
-    query: str  # the standalone question when a follow-up was rewritten, else ""
-    applied: list[str] = field(default_factory=list)  # filters read from the question
 
 
 def _verify_in_place(answer: Answer, hits: list[Hit]) -> None:
@@ -51,6 +40,7 @@ class Assistant:
         self._index = None
         self._retrievers: dict[str, object] = {}
         self._generators: dict[str, object] = {}
+        self._pipelines: dict[str, RetrievalPipeline] = {}
         self.on_wait = None  # told (a message) when a write waits for another process's writer
 
     # ---- resources -----------------------------------------------------------------------
@@ -82,6 +72,7 @@ class Assistant:
             self._index.close()
             self._index = None
         self._retrievers.clear()
+        self._pipelines.clear()
 
     # ---- ingest --------------------------------------------------------------------------
     def ingest(self, paths: Sequence[Path], rebuild: bool = False, progress=None, on_wait=None):
@@ -115,10 +106,19 @@ class Assistant:
         finally:
             writer.close()
 
+    def reindex(self) -> int:
+        """Relearn the archive lexicon, re-cut every chunk, rebuild BM25 and fit the vector
+        index to the archive's size (``rag reindex``); returns the lexicon's size."""
+        from rag.store import Index
+
+        self.close()
+        with Index.open(self.settings.index, wait=self.settings.write_wait,
+                        on_wait=self.on_wait) as index:
+            return index.relearn_lexicon()
+
     def repair(self, on_wait=None) -> dict:
         """Re-embed chunks without vectors from SQLite's text, drop stray vectors, rebuild
         BM25 (``rag repair``); returns what was found and done."""
-        from rag.ingest.pipeline import chunk_embedder
         from rag.store import Index
 
         self.close()
@@ -128,8 +128,7 @@ class Assistant:
         try:
             found = index.problems()
             # the model loads only if something has to be re-embedded
-            embed = None if index.lexical_only else (lambda rows: chunk_embedder(self.embedder)(rows))
-            done = index.repair(embed)
+            done = index.repair(None if index.lexical_only else self.embedder)
             return {"found": found, **done, "problems": index.problems()}
         finally:
             index.close()
@@ -138,12 +137,10 @@ class Assistant:
         """Remove sources given by path (as ingested) or by file name when that is unique.
         ValueError names any path the index does not hold (nothing is removed then)."""
         from rag.ingest.loaders import printable_path
-        from rag.store import queries
 
         keys, unknown = [], []
         for p in paths:
-            key = self.index.read(queries.find_source_path, printable_path(p),
-                                  printable_path(Path(p).resolve()))
+            key = self.index.find_source(printable_path(p), printable_path(Path(p).resolve()))
             if isinstance(key, str):
                 keys.append(key)
             else:
@@ -170,6 +167,8 @@ class Assistant:
             if key == "hybrid":
                 key = "bm25"  # nothing to fuse with
         if key not in self._retrievers:
+            if key != "bm25":
+                self.index.require_vectors()  # a lost vectors file: `rag repair`, before the model loads
             embedder = None if key == "bm25" else self.embedder
             weights = {"dense": self.settings.rrf_weight_dense, "bm25": self.settings.rrf_weight_bm25}
             self._retrievers[key] = make_retriever(key, self.index, embedder,
@@ -211,48 +210,27 @@ class Assistant:
                filters: Filters | None = None) -> list[Hit]:
         return self.retrieve(query, k, retriever, filters).hits
 
+    def pipeline(self, retriever: str | None = None) -> RetrievalPipeline:
+        """The retrieve step for a first-stage retriever (rag.retrieval.pipeline)."""
+        key = (retriever or self.settings.retriever).lower()
+        if key not in self._pipelines:
+            from rag.retrieval.pipeline import PipelineOptions, RetrievalPipeline
+
+            self._pipelines[key] = RetrievalPipeline(self.index, self.retriever(key), self.reranker,
+                                                     PipelineOptions.from_settings(self.settings))
+        return self._pipelines[key]
+
     def retrieve(self, question: str, k: int | None = None, retriever: str | None = None,
                  filters: Filters | None = None, history: Sequence[Turn] = (),
                  generator: str | None = None) -> Retrieval:
-        """Rewrite a follow-up, normalise, apply filters the question states, search, and
-        make the top k distinct.  Stated filters that leave nothing are dropped again."""
-        from rag.retrieval.diversity import collapse
-        from rag.retrieval.query import merge_filters, stated_filters
-        from rag.text.normalize import normalize_query
-
-        s = self.settings
-        k = s.k if k is None else k
+        """Rewrite a follow-up, then the retrieve step: normalise, apply filters the question
+        states, search, rerank and make the top k distinct."""
+        k = self.settings.k if k is None else k
         question = self.check_question(question, k)
-        self.index.refresh()  # another process may have committed (one manifest read)
-        if (retriever or s.retriever).lower() != "bm25" and not self.index.lexical_only:
-            self.index.require_vectors()  # a lost vectors.faiss fails loudly: `rag repair`
         standalone = self._rewrite(question, history, generator) if history else question
-        query = normalize_query(standalone)
-        applied: list[str] = []
-        stated = None
-        if s.question_filters:
-            facets = self.index.facets()
-            stated = stated_filters(query, facets["papers"], facets["sections"])
-        merged, applied = merge_filters(filters, stated) if stated else (filters, [])
-        spare = s.per_article > 0 or s.near_dup < 1 or self.reranker is not None
-        fetch = max(3 * k, k + 20) if spare else k
-        search = self.retriever(retriever).search
-        while True:
-            hits = search(query, fetch, merged)
-            if applied and not hits and merged is not filters:  # the stated filters found nothing
-                merged, applied = filters, [f"{a}（无结果，未限定）" for a in applied]
-                continue
-            if self.reranker is not None:
-                hits = self.reranker.rerank(query, hits)
-            if not spare:
-                break
-            distinct = collapse(hits, k, s.per_article, s.near_dup, s.merge_chars)
-            # long articles fill the candidates with their chunks: look deeper for k articles
-            if len(distinct) >= k or len(hits) < fetch or fetch >= 8 * max(k, 10):
-                hits = distinct
-                break
-            fetch *= 2
-        return Retrieval(hits, standalone if standalone != question else "", applied)
+        found = self.pipeline(retriever).run(standalone, k, filters)
+        found.query = standalone if standalone != question else ""
+        return found
 
     def _rewrite(self, question: str, history: Sequence[Turn], generator: str | None) -> str:
         """An LLM generator rewrites follow-ups itself; the rules are the fallback."""
@@ -306,6 +284,23 @@ class Assistant:
                 if len(hits) > k:
                     piece.hits = hits
             yield piece
+
+    # ---- the archive ---------------------------------------------------------------------
+    def catalog(self) -> list[tuple[str, str, int]]:
+        """(paper, date, article count), newest first."""
+        self.index.refresh()
+        return self.index.catalog()
+
+    def articles_on(self, paper: str | None, date: str | None) -> list[tuple]:
+        """(id, headline, paper, date, page, section) of a paper's and/or a date's articles."""
+        return self.index.articles_on(paper, date)
+
+    def article(self, article_id: int):
+        return self.index.article(article_id)
+
+    def facets(self) -> dict[str, list[str]]:
+        self.index.refresh()
+        return self.index.facets()
 
     def stats(self) -> dict:
         """Counts, papers, dates and ``problems`` (damaged files with the fix; [] when healthy)."""

@@ -151,11 +151,11 @@ def test_progress_reports_bytes_of_a_streamed_file(tmp_path: Path, fake_embedder
 
 
 def test_cli_logs_progress_with_eta_when_not_a_terminal(tmp_path: Path, monkeypatch) -> None:
-    import rag.cli_progress
+    import rag.cli.progress
 
     records = tmp_path / "briefs.jsonl.xz"
     write_records(records, 600)
-    monkeypatch.setattr(rag.cli_progress, "LOG_EVERY", 0.0)
+    monkeypatch.setattr(rag.cli.progress, "LOG_EVERY", 0.0)
     result = runner.invoke(app, ["ingest", str(records), "--index", str(tmp_path / "i"),
                                  "--lexical-only", "--json"])
     assert result.exit_code == 0, result.output

@@ -255,7 +255,7 @@ def test_sqlite_chunks_without_vectors_are_kept_and_repaired(small_index: Index,
         assert again.stats()["papers"] == {"河南日报": 3, "焦作日报": 3}
         assert np.array_equal(again.missing_vectors, henan)
         assert "rag repair" in again.problems()[0]
-        done = again.repair(lambda rows: fake_embedder.embed_documents([t for _, t in rows]))
+        done = again.repair(fake_embedder)
         assert done["reembedded"] == len(henan) and again.problems() == []
         assert_in_step(again)
         hit = again.vectors.search(fake_embedder.embed_query("郑州地铁六号线"), 1)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app.process import served
+from serving import served
 from tests.conftest import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")

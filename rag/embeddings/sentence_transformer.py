@@ -11,23 +11,13 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-# Set before sentence-transformers / huggingface_hub are imported: no network lookups, ever.
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ["TRANSFORMERS_OFFLINE"] = "1"
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+from rag import ensure_offline
 
 _QUIET_LOGGERS = ("sentence_transformers", "transformers", "huggingface_hub")
 
 
 class EmbeddingModelError(ValueError):
     """The embedding model could not be found or loaded."""
-
-
-def _force_offline() -> None:
-    """Also flip huggingface_hub's constant where it was imported before this module."""
-    hub = sys.modules.get("huggingface_hub.constants")
-    if hub is not None:
-        hub.HF_HUB_OFFLINE = True
 
 
 @contextmanager
@@ -85,7 +75,7 @@ def load_sentence_transformer(name_or_path: str | Path, device: str = "cpu") -> 
                 f"embedding model {name!r}: folder has no modules.json or config.json"
             )
         name = str(local)
-    _force_offline()
+    ensure_offline()
     with _quiet_loading():
         from sentence_transformers import SentenceTransformer
 

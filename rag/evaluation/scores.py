@@ -12,12 +12,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .relevance import hit_at, mrr
-
-if TYPE_CHECKING:
-    from .runner import QuestionResult
+from .result import QuestionResult
 
 HIT_KS = (1, 3, 5, 10)
 STAGES = ("retrieve", "generate", "total")
@@ -67,7 +65,7 @@ def _mean(values: Sequence[float | bool | None]) -> float | None:
     return sum(vals) / len(vals) if vals else None
 
 
-def aggregate(results: Sequence["QuestionResult"], k: int) -> dict[str, Any]:
+def aggregate(results: Sequence[QuestionResult], k: int) -> dict[str, Any]:
     """The scores of a group of results (see the module docstring for the denominators)."""
     ans = [r for r in results if r.question.answerable]
     unans = [r for r in results if not r.question.answerable]
@@ -92,7 +90,7 @@ def aggregate(results: Sequence["QuestionResult"], k: int) -> dict[str, Any]:
     return out
 
 
-def failure_severity(r: "QuestionResult", k: int) -> float:
+def failure_severity(r: QuestionResult, k: int) -> float:
     """How badly a question went: 0 for a clean success, larger for worse failures."""
     if r.error:
         return 10.0
@@ -106,7 +104,7 @@ def failure_severity(r: "QuestionResult", k: int) -> float:
     return sev + 0.5 * (1.0 - (r.f1 or 0.0)) if sev else 0.0
 
 
-def worst_failures(results: Sequence["QuestionResult"], k: int, n: int = 20) -> list["QuestionResult"]:
+def worst_failures(results: Sequence[QuestionResult], k: int, n: int = 20) -> list[QuestionResult]:
     """The ``n`` worst failures, worst first (successes never appear)."""
     bad = [(failure_severity(r, k), i, r) for i, r in enumerate(results)]
     bad = [t for t in bad if t[0] > 0]

@@ -16,7 +16,6 @@ from rag.ingest.loaders import (
 )
 from rag.ingest.segment import segment_page
 from rag.models import Article, Chunk, Source
-from rag.store import queries, writes
 
 RECORD_BATCH = 256
 
@@ -76,12 +75,6 @@ def chunk_article(article: Article, min_chars: int, max_chars: int) -> list[Chun
     return [Chunk(0, article.text[s.start : s.end], s.start, s.end, i) for i, s in enumerate(spans)]
 
 
-def chunk_embedder(embedder: Embedder) -> Callable[[list[tuple[str, str]]], np.ndarray]:
-    """Vectors for stored (headline, chunk text) rows, made as at ingest: what
-    ``Index.repair`` re-embeds with."""
-    return lambda rows: embedder.embed_documents([embedding_text(h, t) for h, t in rows])
-
-
 def record_article(rec: Record, source_name: str) -> Article:
     text = rec.text.strip()
     return Article(doc_id=rec.id, source=source_name, text=text, headline=rec.title.strip(),
@@ -128,7 +121,7 @@ class Ingestor:
         missing = len(self.index.missing_vectors)
         self.index.release()
         if missing and not self.index.lexical_only:
-            self.index.repair(chunk_embedder(self.embedder))
+            self.index.repair(self.embedder)
             report.warnings.append(f"re-embedded {missing} chunks that had no vectors "
                                    "(left by an interrupted write)")
 
@@ -147,8 +140,8 @@ class Ingestor:
             report.unchanged.append(item.shown)
             return
         resume = old if old is not None and old.sha256 == item.sha256 else None
-        done = self.index.read(queries.doc_ids_of_source, resume.id) if resume else set()
-        replaced = self.index.read(queries.doc_ids_of_source, old.id) if old and not resume else set()
+        done = self.index.doc_ids_of_source(resume.id) if resume else set()
+        replaced = self.index.doc_ids_of_source(old.id) if old and not resume else set()
         batches = self._page_batches(item) if item.kind == "page" else self._record_batches(item, report)
         source_id = resume.id if resume else None
         stopped: LoadError | None = None
@@ -178,7 +171,7 @@ class Ingestor:
                 f"all {read} records were skipped (see the warnings)" if read else "no text found"))
         with self.index.batch(bm25=False):
             status = "ok" if stopped is None else "partial"
-            self.index.write(writes.set_source_status, source_id, status)
+            self.index.set_source_status(source_id, status)
         report.ingested.append(item.shown)
         if stopped is not None:
             report.warnings.append(f"{item.shown}: reading stopped ({stopped}); the records "
@@ -201,8 +194,7 @@ class Ingestor:
         """Drop records whose id another file holds or this file repeats (with a warning); ids
         of the old version of a changed file (``replaced``) are free again.  Call it holding
         the writer lock: another writer may have stored the same ids meanwhile."""
-        taken = self.index.read(queries.existing_doc_ids,
-                                [p.article.doc_id for p in prepared]) - replaced
+        taken = self.index.existing_doc_ids([p.article.doc_id for p in prepared]) - replaced
         fresh, clash = [], []
         for p in prepared:
             (clash if p.article.doc_id in taken else fresh).append(p)

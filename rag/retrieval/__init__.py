@@ -8,13 +8,14 @@ from rag.retrieval.base import Retriever, candidate_depth, make_hits
 from rag.retrieval.bm25 import BM25Retriever
 from rag.retrieval.dense import DenseRetriever
 from rag.retrieval.hybrid import HybridRetriever, rrf_fuse
+from rag.store.contract import SearchStore
 
 RETRIEVERS = ("dense", "bm25", "hybrid")
 
 
 def make_retriever(
     name: str,
-    index,
+    index: SearchStore,
     embedder=None,
     *,
     rrf_k: int = 60,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Mapping, Protocol, Sequence
 
 from rag.models import Filters, Hit
+from rag.store.contract import SearchStore
 
 
 class Retriever(Protocol):
@@ -21,7 +22,7 @@ def candidate_depth(k: int) -> int:
 
 
 def make_hits(
-    index,
+    index: SearchStore,
     ranked: Sequence[tuple[int, float]],
     scores: Mapping[int, Mapping[str, float]] | None = None,
 ) -> list[Hit]:

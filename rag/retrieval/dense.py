@@ -1,4 +1,4 @@
-"""Dense retrieval: cosine similarity over the FAISS index, filters as an id pre-filter."""
+"""Dense retrieval: cosine similarity with the question's vector, filters as an id pre-filter."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import numpy as np
 from rag.embeddings.base import Embedder
 from rag.models import Filters, Hit
 from rag.retrieval.base import make_hits
+from rag.store.contract import SearchStore
 
 _CACHE = 64
 
@@ -17,7 +18,7 @@ _CACHE = 64
 class DenseRetriever:
     name = "dense"
 
-    def __init__(self, index, embedder: Embedder) -> None:
+    def __init__(self, index: SearchStore, embedder: Embedder) -> None:
         if int(embedder.dim) != index.dim:
             raise ValueError(
                 f"embedder {embedder.model_id} gives {embedder.dim}-d vectors, the index at "
@@ -44,17 +45,11 @@ class DenseRetriever:
         self, query: str, depth: int, allowed: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
         """Up to ``depth`` ``(chunk id, cosine)`` pairs, best first, among ``allowed`` ids."""
-        return self.index.vectors.search(self.query_vector(query), depth, allowed)
+        return self.index.vector_search(self.query_vector(query), depth, allowed)
 
     def score_ids(self, query: str, ids: Sequence[int]) -> dict[int, float]:
         """Cosine of the query with the stored vectors of ``ids`` (ids without a vector left out)."""
-        q = self.query_vector(query)[0]
-        out: dict[int, float] = {}
-        for cid in ids:
-            vec = self.index.vectors.reconstruct(int(cid))
-            if vec is not None:
-                out[int(cid)] = float(vec @ q)
-        return out
+        return self.index.vector_scores(self.query_vector(query), ids)
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         allowed = self.index.chunk_ids_matching(filters)

@@ -79,9 +79,6 @@ class CrossEncoderReranker:
     name = "cross-encoder"
 
     def __init__(self, model: str, top: int = 30, batch_size: int = 16) -> None:
-        import os
-
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from sentence_transformers import CrossEncoder
 
         try:

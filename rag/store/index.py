@@ -22,13 +22,11 @@ from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from rag.models import Article, Chunk, Filters, Source
-from rag.store import files, queries, writes
-from rag.store import health
-from rag.store.errors import (
-    IndexDamagedError, IndexNotFoundError, IndexStoreError,
-)
+from rag.models import Article, Chunk, Source
+from rag.store import files, health, queries, writes
+from rag.store.errors import IndexDamagedError, IndexNotFoundError, IndexStoreError
 from rag.store.lock import WriteLock
+from rag.store.reading import Reading
 from rag.store.search_files import BM25_DIR, SQLITE, VECTORS, SearchFiles
 from rag.store.schema import (
     DDL, LEXICON_DDL, check_manifest, connect, new_manifest, now, read_manifest, write_manifest,
@@ -59,7 +57,7 @@ def _connect_checked(path: Path) -> tuple[sqlite3.Connection, dict[str, str]]:
         raise
 
 
-class Index(SearchFiles):
+class Index(SearchFiles, Reading):
     """One index folder. Build it with :meth:`create_or_open` / :meth:`open`, not the constructor."""
 
     def __init__(self, path: Path, conn, manifest: dict[str, str],
@@ -213,18 +211,11 @@ class Index(SearchFiles):
         """True while there are writes not yet committed by :meth:`commit_search_indexes`."""
         return self._conn.in_transaction
 
-    def source_by_sha(self, sha256: str) -> Source | None:
-        return self._source("sha256", sha256)
-
-    def source_by_path(self, path: str) -> Source | None:
-        return self._source("path", str(path))
-
-    def _source(self, column: str, value: str) -> Source | None:
+    def set_source_status(self, source_id: int, status: str) -> None:
+        """``ok`` once every record of the file is in, ``partial`` while an ingest runs."""
         with self._lock:
-            row = self._conn.execute(
-                f"SELECT {writes.SOURCE_COLS} FROM sources WHERE {column} = ? "
-                "ORDER BY id DESC LIMIT 1", (value,)).fetchone()
-        return writes.source_from_row(row) if row else None
+            self._begin()
+            writes.set_source_status(self._conn, source_id, status)
 
     def add_source(self, source: Source) -> int:
         """Record an input file; sets and returns ``source.id``."""
@@ -401,46 +392,3 @@ class Index(SearchFiles):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    # ---- reading -------------------------------------------------------------------------
-    def chunks_by_ids(self, ids: Sequence[int] | np.ndarray) -> list[tuple[Chunk, Article]]:
-        """(Chunk, Article) pairs in the order of ``ids``; unknown ids are skipped."""
-        with self._lock:
-            return queries.chunks_by_ids(self._conn, ids)
-
-    def article(self, article_id: int) -> Article | None:
-        with self._lock:
-            return queries.article(self._conn, article_id)
-
-    def chunk_ids_matching(self, filters: Filters | None) -> np.ndarray | None:
-        """Sorted chunk ids passing ``filters`` (dates inclusive); None when there is no filter."""
-        with self._lock:
-            return queries.chunk_ids_matching(self._conn, filters)
-
-    def read(self, query, *args):
-        """Run ``query(conn, *args)`` (a rag.store.queries function) under the index lock."""
-        with self._lock:
-            return query(self._conn, *args)
-
-    def write(self, change, *args):
-        """Run ``change(conn, *args)`` (a rag.store.writes function) in the open transaction."""
-        with self._lock:
-            self._begin()
-            return change(self._conn, *args)
-
-    def facets(self) -> dict[str, list[str]]:
-        """Papers and sections of the archive (cached until the next commit)."""
-        key = self.manifest.get("generation")
-        if getattr(self, "_facets", (None, None))[0] != key or key is None:
-            with self._lock:
-                self._facets = (key, queries.facets(self._conn))
-        return self._facets[1]
-
-    def stats(self) -> dict[str, Any]:
-        with self._lock:
-            out = queries.counts(self._conn)
-        size = sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
-        out.update(vectors=int(self.vectors.ntotal), vector_index=self.vectors.kind,
-                   bm25_docs=int(len(self.bm25_ids)),
-                   manifest=dict(self.manifest), size_bytes=size, path=str(self.path))
-        return out

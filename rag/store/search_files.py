@@ -6,9 +6,12 @@ by a writer's commit (rag.store.index) holding the write lock."""
 from __future__ import annotations
 
 import logging
+from typing import Sequence
 
 import numpy as np
 
+from rag.chunking import embedding_text
+from rag.embeddings.base import Embedder
 from rag.store import files, health, queries
 from rag.store.errors import IndexDamagedError
 from rag.store.vectors import VectorStore
@@ -98,9 +101,9 @@ class SearchFiles:
         if self.vectors_damaged:
             raise IndexDamagedError(self.problems()[0])
 
-    def repair(self, embed=None) -> dict[str, int]:
+    def repair(self, embedder: Embedder | None = None) -> dict[str, int]:
         """Make the files agree with SQLite again, explicitly (``rag repair``): re-embed chunks
-        without vectors with ``embed([(headline, chunk text), ...]) -> vectors``, drop stray
+        without vectors (headline + chunk text, as at ingest) with ``embedder``, drop stray
         vectors, rebuild and write BM25.  Returns what was done."""
         problems = self.problems()
         with self._lock:
@@ -115,12 +118,12 @@ class SearchFiles:
                 self._reconcile()
                 missing, stray = self.missing_vectors, self.stray_vectors
                 if len(missing):
-                    if embed is None:
+                    if embedder is None:
                         raise ValueError("re-embedding needs the embedding model")
                     for i in range(0, len(missing), 512):
                         part = missing[i : i + 512]
-                        rows = queries.chunk_texts(self._conn, part)
-                        vectors = files.normalized(embed(rows), len(part), self.dim)
+                        texts = [embedding_text(h, t) for h, t in queries.chunk_texts(self._conn, part)]
+                        vectors = files.normalized(embedder.embed_documents(texts), len(part), self.dim)
                         self.vectors.add(vectors, part)
                 self._faiss_dirty = not self.lexical_only
                 self._bm25_dirty = True
@@ -155,3 +158,56 @@ class SearchFiles:
     def bm25_ids(self) -> np.ndarray:
         """Chunk ids in bm25 document order (sorted)."""
         return self.bm25_state[1]
+
+    # ---- search (the rag.store.contract methods) -------------------------------------------
+    def vector_search(self, query: np.ndarray, depth: int,
+                      allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        return self.vectors.search(query, depth, allowed)
+
+    def vector_scores(self, query: np.ndarray, ids: Sequence[int]) -> dict[int, float]:
+        q = query.reshape(-1)
+        out: dict[int, float] = {}
+        for cid in ids:
+            vec = self.vectors.reconstruct(int(cid))
+            if vec is not None:
+                out[int(cid)] = float(vec @ q)
+        return out
+
+    def query_tokens(self, query: str, bm25=None) -> list[str]:
+        bm25 = bm25 or self.bm25
+        if bm25 is None:
+            return []
+        return [t for t in dict.fromkeys(self.tokenizer(query)) if t in bm25.vocab_dict]
+
+    def _bm25_scores(self, query: str, allowed: np.ndarray | None = None
+                     ) -> tuple[np.ndarray | None, np.ndarray]:
+        """``(scores, chunk ids)``: the BM25 score of every indexed chunk, aligned with the ids;
+        chunks outside ``allowed`` score 0.  Scores are None when no query token is known."""
+        bm25, ids = self.bm25_state  # one consistent snapshot
+        tokens = self.query_tokens(query, bm25)
+        if not tokens:
+            return None, ids
+        mask = None if allowed is None else np.isin(ids, allowed).astype(np.float32)
+        return bm25.get_scores(tokens, weight_mask=mask), ids
+
+    def lexical_search(self, query: str, depth: int,
+                       allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        if depth <= 0 or (allowed is not None and len(allowed) == 0):
+            return []
+        scores, ids = self._bm25_scores(query, allowed)
+        if scores is None:
+            return []
+        positive = np.flatnonzero(scores > 0)
+        if len(positive) > depth:
+            positive = positive[np.argpartition(-scores[positive], depth - 1)[:depth]]
+        order = positive[np.lexsort((positive, -scores[positive]))]  # score desc, then position
+        return [(int(ids[i]), float(scores[i])) for i in order]
+
+    def lexical_scores(self, query: str, ids: Sequence[int]) -> dict[int, float]:
+        scores, known = self._bm25_scores(query)
+        out: dict[int, float] = {}
+        for cid in ids:
+            pos = int(np.searchsorted(known, cid))
+            if pos < len(known) and known[pos] == cid:
+                out[int(cid)] = 0.0 if scores is None else float(scores[pos])
+        return out

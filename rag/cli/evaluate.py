@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 
-from rag.cli import GeneratorOpt, IndexOpt, JsonOpt, KOpt, ModelPathOpt, RetrieverOpt, _assistant, _json, _run, err, out
+from rag.cli.common import GeneratorOpt, IndexOpt, JsonOpt, KOpt, ModelPathOpt, RetrieverOpt, assistant, err, out, print_json, run
 
 
 class _DefaultRun(TyperGroup):
@@ -75,7 +75,7 @@ def run_questions(
         from rag.evaluation.runner import RANK_DEPTH
 
         qs = load_questions(questions)[: limit or None]
-        bot = _assistant(index, retriever=retriever, generator=generator, model_path=model_path)
+        bot = assistant(index, retriever=retriever, generator=generator, model_path=model_path)
         bot.generator()  # a misconfigured generator fails here, in one line, before any question
         kk = k or bot.settings.k
         stats = bot.stats()  # opens the index: a missing or mismatched one fails here, before any work
@@ -97,7 +97,7 @@ def run_questions(
         }
         written = write_report(result, out_dir, meta, charts) if out_dir else {}
         if as_json:
-            _json({"meta": meta, "files": written, **result.to_dict(include_questions=not out_dir)})
+            print_json({"meta": meta, "files": written, **result.to_dict(include_questions=not out_dir)})
             return
         title = f"{questions.name} · {meta['retriever']} · {meta['generator']} · k={kk}"
         for table in _summary_tables(result, title):
@@ -106,7 +106,7 @@ def run_questions(
         for path in written.values():
             out.print(f"wrote {path}")
 
-    _run(action)
+    run(action)
 
 
 @eval_app.command("compare")
@@ -128,7 +128,7 @@ def compare_runs(
         c = compare(load_run(run_a), load_run(run_b), tolerance, str(run_a), str(run_b))
         result["c"] = c
         if as_json:
-            _json(c.to_dict())
+            print_json(c.to_dict())
             return
         marks = {"regression": Text("▼ 退步", style="red"), "improved": Text("▲ 进步", style="green"),
                  "": ""}
@@ -144,6 +144,6 @@ def compare_runs(
         out.print(f"{len(c.regressions)} regressions; fixed {len(c.fixed)}: {', '.join(c.fixed) or '—'}; "
                   f"broken {len(c.broken)}: {', '.join(c.broken) or '—'}")
 
-    _run(action)
+    run(action)
     if fail and result.get("c") is not None and result["c"].regressions:
         raise typer.Exit(1)

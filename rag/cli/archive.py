@@ -1,0 +1,128 @@
+"""`rag ingest`, `reindex`, `stats`, `repair`, `delete`: building and looking after an index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from rag.cli.common import IndexOpt, JsonOpt, WaitOpt, assistant, err, error, out, print_json, run, waiting
+from rag.cli.progress import ingest_progress
+
+
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="page files (.txt), JSONL (.jsonl/.xz/.gz) or folders"),
+    index: Optional[Path] = IndexOpt,
+    rebuild: bool = typer.Option(False, "--rebuild", help="delete the index first"),
+    lexical_only: bool = typer.Option(
+        False, "--lexical-only",
+        help="create a BM25-only index: no embedding model, minutes instead of hours for a "
+             "big archive (an existing index keeps its kind)"),
+    wait: Optional[float] = WaitOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Add files to an index (unchanged files are skipped, changed ones replaced).
+
+    Exit status: 0 all inputs ingested or unchanged; 3 the good ones ingested, some files or
+    lines reported; 1 nothing could be ingested; 2 bad usage (missing path, index mismatch)."""
+    from rag.ingest.loaders import printable_path
+
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        error(f"no such file or folder: {', '.join(printable_path(p) for p in missing)}")
+        raise typer.Exit(2)
+
+    def action() -> None:
+        bot = assistant(index, embedding_model="none" if lexical_only else None, write_wait=wait)
+        with ingest_progress(err, quiet=as_json) as progress:
+            report = bot.ingest(paths, rebuild=rebuild, progress=progress, on_wait=waiting)
+        stats = bot.stats()
+        bot.close()
+        if as_json:
+            print_json({**report.to_dict(), "index": str(bot.settings.index), "total_chunks": stats["chunks"]})
+        else:
+            out.print(f"index {bot.settings.index}: {len(report.ingested)} files ingested, "
+                      f"{len(report.unchanged)} unchanged, {len(report.skipped)} skipped; "
+                      f"{report.articles} articles, {report.chunks} chunks in {report.seconds:.1f} s")
+            for path, why in report.skipped:
+                out.print(f"  skipped {path}: {why}")
+            for w in report.warnings:
+                out.print(f"  warning {w}")
+        if report.skipped and not report.ingested and not report.unchanged:
+            raise typer.Exit(1)  # nothing could be ingested
+        if report.skipped or report.warnings:
+            raise typer.Exit(3)  # the good files are in; some inputs (or lines) were reported
+
+    run(action)
+
+
+def reindex(index: Optional[Path] = IndexOpt) -> None:
+    """Relearn the archive lexicon, rebuild BM25 and fit the vector index to the archive's
+    size (flat or IVF); no re-embedding."""
+
+    def action() -> None:
+        bot = assistant(index)
+        words = bot.reindex()
+        stats = bot.stats()
+        out.print(f"index {bot.settings.index}: lexicon of {words} words, {stats['chunks']} chunks "
+                  f"re-cut, BM25 rebuilt, vector index {stats['vector_index']}", soft_wrap=True)
+
+    run(action)
+
+
+def stats(index: Optional[Path] = IndexOpt, as_json: bool = JsonOpt) -> None:
+    """Counts, papers and dates in an index, and what is wrong with its files (exit 2 then)."""
+
+    def action() -> None:
+        bot = assistant(index)
+        s = bot.stats()
+        if as_json:
+            print_json(s)
+        else:
+            for key, value in s.items():
+                if key != "problems":
+                    out.print(f"{key}: {value}")
+        for line in s["problems"]:
+            error(line)
+        if s["problems"]:
+            raise typer.Exit(2)
+
+    run(action)
+
+
+def repair(index: Optional[Path] = IndexOpt, wait: Optional[float] = WaitOpt,
+           as_json: bool = JsonOpt) -> None:
+    """Make the search files agree with rag.sqlite again: re-embed chunks whose vectors are
+    missing (a lost or damaged vectors.faiss) from the stored text, drop stray vectors,
+    rebuild BM25.  Nothing in rag.sqlite is deleted."""
+
+    def action() -> None:
+        bot = assistant(index, write_wait=wait)
+        done = bot.repair(on_wait=waiting)
+        if as_json:
+            print_json(done)
+            return
+        for line in done["found"]:
+            out.print(f"found: {line}")
+        out.print(f"index {bot.settings.index}: re-embedded {done['reembedded']} chunks, removed "
+                  f"{done['stray_vectors_removed']} stray vectors, BM25 rebuilt over "
+                  f"{done['bm25_docs']} chunks" + ("" if done["found"] else " (nothing was wrong)"))
+        for line in done["problems"]:
+            error(f"still wrong: {line}")
+        if done["problems"]:
+            raise typer.Exit(2)
+
+    run(action)
+
+
+def delete(paths: list[str] = typer.Argument(..., help="source files to remove from the index "
+                                                      "(the path as ingested, or a unique file name)"),
+           index: Optional[Path] = IndexOpt, wait: Optional[float] = WaitOpt) -> None:
+    """Remove sources (their articles, chunks, vectors and BM25 entries)."""
+
+    def action() -> None:
+        removed = assistant(index, write_wait=wait).delete(paths)
+        out.print(f"removed {removed} chunks")
+
+    run(action)

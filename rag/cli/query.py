@@ -1,0 +1,141 @@
+"""`rag search`, `ask`, `serve`: questions over an index, from the terminal or the chat UI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.text import Text
+
+from rag.cli.common import (
+    GeneratorOpt, IndexOpt, JsonOpt, KOpt, ModelPathOpt, PaperOpt, RetrieverOpt, SectionOpt,
+    SinceOpt, SourceOpt, UntilOpt, assistant, err, filters_of, out, print_json, run,
+)
+
+
+def search(
+    query: str = typer.Argument(..., help="search text"),
+    index: Optional[Path] = IndexOpt,
+    k: Optional[int] = KOpt,
+    retriever: Optional[str] = RetrieverOpt,
+    since: Optional[str] = SinceOpt,
+    until: Optional[str] = UntilOpt,
+    paper: Optional[str] = PaperOpt,
+    section: Optional[str] = SectionOpt,
+    source: Optional[str] = SourceOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Retrieve passages for a query."""
+
+    def action() -> None:
+        filters = filters_of(since, until, paper, section, source)
+        bot = assistant(index, retriever=retriever)
+        found = bot.retrieve(query, k, filters=filters)
+        hits = found.hits
+        if as_json:
+            print_json({"query": query, "applied": found.applied, "hits": [h.to_dict() for h in hits]})
+            return
+        _print_reading("", found.applied)
+        for h in hits:
+            out.print(Text.assemble((f"{h.rank}.", "bold"), f" {h.article.label()}  ",
+                                    (f"{h.score:.4f}", "dim")))
+            out.print(f"   {h.chunk.text[:160]}")
+
+    run(action)
+
+
+def _print_reading(query: str, applied: list[str]) -> None:
+    """How the question was read: the standalone rewrite and filters taken from it."""
+    if query:
+        err.print(f"理解为：{query}", style="cyan")
+    if applied:
+        err.print(f"按问题限定：{'；'.join(applied)}", style="cyan")
+
+
+def _print_sources(answer) -> None:
+    if answer.notice:
+        err.print(f"注意：{answer.notice}", style="yellow")
+    if answer.citations:
+        out.print("\n来源：")
+        for c in answer.citations:
+            out.print(f"  {c.label()}\n     「{c.quote}」")
+    else:
+        out.print("\n最接近的段落：")
+        for h in answer.hits[:3]:
+            out.print(f"  {h.article.label()}\n     {h.chunk.text[:120]}")
+
+
+def ask(
+    question: str = typer.Argument(..., help="a question in Chinese"),
+    index: Optional[Path] = IndexOpt,
+    k: Optional[int] = KOpt,
+    retriever: Optional[str] = RetrieverOpt,
+    generator: Optional[str] = GeneratorOpt,
+    model_path: Optional[Path] = ModelPathOpt,
+    stream: bool = typer.Option(True, "--stream/--no-stream", help="print the answer as it is produced"),
+    since: Optional[str] = SinceOpt,
+    until: Optional[str] = UntilOpt,
+    paper: Optional[str] = PaperOpt,
+    section: Optional[str] = SectionOpt,
+    source: Optional[str] = SourceOpt,
+    previous: Optional[list[str]] = typer.Option(
+        None, "--previous", "-p", help="an earlier question of the conversation (repeatable, "
+        "oldest first): follow-ups like 那温县呢？ are rewritten against the last one"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Answer a question with cited passages."""
+    from rag.retrieval.pipeline import Retrieval
+    from rag.models import Turn
+
+    def action() -> None:
+        filters = filters_of(since, until, paper, section, source)
+        bot = assistant(index, retriever=retriever, generator=generator, model_path=model_path)
+        history = [Turn(q) for q in previous or []]
+        if as_json or not stream:
+            answer = bot.ask(question, k, history=history, filters=filters)
+            if as_json:
+                print_json(answer.to_dict())
+                return
+            _print_reading(answer.query, answer.applied)
+            out.print(answer.text, style="bold")
+        else:
+            shown = []
+            for piece in bot.stream(question, k, history=history, filters=filters):
+                if isinstance(piece, Retrieval):
+                    _print_reading(piece.query, piece.applied)
+                elif isinstance(piece, str):
+                    shown.append(piece)
+                    out.print(piece, end="", style="bold")
+                else:
+                    answer = piece
+            if "".join(shown) != answer.text:  # a fallback or refusal replaced what streamed
+                out.print(("\n" if shown else "") + answer.text, end="", style="bold")
+            out.print()
+        _print_sources(answer)
+
+    run(action)
+
+
+def serve(
+    index: Optional[Path] = IndexOpt,
+    host: str = typer.Option("127.0.0.1", "--host", help="address to bind (loopback by default)"),
+    port: int = typer.Option(7860, "--port", help="port"),
+    auth: Optional[str] = typer.Option(
+        None, "--auth", help="user:password to log in (default: the auth setting, RAG_AUTH); "
+        "use it whenever --host is not loopback"),
+) -> None:
+    """Start the chat UI (Gradio) over an index."""
+    def action() -> None:
+        bot = assistant(index, auth=auth)
+        if not bot.settings.auth and host not in ("127.0.0.1", "localhost", "::1"):
+            err.print(f"warning: serving on {host} without a login: anyone who can reach this "
+                      "port can read and add to the archive; set --auth user:password "
+                      "(or RAG_AUTH)", style="yellow")
+        bot.stats()  # open and check the index before the server starts (IndexNotFoundError …)
+        from app.ui import serve as launch
+
+        err.print(f"报刊问答: http://{host}:{port}  (index {bot.settings.index}; Ctrl+C to stop)")
+        launch(bot, host, port)
+
+    run(action)

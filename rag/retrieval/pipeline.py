@@ -1,0 +1,88 @@
+"""The whole retrieve step as one object: normalise → stated filters → first stage → rerank →
+collapse → fallback.  The façade (rag.assistant), the evaluation (through the façade) and the
+benchmarks (bench/tune_fusion.py, bench/query_latency.py) all retrieve through it.
+
+* **normalise**: width, script and OCR spacing (rag.text.normalize.normalize_query);
+* **stated filters**: a paper, section or publication date the question names
+  (rag.retrieval.query), merged under the caller's explicit filters;
+* **first stage**: any ``Retriever`` (dense, BM25, hybrid), over-fetching when later steps
+  drop hits (3k, at least k + 20);
+* **rerank**: the optional second stage (rag.retrieval.rerank);
+* **collapse**: at most ``per_article`` passages of one article, no near-duplicate stories
+  (rag.retrieval.diversity); when long articles crowd the candidates the fetch doubles, up
+  to 8 × max(k, 10);
+* **fallback**: stated filters that leave nothing are dropped again, and the line shown to
+  the user says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rag.models import Filters, Hit
+from rag.retrieval.base import Retriever
+from rag.retrieval.diversity import collapse
+from rag.retrieval.query import merge_filters, stated_filters
+from rag.retrieval.rerank import Reranker
+from rag.store.contract import SearchStore
+from rag.text.normalize import normalize_query
+
+
+@dataclass
+class Retrieval:
+    """What a search found, and how the question was read."""
+
+    hits: list[Hit]
+    query: str = ""  # the standalone question when a follow-up was rewritten, else ""
+    applied: list[str] = field(default_factory=list)  # filters read from the question
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    question_filters: bool = True  # read paper / section / date filters from the question
+    per_article: int = 1  # passages of one article in the top k (≤ 0: no limit)
+    near_dup: float = 0.8  # 4-gram containment that makes two passages one story (≥ 1: off)
+    merge_chars: int = 900  # neighbouring chunks of one article merged up to this length
+
+    @classmethod
+    def from_settings(cls, settings) -> "PipelineOptions":
+        return cls(settings.question_filters, settings.per_article, settings.near_dup,
+                   settings.merge_chars)
+
+
+class RetrievalPipeline:
+    def __init__(self, store: SearchStore, first_stage: Retriever, reranker: Reranker | None = None,
+                 options: PipelineOptions = PipelineOptions()) -> None:
+        self.store, self.first_stage, self.reranker, self.options = store, first_stage, reranker, options
+
+    def run(self, question: str, k: int, filters: Filters | None = None) -> Retrieval:
+        """The top ``k`` distinct hits for a standalone question (see the module doc)."""
+        o = self.options
+        self.store.refresh()  # another process may have committed (one manifest read)
+        if self.first_stage.name != "bm25":
+            self.store.require_vectors()  # a lost vectors file fails loudly: `rag repair`
+        query = normalize_query(question)
+        merged, applied = filters, []
+        if o.question_filters:
+            facets = self.store.facets()
+            stated = stated_filters(query, facets["papers"], facets["sections"])
+            if stated:
+                merged, applied = merge_filters(filters, stated)
+        spare = o.per_article > 0 or o.near_dup < 1 or self.reranker is not None
+        fetch = max(3 * k, k + 20) if spare else k
+        while True:
+            hits = self.first_stage.search(query, fetch, merged)
+            if applied and not hits and merged is not filters:  # the stated filters found nothing
+                merged, applied = filters, [f"{a}（无结果，未限定）" for a in applied]
+                continue
+            if self.reranker is not None:
+                hits = self.reranker.rerank(query, hits)
+            if not spare:
+                break
+            distinct = collapse(hits, k, o.per_article, o.near_dup, o.merge_chars)
+            # long articles fill the candidates with their chunks: look deeper for k articles
+            if len(distinct) >= k or len(hits) < fetch or fetch >= 8 * max(k, 10):
+                hits = distinct
+                break
+            fetch *= 2
+        return Retrieval(hits, "", applied)
