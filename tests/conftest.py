@@ -4,43 +4,20 @@ from __future__ import annotations
 
 import json
 import os
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
-import numpy as np
 import pytest
 
+from rag.embeddings.fake import FAKE_HASH, HashEmbedder
 from rag.models import Article, Chunk, Source
 from rag.store import Index, make_manifest
 
-FAKE_DIM = 64
+FAKE_DIM = HashEmbedder.dim
 CHUNKER_VERSION = "test-1"
 
 
-class FakeEmbedder:
-    """Hashes character bigrams (and single characters) into 64 dims; L2-normalised."""
-
-    model_id = "fake-embedder"
-    dim = FAKE_DIM
-    query_prefix = ""
-    document_prefix = ""
-
-    def _vec(self, text: str) -> np.ndarray:
-        v = np.zeros(self.dim, dtype=np.float32)
-        grams = [text[i : i + 2] for i in range(len(text) - 1)] + list(text)
-        for g in grams:
-            if g.strip():
-                v[zlib.crc32(g.encode("utf-8")) % self.dim] += 1.0
-        n = np.linalg.norm(v)
-        return v / n if n else v
-
-    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        return np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self._vec(text)
+FakeEmbedder = HashEmbedder  # the deterministic stand-in the fast suite builds indexes with
 
 
 @dataclass
@@ -144,33 +121,48 @@ def small_index(index_path: Path, fake_embedder: FakeEmbedder, manifest: dict) -
 
 
 def make_fake_bot(index: Path, **settings):
-    """An Assistant over ``index`` that embeds with the FakeEmbedder: the real pipeline
-    (ingest, store, retrieval, answers) in milliseconds, no model loaded."""
+    """An Assistant over ``index`` that embeds with the hash stand-in (``fake:hash``): the
+    real pipeline (ingest, store, retrieval, answers) in milliseconds, no model loaded."""
     from rag.assistant import Assistant
     from rag.settings import Settings
 
-    bot = Assistant(Settings.load(index=index, embedding_model=FakeEmbedder.model_id, **settings))
-    bot._embedder = FakeEmbedder()
-    return bot
+    return Assistant(Settings.load(index=index, embedding_model=FAKE_HASH, **settings))
 
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample" / "pages"
 
 
-@pytest.fixture(scope="session")
-def sample_index(tmp_path_factory) -> Path:
-    """The sample archive ingested through the CLI with the real embedding model (once per session)."""
+def _ingest_sample(path: Path, env: dict[str, str]) -> Path:
+    """The sample archive ingested through the CLI."""
     from typer.testing import CliRunner
 
     from rag.cli import app
 
-    path = tmp_path_factory.mktemp("idx") / "sample"
-    result = CliRunner().invoke(app, ["ingest", str(SAMPLE), "--index", str(path), "--json"])
+    result = CliRunner().invoke(app, ["ingest", str(SAMPLE), "--index", str(path), "--json"], env=env)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["files_ingested"] == 4 and report["chunks"] > 20
     return path
+
+
+@pytest.fixture(scope="session")
+def _sample_index_fake(tmp_path_factory) -> Path:
+    return _ingest_sample(tmp_path_factory.mktemp("idx") / "sample", {"RAG_EMBEDDING_MODEL": FAKE_HASH})
+
+
+@pytest.fixture
+def sample_index(_sample_index_fake: Path, monkeypatch) -> Path:
+    """The sample archive indexed with the hash stand-in (``fake:hash``, no model to load);
+    the test runs with ``RAG_EMBEDDING_MODEL=fake:hash`` so the CLI and the façade open it."""
+    monkeypatch.setenv("RAG_EMBEDDING_MODEL", FAKE_HASH)
+    return _sample_index_fake
+
+
+@pytest.fixture(scope="session")
+def sample_index_e5(tmp_path_factory) -> Path:
+    """The sample archive ingested with the real embedding model (once per session; slow tests)."""
+    return _ingest_sample(tmp_path_factory.mktemp("idx") / "sample-e5", {})
 
 
 SHARED = ROOT.parent / "shared"

@@ -26,7 +26,7 @@ runner = CliRunner()
 
 
 def cli(*args: str, env: dict | None = None):
-    return runner.invoke(app, list(args), env={"RAG_EMBEDDING_MODEL": "fake-embedder", **(env or {})})
+    return runner.invoke(app, list(args), env={"RAG_EMBEDDING_MODEL": "fake:hash", **(env or {})})
 
 
 @pytest.fixture

@@ -55,9 +55,9 @@ def test_item01_two_ingest_processes_on_one_index_lose_nothing(tmp_path: Path) -
     assert stats["chunks"] == stats["vectors"] == stats["bm25_docs"]
 
 
-def test_item02_rag_repair_reembeds_a_lost_vectors_file(sample_index: Path, tmp_path: Path) -> None:
+def test_item02_rag_repair_reembeds_a_lost_vectors_file(sample_index_e5: Path, tmp_path: Path) -> None:
     index = tmp_path / "idx"
-    shutil.copytree(sample_index, index)
+    shutil.copytree(sample_index_e5, index)
     (index / "vectors.faiss").unlink()
     stats = runner.invoke(app, ["stats", "--index", str(index), "--json"])
     assert stats.exit_code == 2 and "rag repair" in stats.output
@@ -89,7 +89,7 @@ def test_item15_a_waiting_writer_outlives_sqlite_busy_timeout(tmp_path: Path) ->
     threading.Timer(35, holder.close).start()
     started = time.time()
     done = subprocess.run(rag("delete", "a.txt", "--index", str(tmp_path / "idx")), cwd=ROOT,
-                          env={**ENV, "RAG_EMBEDDING_MODEL": "fake-embedder"},
+                          env={**ENV, "RAG_EMBEDDING_MODEL": "fake:hash"},
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert time.time() - started >= 34

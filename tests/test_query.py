@@ -154,6 +154,10 @@ def test_make_reranker_specs() -> None:
     assert isinstance(make_reranker("answer-type"), AnswerTypeReranker)
     with pytest.raises(ValueError, match="unknown reranker"):
         make_reranker("bge")
+
+
+@pytest.mark.slow  # imports sentence-transformers (torch)
+def test_a_cross_encoder_that_cannot_load_offline_is_one_clear_error() -> None:
     with pytest.raises(ValueError, match="cannot load the cross-encoder"):
         make_reranker("cross-encoder:/nonexistent/reranker-folder")
 

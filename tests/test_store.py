@@ -69,7 +69,7 @@ def test_counts_agree_and_survive_reopen(small_index: Index, manifest):
     assert stats["chunks"] == stats["vectors"] == stats["bm25_docs"] > len(DOCS)
     assert stats["papers"] == {"焦作日报": 3, "河南日报": 3}
     assert stats["date_range"] == ("2022-12-20", "2023-03-15")
-    assert stats["manifest"]["model_id"] == "fake-embedder" and stats["size_bytes"] > 0
+    assert stats["manifest"]["model_id"] == "fake:hash" and stats["size_bytes"] > 0
     assert_in_step(small_index)
     path, ids = small_index.path, sqlite_ids(small_index)
     small_index.close()
@@ -92,7 +92,7 @@ def test_layout_wal_and_no_temporary_files(small_index: Index):
 
 def test_manifest_recorded(small_index: Index):
     m = small_index.manifest
-    assert m["model_id"] == "fake-embedder" and m["dim"] == "64"
+    assert m["model_id"] == "fake:hash" and m["dim"] == "64"
     assert m["chunker_version"] == CHUNKER_VERSION and m["schema_version"] == "1"
     assert m["tokenizer"] == "jieba-search" and m["created_at"]
 
@@ -101,7 +101,7 @@ def test_manifest_recorded(small_index: Index):
     "change, words",
     [
         ({"model_id": "intfloat/multilingual-e5-small", "dim": 384},
-         ["fake-embedder (dim 64)", "intfloat/multilingual-e5-small (dim 384)"]),
+         ["fake:hash (dim 64)", "intfloat/multilingual-e5-small (dim 384)"]),
         ({"dim": 32}, ["dim 64", "dim 32"]),
         ({"chunker_version": "v2"}, [CHUNKER_VERSION, "v2"]),
     ],

@@ -15,8 +15,8 @@ from rag.settings import Settings
 pytestmark = pytest.mark.slow
 
 
-def test_chat_stream_resumed_across_threads_releases_the_lock(sample_index: Path) -> None:
-    ui = ChatApp(Assistant(Settings.load(index=sample_index)))
+def test_chat_stream_resumed_across_threads_releases_the_lock(sample_index_e5: Path) -> None:
+    ui = ChatApp(Assistant(Settings.load(index=sample_index_e5)))
     steps = ui.chat("鹭江引水工程柳溪段的输水管线有多长？", [], [], "extractive", 5, "混合（推荐）",
                     "", "", "全部", "全部")
     outputs, errors = [], []

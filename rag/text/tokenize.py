@@ -43,6 +43,19 @@ def jieba_module():
     return jieba
 
 
+def _private_dictionary():
+    """A jieba tokenizer with a copy of the default dictionary, to add an archive's words to:
+    copied from the loaded default (tens of milliseconds) instead of loading it again (≈ 1 s)."""
+    import jieba
+
+    base = jieba_instance()
+    own = jieba.Tokenizer()
+    with _lock:
+        own.FREQ, own.total = dict(base.FREQ), base.total
+        own.initialized = True
+    return own
+
+
 def _is_word_char(ch: str) -> bool:
     """Letters and digits (any script); not punctuation, symbols, separators or controls."""
     return unicodedata.category(ch)[0] in "LN"
@@ -82,13 +95,7 @@ class JiebaTokenizer:
         if not new:
             return []
         if self._own is None:
-            jieba_module()
-            import jieba
-
-            with _lock:
-                own = jieba.Tokenizer()
-                own.initialize()
-            self._own = own
+            self._own = _private_dictionary()
         for w in new:
             self._own.add_word(w, self._own.suggest_freq(w, tune=False))
         self.words.update(new)
