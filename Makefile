@@ -10,7 +10,7 @@ QUESTION ?= 鹭江引水工程柳溪段的输水管线有多长？
 export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: install run ask browser test sample-index eval-dev eval-crud eval-crud20k eval-crud-all bench-scale clean
+.PHONY: install run ask browser test test-fast lint format sample-index eval-dev eval-crud eval-crud20k eval-crud-all bench-scale clean
 
 install: $(STAMP)
 
@@ -40,8 +40,23 @@ browser:
 	    apt-get install -y -q chromium fonts-wqy-microhei; } || \
 	  echo "note: run 'sudo apt-get install chromium fonts-wqy-microhei' for the browser tests"
 
-test: $(STAMP) browser
+# Everything CI runs: lint and types, then every test (real model, browser, ../shared data).
+test: lint $(STAMP) browser
 	$(BIN)/python -m pytest -q
+
+# The fast loop: no model, no browser, no torch (the hash stand-in embedder); under a minute.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+# ruff (lint + format check) and mypy over rag/ and app/ (baseline in pyproject.toml).
+lint: $(STAMP)
+	$(BIN)/ruff check rag app bench tests
+	$(BIN)/ruff format --check rag app bench tests
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix rag app bench tests
+	$(BIN)/ruff format rag app bench tests
 
 # Baselines: each retriever on the dev set (5 seed pages) and on crud_dev (gold + 6,000 distractor
 # CRUD-RAG articles); reports land in eval/reports/<set>-<retriever>/ (git-ignored: they quote passages).

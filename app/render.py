@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from rag.models import Answer, Article, Citation, Hit
 
@@ -30,8 +30,7 @@ def highlighted(text: str, start: int, end: int) -> str:
     start, end = max(0, start), min(len(text), end)
     if end <= start:
         return html.escape(text).replace("\n", "<br>")
-    out = (html.escape(text[:start]) + "<mark>" + html.escape(text[start:end]) + "</mark>"
-           + html.escape(text[end:]))
+    out = html.escape(text[:start]) + "<mark>" + html.escape(text[start:end]) + "</mark>" + html.escape(text[end:])
     return out.replace("\n", "<br>")
 
 
@@ -51,8 +50,9 @@ def source_card(n: int | None, hit: Hit, quote: str = "") -> str:
     label = f"[{n}] " if n is not None else ""
     anchor = f' id="src-{n}"' if n is not None else ""
     q_start, q_end = _quote_span(hit, quote)
-    in_chunk = (q_start - chunk.start, q_end - chunk.start) if quote and \
-        chunk.start <= q_start < chunk.end else (0, 0)  # closest passages: nothing quoted
+    in_chunk = (
+        (q_start - chunk.start, q_end - chunk.start) if quote and chunk.start <= q_start < chunk.end else (0, 0)
+    )  # closest passages: nothing quoted
     return (
         f'<div class="source"{anchor} data-article="{art.id}">'
         f'<div class="source-head"><b>{label}{html.escape(art.headline or "（无标题）")}</b></div>'
@@ -89,10 +89,12 @@ def reading_md(query: str, applied: Sequence[str]) -> str:
 def article_html(article: Article | None) -> str:
     if article is None:
         return '<p class="muted">选择一篇文章阅读。</p>'
-    return (f'<div class="source"><h3>{html.escape(article.headline or "（无标题）")}</h3>'
-            f'<div class="source-meta">{meta_line(article)}'
-            f'{" · " + html.escape(article.byline) if article.byline else ""}</div>'
-            f'<div class="article-text">{highlighted(article.text, 0, 0)}</div></div>')
+    return (
+        f'<div class="source"><h3>{html.escape(article.headline or "（无标题）")}</h3>'
+        f'<div class="source-meta">{meta_line(article)}'
+        f"{' · ' + html.escape(article.byline) if article.byline else ''}</div>"
+        f'<div class="article-text">{highlighted(article.text, 0, 0)}</div></div>'
+    )
 
 
 def citation_dicts(citations: Sequence[Citation]) -> list[dict]:

@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import html
 import logging
-import os
 import queue
 import re
 import threading
 from pathlib import Path
 from typing import Any
 
-import gradio as gr  # noqa: E402
+import gradio as gr
 
-from app.render import CSS, answer_html, article_html, reading_md, sources_html  # noqa: E402
-from app.uploads import ALLOWED, MIB, ingest_uploads  # noqa: E402
-from rag.assistant import Assistant  # noqa: E402
-from rag.retrieval.pipeline import Retrieval  # noqa: E402
-from rag.models import Answer, Filters, Turn  # noqa: E402
-from rag.store.errors import IndexStoreError  # noqa: E402
+from app.render import CSS, answer_html, article_html, reading_md, sources_html
+from app.uploads import ALLOWED, MIB, ingest_uploads
+from rag.assistant import Assistant
+from rag.models import Answer, Filters, Turn
+from rag.retrieval.pipeline import Retrieval
+from rag.store.errors import IndexStoreError
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +30,7 @@ ALL = "全部"
 _TAGS = re.compile(r"<[^>]+>")
 _DONE = object()
 RETRIEVERS = {"混合（推荐）": "hybrid", "向量": "dense", "关键词 BM25": "bm25"}
-EXAMPLES = ["鹭江引水工程柳溪段的输水管线有多长？", "柳溪县首届乡村年货节开幕第一天卖了多少钱？",
-            "柳溪县的县长是谁？"]
+EXAMPLES = ["鹭江引水工程柳溪段的输水管线有多长？", "柳溪县首届乡村年货节开幕第一天卖了多少钱？", "柳溪县的县长是谁？"]
 
 
 class ChatApp:
@@ -56,15 +54,17 @@ class ChatApp:
 
         s = self.bot.settings
         configured = {"openai": bool(s.llm_model), "llamacpp": bool(s.model_path)}
-        names = ["extractive"] + [n for n in available()
-                                  if n != "extractive" and configured.get(n, True)]
-        return names if s.generator in names else names + [s.generator]
+        names = ["extractive"] + [n for n in available() if n != "extractive" and configured.get(n, True)]
+        return names if s.generator in names else [*names, s.generator]
 
     @staticmethod
     def filters(since: str, until: str, paper: str, section: str) -> Filters | None:
-        f = Filters.parse(since or None, until or None,
-                          None if paper in ("", ALL, None) else paper,
-                          None if section in ("", ALL, None) else section)
+        f = Filters.parse(
+            since or None,
+            until or None,
+            None if paper in ("", ALL, None) else paper,
+            None if section in ("", ALL, None) else section,
+        )
         return None if f.is_empty() else f
 
     @staticmethod
@@ -89,8 +89,19 @@ class ChatApp:
         return turns
 
     # ---- chat ---------------------------------------------------------------------------
-    def chat(self, question: str, messages: list[dict], queries_: list[str], generator: str,
-             k: float, retriever: str, since: str, until: str, paper: str, section: str):
+    def chat(
+        self,
+        question: str,
+        messages: list[dict],
+        queries_: list[str],
+        generator: str,
+        k: float,
+        retriever: str,
+        since: str,
+        until: str,
+        paper: str,
+        section: str,
+    ):
         """Stream: (chat messages, cleared box, how the question was read, sources panel,
         the standalone query of each turn)."""
         messages = list(messages or [])
@@ -100,15 +111,16 @@ class ChatApp:
             yield messages, "", "", gr.update(), queries_
             return
         history = self.history_of(messages, queries_)
-        messages = messages + [{"role": "user", "content": question},
-                               {"role": "assistant", "content": "……"}]
+        messages = [*messages, {"role": "user", "content": question}, {"role": "assistant", "content": "……"}]
         yield messages, "", "", gr.update(), queries_
         try:
             filters = self.filters(since, until, paper, section)
             shown, reading = "", ""
-            stream = self._locked(lambda: self.bot.stream(
-                question, int(k), history, filters, RETRIEVERS.get(retriever, retriever),
-                generator))
+            stream = self._locked(
+                lambda: self.bot.stream(
+                    question, int(k), history, filters, RETRIEVERS.get(retriever, retriever), generator
+                )
+            )
             for piece in stream:
                 if isinstance(piece, Retrieval):
                     reading = reading_md(piece.query, piece.applied)
@@ -124,7 +136,7 @@ class ChatApp:
                     yield messages, "", reading, sources_html(piece), queries_
         except ValueError as exc:  # bad filter, empty or over-long question
             messages[-1] = {"role": "assistant", "content": f"⚠️ {exc}"}
-            yield messages, "", "", gr.update(), queries_ + [""]
+            yield messages, "", "", gr.update(), [*queries_, ""]
 
     def _locked(self, make_stream):
         """Items of ``make_stream()``, produced in one worker thread that holds the lock from
@@ -149,13 +161,13 @@ class ChatApp:
                 raise item
             yield item
 
-    def ask_api(self, question: str, k: int = 5, since: str = "", until: str = "",
-                paper: str = "", section: str = "") -> dict[str, Any]:
+    def ask_api(
+        self, question: str, k: int = 5, since: str = "", until: str = "", paper: str = "", section: str = ""
+    ) -> dict[str, Any]:
         """JSON answer for API clients: text, citations with passages, how it was read."""
         if not isinstance(question, str):
             raise gr.Error("question 必须是一段文字（字符串）")
-        for name, value in (("since", since), ("until", until), ("paper", paper),
-                            ("section", section)):
+        for name, value in (("since", since), ("until", until), ("paper", paper), ("section", section)):
             if value is not None and not isinstance(value, str):
                 raise gr.Error(f"{name} 必须是字符串")
         try:
@@ -164,11 +176,10 @@ class ChatApp:
             raise gr.Error(f"k 必须是 1–100 的整数，收到 {str(k)[:20]}") from None
         try:
             with self.lock:
-                answer = self.bot.ask(question, k,
-                                      filters=self.filters(since, until, paper, section))
+                answer = self.bot.ask(question, k, filters=self.filters(since, until, paper, section))
         except (ValueError, IndexStoreError) as exc:
             raise gr.Error(str(exc)) from None
-        except Exception:  # noqa: BLE001 - the details go to the log, not to the client
+        except Exception:
             log.exception("ask failed")
             raise gr.Error("内部错误，未能回答（详情见服务器日志）") from None
         return answer.to_dict()
@@ -181,8 +192,7 @@ class ChatApp:
 
     def articles(self, paper: str, date: str) -> Any:
         with self.lock:
-            rows = self.bot.articles_on(None if paper in ("", ALL) else paper,
-                                        None if date in ("", ALL) else date)
+            rows = self.bot.articles_on(None if paper in ("", ALL) else paper, None if date in ("", ALL) else date)
         labels = [(f"{h or '（无标题）'} · {p} {d} {pg}", i) for i, h, p, d, pg, _ in rows]
         return gr.update(choices=labels, value=labels[0][1] if labels else None)
 
@@ -227,12 +237,12 @@ def build(assistant: Assistant) -> gr.Blocks:
         with gr.Tab("问答"):
             with gr.Row():
                 with gr.Column(scale=3):
-                    chatbot = gr.Chatbot(label="对话", height=460, elem_id="chat",
-                                         sanitize_html=True, buttons=["copy"])
+                    chatbot = gr.Chatbot(label="对话", height=460, elem_id="chat", sanitize_html=True, buttons=["copy"])
                     reading = gr.Markdown(elem_id="reading")
                     with gr.Row():
-                        box = gr.Textbox(placeholder="输入问题，例如：" + EXAMPLES[0], show_label=False,
-                                         scale=5, elem_id="question")
+                        box = gr.Textbox(
+                            placeholder="输入问题，例如：" + EXAMPLES[0], show_label=False, scale=5, elem_id="question"
+                        )
                         send = gr.Button("提问", variant="primary", scale=1, elem_id="send")
                     clear = gr.Button("新对话", size="sm", elem_id="clear")
                     gr.Examples(EXAMPLES, inputs=box, label="示例")
@@ -240,28 +250,29 @@ def build(assistant: Assistant) -> gr.Blocks:
                     sources = gr.HTML(sources_html(None), elem_id="sources")
             with gr.Accordion("检索设置", open=False, elem_id="settings"):
                 with gr.Row():
-                    generator = gr.Dropdown(ui.generators(), value=assistant.settings.generator,
-                                            label="回答方式", elem_id="generator")
-                    k = gr.Slider(1, 10, value=assistant.settings.k, step=1, label="段落数 k",
-                                  elem_id="k")
-                    retriever = gr.Radio(list(RETRIEVERS), value="混合（推荐）", label="检索方式",
-                                         elem_id="retriever")
+                    generator = gr.Dropdown(
+                        ui.generators(), value=assistant.settings.generator, label="回答方式", elem_id="generator"
+                    )
+                    k = gr.Slider(1, 10, value=assistant.settings.k, step=1, label="段落数 k", elem_id="k")
+                    retriever = gr.Radio(list(RETRIEVERS), value="混合（推荐）", label="检索方式", elem_id="retriever")
                 with gr.Row():
                     since = gr.Textbox(label="起始日期", placeholder="2023-01-01", elem_id="since")
                     until = gr.Textbox(label="截止日期", placeholder="2023-01-31", elem_id="until")
                     paper = gr.Dropdown(papers, value=ALL, label="报纸", elem_id="paper")
                     section = gr.Dropdown(sections, value=ALL, label="版面", elem_id="section")
             turn_queries = gr.State([])
-            inputs = [box, chatbot, turn_queries, generator, k, retriever, since, until, paper,
-                      section]
+            inputs = [box, chatbot, turn_queries, generator, k, retriever, since, until, paper, section]
             outputs = [chatbot, box, reading, sources, turn_queries]
             send.click(ui.chat, inputs, outputs, api_visibility="private")
             box.submit(ui.chat, inputs, outputs, api_visibility="private")
-            clear.click(lambda: ([], "", sources_html(None), []), None,
-                        [chatbot, reading, sources, turn_queries], api_visibility="private")
+            clear.click(
+                lambda: ([], "", sources_html(None), []),
+                None,
+                [chatbot, reading, sources, turn_queries],
+                api_visibility="private",
+            )
         with gr.Tab("资料库"):
-            table = gr.Dataframe(ui.catalog(), headers=["报纸", "日期", "文章数"],
-                                 interactive=False, elem_id="catalog")
+            table = gr.Dataframe(ui.catalog(), headers=["报纸", "日期", "文章数"], interactive=False, elem_id="catalog")
             with gr.Row():
                 pick_paper = gr.Dropdown(papers, value=ALL, label="报纸")
                 pick_date = gr.Textbox(label="日期（YYYY-MM-DD，可空）")
@@ -271,30 +282,37 @@ def build(assistant: Assistant) -> gr.Blocks:
             browse.click(ui.articles, [pick_paper, pick_date], pick, api_visibility="private")
             pick.change(ui.read_article, pick, article, api_visibility="private")
         with gr.Tab("上传"):
-            gr.Markdown(f"上传版面文字（{'、'.join(ALLOWED)}，每个不超过 "
-                        f"{assistant.settings.max_upload_mb} MB），添加到当前资料库；"
-                        "添加后即可提问，无需重启。")
-            files = gr.File(file_count="multiple", file_types=list(ALLOWED), label="文件",
-                            elem_id="upload-files")
+            gr.Markdown(
+                f"上传版面文字（{'、'.join(ALLOWED)}，每个不超过 "
+                f"{assistant.settings.max_upload_mb} MB），添加到当前资料库；"
+                "添加后即可提问，无需重启。"
+            )
+            files = gr.File(file_count="multiple", file_types=list(ALLOWED), label="文件", elem_id="upload-files")
             add = gr.Button("添加到资料库", variant="primary", elem_id="upload-add")
-            result = gr.Dataframe(headers=["文件", "结果", "说明"], interactive=False,
-                                  elem_id="upload-result")
+            result = gr.Dataframe(headers=["文件", "结果", "说明"], interactive=False, elem_id="upload-result")
             add.click(ui.upload, files, [result, paper, section, table], api_visibility="private")
         gr.api(ui.ask_api, api_name="ask")
     return demo
 
 
-def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860,
-          prevent_thread_lock: bool = False):
+def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, prevent_thread_lock: bool = False):
     """Launch on ``host`` and return the Blocks; uploads are capped at ``max_upload_mb`` by Gradio itself (HTTP 413
     before anything is kept) and ``settings.auth`` ("user:password") asks for a login."""
     demo = build(assistant)
     demo.queue(default_concurrency_limit=4)
     s = assistant.settings
-    demo.launch(server_name=host, server_port=port, css=CSS, footer_links=["api"],
-                       prevent_thread_lock=prevent_thread_lock, show_error=True, quiet=True,
-                       max_file_size=s.max_upload_mb * MIB, auth=parse_auth(s.auth),
-                       auth_message="报刊问答：请登录")
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        css=CSS,
+        footer_links=["api"],
+        prevent_thread_lock=prevent_thread_lock,
+        show_error=True,
+        quiet=True,
+        max_file_size=s.max_upload_mb * MIB,
+        auth=parse_auth(s.auth),
+        auth_message="报刊问答：请登录",
+    )
     return demo  # (reached with prevent_thread_lock: the caller closes it)
 
 

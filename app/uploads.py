@@ -8,9 +8,9 @@ from __future__ import annotations
 import hashlib
 import shutil
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 ALLOWED = (".txt", ".jsonl", ".jsonl.gz", ".jsonl.xz")
 MAX_FILES = 50
@@ -78,24 +78,28 @@ def stage_one(src: Path, folder: Path, max_bytes: int) -> Staged | UploadResult:
     return Staged(shown, target, sha)
 
 
-def ingest_uploads(assistant, files: Iterable[str | Path], progress=None,
-                   discard: Callable[[Path], None] | None = None,
-                   max_bytes: int | None = None) -> list[UploadResult]:
+def ingest_uploads(
+    assistant,
+    files: Iterable[str | Path],
+    progress=None,
+    discard: Callable[[Path], None] | None = None,
+    max_bytes: int | None = None,
+) -> list[UploadResult]:
     """Stage and ingest; one result per uploaded file, in upload order.  ``discard(path)`` is
     called for every uploaded temporary file once it has been handled (kept or refused)."""
     folder = Path(assistant.settings.index) / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     max_bytes = max_bytes or assistant.settings.max_upload_mb * MIB
-    files = [Path(f) for f in files]
+    paths = [Path(f) for f in files]
     results: list[UploadResult] = []
     seen: dict[str, str] = {}  # sha256 → the name it was first uploaded under, this time
-    for i, src in enumerate(files):
+    for i, src in enumerate(paths):
         try:
             if i >= MAX_FILES:
                 results.append(UploadResult(src.name, "已拒绝", f"一次最多 {MAX_FILES} 个文件"))
                 continue
             if progress is not None:
-                progress((i, len(files)), desc=f"正在添加 {src.name}")
+                progress((i, len(paths)), desc=f"正在添加 {src.name}")
             staged = stage_one(src, folder, max_bytes)
             if isinstance(staged, UploadResult):
                 results.append(staged)
@@ -124,8 +128,11 @@ def _ingest_one(assistant, staged: Staged, seen: dict[str, str], progress) -> Up
     report = assistant.ingest([staged.path], on_wait=waiting)
     if report.ingested:
         note = "；".join(w.split(": ", 1)[-1] for w in report.warnings)
-        return UploadResult(staged.shown, "已添加", f"{report.articles} 篇文章，{report.chunks} 个段落"
-                            + (f"（{note}）" if note else ""))
+        return UploadResult(
+            staged.shown,
+            "已添加",
+            f"{report.articles} 篇文章，{report.chunks} 个段落" + (f"（{note}）" if note else ""),
+        )
     if report.unchanged:
         return UploadResult(staged.shown, "未改变", "与已有文件相同")
     why = "；".join(r for _, r in report.skipped) or "没有找到文字"

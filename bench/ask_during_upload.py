@@ -22,14 +22,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import machine, percentiles_ms  # noqa: E402
+from common import machine, percentiles_ms
 
 
 def records(count: int) -> str:
-    rows = [json.dumps({"id": f"bench-{i}", "title": f"第{i}号工作简报", "date": "2024-07-01",
-                        "text": f"青禾县第{i}号工作简报：县里第{i}批次民生项目于本月完工，涉及道路"
-                                f"{i % 17 + 3}公里、路灯{i % 29 + 10}盏，由县住建局牵头。"},
-                       ensure_ascii=False) for i in range(count)]
+    rows = [
+        json.dumps(
+            {
+                "id": f"bench-{i}",
+                "title": f"第{i}号工作简报",
+                "date": "2024-07-01",
+                "text": f"青禾县第{i}号工作简报：县里第{i}批次民生项目于本月完工，涉及道路"
+                f"{i % 17 + 3}公里、路灯{i % 29 + 10}盏，由县住建局牵头。",
+            },
+            ensure_ascii=False,
+        )
+        for i in range(count)
+    ]
     return "\n".join(rows) + "\n"
 
 
@@ -70,14 +79,25 @@ def main() -> None:
     adding.join()
     upload_s = time.perf_counter() - started
     seconds = [s for s, _ in during]
-    print(json.dumps({
-        "index": args.index, "records": args.records, "upload_seconds": round(upload_s, 2),
-        "upload_result": result[0][0][0] if result else None,
-        "alone": percentiles_ms(alone),
-        "during_upload": {"answered": len(during), "all_correct": all(ok for _, ok in during),
-                          **(percentiles_ms(seconds) if seconds else {})},
-        "machine": machine(),
-    }, ensure_ascii=False, indent=2))
+    print(
+        json.dumps(
+            {
+                "index": args.index,
+                "records": args.records,
+                "upload_seconds": round(upload_s, 2),
+                "upload_result": result[0][0][0] if result else None,
+                "alone": percentiles_ms(alone),
+                "during_upload": {
+                    "answered": len(during),
+                    "all_correct": all(ok for _, ok in during),
+                    **(percentiles_ms(seconds) if seconds else {}),
+                },
+                "machine": machine(),
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -106,13 +106,19 @@ def main(argv: list[str] | None = None) -> int:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 functions.append((node.end_lineno - node.lineno + 1, f"{name}.{node.name}"))
     functions.sort(reverse=True)
-    print(json.dumps({
-        "modules": len(names),
-        "lines": sum(len(f.read_text(encoding="utf-8").splitlines()) for f in files),
-        "import_cycles": cycles(graph),
-        "modules_over_400_lines": long_modules,
-        "longest_functions": [{"function": n, "lines": k} for k, n in functions[:5]],
-    }, ensure_ascii=False, indent=1))
+    print(
+        json.dumps(
+            {
+                "modules": len(names),
+                "lines": sum(len(f.read_text(encoding="utf-8").splitlines()) for f in files),
+                "import_cycles": cycles(graph),
+                "modules_over_400_lines": long_modules,
+                "longest_functions": [{"function": n, "lines": k} for k, n in functions[:5]],
+            },
+            ensure_ascii=False,
+            indent=1,
+        )
+    )
     return 0
 
 

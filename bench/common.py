@@ -5,22 +5,29 @@ from __future__ import annotations
 import os
 import platform
 import resource
+from pathlib import Path
 
 
 def machine() -> dict:
     cpu = platform.processor() or platform.machine()
     try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8")
     except OSError:
-        pass
+        flags = ""
+    for line in flags.splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    flags = open("/proc/cpuinfo", encoding="utf-8").read() if os.path.exists("/proc/cpuinfo") else ""
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem, 1),
-            "avx2": " avx2" in flags, "avx512_vnni": "avx512_vnni" in flags,
-            "python": platform.python_version(), "system": platform.platform()}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem, 1),
+        "avx2": " avx2" in flags,
+        "avx512_vnni": "avx512_vnni" in flags,
+        "python": platform.python_version(),
+        "system": platform.platform(),
+    }
 
 
 def peak_rss_mb() -> float:
@@ -41,5 +48,9 @@ def percentiles_ms(seconds: list[float]) -> dict:
     from rag.evaluation.scores import percentile
 
     ms = [1000 * s for s in seconds]
-    return {"p50_ms": round(percentile(ms, 50), 2), "p95_ms": round(percentile(ms, 95), 2),
-            "max_ms": round(max(ms), 2), "n": len(ms)}
+    return {
+        "p50_ms": round(percentile(ms, 50), 2),
+        "p95_ms": round(percentile(ms, 95), 2),
+        "max_ms": round(max(ms), 2),
+        "n": len(ms),
+    }

@@ -12,15 +12,15 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from serving import served  # noqa: E402
-from common import machine  # noqa: E402
+from common import machine
+from serving import served
 
 
 def main() -> None:
@@ -33,6 +33,7 @@ def main() -> None:
 
     pid: list[int] = []
     with served(args.index, started=pid.append) as url:
+
         def one(_: int) -> tuple[float, str]:
             t0 = time.perf_counter()
             got = Client(url, verbose=False).predict(args.question, 5, "", "", "", "", api_name="/ask")
@@ -43,13 +44,23 @@ def main() -> None:
             results = list(pool.map(one, range(args.n)))
         memory = server_memory(pid[0])
     seconds = sorted(s for s, _ in results)
-    print(json.dumps({
-        "machine": machine(),
-        "index": args.index, "requests": args.n, "same_answer": all(a == answer for _, a in results),
-        "first_s_with_model_load": round(single, 3), "median_s": round(statistics.median(seconds), 3),
-        "p95_s": round(seconds[max(0, round(0.95 * len(seconds)) - 1)], 3),
-        "max_s": round(seconds[-1], 3), **memory,
-    }, ensure_ascii=False, indent=1))
+    print(
+        json.dumps(
+            {
+                "machine": machine(),
+                "index": args.index,
+                "requests": args.n,
+                "same_answer": all(a == answer for _, a in results),
+                "first_s_with_model_load": round(single, 3),
+                "median_s": round(statistics.median(seconds), 3),
+                "p95_s": round(seconds[max(0, round(0.95 * len(seconds)) - 1)], 3),
+                "max_s": round(seconds[-1], 3),
+                **memory,
+            },
+            ensure_ascii=False,
+            indent=1,
+        )
+    )
 
 
 def server_memory(pid: int) -> dict:

@@ -42,8 +42,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     t0 = time.perf_counter()
     exclude = subset_ids(a.exclude) if a.exclude else set()
-    summary = write_subset(a.corpus, gold_ids(a.questions), a.distractors, a.seed, a.out,
-                           exclude=exclude, with_gold=not a.no_gold)
+    summary = write_subset(
+        a.corpus, gold_ids(a.questions), a.distractors, a.seed, a.out, exclude=exclude, with_gold=not a.no_gold
+    )
     summary["seconds"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(summary, ensure_ascii=False))
     return 0

@@ -21,7 +21,7 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 def grams(text: str, n: int = 4) -> set[str]:
     text = "".join(text.split())
-    return {text[i:i + n] for i in range(len(text) - n + 1)}
+    return {text[i : i + n] for i in range(len(text) - n + 1)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,10 +53,23 @@ def main(argv: list[str] | None = None) -> int:
             if g and len(g & gold_grams) / len(g) >= 0.8:
                 copies.append({"id": q["id"], "rank": h["rank"], "doc_id": h["doc_id"]})
                 break
-    print(json.dumps({"report": str(a.report), "k": a.k, "answerable": sum(q["answerable"] for q in report["questions"]),
-                      "misses": len(misses), "misses_with_a_copy_of_gold_in_top_k": len(copies),
-                      "hit@k_counting_copies": round(1 - (len(misses) - len(copies)) / max(1, sum(q["answerable"] for q in report["questions"])), 3),
-                      "examples": copies[:5]}, ensure_ascii=False, indent=1))
+    print(
+        json.dumps(
+            {
+                "report": str(a.report),
+                "k": a.k,
+                "answerable": sum(q["answerable"] for q in report["questions"]),
+                "misses": len(misses),
+                "misses_with_a_copy_of_gold_in_top_k": len(copies),
+                "hit@k_counting_copies": round(
+                    1 - (len(misses) - len(copies)) / max(1, sum(q["answerable"] for q in report["questions"])), 3
+                ),
+                "examples": copies[:5],
+            },
+            ensure_ascii=False,
+            indent=1,
+        )
+    )
     return 0
 
 

@@ -25,14 +25,14 @@ import time
 from itertools import islice
 from pathlib import Path
 
-from common import machine, peak_rss_mb  # noqa: E402
+from common import machine, peak_rss_mb
 
-from rag.assistant import Assistant  # noqa: E402
-from rag.chunking import embedding_text  # noqa: E402
-from rag.ingest.pipeline import Ingestor, chunk_article, record_article  # noqa: E402
-from rag.ingest.loaders import read_records  # noqa: E402
-from rag.settings import Settings  # noqa: E402
-from rag.store import Index, make_manifest  # noqa: E402
+from rag.assistant import Assistant
+from rag.chunking import embedding_text
+from rag.ingest.loaders import read_records
+from rag.ingest.pipeline import Ingestor, chunk_article, record_article
+from rag.settings import Settings
+from rag.store import Index, make_manifest
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -41,8 +41,9 @@ def texts_of(records: Path, settings: Settings) -> list[str]:
     texts = []
     for rec in read_records(records):
         art = record_article(rec, records.name)
-        texts += [embedding_text(art.headline, c.text)
-                  for c in chunk_article(art, settings.chunk_min, settings.chunk_max)]
+        texts += [
+            embedding_text(art.headline, c.text) for c in chunk_article(art, settings.chunk_min, settings.chunk_max)
+        ]
     return texts
 
 
@@ -54,8 +55,10 @@ def raw_rate(encode, texts: list[str]) -> float:
 
 def pipeline_run(embedder, records: Path, settings: Settings, work: Path) -> dict:
     folder = Path(tempfile.mkdtemp(dir=work))
-    index = Index.create_or_open(folder / "idx", make_manifest(
-        embedder.model_id, embedder.dim, "bench", embedder.query_prefix, embedder.document_prefix))
+    index = Index.create_or_open(
+        folder / "idx",
+        make_manifest(embedder.model_id, embedder.dim, "bench", embedder.query_prefix, embedder.document_prefix),
+    )
     report = Ingestor(index, embedder, settings.chunk_min, settings.chunk_max).run([records])
     index.close()
     return {"seconds": report.seconds, "chunks": report.chunks, "articles": report.articles}
@@ -68,11 +71,20 @@ def measure(name: str, embedder, encode_docs, texts: list[str], records: Path, s
     pipe = pipeline_run(embedder, records, settings, work)
     after = raw_rate(encode_docs, texts)
     raw_s = (before + after) / 2
-    out = {"raw": {"seconds": round(raw_s, 2), "passages_per_s": round(len(texts) / raw_s, 2),
-                   "chars_per_s": round(chars / raw_s, 1), "runs_s": [round(before, 2), round(after, 2)]},
-           "pipeline": {"seconds": round(pipe["seconds"], 2),
-                        "chunks_per_s": round(pipe["chunks"] / pipe["seconds"], 2),
-                        "chars_per_s": round(chars / pipe["seconds"], 1), "chunks": pipe["chunks"]}}
+    out = {
+        "raw": {
+            "seconds": round(raw_s, 2),
+            "passages_per_s": round(len(texts) / raw_s, 2),
+            "chars_per_s": round(chars / raw_s, 1),
+            "runs_s": [round(before, 2), round(after, 2)],
+        },
+        "pipeline": {
+            "seconds": round(pipe["seconds"], 2),
+            "chunks_per_s": round(pipe["chunks"] / pipe["seconds"], 2),
+            "chars_per_s": round(chars / pipe["seconds"], 1),
+            "chunks": pipe["chunks"],
+        },
+    }
     out["pipeline_to_raw"] = round(out["pipeline"]["chunks_per_s"] / out["raw"]["passages_per_s"], 3)
     print(name, json.dumps(out), file=sys.stderr)
     return out
@@ -81,7 +93,7 @@ def measure(name: str, embedder, encode_docs, texts: list[str], records: Path, s
 def dev_scores(settings: Settings, embedder, work: Path) -> dict:
     """Seed pages ingested with ``embedder`` (None = the configured model), dev set scored."""
     from rag.evaluation import evaluate, load_questions
-    from rag.evaluation.runner import RANK_DEPTH
+    from rag.evaluation.result import RANK_DEPTH
 
     folder = Path(tempfile.mkdtemp(dir=work))
     model = embedder.model_id if embedder is not None else settings.embedding_model
@@ -114,11 +126,18 @@ def main(argv: list[str] | None = None) -> int:
         dst.writelines(islice(src, a.articles))
     texts = texts_of(records, settings)
     docs = [fp32.document_prefix + t for t in texts]
-    st_encode = lambda ts: fp32.model.encode(ts, batch_size=32, normalize_embeddings=True,  # noqa: E731
-                                            show_progress_bar=False)
-    out = {"machine": machine(), "articles": a.articles, "chunks": len(texts),
-           "mean_chars": round(sum(map(len, texts)) / len(texts), 1),
-           "torch_threads": torch.get_num_threads(), "routes": {}}
+
+    def st_encode(ts):
+        return fp32.model.encode(ts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
+
+    out = {
+        "machine": machine(),
+        "articles": a.articles,
+        "chunks": len(texts),
+        "mean_chars": round(sum(map(len, texts)) / len(texts), 1),
+        "torch_threads": torch.get_num_threads(),
+        "routes": {},
+    }
     out["routes"]["fp32"] = measure("fp32", fp32, st_encode, docs, records, settings, work)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -133,15 +152,15 @@ def main(argv: list[str] | None = None) -> int:
         model_dir = Path(resolve_model_path(settings.embedding_model, settings.model_cache))
         int8 = OnnxInt8Embedder(model_dir, Path(settings.model_cache) / (model_dir.name + "-onnx-int8"))
         route = measure("onnx-int8", int8, int8.encode, docs, records, settings, work)
-        route["raw_speedup_vs_fp32"] = round(route["raw"]["passages_per_s"]
-                                             / out["routes"]["fp32"]["raw"]["passages_per_s"], 3)
+        route["raw_speedup_vs_fp32"] = round(
+            route["raw"]["passages_per_s"] / out["routes"]["fp32"]["raw"]["passages_per_s"], 3
+        )
         ref, got = np.asarray(st_encode(docs[:200])), int8.encode(docs[:200])
         cos = (ref * got).sum(1)
         route["cosine_to_fp32"] = {"min": round(float(cos.min()), 4), "mean": round(float(cos.mean()), 4)}
         out["routes"]["onnx-int8"] = route
         if not a.no_dev:
-            out["dev"] = {"fp32": dev_scores(settings, None, work),
-                          "onnx-int8": dev_scores(settings, int8, work)}
+            out["dev"] = {"fp32": dev_scores(settings, None, work), "onnx-int8": dev_scores(settings, int8, work)}
             out["dev"]["mrr_change"] = round(out["dev"]["onnx-int8"]["mrr"] - out["dev"]["fp32"]["mrr"], 4)
     out["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(out, ensure_ascii=False, indent=1))

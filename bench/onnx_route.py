@@ -11,8 +11,8 @@ onnxruntime.quantization directly (same recipe: dynamic int8 weights, fp32 activ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -36,16 +36,24 @@ def export_int8(model_dir: Path, out_dir: Path) -> Path:
 class OnnxInt8Embedder:
     """Mean-pooled, L2-normalised e5 vectors from the int8 ONNX model (prefixes as the original)."""
 
-    def __init__(self, model_dir: Path, cache_dir: Path, threads: int = 0, batch_size: int = 32,
-                 query_prefix: str = "query: ", document_prefix: str = "passage: ") -> None:
+    def __init__(
+        self,
+        model_dir: Path,
+        cache_dir: Path,
+        threads: int = 0,
+        batch_size: int = 32,
+        query_prefix: str = "query: ",
+        document_prefix: str = "passage: ",
+    ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(str(export_int8(model_dir, cache_dir)), options,
-                                            providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(
+            str(export_int8(model_dir, cache_dir)), options, providers=["CPUExecutionProvider"]
+        )
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(512)
         self.tokenizer.enable_padding()
@@ -56,7 +64,7 @@ class OnnxInt8Embedder:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(order), self.batch_size):
-            part = order[start:start + self.batch_size]
+            part = order[start : start + self.batch_size]
             enc = self.tokenizer.encode_batch([texts[i] for i in part])
             ids = np.array([e.ids for e in enc], dtype=np.int64)
             mask = np.array([e.attention_mask for e in enc], dtype=np.int64)

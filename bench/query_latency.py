@@ -25,14 +25,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+from common import machine, peak_rss_mb, percentiles_ms, rss_mb
 
-from common import machine, peak_rss_mb, percentiles_ms, rss_mb  # noqa: E402
-
-from rag.assistant import Assistant  # noqa: E402
-from rag.evaluation import load_questions  # noqa: E402
-from rag.settings import Settings  # noqa: E402
-from rag.store import Index  # noqa: E402
-from rag.store.vectors import VectorStore  # noqa: E402
+from rag.assistant import Assistant
+from rag.evaluation import load_questions
+from rag.settings import Settings
+from rag.store import Index
+from rag.store.vectors import VectorStore
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -41,16 +40,20 @@ def disk(path: Path) -> dict:
     parts = {"rag.sqlite": 0, "vectors.faiss": 0, "bm25": 0}
     for f in path.rglob("*"):
         if f.is_file():
-            key = "bm25" if "bm25" in f.relative_to(path).parts[0] else (
-                "rag.sqlite" if f.name.startswith("rag.sqlite") else f.name)
+            key = (
+                "bm25"
+                if "bm25" in f.relative_to(path).parts[0]
+                else ("rag.sqlite" if f.name.startswith("rag.sqlite") else f.name)
+            )
             parts[key] = parts.get(key, 0) + f.stat().st_size
     return {k: round(v / 2**20, 1) for k, v in parts.items()}
 
 
 def chunk_keys(path: Path) -> tuple[np.ndarray, list[tuple[str, int]]]:
     with sqlite3.connect(path / "rag.sqlite") as conn:
-        rows = conn.execute("SELECT c.id, a.doc_id, c.position FROM chunks c "
-                            "JOIN articles a ON a.id = c.article_id ORDER BY c.id").fetchall()
+        rows = conn.execute(
+            "SELECT c.id, a.doc_id, c.position FROM chunks c JOIN articles a ON a.id = c.article_id ORDER BY c.id"
+        ).fetchall()
     return np.array([r[0] for r in rows], dtype=np.int64), [(r[1], r[2]) for r in rows]
 
 
@@ -74,8 +77,12 @@ def borrowed_vectors(index: Index, dense: Path) -> tuple[VectorStore, dict]:
     store.add(vectors, ids)
     t0 = time.perf_counter()
     store.reorganize()
-    return store, {"real_vectors": int(have.sum()), "synthetic_vectors": int((~have).sum()),
-                   "vector_index": store.kind, "build_s": round(time.perf_counter() - t0, 1)}
+    return store, {
+        "real_vectors": int(have.sum()),
+        "synthetic_vectors": int((~have).sum()),
+        "vector_index": store.kind,
+        "build_s": round(time.perf_counter() - t0, 1),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,8 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     out["load_index_s"] = round(time.perf_counter() - t0, 3)
     out["rss_after_load_mb"] = round(rss_mb() - base, 1)
     stats = index.stats()
-    out.update(articles=stats["articles"], chunks=stats["chunks"], vector_index=stats["vector_index"],
-               disk_mb=disk(a.index), disk_mb_total=round(stats["size_bytes"] / 2**20, 1))
+    out.update(
+        articles=stats["articles"],
+        chunks=stats["chunks"],
+        vector_index=stats["vector_index"],
+        disk_mb=disk(a.index),
+        disk_mb_total=round(stats["size_bytes"] / 2**20, 1),
+    )
     out["disk_mb_per_10k_chunks"] = round(stats["size_bytes"] / 2**20 / stats["chunks"] * 10_000, 2)
     retrievers = ["bm25"]
     if a.vectors_from:

@@ -9,9 +9,9 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Mapping
 
 ROOT = Path(__file__).resolve().parents[1]  # the repository
 
@@ -23,18 +23,34 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(index: str | Path, env: Mapping[str, str] | None = None,
-           timeout: float = 180, started: Callable[[int], None] | None = None) -> Iterator[str]:
+def served(
+    index: str | Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 180,
+    started: Callable[[int], None] | None = None,
+) -> Iterator[str]:
     """Yield the URL of a running `rag serve --index INDEX`; stopped on exit.  A server that
     does not answer within ``timeout`` seconds raises RuntimeError with the end of its log.
     ``started(pid)`` is called once it answers (benchmarks read its memory)."""
     port = free_port()
-    environ = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1",
-               **(env or {})}
+    environ = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", **(env or {})}
     with tempfile.TemporaryFile("w+") as log:
-        proc = subprocess.Popen([sys.executable, "-c", "from rag.cli import main; main()", "serve",
-                                 "--index", str(index), "--port", str(port)], cwd=ROOT,
-                                env=environ, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from rag.cli import main; main()",
+                "serve",
+                "--index",
+                str(index),
+                "--port",
+                str(port),
+            ],
+            cwd=ROOT,
+            env=environ,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         url = f"http://127.0.0.1:{port}/"
         try:
             deadline = time.time() + timeout
@@ -45,7 +61,7 @@ def served(index: str | Path, env: Mapping[str, str] | None = None,
                 except OSError:
                     if proc.poll() is not None or time.time() > deadline:
                         log.seek(0)
-                        raise RuntimeError(f"rag serve did not start: {log.read()[-2000:]}")
+                        raise RuntimeError(f"rag serve did not start: {log.read()[-2000:]}") from None
                     time.sleep(0.5)
             if started is not None:
                 started(proc.pid)

@@ -18,18 +18,18 @@ import json
 import sys
 import time
 from dataclasses import replace
-from functools import lru_cache
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rag.assistant import Assistant  # noqa: E402  (after the path: runs from a checkout)
-from rag.evaluation.questions import load_questions  # noqa: E402
-from rag.evaluation.relevance import hit_at, hit_rank, mrr  # noqa: E402
-from rag.retrieval import HybridRetriever  # noqa: E402
-from rag.retrieval.pipeline import PipelineOptions, RetrievalPipeline  # noqa: E402
-from rag.settings import Settings  # noqa: E402
-from common import machine  # noqa: E402
+from common import machine
+
+from rag.assistant import Assistant
+from rag.evaluation.questions import load_questions
+from rag.evaluation.relevance import hit_at, hit_rank, mrr
+from rag.retrieval import HybridRetriever
+from rag.retrieval.pipeline import PipelineOptions, RetrievalPipeline
+from rag.settings import Settings
 
 KS = (5, 10, 20, 30, 60, 100)
 WEIGHTS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)  # bm25 weight; dense fixed at 1
@@ -70,19 +70,35 @@ def main() -> None:
         first = HybridRetriever(dense, bm25, k, {"dense": 1.0, "bm25": w})
         pipeline = RetrievalPipeline(bot.index, first, bot.reranker, replace(base, per_article=cap))
         ranks = [hit_rank(q, pipeline.run(q.question, 10).hits) for q in questions]
-        rows.append({"rrf_k": k, "bm25_weight": w, "per_article": cap,
-                     "hit@1": round(hit_at(ranks, 1), 3), "hit@5": round(hit_at(ranks, 5), 3),
-                     "hit@10": round(hit_at(ranks, 10), 3), "mrr": round(mrr(ranks), 3)})
+        rows.append(
+            {
+                "rrf_k": k,
+                "bm25_weight": w,
+                "per_article": cap,
+                "hit@1": round(hit_at(ranks, 1), 3),
+                "hit@5": round(hit_at(ranks, 5), 3),
+                "hit@10": round(hit_at(ranks, 10), 3),
+                "mrr": round(mrr(ranks), 3),
+            }
+        )
     best = sorted(rows, key=lambda r: (-r["hit@5"], -r["mrr"]))[:10]
     s = bot.settings
     default = (s.rrf_k, s.rrf_weight_bm25, s.per_article)
-    print(json.dumps({
-        "machine": machine(),
-        "index": str(args.index), "questions": len(questions),
-        "seconds": round(time.perf_counter() - started, 1),
-        "default": next((r for r in rows if (r["rrf_k"], r["bm25_weight"], r["per_article"]) == default), None),
-        "best": best, "all": rows,
-    }, ensure_ascii=False, indent=1))
+    print(
+        json.dumps(
+            {
+                "machine": machine(),
+                "index": str(args.index),
+                "questions": len(questions),
+                "seconds": round(time.perf_counter() - started, 1),
+                "default": next((r for r in rows if (r["rrf_k"], r["bm25_weight"], r["per_article"]) == default), None),
+                "best": best,
+                "all": rows,
+            },
+            ensure_ascii=False,
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

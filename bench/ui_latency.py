@@ -21,9 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from serving import served  # noqa: E402
-from rag.evaluation.questions import load_questions  # noqa: E402
-from common import machine  # noqa: E402
+from common import machine
+from serving import served
+
+from rag.evaluation.questions import load_questions
 
 FIRST_TEXT = """n => { const m = document.querySelectorAll('#chat .message');
   if (m.length < n + 2) return false; const t = m[m.length - 1].innerText.trim();
@@ -47,12 +48,11 @@ def main() -> None:
 
         first, full = [], []
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                        args=["--no-sandbox"])
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1366, "height": 900})
             page.goto(url, wait_until="load")
             page.wait_for_selector("#question textarea")
-            for i, q in enumerate([questions[0]] + questions):  # the first one warms the model
+            for i, q in enumerate([questions[0], *questions]):  # the first one warms the model
                 n = page.locator("#chat .message").count()
                 page.fill("#question textarea", q)
                 t0 = time.perf_counter()
@@ -65,13 +65,21 @@ def main() -> None:
                     first.append((t1 - t0) * 1000)
                     full.append((t2 - t0) * 1000)
             browser.close()
-    print(json.dumps({
-        "machine": machine(),
-        "index": args.index, "generator": args.generator, "questions": len(first),
-        "first_text_ms": {"median": round(statistics.median(first), 1), "max": round(max(first), 1)},
-        "full_answer_ms": {"median": round(statistics.median(full), 1), "max": round(max(full), 1)},
-        "note": "browser-side: click → DOM, incl. Gradio queue, SSE and rendering (10 ms polling)",
-    }, ensure_ascii=False, indent=1))
+    print(
+        json.dumps(
+            {
+                "machine": machine(),
+                "index": args.index,
+                "generator": args.generator,
+                "questions": len(first),
+                "first_text_ms": {"median": round(statistics.median(first), 1), "max": round(max(first), 1)},
+                "full_answer_ms": {"median": round(statistics.median(full), 1), "max": round(max(full), 1)},
+                "note": "browser-side: click → DOM, incl. Gradio queue, SSE and rendering (10 ms polling)",
+            },
+            ensure_ascii=False,
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -20,13 +20,12 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+from common import machine, percentiles_ms
 
-from common import machine, percentiles_ms  # noqa: E402
-
-from rag.embeddings import load_embedder  # noqa: E402
-from rag.evaluation import load_questions  # noqa: E402
-from rag.settings import Settings  # noqa: E402
-from rag.store.vectors import VectorStore, nprobe_for  # noqa: E402
+from rag.embeddings import load_embedder
+from rag.evaluation import load_questions
+from rag.settings import Settings
+from rag.store.vectors import VectorStore, nprobe_for
 
 K = 10
 DEPTH = 50  # the hybrid retriever asks each side for this many candidates
@@ -57,8 +56,9 @@ def padded(real: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("index", type=Path)
-    p.add_argument("--questions", type=Path,
-                   default=Path(__file__).resolve().parents[2] / "shared" / "eval" / "crud_dev.jsonl")
+    p.add_argument(
+        "--questions", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "eval" / "crud_dev.jsonl"
+    )
     p.add_argument("--sizes", default="10000,25000,50000,ALL")
     p.add_argument("--pad", default="160000,250000")
     p.add_argument("--nprobe", default="16,32,64,128,256")
@@ -74,8 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     order = rng.permutation(len(real))
     sizes = [len(real) if s == "ALL" else int(s) for s in a.sizes.split(",")]
     rows = []
-    for n, synthetic in [(s, False) for s in sizes if s <= len(real)] + \
-                        [(int(s), True) for s in a.pad.split(",") if s and int(s) > len(real)]:
+    for n, synthetic in [(s, False) for s in sizes if s <= len(real)] + [
+        (int(s), True) for s in a.pad.split(",") if s and int(s) > len(real)
+    ]:
         data = padded(real, n, rng) if synthetic else real[order[:n]]
         flat = faiss.IndexFlatIP(data.shape[1])
         flat.add(data)
@@ -86,10 +87,15 @@ def main(argv: list[str] | None = None) -> int:
         ivf_store.reorganize()
         train_s = time.perf_counter() - t0
         ivf = ivf_store._index  # the product's own IVF (nlist_for(n)); nprobe varied below
-        row = {"vectors": n, "synthetic_beyond": len(real) if synthetic else None,
-               "product_nprobe": nprobe_for(ivf.nlist),
-               "flat": percentiles_ms(flat_times), "ivf_nlist": int(ivf.nlist),
-               "ivf_build_s": round(train_s, 2), "ivf": {}}
+        row = {
+            "vectors": n,
+            "synthetic_beyond": len(real) if synthetic else None,
+            "product_nprobe": nprobe_for(ivf.nlist),
+            "flat": percentiles_ms(flat_times),
+            "ivf_nlist": int(ivf.nlist),
+            "ivf_build_s": round(train_s, 2),
+            "ivf": {},
+        }
         for nprobe in [int(x) for x in a.nprobe.split(",")]:
             ivf.nprobe = nprobe
             approx, times = timed_search(ivf, queries, DEPTH)
@@ -100,10 +106,21 @@ def main(argv: list[str] | None = None) -> int:
             row["ivf"][str(nprobe)] = cell
         rows.append(row)
         print(json.dumps(row), file=sys.stderr)
-    print(json.dumps({"machine": machine(), "index": str(a.index), "real_vectors": len(real),
-                      "queries": len(queries), "depth": DEPTH,
-                      "faiss_threads": faiss.omp_get_max_threads(), "rows": rows},
-                     ensure_ascii=False, indent=1))
+    print(
+        json.dumps(
+            {
+                "machine": machine(),
+                "index": str(a.index),
+                "real_vectors": len(real),
+                "queries": len(queries),
+                "depth": DEPTH,
+                "faiss_threads": faiss.omp_get_max_threads(),
+                "rows": rows,
+            },
+            ensure_ascii=False,
+            indent=1,
+        )
+    )
     return 0
 
 

@@ -22,7 +22,7 @@ def ensure_offline() -> None:
     os.environ.update(OFFLINE_ENV)
     hub = sys.modules.get("huggingface_hub.constants")
     if hub is not None:
-        hub.HF_HUB_OFFLINE = True
+        vars(hub)["HF_HUB_OFFLINE"] = True
 
 
 ensure_offline()

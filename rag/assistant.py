@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from rag.chunking import CHUNKER_VERSION
 from rag.models import Answer, Filters, Hit, Turn
@@ -41,7 +39,9 @@ class Assistant:
         self._retrievers: dict[str, object] = {}
         self._generators: dict[str, object] = {}
         self._pipelines: dict[str, RetrievalPipeline] = {}
-        self.on_wait = None  # told (a message) when a write waits for another process's writer
+        self.on_wait: Callable[[str], None] | None = (
+            None  # told (a message) when a write waits for another process's writer
+        )
 
     # ---- resources -----------------------------------------------------------------------
     @property
@@ -50,8 +50,7 @@ class Assistant:
             from rag.embeddings import load_embedder
 
             s = self.settings
-            self._embedder = load_embedder(s.embedding_model, s.model_cache, s.embed_batch,
-                                           s.query_encoder)
+            self._embedder = load_embedder(s.embedding_model, s.model_cache, s.embed_batch, s.query_encoder)
         return self._embedder
 
     @property
@@ -63,7 +62,8 @@ class Assistant:
             self._index = Index.open(
                 self.settings.index,
                 {"model_id": self.settings.embedding_model, "chunker_version": CHUNKER_VERSION},
-                wait=self.settings.write_wait, on_wait=self.on_wait,
+                wait=self.settings.write_wait,
+                on_wait=self.on_wait,
             )
         return self._index
 
@@ -82,9 +82,8 @@ class Assistant:
         from rag.embeddings import LEXICAL_ONLY, load_embedder
         from rag.ingest.pipeline import Ingestor
         from rag.store import Index
-        from rag.store.schema import make_manifest
-
         from rag.store.health import check_folder
+        from rag.store.schema import make_manifest
 
         path = self.settings.index
         check_folder(path)
@@ -94,14 +93,14 @@ class Assistant:
         lexical = not rebuild and Index.exists(path) and Index.peek(path).get("dim") == "0"
         # an index keeps the kind it was created with; --lexical-only loads no model at all
         embedder = load_embedder(LEXICAL_ONLY, self.settings.model_cache) if lexical else self.embedder
-        manifest = make_manifest(embedder.model_id, embedder.dim, CHUNKER_VERSION,
-                                 embedder.query_prefix, embedder.document_prefix)
-        writer = Index.create_or_open(path, manifest, rebuild=rebuild,
-                                      wait=self.settings.write_wait,
-                                      on_wait=on_wait or self.on_wait)
+        manifest = make_manifest(
+            embedder.model_id, embedder.dim, CHUNKER_VERSION, embedder.query_prefix, embedder.document_prefix
+        )
+        writer = Index.create_or_open(
+            path, manifest, rebuild=rebuild, wait=self.settings.write_wait, on_wait=on_wait or self.on_wait
+        )
         try:
-            ingestor = Ingestor(writer, embedder, self.settings.chunk_min, self.settings.chunk_max,
-                                progress)
+            ingestor = Ingestor(writer, embedder, self.settings.chunk_min, self.settings.chunk_max, progress)
             return ingestor.run(paths)
         finally:
             writer.close()
@@ -112,8 +111,7 @@ class Assistant:
         from rag.store import Index
 
         self.close()
-        with Index.open(self.settings.index, wait=self.settings.write_wait,
-                        on_wait=self.on_wait) as index:
+        with Index.open(self.settings.index, wait=self.settings.write_wait, on_wait=self.on_wait) as index:
             return index.relearn_lexicon()
 
     def repair(self, on_wait=None) -> dict:
@@ -123,8 +121,12 @@ class Assistant:
 
         self.close()
         s = self.settings  # the same model check as for questions: re-embedding needs it
-        index = Index.open(s.index, {"model_id": s.embedding_model, "chunker_version": CHUNKER_VERSION},
-                           wait=s.write_wait, on_wait=on_wait or self.on_wait)
+        index = Index.open(
+            s.index,
+            {"model_id": s.embedding_model, "chunker_version": CHUNKER_VERSION},
+            wait=s.write_wait,
+            on_wait=on_wait or self.on_wait,
+        )
         try:
             found = index.problems()
             # the model loads only if something has to be re-embedded
@@ -144,11 +146,12 @@ class Assistant:
             if isinstance(key, str):
                 keys.append(key)
             else:
-                unknown.append(f"{p}" + (f" (matches {len(key)} sources: give the full path)"
-                                         if key else ""))
+                unknown.append(f"{p}" + (f" (matches {len(key)} sources: give the full path)" if key else ""))
         if unknown:
-            raise ValueError(f"no such source in index {self.settings.index}: "
-                             f"{', '.join(unknown)} (see `rag stats` or the 资料库 tab)")
+            raise ValueError(
+                f"no such source in index {self.settings.index}: "
+                f"{', '.join(unknown)} (see `rag stats` or the 资料库 tab)"
+            )
         removed = 0
         with self.index.batch():
             for key in keys:
@@ -162,8 +165,10 @@ class Assistant:
         key = (name or self.settings.retriever).lower()
         if self.index.lexical_only and key != "bm25":
             if key == "dense":
-                raise ValueError(f"index {self.settings.index} is lexical-only (built with "
-                                 "--lexical-only): it has no vectors; use --retriever bm25")
+                raise ValueError(
+                    f"index {self.settings.index} is lexical-only (built with "
+                    "--lexical-only): it has no vectors; use --retriever bm25"
+                )
             if key == "hybrid":
                 key = "bm25"  # nothing to fuse with
         if key not in self._retrievers:
@@ -171,8 +176,9 @@ class Assistant:
                 self.index.require_vectors()  # a lost vectors file: `rag repair`, before the model loads
             embedder = None if key == "bm25" else self.embedder
             weights = {"dense": self.settings.rrf_weight_dense, "bm25": self.settings.rrf_weight_bm25}
-            self._retrievers[key] = make_retriever(key, self.index, embedder,
-                                                   rrf_k=self.settings.rrf_k, weights=weights)
+            self._retrievers[key] = make_retriever(
+                key, self.index, embedder, rrf_k=self.settings.rrf_k, weights=weights
+            )
         return self._retrievers[key]
 
     @property
@@ -199,15 +205,15 @@ class Assistant:
             raise ValueError("the question is empty")
         if len(question) > self.settings.max_question_chars:
             raise ValueError(
-                f"the question is {len(question)} characters long; the limit is "
-                f"{self.settings.max_question_chars}"
+                f"the question is {len(question)} characters long; the limit is {self.settings.max_question_chars}"
             )
         if not 1 <= k <= MAX_K:
             raise ValueError(f"k must be between 1 and {MAX_K}, got {k}")
         return question
 
-    def search(self, query: str, k: int | None = None, retriever: str | None = None,
-               filters: Filters | None = None) -> list[Hit]:
+    def search(
+        self, query: str, k: int | None = None, retriever: str | None = None, filters: Filters | None = None
+    ) -> list[Hit]:
         return self.retrieve(query, k, retriever, filters).hits
 
     def pipeline(self, retriever: str | None = None) -> RetrievalPipeline:
@@ -216,13 +222,20 @@ class Assistant:
         if key not in self._pipelines:
             from rag.retrieval.pipeline import PipelineOptions, RetrievalPipeline
 
-            self._pipelines[key] = RetrievalPipeline(self.index, self.retriever(key), self.reranker,
-                                                     PipelineOptions.from_settings(self.settings))
+            self._pipelines[key] = RetrievalPipeline(
+                self.index, self.retriever(key), self.reranker, PipelineOptions.from_settings(self.settings)
+            )
         return self._pipelines[key]
 
-    def retrieve(self, question: str, k: int | None = None, retriever: str | None = None,
-                 filters: Filters | None = None, history: Sequence[Turn] = (),
-                 generator: str | None = None) -> Retrieval:
+    def retrieve(
+        self,
+        question: str,
+        k: int | None = None,
+        retriever: str | None = None,
+        filters: Filters | None = None,
+        history: Sequence[Turn] = (),
+        generator: str | None = None,
+    ) -> Retrieval:
         """Rewrite a follow-up, then the retrieve step: normalise, apply filters the question
         states, search, rerank and make the top k distinct."""
         k = self.settings.k if k is None else k
@@ -244,9 +257,16 @@ class Assistant:
                 pass
         return rewrite(question, history)
 
-    def ask(self, question: str, k: int | None = None, history: Sequence[Turn] = (),
-            filters: Filters | None = None, retriever: str | None = None,
-            generator: str | None = None, depth: int = 0) -> Answer:
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        history: Sequence[Turn] = (),
+        filters: Filters | None = None,
+        retriever: str | None = None,
+        generator: str | None = None,
+        depth: int = 0,
+    ) -> Answer:
         answer = None
         for piece in self.stream(question, k, history, filters, retriever, generator, depth):
             if isinstance(piece, Answer):
@@ -254,10 +274,16 @@ class Assistant:
         assert answer is not None
         return answer
 
-    def stream(self, question: str, k: int | None = None, history: Sequence[Turn] = (),
-               filters: Filters | None = None, retriever: str | None = None,
-               generator: str | None = None, depth: int = 0
-               ) -> Iterator[Retrieval | str | Answer]:
+    def stream(
+        self,
+        question: str,
+        k: int | None = None,
+        history: Sequence[Turn] = (),
+        filters: Filters | None = None,
+        retriever: str | None = None,
+        generator: str | None = None,
+        depth: int = 0,
+    ) -> Iterator[Retrieval | str | Answer]:
         """Yield the ``Retrieval`` (rewritten query, filters read from the question, hits),
         then answer text as it is produced, then the final ``Answer`` with timings.
 
@@ -268,8 +294,7 @@ class Assistant:
         k = self.settings.k if k is None else k
         t0 = time.perf_counter()
         gen = self.generator(generator)
-        found = self.retrieve(question, depth if depth > k > 0 else k, retriever, filters, history,
-                              generator)
+        found = self.retrieve(question, depth if depth > k > 0 else k, retriever, filters, history, generator)
         hits = found.hits
         t1 = time.perf_counter()
         yield found

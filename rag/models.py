@@ -78,14 +78,23 @@ class Filters:
         return not any(asdict(self).values())
 
     @classmethod
-    def parse(cls, since: str | None = None, until: str | None = None, paper: str | None = None,
-              section: str | None = None, source: str | None = None) -> "Filters":
+    def parse(
+        cls,
+        since: str | None = None,
+        until: str | None = None,
+        paper: str | None = None,
+        section: str | None = None,
+        source: str | None = None,
+    ) -> Filters:
         """Filters from user input: dates as 2023, 2023-01, 2023-01-31 (also 2023/1/31 or
         2023年1月31日); a bad date or ``since`` after ``until`` raises ValueError naming the flag."""
         lo, hi = _iso_date(since, "--since"), _iso_date(until, "--until")
         if lo and hi and lo > hi + "\uffff"[: 10 - len(hi)]:
             raise ValueError(f"--since {lo} is after --until {hi}")
-        clean = lambda v: (v or "").strip() or None  # noqa: E731
+
+        def clean(v: str | None) -> str | None:
+            return (v or "").strip() or None
+
         return cls(lo, hi, clean(paper), clean(section), clean(source))
 
 

@@ -30,8 +30,8 @@ class Settings:
     per_article: int = 2  # passages of one article in the top k (0 = no limit); touching chunks merge
     reranker: str = "answer-type"  # none | answer-type | cross-encoder:<model id or folder>
     question_filters: bool = True  # apply a paper, section or publication date the question names
-    near_dup: float = 0.8
-    merge_chars: int = 900  # a kept passage takes in its article's next-ranked neighbour up to this  # drop a passage whose 4-grams are this much inside a better one
+    near_dup: float = 0.8  # drop a passage whose 4-grams are this much inside a better one
+    merge_chars: int = 900  # a kept passage takes in its article's next-ranked neighbour up to this
     chunk_min: int = 200
     chunk_max: int = 400
     embed_batch: int = 32
@@ -53,7 +53,7 @@ class Settings:
     model_path: str = ""  # GGUF file for ``llamacpp``
 
     @classmethod
-    def load(cls, config: Path | None = None, **overrides: Any) -> "Settings":
+    def load(cls, config: Path | None = None, **overrides: Any) -> Settings:
         """Build settings from a TOML file, the environment and explicit overrides (None ignored)."""
         values: dict[str, Any] = {}
         path = config or Path(os.environ.get("RAG_CONFIG", "rag.toml"))
@@ -72,7 +72,6 @@ class Settings:
         if not values.get("llm_api_key") and os.environ.get("OPENAI_API_KEY"):
             values["llm_api_key"] = os.environ["OPENAI_API_KEY"]
         return replace(cls(), **{k: _coerce(k, known[k].type, v) for k, v in values.items()})
-
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (paths as strings, the API key redacted)."""

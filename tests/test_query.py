@@ -5,35 +5,41 @@ from __future__ import annotations
 
 import pytest
 
-from rag.text.lexicon import collect_terms, names_in, quoted_in, select_words
 from rag.models import Article, Chunk, Filters, Hit, Turn
 from rag.retrieval.diversity import collapse
-from rag.text.followup import is_followup, rewrite
 from rag.retrieval.query import merge_filters, stated_filters
-from rag.text.normalize import normalize_query
 from rag.retrieval.rerank import AnswerTypeReranker, make_reranker
+from rag.text.followup import is_followup, rewrite
+from rag.text.lexicon import collect_terms, names_in, quoted_in, select_words
+from rag.text.normalize import normalize_query
 from rag.text.tokenize import make_tokenizer
 
 PAPERS, SECTIONS = ["焦作日报", "青禾日报"], ["温县新闻", "孟州新闻", "要闻"]
 
 
-@pytest.mark.parametrize("raw, want", [
-    ("孟州市首屆年貨節在哪裡舉辦？", "孟州市首届年货节在哪里举办?"),
-    ("扶 群 众 发 放 ６７２个", "扶群众发放 672个"),
-    ("惠濟區  設置了多少個三級網格", "惠济区设置了多少个三级网格"),
-    ("乾隆年间的皇后", "乾隆年间的皇后"),  # phrase-aware: 乾 stays
-])
+@pytest.mark.parametrize(
+    "raw, want",
+    [
+        ("孟州市首屆年貨節在哪裡舉辦？", "孟州市首届年货节在哪里举办?"),
+        ("扶 群 众 发 放 ６７２个", "扶群众发放 672个"),
+        ("惠濟區  設置了多少個三級網格", "惠济区设置了多少个三级网格"),
+        ("乾隆年间的皇后", "乾隆年间的皇后"),  # phrase-aware: 乾 stays
+    ],
+)
 def test_normalize_query(raw: str, want: str) -> None:
     assert normalize_query(raw) == want
 
 
-@pytest.mark.parametrize("question, paper, since, section", [
-    ("2023年1月的焦作日报上温县有什么新闻？", "焦作日报", "2023-01", None),
-    ("2023年1月10日焦作日报报道了什么", "焦作日报", "2023-01-10", None),
-    ("2023年1月份的报道里提到的年货节", None, "2023-01", None),
-    ("温县新闻版上说了哪些村？", None, None, "温县新闻"),
-    ("孟州版有什么消息", None, None, "孟州新闻"),
-])
+@pytest.mark.parametrize(
+    "question, paper, since, section",
+    [
+        ("2023年1月的焦作日报上温县有什么新闻？", "焦作日报", "2023-01", None),
+        ("2023年1月10日焦作日报报道了什么", "焦作日报", "2023-01-10", None),
+        ("2023年1月份的报道里提到的年货节", None, "2023-01", None),
+        ("温县新闻版上说了哪些村？", None, None, "温县新闻"),
+        ("孟州版有什么消息", None, None, "孟州新闻"),
+    ],
+)
 def test_stated_filters_recognised(question, paper, since, section) -> None:
     got = stated_filters(question, PAPERS, SECTIONS)
     assert (got.filters.paper, got.filters.since, got.filters.section) == (paper, since, section)
@@ -41,13 +47,16 @@ def test_stated_filters_recognised(question, paper, since, section) -> None:
     assert len(got.shown) == sum(x is not None for x in (paper, since, section))
 
 
-@pytest.mark.parametrize("question", [
-    "2022年全县地区生产总值是多少？",  # an event year, not a publication date
-    "2023年7月中国乘用车市场零售量是多少？",
-    "2023年1月8日孟州举办了什么活动",  # an event day
-    "温县张羌街道马庄村在建什么？",  # a county, not a section
-    "焦作日报和青禾日报都报道了什么",  # two papers: ambiguous
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "2022年全县地区生产总值是多少？",  # an event year, not a publication date
+        "2023年7月中国乘用车市场零售量是多少？",
+        "2023年1月8日孟州举办了什么活动",  # an event day
+        "温县张羌街道马庄村在建什么？",  # a county, not a section
+        "焦作日报和青禾日报都报道了什么",  # two papers: ambiguous
+    ],
+)
 def test_no_filter_when_not_stated_unambiguously(question: str) -> None:
     got = stated_filters(question, PAPERS, SECTIONS)
     assert not got and got.filters.is_empty()
@@ -91,16 +100,19 @@ def test_he_after_a_who_question_is_the_answered_person() -> None:
     assert rewrite("他是哪个单位的？", history) == "张鹏是哪个单位的？"
     history = [Turn("惠济区农委主任是谁？", answer="主任孙广斌[1]。")]
     assert rewrite("他说了什么？", history) == "孙广斌说了什么？"
-    quoted = [Turn("惠济区第三期“惠济大讲堂”是请谁来讲课的？",
-                   answer="6月10日，惠济区第三期“惠济大讲堂”如期举行，财政部科研研究员、经济学博士张鹏围绕需求收缩作报告。")]
+    quoted = [
+        Turn(
+            "惠济区第三期“惠济大讲堂”是请谁来讲课的？",
+            answer="6月10日，惠济区第三期“惠济大讲堂”如期举行，财政部科研研究员、经济学博士张鹏围绕需求收缩作报告。",
+        )
+    ]
     assert rewrite("他是哪个单位的？", quoted) == "张鹏是哪个单位的？"
     nobody = [Turn("惠济区农委主任是谁？", answer="资料中没有找到可以回答这个问题的内容。")]
     assert rewrite("他说了什么？", nobody) == "惠济区农委主任说了什么？"
 
 
 def test_followup_chain_uses_the_rewritten_turn() -> None:
-    history = [Turn("孟州市首届年货节在哪里举办？", query=""),
-               Turn("那温县呢？", query="温县首届年货节在哪里举办？")]
+    history = [Turn("孟州市首届年货节在哪里举办？", query=""), Turn("那温县呢？", query="温县首届年货节在哪里举办？")]
     assert rewrite("它什么时候开幕？", history) == "温县首届年货节什么时候开幕？"
 
 
@@ -132,8 +144,12 @@ def _hit(cid: int, aid: int, text: str, rank: int) -> Hit:
 
 def test_collapse_caps_articles_and_drops_copies() -> None:
     story = "新华社北京1月9日电 国务院新闻办公室今天举行发布会，介绍了今年春运的总体安排和主要措施。"
-    hits = [_hit(1, 1, story, 1), _hit(2, 1, "同一篇文章的另一段，讲的是别的事情。", 2),
-            _hit(3, 2, "（转载）" + story, 3), _hit(4, 3, "第三篇文章讲的是孟州年货节的情况。", 4)]
+    hits = [
+        _hit(1, 1, story, 1),
+        _hit(2, 1, "同一篇文章的另一段，讲的是别的事情。", 2),
+        _hit(3, 2, "（转载）" + story, 3),
+        _hit(4, 3, "第三篇文章讲的是孟州年货节的情况。", 4),
+    ]
     got = collapse(hits, 5, per_article=1, near_dup=0.8)
     assert [h.chunk.id for h in got] == [1, 4] and [h.rank for h in got] == [1, 2]
     assert [h.chunk.id for h in collapse(hits, 5, per_article=2, near_dup=1.0)] == [1, 2, 3, 4]
@@ -166,10 +182,10 @@ def test_collapse_merges_the_next_chunk_of_a_kept_article() -> None:
     text = "第一句讲开幕。第二句讲人数。第三句讲销售额186万元。第四句讲别的。"
     art = Article(doc_id="d1", source="s.txt", text=text, headline="年货节", id=1)
     other = Article(doc_id="d2", source="s.txt", text="另一篇文章。", headline="别的", id=2)
-    c0, c1, c3 = (Chunk(1, text[a:b], a, b, i, id=i + 1)
-                  for i, (a, b) in enumerate([(0, 14), (14, 30), (30, len(text))]))
-    hits = [Hit(c0, art, 0.9, 1), Hit(Chunk(2, other.text, 0, 6, 0, id=9), other, 0.8, 2),
-            Hit(c1, art, 0.7, 3)]
+    c0, c1, c3 = (
+        Chunk(1, text[a:b], a, b, i, id=i + 1) for i, (a, b) in enumerate([(0, 14), (14, 30), (30, len(text))])
+    )
+    hits = [Hit(c0, art, 0.9, 1), Hit(Chunk(2, other.text, 0, 6, 0, id=9), other, 0.8, 2), Hit(c1, art, 0.7, 3)]
     got = collapse(hits, 2, per_article=1, near_dup=1.0, merge_chars=900)
     assert [h.article.id for h in got] == [1, 2]
     assert got[0].chunk.text == text[:30] and (got[0].chunk.start, got[0].chunk.end) == (0, 30)

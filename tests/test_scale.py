@@ -73,8 +73,7 @@ def test_flat_file_loads_memory_mapped_and_stays_writable(tmp_path: Path) -> Non
     assert not loaded.mapped and loaded.ntotal == 40
 
 
-def test_index_switches_to_ivf_and_stays_in_step(small_index: Index, fake_embedder, manifest,
-                                                 monkeypatch) -> None:
+def test_index_switches_to_ivf_and_stays_in_step(small_index: Index, fake_embedder, manifest, monkeypatch) -> None:
     monkeypatch.setattr(vectors_module, "IVF_MIN", 8)
     small_index.relearn_lexicon()  # any commit (here `rag reindex`'s) fits an older flat index
     assert small_index.vectors.kind == "ivf" and small_index.stats()["vector_index"] == "ivf"
@@ -112,8 +111,11 @@ def test_lexical_only_index_needs_no_model_and_answers_with_bm25(tmp_path: Path)
     assert dense.exit_code == 2 and "lexical-only" in dense.output
 
     more = tmp_path / "more.jsonl"
-    more.write_text(json.dumps({"id": "m1", "title": "试验", "text": "青石镇新建了一座图书馆，藏书八万册。"},
-                               ensure_ascii=False) + "\n", "utf-8")
+    more.write_text(
+        json.dumps({"id": "m1", "title": "试验", "text": "青石镇新建了一座图书馆，藏书八万册。"}, ensure_ascii=False)
+        + "\n",
+        "utf-8",
+    )
     again = runner.invoke(app, ["ingest", str(more), "--index", str(path), "--json"])  # no flag
     assert again.exit_code == 0, again.output
     stats = json.loads(runner.invoke(app, ["stats", "--index", str(path), "--json"]).stdout)
@@ -133,8 +135,7 @@ def write_records(path: Path, n: int) -> None:
 def test_progress_reports_bytes_of_a_streamed_file(tmp_path: Path, fake_embedder) -> None:
     records = tmp_path / "briefs.jsonl.xz"
     write_records(records, 700)  # three batches
-    index = Index.create_or_open(tmp_path / "idx", make_manifest(fake_embedder.model_id,
-                                                                 fake_embedder.dim, "test"))
+    index = Index.create_or_open(tmp_path / "idx", make_manifest(fake_embedder.model_id, fake_embedder.dim, "test"))
     events = []
     report = Ingestor(index, fake_embedder, progress=events.append).run([records, SAMPLE])
     index.close()
@@ -156,8 +157,7 @@ def test_cli_logs_progress_with_eta_when_not_a_terminal(tmp_path: Path, monkeypa
     records = tmp_path / "briefs.jsonl.xz"
     write_records(records, 600)
     monkeypatch.setattr(rag.cli.progress, "LOG_EVERY", 0.0)
-    result = runner.invoke(app, ["ingest", str(records), "--index", str(tmp_path / "i"),
-                                 "--lexical-only", "--json"])
+    result = runner.invoke(app, ["ingest", str(records), "--index", str(tmp_path / "i"), "--lexical-only", "--json"])
     assert result.exit_code == 0, result.output
     lines = [ln for ln in result.stderr.splitlines() if ln.startswith("ingest briefs.jsonl.xz")]
     assert len(lines) >= 3 and "100.0%" in lines[-1]
@@ -175,8 +175,9 @@ def test_subset_grows_without_repeating_articles(tmp_path: Path) -> None:
             fh.write(json.dumps({"id": f"n{i}", "text": f"第{i}条"}) + "\n")
     first = write_subset(corpus, {"n3", "n7"}, 10, 1, tmp_path / "a.jsonl")
     assert first["articles"] == 12 and first["gold_missing"] == 0
-    more = write_subset(corpus, {"n3", "n7"}, 20, 2, tmp_path / "b.jsonl",
-                        exclude=subset_ids(tmp_path / "a.jsonl"), with_gold=False)
+    more = write_subset(
+        corpus, {"n3", "n7"}, 20, 2, tmp_path / "b.jsonl", exclude=subset_ids(tmp_path / "a.jsonl"), with_gold=False
+    )
     a, b = subset_ids(tmp_path / "a.jsonl"), subset_ids(tmp_path / "b.jsonl")
     assert len(b) == 20 and not a & b and not {"n3", "n7"} & b
     assert more["excluded"] == 10 and more["corpus_articles"] == 50

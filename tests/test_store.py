@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 
 from rag.models import Article, Chunk, Filters, Source
-from rag.store import Index, IndexMismatchError, IndexNotFoundError, IndexStoreError, make_manifest
-from rag.store import files
-from rag.store.vectors import VectorStore
 from rag.retrieval import BM25Retriever
+from rag.store import Index, IndexMismatchError, IndexNotFoundError, IndexStoreError, files, make_manifest
+from rag.store.vectors import VectorStore
 from tests.conftest import CHUNKER_VERSION, DOCS, ingest_source
 
 
@@ -41,7 +40,12 @@ def test_round_trip(small_index: Index):
     for chunk, article in pairs:
         doc = by_doc[article.doc_id]
         assert (article.headline, article.paper, article.date, article.page, article.section) == (
-            doc.headline, doc.paper, doc.date, doc.page, doc.section)
+            doc.headline,
+            doc.paper,
+            doc.date,
+            doc.page,
+            doc.section,
+        )
         assert article.source == doc.source  # the file name, as ingestion sets it
         assert article.text == doc.text
         assert article.text[chunk.start : chunk.end] == chunk.text
@@ -100,8 +104,10 @@ def test_manifest_recorded(small_index: Index):
 @pytest.mark.parametrize(
     "change, words",
     [
-        ({"model_id": "intfloat/multilingual-e5-small", "dim": 384},
-         ["fake:hash (dim 64)", "intfloat/multilingual-e5-small (dim 384)"]),
+        (
+            {"model_id": "intfloat/multilingual-e5-small", "dim": 384},
+            ["fake:hash (dim 64)", "intfloat/multilingual-e5-small (dim 384)"],
+        ),
         ({"dim": 32}, ["dim 64", "dim 32"]),
         ({"chunker_version": "v2"}, [CHUNKER_VERSION, "v2"]),
     ],
@@ -130,7 +136,7 @@ def test_schema_version_mismatch(small_index: Index):
 
 
 def test_missing_index(tmp_path):
-    with pytest.raises(IndexNotFoundError, match="no index at .*rag ingest"):
+    with pytest.raises(IndexNotFoundError, match=r"no index at .*rag ingest"):
         Index.open(tmp_path / "nowhere")
 
 
@@ -210,10 +216,9 @@ def test_uncommitted_batch_is_discarded(index_path, fake_embedder, manifest):
 
 def test_batch_rolls_back_on_error(small_index: Index, fake_embedder):
     before = small_index.stats()
-    with pytest.raises(RuntimeError):
-        with small_index.batch():
-            small_index.delete_source("/data/henan-2023.txt")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), small_index.batch():
+        small_index.delete_source("/data/henan-2023.txt")
+        raise RuntimeError("boom")
     after = small_index.stats()
     assert after["chunks"] == before["chunks"] == after["vectors"] == after["bm25_docs"]
 
@@ -240,8 +245,7 @@ def test_files_ahead_of_sqlite_are_repaired(index_path, fake_embedder, manifest)
         assert_in_step(writer)
 
 
-def test_sqlite_chunks_without_vectors_are_kept_and_repaired(small_index: Index, manifest,
-                                                             fake_embedder):
+def test_sqlite_chunks_without_vectors_are_kept_and_repaired(small_index: Index, manifest, fake_embedder):
     """Crash during a delete: vectors gone from disk, rows still in SQLite.  Nothing is
     dropped; the index says what is wrong, and repair() re-embeds from SQLite's text."""
     henan = small_index.chunk_ids_matching(Filters(paper="河南日报"))
@@ -267,10 +271,11 @@ def test_sqlite_chunks_without_vectors_are_kept_and_repaired(small_index: Index,
     [
         (Filters(), None),
         (Filters(paper="河南日报"), {"hn-0203-01-1", "hn-0315-05-1", "hn-0120-02-1"}),
-        (Filters(since="2023-01-12", until="2023-02-03"),
-         {"jz-0112-a02-1", "hn-0120-02-1", "hn-0203-01-1"}),  # both ends inclusive
-        (Filters(until="2023-01"), {"jz-0110-a08-1", "jz-0112-a02-1", "jz-1220-a03-1",
-                                    "hn-0120-02-1"}),
+        (
+            Filters(since="2023-01-12", until="2023-02-03"),
+            {"jz-0112-a02-1", "hn-0120-02-1", "hn-0203-01-1"},
+        ),  # both ends inclusive
+        (Filters(until="2023-01"), {"jz-0110-a08-1", "jz-0112-a02-1", "jz-1220-a03-1", "hn-0120-02-1"}),
         (Filters(paper="焦作日报", section="武陟新闻"), {"jz-1220-a03-1"}),
         (Filters(source="henan-2023.txt", since="2023-03-01"), {"hn-0315-05-1"}),
         (Filters(source="/data/jiaozuo-2023.txt", paper="河南日报"), set()),
@@ -293,12 +298,15 @@ def test_unknown_dates_never_pass_a_date_filter(small_index: Index, fake_embedde
     with small_index.batch():
         sid = small_index.add_source(Source(path="/data/nodate.txt", sha256="nd", size=1))
         art = Article(doc_id="nd-1", source="", text="日期不详的稿件。", paper="河南日报")
-        small_index.add_articles(sid, [art], [[Chunk(0, art.text, 0, len(art.text), 0)]],
-                                 fake_embedder.embed_documents([art.text]))
-    assert art.id not in {a.id for _, a in small_index.chunks_by_ids(
-        small_index.chunk_ids_matching(Filters(until="2030-01-01")))}
-    assert art.id in {a.id for _, a in small_index.chunks_by_ids(
-        small_index.chunk_ids_matching(Filters(paper="河南日报")))}
+        small_index.add_articles(
+            sid, [art], [[Chunk(0, art.text, 0, len(art.text), 0)]], fake_embedder.embed_documents([art.text])
+        )
+    assert art.id not in {
+        a.id for _, a in small_index.chunks_by_ids(small_index.chunk_ids_matching(Filters(until="2030-01-01")))
+    }
+    assert art.id in {
+        a.id for _, a in small_index.chunks_by_ids(small_index.chunk_ids_matching(Filters(paper="河南日报")))
+    }
 
 
 def test_reader_refreshes_after_another_writer_commits(small_index: Index, manifest, fake_embedder):

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from serving import served
+
 from tests.conftest import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -22,8 +22,7 @@ pytestmark = pytest.mark.slow
 if not CHROMIUM.exists():
     if os.environ.get("CI") == "true":
         raise RuntimeError("CI=true but /usr/bin/chromium is missing (apt-get install chromium fonts-wqy-microhei)")
-    pytest.skip("no /usr/bin/chromium: apt-get install chromium fonts-wqy-microhei",
-                allow_module_level=True)
+    pytest.skip("no /usr/bin/chromium: apt-get install chromium fonts-wqy-microhei", allow_module_level=True)
 
 UPLOAD_PAGE = """青禾日报
 A05│砚山新闻2024年6月4日 星期二
@@ -80,13 +79,10 @@ def ask(pg, question: str, wait_for: str | None = None) -> str:
     before = pg.locator("#chat .message").count()
     pg.fill("#question textarea", question)
     pg.click("#send")
-    pg.wait_for_function(
-        "n => document.querySelectorAll('#chat .message').length >= n + 2", arg=before, timeout=60000)
+    pg.wait_for_function("n => document.querySelectorAll('#chat .message').length >= n + 2", arg=before, timeout=60000)
     if wait_for:
-        pg.wait_for_function("t => document.querySelector('#chat').innerText.includes(t)",
-                             arg=wait_for, timeout=60000)
-    pg.wait_for_function("() => !document.querySelector('#chat').innerText.trim().endsWith('……')",
-                         timeout=60000)
+        pg.wait_for_function("t => document.querySelector('#chat').innerText.includes(t)", arg=wait_for, timeout=60000)
+    pg.wait_for_function("() => !document.querySelector('#chat').innerText.trim().endsWith('……')", timeout=60000)
     pg.wait_for_selector("#sources .source", timeout=60000)
     return pg.locator("#chat .message").last.inner_text()
 
@@ -134,7 +130,8 @@ def test_upload_a_page_then_ask_about_it(page, tmp_path: Path) -> None:
     page.locator("#upload-files input[type=file]").set_input_files([str(upload)])
     page.click("#upload-add")
     page.wait_for_function(
-        "() => document.querySelector('#upload-result').innerText.includes('已添加')", timeout=120000)
+        "() => document.querySelector('#upload-result').innerText.includes('已添加')", timeout=120000
+    )
     result = page.locator("#upload-result").inner_text()
     assert "砚山 新闻 0604.txt" in result and "1 篇文章" in result
     page.screenshot(path=str(ARTIFACTS / "ui-upload.png"), full_page=True)
@@ -182,15 +179,32 @@ def test_twenty_concurrent_questions_while_another_process_ingests(server, tmp_p
 
     from gradio_client import Client
 
-    cases = [("孟州市人大常委会主任是谁？", "刘继承"), ("惠济区设置了多少个三级网格？", "672"),
-             ("二七塔商圈一共被划成了多少个专属网格？", "24"), ("孟州市首届年货节在哪里举办？", "文化广场")]
+    cases = [
+        ("孟州市人大常委会主任是谁？", "刘继承"),
+        ("惠济区设置了多少个三级网格？", "672"),
+        ("二七塔商圈一共被划成了多少个专属网格？", "24"),
+        ("孟州市首届年货节在哪里举办？", "文化广场"),
+    ]
     new_page = tmp_path / "石桥新闻.txt"
-    new_page.write_text(UPLOAD_PAGE.replace("砚山镇", "石桥镇").replace("白石村", "青石村")
-                        .replace("2.4兆瓦", "3.6兆瓦"), encoding="utf-8")
-    writer = subprocess.Popen([sys.executable, "-c", "from rag.cli import main; main()", "ingest",
-                               str(new_page), "--index", str(SERVED["index"])], cwd=ROOT,
-                              env={**os.environ, "HF_HUB_OFFLINE": "1"},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    new_page.write_text(
+        UPLOAD_PAGE.replace("砚山镇", "石桥镇").replace("白石村", "青石村").replace("2.4兆瓦", "3.6兆瓦"),
+        encoding="utf-8",
+    )
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from rag.cli import main; main()",
+            "ingest",
+            str(new_page),
+            "--index",
+            str(SERVED["index"]),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
     def one(i: int):
         question, expected = cases[i % len(cases)]
@@ -202,10 +216,13 @@ def test_twenty_concurrent_questions_while_another_process_ingests(server, tmp_p
         results = list(pool.map(one, range(20)))
     assert writer.wait(300) == 0, writer.stderr.read()[-2000:]
     seconds = sorted(s for _, s in results)
-    p95 = seconds[min(len(seconds) - 1, int(round(0.95 * len(seconds))) - 1)]
-    print(f"20 concurrent /ask: all correct={all(ok for ok, _ in results)}, "
-          f"median {statistics.median(seconds):.2f} s, p95 {p95:.2f} s")
+    p95 = seconds[min(len(seconds) - 1, round(0.95 * len(seconds)) - 1)]
+    print(
+        f"20 concurrent /ask: all correct={all(ok for ok, _ in results)}, "
+        f"median {statistics.median(seconds):.2f} s, p95 {p95:.2f} s"
+    )
     assert all(ok for ok, _ in results)
-    got = Client(server, verbose=False).predict("青石村渔光互补项目的装机容量是多少？", 5, "", "", "",
-                                                "", api_name="/ask")
+    got = Client(server, verbose=False).predict(
+        "青石村渔光互补项目的装机容量是多少？", 5, "", "", "", "", api_name="/ask"
+    )
     assert "3.6兆瓦" in got["answer"]  # the served index picked up the other process's commit

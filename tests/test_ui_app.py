@@ -17,8 +17,9 @@ pytestmark = pytest.mark.slow
 
 def test_chat_stream_resumed_across_threads_releases_the_lock(sample_index_e5: Path) -> None:
     ui = ChatApp(Assistant(Settings.load(index=sample_index_e5)))
-    steps = ui.chat("鹭江引水工程柳溪段的输水管线有多长？", [], [], "extractive", 5, "混合（推荐）",
-                    "", "", "全部", "全部")
+    steps = ui.chat(
+        "鹭江引水工程柳溪段的输水管线有多长？", [], [], "extractive", 5, "混合（推荐）", "", "", "全部", "全部"
+    )
     outputs, errors = [], []
 
     def step() -> None:
@@ -26,7 +27,7 @@ def test_chat_stream_resumed_across_threads_releases_the_lock(sample_index_e5: P
             outputs.append(next(steps))
         except StopIteration:
             outputs.append(None)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:  # noqa: BLE001 - the test asserts on whatever the handler raised
             errors.append(exc)
 
     while not outputs or outputs[-1] is not None:

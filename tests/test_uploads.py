@@ -26,13 +26,15 @@ def test_stage_enforces_type_size_and_folder(tmp_path: Path) -> None:
     big.write_bytes(b"x" * 2048)
     folder = tmp_path / "index" / "uploads"
     folder.mkdir(parents=True)
-    got = [stage_one(f, folder, max_bytes=1024)
-           for f in (good, src / "evil.exe", big, src / "missing.txt")]
+    got = [stage_one(f, folder, max_bytes=1024) for f in (good, src / "evil.exe", big, src / "missing.txt")]
     staged, rejected = got[0], got[1:]
     assert isinstance(staged, Staged) and staged.path.name == "第一版.txt"
     assert staged.path.parent.parent == folder and staged.path.parent.name == staged.sha256[:16]
     assert [(r.name, r.status) for r in rejected] == [
-        ("evil.exe", "已拒绝"), ("big.jsonl", "已拒绝"), ("missing.txt", "未能读取")]
+        ("evil.exe", "已拒绝"),
+        ("big.jsonl", "已拒绝"),
+        ("missing.txt", "未能读取"),
+    ]
     assert [p.name for p in folder.rglob("*") if p.is_file()] == ["第一版.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "index"]
     other = src / "sub" / "第一版.txt"  # the same name, other bytes: stored beside, not over

@@ -11,10 +11,17 @@ import typer
 from rag.cli import archive, query
 from rag.cli.evaluate import eval_app
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="报刊问答: cited answers from newspaper archives.")
-for command in (archive.ingest, query.search, query.ask, query.serve, archive.reindex,
-                archive.stats, archive.repair, archive.delete):
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="报刊问答: cited answers from newspaper archives.")
+for command in (
+    archive.ingest,
+    query.search,
+    query.ask,
+    query.serve,
+    archive.reindex,
+    archive.stats,
+    archive.repair,
+    archive.delete,
+):
     app.command()(command)
 app.add_typer(eval_app, name="eval")
 

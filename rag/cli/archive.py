@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -13,13 +12,15 @@ from rag.cli.progress import ingest_progress
 
 def ingest(
     paths: list[Path] = typer.Argument(..., help="page files (.txt), JSONL (.jsonl/.xz/.gz) or folders"),
-    index: Optional[Path] = IndexOpt,
+    index: Path | None = IndexOpt,
     rebuild: bool = typer.Option(False, "--rebuild", help="delete the index first"),
     lexical_only: bool = typer.Option(
-        False, "--lexical-only",
+        False,
+        "--lexical-only",
         help="create a BM25-only index: no embedding model, minutes instead of hours for a "
-             "big archive (an existing index keeps its kind)"),
-    wait: Optional[float] = WaitOpt,
+        "big archive (an existing index keeps its kind)",
+    ),
+    wait: float | None = WaitOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Add files to an index (unchanged files are skipped, changed ones replaced).
@@ -42,9 +43,11 @@ def ingest(
         if as_json:
             print_json({**report.to_dict(), "index": str(bot.settings.index), "total_chunks": stats["chunks"]})
         else:
-            out.print(f"index {bot.settings.index}: {len(report.ingested)} files ingested, "
-                      f"{len(report.unchanged)} unchanged, {len(report.skipped)} skipped; "
-                      f"{report.articles} articles, {report.chunks} chunks in {report.seconds:.1f} s")
+            out.print(
+                f"index {bot.settings.index}: {len(report.ingested)} files ingested, "
+                f"{len(report.unchanged)} unchanged, {len(report.skipped)} skipped; "
+                f"{report.articles} articles, {report.chunks} chunks in {report.seconds:.1f} s"
+            )
             for path, why in report.skipped:
                 out.print(f"  skipped {path}: {why}")
             for w in report.warnings:
@@ -57,7 +60,7 @@ def ingest(
     run(action)
 
 
-def reindex(index: Optional[Path] = IndexOpt) -> None:
+def reindex(index: Path | None = IndexOpt) -> None:
     """Relearn the archive lexicon, rebuild BM25 and fit the vector index to the archive's
     size (flat or IVF); no re-embedding."""
 
@@ -65,13 +68,16 @@ def reindex(index: Optional[Path] = IndexOpt) -> None:
         bot = assistant(index)
         words = bot.reindex()
         stats = bot.stats()
-        out.print(f"index {bot.settings.index}: lexicon of {words} words, {stats['chunks']} chunks "
-                  f"re-cut, BM25 rebuilt, vector index {stats['vector_index']}", soft_wrap=True)
+        out.print(
+            f"index {bot.settings.index}: lexicon of {words} words, {stats['chunks']} chunks "
+            f"re-cut, BM25 rebuilt, vector index {stats['vector_index']}",
+            soft_wrap=True,
+        )
 
     run(action)
 
 
-def stats(index: Optional[Path] = IndexOpt, as_json: bool = JsonOpt) -> None:
+def stats(index: Path | None = IndexOpt, as_json: bool = JsonOpt) -> None:
     """Counts, papers and dates in an index, and what is wrong with its files (exit 2 then)."""
 
     def action() -> None:
@@ -91,8 +97,7 @@ def stats(index: Optional[Path] = IndexOpt, as_json: bool = JsonOpt) -> None:
     run(action)
 
 
-def repair(index: Optional[Path] = IndexOpt, wait: Optional[float] = WaitOpt,
-           as_json: bool = JsonOpt) -> None:
+def repair(index: Path | None = IndexOpt, wait: float | None = WaitOpt, as_json: bool = JsonOpt) -> None:
     """Make the search files agree with rag.sqlite again: re-embed chunks whose vectors are
     missing (a lost or damaged vectors.faiss) from the stored text, drop stray vectors,
     rebuild BM25.  Nothing in rag.sqlite is deleted."""
@@ -105,9 +110,11 @@ def repair(index: Optional[Path] = IndexOpt, wait: Optional[float] = WaitOpt,
             return
         for line in done["found"]:
             out.print(f"found: {line}")
-        out.print(f"index {bot.settings.index}: re-embedded {done['reembedded']} chunks, removed "
-                  f"{done['stray_vectors_removed']} stray vectors, BM25 rebuilt over "
-                  f"{done['bm25_docs']} chunks" + ("" if done["found"] else " (nothing was wrong)"))
+        out.print(
+            f"index {bot.settings.index}: re-embedded {done['reembedded']} chunks, removed "
+            f"{done['stray_vectors_removed']} stray vectors, BM25 rebuilt over "
+            f"{done['bm25_docs']} chunks" + ("" if done["found"] else " (nothing was wrong)")
+        )
         for line in done["problems"]:
             error(f"still wrong: {line}")
         if done["problems"]:
@@ -116,9 +123,13 @@ def repair(index: Optional[Path] = IndexOpt, wait: Optional[float] = WaitOpt,
     run(action)
 
 
-def delete(paths: list[str] = typer.Argument(..., help="source files to remove from the index "
-                                                      "(the path as ingested, or a unique file name)"),
-           index: Optional[Path] = IndexOpt, wait: Optional[float] = WaitOpt) -> None:
+def delete(
+    paths: list[str] = typer.Argument(
+        ..., help="source files to remove from the index (the path as ingested, or a unique file name)"
+    ),
+    index: Path | None = IndexOpt,
+    wait: float | None = WaitOpt,
+) -> None:
     """Remove sources (their articles, chunks, vectors and BM25 entries)."""
 
     def action() -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
 
 import typer
 from rich.console import Console
@@ -21,46 +21,13 @@ IndexOpt = typer.Option(None, "--index", help="index folder (default: index/defa
 KOpt = typer.Option(None, "-k", help="number of passages to retrieve")
 JsonOpt = typer.Option(False, "--json", help="print JSON")
 RetrieverOpt = typer.Option(None, "--retriever", help="dense | bm25 | hybrid")
-WaitOpt = typer.Option(None, "--wait", min=0, help="seconds to wait while another process writes "
-                       "to the index, then exit 2 (default: the write_wait setting, 600)")
-
-
-def _assistant(index: Optional[Path], **overrides):
-    from rag.assistant import Assistant
-    from rag.settings import Settings
-
-    bot = Assistant(Settings.load(index=index, **overrides))
-    bot.on_wait = _waiting
-    return bot
-
-
-def _run(action: Callable[[], None]) -> None:
-    """Turn expected failures into one clear line and exit code 2 (1 for other errors)."""
-    import sqlite3
-
-    from rag.evaluation.questions import QuestionSetError
-    from rag.store.errors import IndexStoreError
-
-    try:
-        action()
-    except (ValueError, IndexStoreError, QuestionSetError, FileNotFoundError) as exc:
-        error(str(exc))
-        raise typer.Exit(2)
-    except sqlite3.DatabaseError as exc:  # damage found after the index was opened
-        error(f"the index database (rag.sqlite) is damaged or unreadable ({exc}): restore it "
-               "from a backup, or rebuild with `rag ingest FILES --index INDEX --rebuild`")
-        raise typer.Exit(2)
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        raise typer.Exit(130)
-
-
-def error(message: str) -> None:
-    err.print(Text.assemble(("error:", "red"), " ", message))
-
-
-def _json(obj) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+WaitOpt = typer.Option(
+    None,
+    "--wait",
+    min=0,
+    help="seconds to wait while another process writes "
+    "to the index, then exit 2 (default: the write_wait setting, 600)",
+)
 SinceOpt = typer.Option(None, "--since", help="only articles dated on/after (2023-01-01, 2023-01, 2023)")
 UntilOpt = typer.Option(None, "--until", help="only articles dated on/before (inclusive; 2023-01 = whole month)")
 PaperOpt = typer.Option(None, "--paper", help="only this paper (e.g. 焦作日报)")
@@ -68,15 +35,11 @@ SectionOpt = typer.Option(None, "--section", help="only this section (e.g. 温�
 SourceOpt = typer.Option(None, "--source", help="only this source file (name or path)")
 
 
-def _filters(since, until, paper, section, source):
-    from rag.models import Filters
-
-    return Filters.parse(since, until, paper, section, source)
 GeneratorOpt = typer.Option(None, "--generator", help="extractive | openai | llamacpp (or a plugin)")
 ModelPathOpt = typer.Option(None, "--model-path", help="GGUF file for --generator llamacpp")
 
 
-def assistant(index: Optional[Path], **overrides):
+def assistant(index: Path | None, **overrides):
     """The façade over ``index`` with the settings (defaults < rag.toml < RAG_* < flags)."""
     from rag.assistant import Assistant
     from rag.settings import Settings
@@ -95,14 +58,16 @@ def run(action: Callable[[], None]) -> None:
         action()
     except (ValueError, IndexStoreError, QuestionSetError, FileNotFoundError) as exc:
         error(str(exc))
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     except sqlite3.DatabaseError as exc:  # damage found after the index was opened
-        error(f"the index database (rag.sqlite) is damaged or unreadable ({exc}): restore it "
-              "from a backup, or rebuild with `rag ingest FILES --index INDEX --rebuild`")
-        raise typer.Exit(2)
+        error(
+            f"the index database (rag.sqlite) is damaged or unreadable ({exc}): restore it "
+            "from a backup, or rebuild with `rag ingest FILES --index INDEX --rebuild`"
+        )
+        raise typer.Exit(2) from None
     except KeyboardInterrupt:
         err.print("interrupted")
-        raise typer.Exit(130)
+        raise typer.Exit(130) from None
 
 
 def error(message: str) -> None:

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 
-from rag.cli.common import GeneratorOpt, IndexOpt, JsonOpt, KOpt, ModelPathOpt, RetrieverOpt, assistant, err, out, print_json, run
+from rag.cli.common import (
+    GeneratorOpt,
+    IndexOpt,
+    JsonOpt,
+    KOpt,
+    ModelPathOpt,
+    RetrieverOpt,
+    assistant,
+    err,
+    out,
+    print_json,
+    run,
+)
 
 
 class _DefaultRun(TyperGroup):
@@ -24,12 +35,24 @@ class _DefaultRun(TyperGroup):
         return super().parse_args(ctx, args)
 
 
-eval_app = typer.Typer(cls=_DefaultRun, no_args_is_help=True, add_completion=False,
-                       help="Score a question set (`rag eval QUESTIONS.jsonl`) or compare two runs "
-                            "(`rag eval compare RUN_A RUN_B`).")
+eval_app = typer.Typer(
+    cls=_DefaultRun,
+    no_args_is_help=True,
+    add_completion=False,
+    help="Score a question set (`rag eval QUESTIONS.jsonl`) or compare two runs (`rag eval compare RUN_A RUN_B`).",
+)
 
-PER_TYPE = ("n", "hit@1", "hit@5", "mrr", "contains_gold", "citation_precision", "refusal_accuracy",
-            "false_refusal_rate", "total_p50_ms")
+PER_TYPE = (
+    "n",
+    "hit@1",
+    "hit@5",
+    "mrr",
+    "contains_gold",
+    "citation_precision",
+    "refusal_accuracy",
+    "false_refusal_rate",
+    "total_p50_ms",
+)
 
 
 def _summary_tables(result, title: str) -> list[Table]:
@@ -55,13 +78,13 @@ def _summary_tables(result, title: str) -> list[Table]:
 @eval_app.command("run")
 def run_questions(
     questions: Path = typer.Argument(..., help="question set (.jsonl): evidence- or document-based"),
-    index: Optional[Path] = IndexOpt,
-    retriever: Optional[str] = RetrieverOpt,
-    generator: Optional[str] = GeneratorOpt,
-    model_path: Optional[Path] = ModelPathOpt,
-    k: Optional[int] = KOpt,
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="only the first N questions"),
-    out_dir: Optional[Path] = typer.Option(None, "--out", help="write report.json, report.md and charts here"),
+    index: Path | None = IndexOpt,
+    retriever: str | None = RetrieverOpt,
+    generator: str | None = GeneratorOpt,
+    model_path: Path | None = ModelPathOpt,
+    k: int | None = KOpt,
+    limit: int | None = typer.Option(None, "--limit", min=1, help="only the first N questions"),
+    out_dir: Path | None = typer.Option(None, "--out", help="write report.json, report.md and charts here"),
     charts: bool = typer.Option(True, "--charts/--no-charts", help="PNG charts in --out"),
     as_json: bool = JsonOpt,
 ) -> None:
@@ -72,7 +95,7 @@ def run_questions(
 
         from rag.evaluation import evaluate, load_questions
         from rag.evaluation.report import git_state, write_report
-        from rag.evaluation.runner import RANK_DEPTH
+        from rag.evaluation.result import RANK_DEPTH
 
         qs = load_questions(questions)[: limit or None]
         bot = assistant(index, retriever=retriever, generator=generator, model_path=model_path)
@@ -81,19 +104,38 @@ def run_questions(
         stats = bot.stats()  # opens the index: a missing or mismatched one fails here, before any work
         if qs:
             bot.search(qs[0].question, kk)  # load the model outside the timed run
-        started = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+        started = datetime.now(UTC).astimezone().isoformat(timespec="seconds")
         t0 = time.perf_counter()
-        with Progress("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                      console=err, disable=as_json or not err.is_terminal) as bar:
+        with Progress(
+            "{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            disable=as_json or not err.is_terminal,
+        ) as bar:
             task = bar.add_task(questions.name, total=len(qs))
-            result = evaluate(qs, lambda q: bot.ask(q, kk, depth=RANK_DEPTH), k=kk,
-                              progress=lambda i, n, r: bar.update(task, completed=i))
+            result = evaluate(
+                qs,
+                lambda q: bot.ask(q, kk, depth=RANK_DEPTH),
+                k=kk,
+                progress=lambda i, n, r: bar.update(task, completed=i),
+            )
         meta = {
-            "questions_file": str(questions), "questions": len(qs), "index": str(bot.settings.index),
-            "articles": stats.get("articles"), "chunks": stats.get("chunks"),
-            "retriever": bot.settings.retriever, "generator": bot.settings.generator, "k": kk,
-            "rank_depth": RANK_DEPTH, "settings": bot.settings.to_dict(), "manifest": stats.get("manifest"),
-            "git": git_state(), "started_at": started, "wall_seconds": round(time.perf_counter() - t0, 2),
+            "questions_file": str(questions),
+            "questions": len(qs),
+            "index": str(bot.settings.index),
+            "articles": stats.get("articles"),
+            "chunks": stats.get("chunks"),
+            "retriever": bot.settings.retriever,
+            "generator": bot.settings.generator,
+            "k": kk,
+            "rank_depth": RANK_DEPTH,
+            "settings": bot.settings.to_dict(),
+            "manifest": stats.get("manifest"),
+            "git": git_state(),
+            "started_at": started,
+            "wall_seconds": round(time.perf_counter() - t0, 2),
         }
         written = write_report(result, out_dir, meta, charts) if out_dir else {}
         if as_json:
@@ -130,8 +172,7 @@ def compare_runs(
         if as_json:
             print_json(c.to_dict())
             return
-        marks = {"regression": Text("▼ 退步", style="red"), "improved": Text("▲ 进步", style="green"),
-                 "": ""}
+        marks = {"regression": Text("▼ 退步", style="red"), "improved": Text("▲ 进步", style="green"), "": ""}
         table = Table(title=f"A = {run_a}   B = {run_b}")
         for col in ("组别", "指标", "A", "B", "Δ (B−A)", ""):
             table.add_column(col, justify="left" if col in ("组别", "指标", "") else "right")
@@ -141,8 +182,10 @@ def compare_runs(
             delta = "—" if d.delta is None else (f"{d.delta:+.1f}" if d.metric.endswith("_ms") else f"{d.delta:+.3f}")
             table.add_row(d.group, d.label, fmt(d.metric, d.a), fmt(d.metric, d.b), delta, marks[d.status])
         out.print(table)
-        out.print(f"{len(c.regressions)} regressions; fixed {len(c.fixed)}: {', '.join(c.fixed) or '—'}; "
-                  f"broken {len(c.broken)}: {', '.join(c.broken) or '—'}")
+        out.print(
+            f"{len(c.regressions)} regressions; fixed {len(c.fixed)}: {', '.join(c.fixed) or '—'}; "
+            f"broken {len(c.broken)}: {', '.join(c.broken) or '—'}"
+        )
 
     run(action)
     if fail and result.get("c") is not None and result["c"].regressions:

@@ -23,15 +23,20 @@ def ingest_progress(err: Console, quiet: bool):
         return f"{e.chunks} chunks, {e.articles} articles, {e.chunks / max(e.seconds, 1e-9):.1f} chunks/s"
 
     if err.is_terminal and not quiet:
-        with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-                      TextColumn("{task.fields[rate]}"), TextColumn("ETA"), TimeRemainingColumn(),
-                      console=err) as bar:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=err,
+        ) as bar:
             task = bar.add_task("ingest", total=None, rate="")
 
             def show(e: IngestProgress) -> None:
                 name = "building BM25 over all chunks" if e.stage == "bm25" else e.name
-                bar.update(task, description=name, total=e.total_bytes or 1,
-                           completed=e.done_bytes, rate=rate(e))
+                bar.update(task, description=name, total=e.total_bytes or 1, completed=e.done_bytes, rate=rate(e))
 
             yield show
         return
@@ -45,8 +50,7 @@ def ingest_progress(err: Console, quiet: bool):
             last[0] = time.monotonic()
             eta = e.eta_seconds
             left = "?" if eta is None else time.strftime("%H:%M:%S", time.gmtime(eta))
-            sys.stderr.write(f"ingest {e.name}: {100 * e.fraction:.1f}% · {rate(e)} · "
-                             f"ETA {left}\n")
+            sys.stderr.write(f"ingest {e.name}: {100 * e.fraction:.1f}% · {rate(e)} · ETA {left}\n")
             sys.stderr.flush()
 
     yield log

@@ -3,27 +3,41 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.text import Text
 
 from rag.cli.common import (
-    GeneratorOpt, IndexOpt, JsonOpt, KOpt, ModelPathOpt, PaperOpt, RetrieverOpt, SectionOpt,
-    SinceOpt, SourceOpt, UntilOpt, assistant, err, filters_of, out, print_json, run,
+    GeneratorOpt,
+    IndexOpt,
+    JsonOpt,
+    KOpt,
+    ModelPathOpt,
+    PaperOpt,
+    RetrieverOpt,
+    SectionOpt,
+    SinceOpt,
+    SourceOpt,
+    UntilOpt,
+    assistant,
+    err,
+    filters_of,
+    out,
+    print_json,
+    run,
 )
 
 
 def search(
     query: str = typer.Argument(..., help="search text"),
-    index: Optional[Path] = IndexOpt,
-    k: Optional[int] = KOpt,
-    retriever: Optional[str] = RetrieverOpt,
-    since: Optional[str] = SinceOpt,
-    until: Optional[str] = UntilOpt,
-    paper: Optional[str] = PaperOpt,
-    section: Optional[str] = SectionOpt,
-    source: Optional[str] = SourceOpt,
+    index: Path | None = IndexOpt,
+    k: int | None = KOpt,
+    retriever: str | None = RetrieverOpt,
+    since: str | None = SinceOpt,
+    until: str | None = UntilOpt,
+    paper: str | None = PaperOpt,
+    section: str | None = SectionOpt,
+    source: str | None = SourceOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Retrieve passages for a query."""
@@ -38,8 +52,7 @@ def search(
             return
         _print_reading("", found.applied)
         for h in hits:
-            out.print(Text.assemble((f"{h.rank}.", "bold"), f" {h.article.label()}  ",
-                                    (f"{h.score:.4f}", "dim")))
+            out.print(Text.assemble((f"{h.rank}.", "bold"), f" {h.article.label()}  ", (f"{h.score:.4f}", "dim")))
             out.print(f"   {h.chunk.text[:160]}")
 
     run(action)
@@ -68,25 +81,29 @@ def _print_sources(answer) -> None:
 
 def ask(
     question: str = typer.Argument(..., help="a question in Chinese"),
-    index: Optional[Path] = IndexOpt,
-    k: Optional[int] = KOpt,
-    retriever: Optional[str] = RetrieverOpt,
-    generator: Optional[str] = GeneratorOpt,
-    model_path: Optional[Path] = ModelPathOpt,
+    index: Path | None = IndexOpt,
+    k: int | None = KOpt,
+    retriever: str | None = RetrieverOpt,
+    generator: str | None = GeneratorOpt,
+    model_path: Path | None = ModelPathOpt,
     stream: bool = typer.Option(True, "--stream/--no-stream", help="print the answer as it is produced"),
-    since: Optional[str] = SinceOpt,
-    until: Optional[str] = UntilOpt,
-    paper: Optional[str] = PaperOpt,
-    section: Optional[str] = SectionOpt,
-    source: Optional[str] = SourceOpt,
-    previous: Optional[list[str]] = typer.Option(
-        None, "--previous", "-p", help="an earlier question of the conversation (repeatable, "
-        "oldest first): follow-ups like 那温县呢？ are rewritten against the last one"),
+    since: str | None = SinceOpt,
+    until: str | None = UntilOpt,
+    paper: str | None = PaperOpt,
+    section: str | None = SectionOpt,
+    source: str | None = SourceOpt,
+    previous: list[str] | None = typer.Option(
+        None,
+        "--previous",
+        "-p",
+        help="an earlier question of the conversation (repeatable, "
+        "oldest first): follow-ups like 那温县呢？ are rewritten against the last one",
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Answer a question with cited passages."""
-    from rag.retrieval.pipeline import Retrieval
     from rag.models import Turn
+    from rag.retrieval.pipeline import Retrieval
 
     def action() -> None:
         filters = filters_of(since, until, paper, section, source)
@@ -118,20 +135,26 @@ def ask(
 
 
 def serve(
-    index: Optional[Path] = IndexOpt,
+    index: Path | None = IndexOpt,
     host: str = typer.Option("127.0.0.1", "--host", help="address to bind (loopback by default)"),
     port: int = typer.Option(7860, "--port", help="port"),
-    auth: Optional[str] = typer.Option(
-        None, "--auth", help="user:password to log in (default: the auth setting, RAG_AUTH); "
-        "use it whenever --host is not loopback"),
+    auth: str | None = typer.Option(
+        None,
+        "--auth",
+        help="user:password to log in (default: the auth setting, RAG_AUTH); use it whenever --host is not loopback",
+    ),
 ) -> None:
     """Start the chat UI (Gradio) over an index."""
+
     def action() -> None:
         bot = assistant(index, auth=auth)
         if not bot.settings.auth and host not in ("127.0.0.1", "localhost", "::1"):
-            err.print(f"warning: serving on {host} without a login: anyone who can reach this "
-                      "port can read and add to the archive; set --auth user:password "
-                      "(or RAG_AUTH)", style="yellow")
+            err.print(
+                f"warning: serving on {host} without a login: anyone who can reach this "
+                "port can read and add to the archive; set --auth user:password "
+                "(or RAG_AUTH)",
+                style="yellow",
+            )
         bot.stats()  # open and check the index before the server starts (IndexNotFoundError …)
         from app.ui import serve as launch
 

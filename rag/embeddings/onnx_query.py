@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import importlib.util
 import logging
 import os
 from pathlib import Path
@@ -23,12 +24,7 @@ EXPORT_VERSION = "1"
 
 
 def available() -> bool:
-    try:
-        import onnx  # noqa: F401
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return all(importlib.util.find_spec(name) is not None for name in ("onnx", "onnxruntime"))
 
 
 def export_fp32(transformer: Any, target: Path) -> Path:
@@ -48,10 +44,16 @@ def export_fp32(transformer: Any, target: Path) -> Path:
     dummy = torch.ones(1, 8, dtype=torch.long)
     axes = {0: "batch", 1: "tokens"}
     with torch.inference_mode(False), torch.no_grad():
-        torch.onnx.export(Hidden(transformer).eval(), (dummy, dummy), str(tmp), dynamo=False,
-                          opset_version=17, input_names=["input_ids", "attention_mask"],
-                          output_names=["hidden"],
-                          dynamic_axes={"input_ids": axes, "attention_mask": axes, "hidden": axes})
+        torch.onnx.export(
+            Hidden(transformer).eval(),
+            (dummy, dummy),
+            str(tmp),
+            dynamo=False,
+            opset_version=17,
+            input_names=["input_ids", "attention_mask"],
+            output_names=["hidden"],
+            dynamic_axes={"input_ids": axes, "attention_mask": axes, "hidden": axes},
+        )
     os.replace(tmp, target)
     return target
 
@@ -83,8 +85,7 @@ class OnnxQueryEncoder:
     def _ids(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         if self.rust is not None:
             enc = self.rust.encode(text)
-            return (np.array([enc.ids], dtype=np.int64),
-                    np.array([enc.attention_mask], dtype=np.int64))
+            return (np.array([enc.ids], dtype=np.int64), np.array([enc.attention_mask], dtype=np.int64))
         enc = self.tokenizer([text], truncation=True, max_length=self.max_tokens, return_tensors="np")
         return enc["input_ids"].astype(np.int64), enc["attention_mask"].astype(np.int64)
 

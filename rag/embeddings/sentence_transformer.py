@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-import os
-import sys
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -26,28 +25,27 @@ def _quiet_loading() -> Iterator[None]:
     levels = {name: logging.getLogger(name).level for name in _QUIET_LOGGERS}
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR)
-    bars = None
+    restore = None
     try:
         from transformers.utils import logging as hf_logging
 
-        bars = hf_logging.is_progress_bar_enabled()
+        if hf_logging.is_progress_bar_enabled():
+            restore = hf_logging.enable_progress_bar
         hf_logging.disable_progress_bar()
-    except Exception:  # pragma: no cover - older/newer transformers
-        hf_logging = None
+    except (ImportError, AttributeError):  # pragma: no cover - older/newer transformers
+        pass
     try:
         yield
     finally:
         for name, level in levels.items():
             logging.getLogger(name).setLevel(level)
-        if hf_logging is not None and bars:
-            hf_logging.enable_progress_bar()
+        if restore is not None:
+            restore()
 
 
 def _embedding_dimension(model: Any) -> int:
     """ST 6 renamed get_sentence_embedding_dimension to get_embedding_dimension: try both."""
-    getter = getattr(model, "get_embedding_dimension", None) or getattr(
-        model, "get_sentence_embedding_dimension"
-    )
+    getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
     dim = getter()
     if not dim:
         raise EmbeddingModelError("the model does not report an embedding dimension")
@@ -71,9 +69,7 @@ def load_sentence_transformer(name_or_path: str | Path, device: str = "cpu") -> 
         if not local.is_dir():
             raise EmbeddingModelError(f"embedding model {name!r}: no such folder")
         if not ((local / "modules.json").is_file() or (local / "config.json").is_file()):
-            raise EmbeddingModelError(
-                f"embedding model {name!r}: folder has no modules.json or config.json"
-            )
+            raise EmbeddingModelError(f"embedding model {name!r}: folder has no modules.json or config.json")
         name = str(local)
     ensure_offline()
     with _quiet_loading():
@@ -81,7 +77,7 @@ def load_sentence_transformer(name_or_path: str | Path, device: str = "cpu") -> 
 
         try:
             return SentenceTransformer(name, device=device, local_files_only=True)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever fails, the user gets one line naming the model
             if looks_local:
                 reason = f"cannot load folder {name!r}: {type(exc).__name__}: {exc}"
             else:
@@ -110,7 +106,7 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self.dim = _embedding_dimension(self.model)
         self.query_prefix, self.document_prefix = _prompts(self.model)
-        self.query_encoder = None  # an OnnxQueryEncoder once use_onnx_queries() succeeded
+        self.query_encoder: Any = None  # an OnnxQueryEncoder once use_onnx_queries() succeeded
 
     def use_onnx_queries(self, cache_dir: Path) -> bool:
         """Encode questions through ONNX Runtime (same weights, ~3x less time for one short
@@ -119,8 +115,11 @@ class SentenceTransformerEmbedder:
         from rag.embeddings import onnx_query
 
         modules = [type(m).__name__ for m in self.model]
-        if modules != ["Transformer", "Pooling", "Normalize"] or not onnx_query.available() \
-                or getattr(self.model[1], "pooling_mode", "mean") != "mean":
+        if (
+            modules != ["Transformer", "Pooling", "Normalize"]
+            or not onnx_query.available()
+            or getattr(self.model[1], "pooling_mode", "mean") != "mean"
+        ):
             return False
         try:
             self.query_encoder = onnx_query.OnnxQueryEncoder(self.model, self.source, cache_dir)

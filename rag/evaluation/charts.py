@@ -9,16 +9,23 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .runner import EvalResult
 
-CJK_FONTS = ("WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Source Han Sans SC",
-             "Noto Sans SC", "SimHei", "Microsoft YaHei")
+CJK_FONTS = (
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "Noto Sans SC",
+    "SimHei",
+    "Microsoft YaHei",
+)
 
 
 def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib import font_manager
     import matplotlib.pyplot as plt
+    from matplotlib import font_manager
 
     have = {f.name for f in font_manager.fontManager.ttflist}
     cjk = [name for name in CJK_FONTS if name in have]
@@ -27,12 +34,16 @@ def _pyplot():
     return plt
 
 
-def per_type_chart(result: "EvalResult", path: Path) -> Path:
+def per_type_chart(result: EvalResult, path: Path) -> Path:
     """Grouped bars per question type: evidence hit@k, contains-gold, citation precision, refusal."""
     plt = _pyplot()
     k = result.k
-    series = [(f"hit@{k}", f"evidence hit@{k}"), ("contains_gold", "contains gold"),
-              ("citation_precision", "citation precision"), ("refusal_accuracy", "refusal accuracy")]
+    series = [
+        (f"hit@{k}", f"evidence hit@{k}"),
+        ("contains_gold", "contains gold"),
+        ("citation_precision", "citation precision"),
+        ("refusal_accuracy", "refusal accuracy"),
+    ]
     groups = ["overall", *result.by_type]
     rows = [result.overall, *result.by_type.values()]
     width = 0.8 / len(series)
@@ -52,12 +63,14 @@ def per_type_chart(result: "EvalResult", path: Path) -> Path:
     return path
 
 
-def latency_chart(result: "EvalResult", path: Path) -> Path:
+def latency_chart(result: EvalResult, path: Path) -> Path:
     """Histogram of per-question latency by stage, with p50 and p95 of the total."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7.0, 4.0), dpi=110)
-    stages = {stage: [max(r.timings[stage] * 1000, 0.01) for r in result.results
-                      if stage in r.timings and not r.error] for stage in ("retrieve", "generate", "total")}
+    stages = {
+        stage: [max(r.timings[stage] * 1000, 0.01) for r in result.results if stage in r.timings and not r.error]
+        for stage in ("retrieve", "generate", "total")
+    }
     values = [v for ms in stages.values() for v in ms]
     if values:
         lo, hi = math.log10(min(values)), math.log10(max(values))

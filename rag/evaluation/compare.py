@@ -39,8 +39,14 @@ class Comparison:
         return [d for d in self.deltas if d.status == "regression"]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"a": self.a, "b": self.b, "deltas": [asdict(d) for d in self.deltas],
-                "regressions": len(self.regressions), "fixed": self.fixed, "broken": self.broken}
+        return {
+            "a": self.a,
+            "b": self.b,
+            "deltas": [asdict(d) for d in self.deltas],
+            "regressions": len(self.regressions),
+            "fixed": self.fixed,
+            "broken": self.broken,
+        }
 
 
 def load_run(path: Path) -> dict[str, Any]:
@@ -86,8 +92,9 @@ def _flips(a: dict, b: dict) -> tuple[list[str], list[str]]:
     return [i for i in both if ok_b[i] and not ok_a[i]], [i for i in both if ok_a[i] and not ok_b[i]]
 
 
-def compare(a: dict[str, Any], b: dict[str, Any], tolerance: float = QUALITY_TOLERANCE,
-            a_name: str = "A", b_name: str = "B") -> Comparison:
+def compare(
+    a: dict[str, Any], b: dict[str, Any], tolerance: float = QUALITY_TOLERANCE, a_name: str = "A", b_name: str = "B"
+) -> Comparison:
     """Deltas B − A for every metric, overall and for each question type present in both."""
     groups = [("overall", a["overall"], b["overall"])]
     groups += [(t, a["by_type"][t], b["by_type"][t]) for t in a.get("by_type", {}) if t in b.get("by_type", {})]

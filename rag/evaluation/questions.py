@@ -60,8 +60,18 @@ def _str_list(value: Any, name: str) -> list[str]:
     raise ValueError(f"`{name}` must be a string or a list of strings")
 
 
-FIELDS = {"id", "question", "answer", "answer_aliases", "aliases", "type", "source", "sources", "evidence",
-          "gold_doc_ids"}
+FIELDS = {
+    "id",
+    "question",
+    "answer",
+    "answer_aliases",
+    "aliases",
+    "type",
+    "source",
+    "sources",
+    "evidence",
+    "gold_doc_ids",
+}
 METADATA = {"qa_source", "note", "notes", "comment", "meta"}  # carried by some sets, ignored here
 
 
@@ -70,8 +80,10 @@ def _parse_row(row: Any, default_id: str) -> Question:
         raise ValueError(f"expected a JSON object, got {type(row).__name__}")
     unknown = sorted(k for k in row if k not in FIELDS | METADATA and not str(k).startswith("_"))
     if unknown:
-        raise ValueError(f"unknown field(s) {', '.join(map(repr, unknown))}; "
-                         f"known: {', '.join(sorted(FIELDS))} (metadata: {', '.join(sorted(METADATA))}, _*)")
+        raise ValueError(
+            f"unknown field(s) {', '.join(map(repr, unknown))}; "
+            f"known: {', '.join(sorted(FIELDS))} (metadata: {', '.join(sorted(METADATA))}, _*)"
+        )
     text = row.get("question")
     if not isinstance(text, str) or not text.strip():
         raise ValueError("missing `question`")
@@ -125,9 +137,7 @@ def load_questions(path: str | Path) -> list[Question]:
         except ValueError as exc:
             raise QuestionSetError(f"{path} line {lineno}: {exc}") from exc
         if q.id in seen:
-            raise QuestionSetError(
-                f"{path} line {lineno}: duplicate id {q.id!r} (first on line {seen[q.id]})"
-            )
+            raise QuestionSetError(f"{path} line {lineno}: duplicate id {q.id!r} (first on line {seen[q.id]})")
         seen[q.id] = lineno
         questions.append(q)
     if not questions:

@@ -7,7 +7,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from .runner import EvalResult, QuestionResult
+from .result import QuestionResult
+from .runner import EvalResult
 from .scores import fmt, metrics_for, worst_failures
 
 REPORT_JSON = "report.json"
@@ -15,8 +16,22 @@ REPORT_MD = "report.md"
 WORST = 20
 _TABLES = (
     ("检索", lambda key: key.startswith(("hit@", "mrr", "ndcg", "all_evidence"))),
-    ("答案与引用", lambda key: key in {"contains_gold", "exact_match", "f1", "rouge_l", "citation_precision",
-                                      "citation_recall", "refusal_accuracy", "false_refusal_rate"}),
+    (
+        "答案与引用",
+        lambda key: (
+            key
+            in {
+                "contains_gold",
+                "exact_match",
+                "f1",
+                "rouge_l",
+                "citation_precision",
+                "citation_recall",
+                "refusal_accuracy",
+                "false_refusal_rate",
+            }
+        ),
+    ),
     ("延迟（毫秒）", lambda key: key.endswith("_ms")),
 )
 
@@ -25,10 +40,17 @@ def git_state(where: Path | None = None) -> dict[str, Any]:
     """The commit the code runs from and whether the work tree has uncommitted changes."""
     cwd = where or Path(__file__).resolve().parent
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True,
-                                timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
-                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return {"commit": None, "dirty": None}
     return {"commit": commit, "dirty": bool(dirty)}
@@ -45,8 +67,12 @@ def metric_tables(result: EvalResult) -> str:
     parts = []
     for title, wanted in _TABLES:
         cols = [m for m in metrics if wanted(m.key)]
-        lines = [f"### {title}", "", "| 组别 | n | " + " | ".join(m.label for m in cols) + " |",
-                 "|---|---:|" + "---:|" * len(cols)]
+        lines = [
+            f"### {title}",
+            "",
+            "| 组别 | n | " + " | ".join(m.label for m in cols) + " |",
+            "|---|---:|" + "---:|" * len(cols),
+        ]
         for name, agg in groups:
             cells = [fmt(m.key, agg.get(m.key)) for m in cols]
             lines.append(f"| {_cell(name)} | {agg['n']} | " + " | ".join(cells) + " |")
@@ -59,11 +85,14 @@ def _failure(i: int, r: QuestionResult, k: int) -> str:
     gold = q.answer or "（应拒答）"
     if q.aliases:
         gold += "；别名：" + "、".join(q.aliases)
-    lines = [f"### {i}. `{q.id}` {q.type} — {_cell(q.question)}", "",
-             f"- 期望：{_cell(gold)}",
-             f"- 回答：{_cell(a.text) if a else '（出错）' + _cell(r.error)}",
-             f"- 证据位置：{r.rank if r.rank is not None else f'前 {len(a.hits) if a else 0} 条中没有'}"
-             f"；含答案：{fmt('', r.contains_gold)}；引用准确率：{fmt('', r.citation_precision)}"]
+    lines = [
+        f"### {i}. `{q.id}` {q.type} — {_cell(q.question)}",
+        "",
+        f"- 期望：{_cell(gold)}",
+        f"- 回答：{_cell(a.text) if a else '（出错）' + _cell(r.error)}",
+        f"- 证据位置：{r.rank if r.rank is not None else f'前 {len(a.hits) if a else 0} 条中没有'}"
+        f"；含答案：{fmt('', r.contains_gold)}；引用准确率：{fmt('', r.citation_precision)}",
+    ]
     if a and a.hits:
         lines.append("- 前几条段落：")
         for h in a.hits[:3]:
@@ -75,15 +104,21 @@ def render_markdown(result: EvalResult, meta: dict[str, Any], charts: list[str])
     git = meta.get("git") or {}
     commit = (git.get("commit") or "?")[:12] + (" (未提交的改动)" if git.get("dirty") else "")
     head = [
-        f"# 评测报告：{meta.get('questions_file', '')}", "",
-        "| 项目 | 值 |", "|---|---|",
+        f"# 评测报告：{meta.get('questions_file', '')}",
+        "",
+        "| 项目 | 值 |",
+        "|---|---|",
         f"| 问题集 | {_cell(meta.get('questions_file', ''))} ({result.overall['n']} 题) |",
         f"| 索引 | {_cell(meta.get('index', ''))} ({meta.get('articles', '?')} 篇, {meta.get('chunks', '?')} 段) |",
         f"| 检索器 / 生成器 / k | {meta.get('retriever')} / {meta.get('generator')} / {result.k} |",
         f"| 代码版本 | {commit} |",
         f"| 开始时间 | {meta.get('started_at', '')} |",
         f"| 用时 | {meta.get('wall_seconds', 0):.1f} 秒 |",
-        "", "## 指标", "", metric_tables(result), "",
+        "",
+        "## 指标",
+        "",
+        metric_tables(result),
+        "",
     ]
     if charts:
         head += ["## 图表", "", *[f"![{c}]({c})" for c in charts], ""]
@@ -101,8 +136,10 @@ def write_report(result: EvalResult, out_dir: Path, meta: dict[str, Any], charts
     if charts:
         from .charts import latency_chart, per_type_chart
 
-        chart_names = [per_type_chart(result, out_dir / "per_type.png").name,
-                       latency_chart(result, out_dir / "latency.png").name]
+        chart_names = [
+            per_type_chart(result, out_dir / "per_type.png").name,
+            latency_chart(result, out_dir / "latency.png").name,
+        ]
         written.update({name: str(out_dir / name) for name in chart_names})
     data = {"meta": meta, **result.to_dict(include_questions=True)}
     (out_dir / REPORT_JSON).write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

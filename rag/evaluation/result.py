@@ -40,15 +40,33 @@ class QuestionResult:
 
     def to_dict(self) -> dict[str, Any]:
         q, a = self.question, self.answer
-        scores = {k: getattr(self, k) for k in ("rank", "ndcg", "contains_gold", "exact_match", "f1",
-                                                "rouge_l", "citation_precision", "citation_recall", "refused")}
+        scores = {
+            k: getattr(self, k)
+            for k in (
+                "rank",
+                "ndcg",
+                "contains_gold",
+                "exact_match",
+                "f1",
+                "rouge_l",
+                "citation_precision",
+                "citation_recall",
+                "refused",
+            )
+        }
         return {
-            "id": q.id, "type": q.type, "question": q.question, "gold": q.answer,
-            "aliases": list(q.aliases), "answerable": q.answerable,
-            **scores, "all_evidence_rank": self.all_rank,
+            "id": q.id,
+            "type": q.type,
+            "question": q.question,
+            "gold": q.answer,
+            "aliases": list(q.aliases),
+            "answerable": q.answerable,
+            **scores,
+            "all_evidence_rank": self.all_rank,
             "seconds": round(self.seconds, 4),
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
-            "answer": a.text if a else "", "short": a.short if a else "",
+            "answer": a.text if a else "",
+            "short": a.short if a else "",
             "reason": a.reason if a else "",
             "citations": [c.to_dict() for c in a.citations] if a else [],
             "hits": [h.to_dict() for h in a.hits] if a else [],

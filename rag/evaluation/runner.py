@@ -15,7 +15,7 @@ from typing import Any
 from rag.models import Answer
 
 from .questions import Question
-from .result import RANK_DEPTH, QuestionResult, score
+from .result import QuestionResult, score
 from .scores import aggregate
 
 Progress = Callable[[int, int, QuestionResult], None]
@@ -39,7 +39,7 @@ def _run_one(q: Question, ask: Callable[[str], Answer], clock: Callable[[], floa
     t0 = clock()
     try:
         ans = ask(q.question)
-    except Exception as exc:  # one failing question must not lose the whole run
+    except Exception as exc:  # noqa: BLE001 - one failing question must not lose the whole run
         res = QuestionResult(q, None, seconds=clock() - t0, error=f"{type(exc).__name__}: {exc}")
         if q.answerable:  # counts as a miss everywhere, not as a smaller denominator
             res.contains_gold = res.exact_match = False

@@ -45,8 +45,11 @@ def metrics_for(k: int) -> list[Metric]:
         Metric("citation_recall", "引用召回率"),
         Metric("refusal_accuracy", "拒答准确率"),
         Metric("false_refusal_rate", "误拒率", higher_is_better=False),
-        *[Metric(f"{s}_{p}_ms", f"{s} {p} ms", higher_is_better=False, latency=True)
-          for s in STAGES for p in ("p50", "p95")],
+        *[
+            Metric(f"{s}_{p}_ms", f"{s} {p} ms", higher_is_better=False, latency=True)
+            for s in STAGES
+            for p in ("p50", "p95")
+        ],
     ]
 
 

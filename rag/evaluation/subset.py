@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import lzma
 import random
+from collections.abc import Collection
 from pathlib import Path
 
 
@@ -24,8 +25,15 @@ def subset_ids(path: Path) -> set[str]:
         return {json.loads(line)["id"] for line in fh if line.strip()}
 
 
-def write_subset(corpus: Path, gold: set[str], distractors: int, seed: int, out: Path,
-                 exclude: set[str] = frozenset(), with_gold: bool = True) -> dict:
+def write_subset(
+    corpus: Path,
+    gold: set[str],
+    distractors: int,
+    seed: int,
+    out: Path,
+    exclude: Collection[str] = frozenset(),
+    with_gold: bool = True,
+) -> dict:
     """Stream the corpus (.jsonl.xz) once; write the gold articles (unless ``with_gold`` is
     False), then a seeded reservoir sample of ``distractors`` other articles not in ``exclude``,
     to ``out``. Returns counts."""
@@ -57,6 +65,12 @@ def write_subset(corpus: Path, gold: set[str], distractors: int, seed: int, out:
     with out.open("w", encoding="utf-8") as fh:
         for line in found + sample:
             fh.write(line if line.endswith("\n") else line + "\n")
-    return {"out": str(out), "gold_articles": len(found),
-            "gold_missing": len(gold) - len(found) if with_gold else 0, "excluded": skipped,
-            "distractors": len(sample), "articles": len(found) + len(sample), "corpus_articles": seen + skipped + gold_seen}
+    return {
+        "out": str(out),
+        "gold_articles": len(found),
+        "gold_missing": len(gold) - len(found) if with_gold else 0,
+        "excluded": skipped,
+        "distractors": len(sample),
+        "articles": len(found) + len(sample),
+        "corpus_articles": seen + skipped + gold_seen,
+    }

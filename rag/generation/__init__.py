@@ -3,8 +3,8 @@ entry-point group (an entry point names a factory ``factory(settings) -> Generat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import metadata
-from typing import Callable
 
 from rag.generation.base import Generator
 from rag.generation.extractive import ExtractiveGenerator
@@ -58,5 +58,14 @@ def make_generator(name: str = "extractive", settings=None) -> Generator:
 
 GENERATORS = tuple(BUILTIN)
 
-__all__ = ["ENTRY_POINT_GROUP", "GENERATORS", "ExtractiveGenerator", "Generator", "GeneratorConfigError",
-           "LLMError", "available", "make_generator", "registry"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "GENERATORS",
+    "ExtractiveGenerator",
+    "Generator",
+    "GeneratorConfigError",
+    "LLMError",
+    "available",
+    "make_generator",
+    "registry",
+]

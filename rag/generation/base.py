@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Protocol, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Protocol
 
 from rag.models import Answer, Hit, Turn
 
@@ -10,11 +11,8 @@ from rag.models import Answer, Hit, Turn
 class Generator(Protocol):
     name: str
 
-    def answer(self, question: str, hits: Sequence[Hit], history: Sequence[Turn] = ()) -> Answer:
-        ...
+    def answer(self, question: str, hits: Sequence[Hit], history: Sequence[Turn] = ()) -> Answer: ...
 
-    def stream(
-        self, question: str, hits: Sequence[Hit], history: Sequence[Turn] = ()
-    ) -> Iterator[str | Answer]:
+    def stream(self, question: str, hits: Sequence[Hit], history: Sequence[Turn] = ()) -> Iterator[str | Answer]:
         """Yield text pieces as they are produced, then the final ``Answer``."""
         ...

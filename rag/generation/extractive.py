@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from typing import Iterator, Sequence
 
 from rag.models import REFUSAL, Answer, Citation, Hit, Turn
 from rag.text.normalize import compact
@@ -55,6 +55,8 @@ PHRASE_BONUS = 0.1  # × the share of the question found verbatim in one stretch
 RANK_BONUS = 0.04  # / the hit's rank: first hit +0.04, second +0.02, …
 SECOND_RATIO = 0.6  # a second sentence must score this fraction of the first
 CONTEXT_CREDIT = 0.6  # a word found only elsewhere in the sentence's chunk or headline
+
+
 @dataclass
 class Sentence:
     hit: Hit
@@ -97,7 +99,7 @@ def _about(hit: Hit) -> str:
     return compact(f"{a.paper}{a.section}{a.headline}{a.text}")
 
 
-def _context(sentence: "Sentence") -> str:
+def _context(sentence: Sentence) -> str:
     return compact(f"{sentence.hit.article.headline}{sentence.hit.chunk.text}")
 
 
@@ -122,9 +124,7 @@ class ExtractiveGenerator:
         ans.timings["generate"] = time.perf_counter() - t0
         return ans
 
-    def stream(
-        self, question: str, hits: Sequence[Hit], history: Sequence[Turn] = ()
-    ) -> Iterator[str | Answer]:
+    def stream(self, question: str, hits: Sequence[Hit], history: Sequence[Turn] = ()) -> Iterator[str | Answer]:
         """Yield the answer text sentence by sentence (each with its marker), then the Answer."""
         ans = self.answer(question, hits, history)
         yield from re.findall(r".+?\[\d+\]|.+", ans.text, flags=re.S)
@@ -132,8 +132,11 @@ class ExtractiveGenerator:
 
     def rank(self, question: str, hits: Sequence[Hit]) -> list[Scored]:
         """All candidate sentences, best first."""
-        sentences = [Sentence(h, a, b, compact(h.chunk.text[a:b]))
-                     for h in hits for a, b in sentence_spans(h.chunk.text, min_chars=4)]
+        sentences = [
+            Sentence(h, a, b, compact(h.chunk.text[a:b]))
+            for h in hits
+            for a, b in sentence_spans(h.chunk.text, min_chars=4)
+        ]
         terms = content_terms(question)
         if not sentences or not terms:
             return []
@@ -146,13 +149,16 @@ class ExtractiveGenerator:
         for s in sentences:
             own = {t: term_coverage(t, bg, s.norm) for t, (_, bg) in terms.items()}
             ctx = contexts[id(s.hit)]
-            cov = {t: max(own[t], CONTEXT_CREDIT * term_coverage(t, bg, ctx))
-                   for t, (_, bg) in terms.items()}
+            cov = {t: max(own[t], CONTEXT_CREDIT * term_coverage(t, bg, ctx)) for t, (_, bg) in terms.items()}
             support = sum(weights[t] * c for t, c in cov.items()) / total
             has = holds(s.text, asks, question)
             near = has and near_question(s.norm, asks, list(terms))
-            score = (support + TYPE_BONUS * (has + near) + PHRASE_BONUS * longest_shared(q, s.norm) / len(q)
-                     + RANK_BONUS / ranks[id(s.hit)])
+            score = (
+                support
+                + TYPE_BONUS * (has + near)
+                + PHRASE_BONUS * longest_shared(q, s.norm) / len(q)
+                + RANK_BONUS / ranks[id(s.hit)]
+            )
             out.append(Scored(score, support, own, has, s))
         return sorted(out, key=lambda x: -x.score)  # stable: ties keep hit and text order
 
@@ -226,6 +232,7 @@ class ExtractiveGenerator:
             spans[id(s.hit)] = (min(a, s.start), max(b, s.end))
             parts.append(f"{s.text}[{n}]")
         by_id = {id(h): h for h in hits}
-        citations = [Citation(n=n, hit=by_id[k], quote=by_id[k].chunk.text[slice(*spans[k])])
-                     for k, n in numbers.items()]
+        citations = [
+            Citation(n=n, hit=by_id[k], quote=by_id[k].chunk.text[slice(*spans[k])]) for k, n in numbers.items()
+        ]
         return Answer(question=question, text="".join(parts), citations=citations, hits=hits)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from rag.models import REFUSAL, Answer, Hit, Turn
 
@@ -22,8 +22,10 @@ from .verify import SUPPORT_THRESHOLD, CitationChecker, split_claims
 # Low on purpose: on dev.jsonl answerable questions cover 0.18–1.0 and unanswerable ones
 # 0.46–0.81, so coverage only catches passages that share (almost) nothing with the question.
 DEFAULT_GATE = 0.15
-REWRITE_PROMPT = ("把用户的追问结合前面的对话改写成一个完整、不依赖上下文的问题，保留原问题中的地名、时间和"
-                  "数量要求。只输出改写后的一个问题，不要回答它。")
+REWRITE_PROMPT = (
+    "把用户的追问结合前面的对话改写成一个完整、不依赖上下文的问题，保留原问题中的地名、时间和"
+    "数量要求。只输出改写后的一个问题，不要回答它。"
+)
 _OPEN_TAIL = re.compile(r"^[\s\[\]\d]*$")  # nothing yet, or (part of) a marker still arriving
 
 
@@ -41,8 +43,12 @@ class LLMGenerator:
     name = "llm"
     verifies_citations = True  # the Assistant need not check this generator's markers again
 
-    def __init__(self, gate: float = DEFAULT_GATE, threshold: float = SUPPORT_THRESHOLD,
-                 fallback: ExtractiveGenerator | None = None) -> None:
+    def __init__(
+        self,
+        gate: float = DEFAULT_GATE,
+        threshold: float = SUPPORT_THRESHOLD,
+        fallback: ExtractiveGenerator | None = None,
+    ) -> None:
         self.gate, self.threshold = gate, threshold
         self.fallback = fallback or ExtractiveGenerator()
         self._constraints = ExtractiveGenerator(min_support=0.0)
@@ -59,15 +65,22 @@ class LLMGenerator:
         if not history or not (is_followup(question) or len(question) <= 10):
             return rules
         lines = [f"问：{t.query or t.question}\n答：{t.answer[:200]}" for t in history[-3:]]
-        messages = [{"role": "system", "content": REWRITE_PROMPT},
-                    {"role": "user", "content": "对话：\n" + "\n".join(lines) + f"\n追问：{question}"}]
+        messages = [
+            {"role": "system", "content": REWRITE_PROMPT},
+            {"role": "user", "content": "对话：\n" + "\n".join(lines) + f"\n追问：{question}"},
+        ]
         try:
             reply = "".join(self._chat(messages)).strip().splitlines()
         except LLMError:
             return rules
         text = re.sub(r"^(?:改写后的问题|问题|改写)[:：]\s*", "", reply[0].strip()) if reply else ""
-        plausible = (text and len(reply) <= 2 and len(text) <= 3 * len(question) + 60
-                     and re.search(r"[\u4e00-\u9fff]", text) and not says_refusal(text))
+        plausible = (
+            text
+            and len(reply) <= 2
+            and len(text) <= 3 * len(question) + 60
+            and re.search(r"[\u4e00-\u9fff]", text)
+            and not says_refusal(text)
+        )
         return text if plausible else rules
 
     def answer(self, question: str, hits: Sequence[Hit], history: Sequence[Turn] = ()) -> Answer:
@@ -110,9 +123,12 @@ class LLMGenerator:
         else:
             ans = Answer(question=question, text=verified.text, citations=verified.citations, hits=hits)
             if verified.unsupported or verified.removed_markers:
-                ans.reason = (f"已删除 {len(verified.unsupported)} 句资料不支持的内容、"
-                              f"{len(verified.removed_markers)} 个无效引用")
-        ans.timings.update({"generate": time.perf_counter() - t0, **({"first_token": first_token} if first_token else {})})
+                ans.reason = (
+                    f"已删除 {len(verified.unsupported)} 句资料不支持的内容、{len(verified.removed_markers)} 个无效引用"
+                )
+        ans.timings.update(
+            {"generate": time.perf_counter() - t0, **({"first_token": first_token} if first_token else {})}
+        )
         ans.raw = reply
         yield ans
 
@@ -122,8 +138,13 @@ class LLMGenerator:
             return Answer(question=question, text=REFUSAL, refused=True, reason="没有检索到相关段落", hits=hits)
         top = evidence_coverage(question, hits)
         if top < self.gate:
-            return Answer(question=question, text=REFUSAL, refused=True, hits=hits,
-                          reason=f"检索到的段落只覆盖了问题要点的{top:.0%}（阈值{self.gate:.0%}）")
+            return Answer(
+                question=question,
+                text=REFUSAL,
+                refused=True,
+                hits=hits,
+                reason=f"检索到的段落只覆盖了问题要点的{top:.0%}（阈值{self.gate:.0%}）",
+            )
         # what the question asks (its places, ordinal, the number or date, the thing counted) must
         # be in the passages: the extractive checks, without their wording floor
         checked = self._constraints.answer(question, hits)
@@ -151,9 +172,9 @@ def _complete_sentences(buffer: str) -> tuple[str, str]:
     followed by something other than (part of) a ``[n]`` marker."""
     cut = 0
     for m in re.finditer(r"[。！？!?；;\n]+[”’」』\"')）]*", buffer):
-        rest = buffer[m.end():]
+        rest = buffer[m.end() :]
         tail = re.match(r"(?:\s*\[\d+\])*", rest)
-        after = rest[tail.end():]
+        after = rest[tail.end() :]
         if after and not _OPEN_TAIL.match(after):
             cut = m.end() + tail.end()
     return buffer[:cut], buffer[cut:]

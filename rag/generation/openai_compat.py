@@ -8,11 +8,11 @@ everything else becomes ``LLMError`` at once and the base class falls back to ex
 from __future__ import annotations
 
 import json
-import socket
 import time
 import urllib.error
 import urllib.request
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .llm import GeneratorConfigError, LLMError, LLMGenerator
 
@@ -22,9 +22,19 @@ RETRY_STATUS = {429, 500, 502, 503, 504}
 class OpenAIGenerator(LLMGenerator):
     name = "openai"
 
-    def __init__(self, base_url: str, model: str, api_key: str = "", timeout: float = 60.0, retries: int = 2,
-                 max_tokens: int = 512, temperature: float = 0.1, stream: bool = True,
-                 backoff: float = 0.5, **options: Any) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str = "",
+        timeout: float = 60.0,
+        retries: int = 2,
+        max_tokens: int = 512,
+        temperature: float = 0.1,
+        stream: bool = True,
+        backoff: float = 0.5,
+        **options: Any,
+    ) -> None:
         super().__init__(**options)
         if not base_url.startswith(("http://", "https://")):
             raise GeneratorConfigError(f"llm_base_url must start with http:// or https://, got {base_url!r}")
@@ -36,14 +46,30 @@ class OpenAIGenerator(LLMGenerator):
         self.max_tokens, self.temperature, self.streaming = max_tokens, temperature, stream
 
     @classmethod
-    def from_settings(cls, settings) -> "OpenAIGenerator":
-        return cls(settings.llm_base_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout,
-                   settings.llm_retries, settings.llm_max_tokens, settings.llm_temperature, settings.llm_stream)
+    def from_settings(cls, settings) -> OpenAIGenerator:
+        return cls(
+            settings.llm_base_url,
+            settings.llm_model,
+            settings.llm_api_key,
+            settings.llm_timeout,
+            settings.llm_retries,
+            settings.llm_max_tokens,
+            settings.llm_temperature,
+            settings.llm_stream,
+        )
 
     def _request(self, messages: list[dict[str, str]]) -> urllib.request.Request:
-        body = {"model": self.model, "messages": messages, "max_tokens": self.max_tokens,
-                "temperature": self.temperature, "stream": self.streaming}
-        headers = {"Content-Type": "application/json", "Accept": "text/event-stream" if self.streaming else "application/json"}
+        body = {
+            "model": self.model,
+            "messages": messages,
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "stream": self.streaming,
+        }
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "text/event-stream" if self.streaming else "application/json",
+        }
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
         return urllib.request.Request(self.url, json.dumps(body, ensure_ascii=False).encode("utf-8"), headers)
@@ -62,7 +88,7 @@ class OpenAIGenerator(LLMGenerator):
                     break
             except urllib.error.URLError as exc:
                 last = f"无法连接 {self.url}: {getattr(exc.reason, 'strerror', None) or exc.reason}"
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 last = f"{self.timeout:g} 秒内没有响应"
             except OSError as exc:
                 last = f"连接错误: {exc}"
@@ -76,7 +102,7 @@ class OpenAIGenerator(LLMGenerator):
                     yield from _sse_deltas(resp)
                 else:
                     yield _message_content(_json(resp.read()))
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise LLMError(f"回答中途超时（{self.timeout:g} 秒）") from None
         except OSError as exc:
             raise LLMError(f"连接中断: {exc}") from None

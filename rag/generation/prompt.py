@@ -8,7 +8,7 @@ close its block nor pose as the system; the system prompt says passages are data
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from rag.models import REFUSAL, Hit, Turn
 
@@ -33,8 +33,10 @@ def evidence_block(hits: Sequence[Hit]) -> str:
     for n, h in enumerate(hits, 1):
         a = h.article
         meta = " ".join(p for p in (a.paper, a.date, a.page, a.section) if p)
-        blocks.append(f'<资料 编号="{n}" 标题="{quote_passage(a.headline or "无标题")}" 出处="{meta}">\n'
-                      f"{quote_passage(h.chunk.text.strip())}\n</资料>")
+        blocks.append(
+            f'<资料 编号="{n}" 标题="{quote_passage(a.headline or "无标题")}" 出处="{meta}">\n'
+            f"{quote_passage(h.chunk.text.strip())}\n</资料>"
+        )
     return "\n\n".join(blocks)
 
 

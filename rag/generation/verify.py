@@ -18,8 +18,8 @@ too (or in the question). Then:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from rag.models import Citation, Hit
 from rag.text.normalize import alnum
@@ -124,8 +124,9 @@ def _passage(hit: Hit) -> str:
 class CitationChecker:
     """Checks sentences one at a time (so a stream can be verified as it arrives)."""
 
-    def __init__(self, hits: Sequence[Hit], question: str = "", threshold: float = SUPPORT_THRESHOLD,
-                 strict: bool = True) -> None:
+    def __init__(
+        self, hits: Sequence[Hit], question: str = "", threshold: float = SUPPORT_THRESHOLD, strict: bool = True
+    ) -> None:
         self.hits, self.question = list(hits), question
         self.threshold, self.strict = threshold, strict
         self.numbers: dict[int, int] = {}  # index into hits → new marker number
@@ -156,9 +157,9 @@ class CitationChecker:
         for i in keep:
             self.numbers.setdefault(i, len(self.numbers) + 1)
             self.quotes.setdefault(i, best_quote(body, hits[i]))
-        marks = "".join(f"[{self.numbers[i]}]" for i in sorted(keep, key=self.numbers.get))
+        marks = "".join(f"[{self.numbers[i]}]" for i in sorted(keep, key=lambda i: self.numbers[i]))
         end = END_MARK.search(body)
-        rendered = body[: end.start()] + marks + body[end.start():] if end else body + marks
+        rendered = body[: end.start()] + marks + body[end.start() :] if end else body + marks
         self.parts.append(rendered)
         res.kept_sentences += content >= MIN_CLAIM_CHARS
         return rendered
@@ -170,8 +171,9 @@ class CitationChecker:
         return res
 
 
-def verify(text: str, hits: Sequence[Hit], question: str = "", threshold: float = SUPPORT_THRESHOLD,
-           strict: bool = True) -> Verified:
+def verify(
+    text: str, hits: Sequence[Hit], question: str = "", threshold: float = SUPPORT_THRESHOLD, strict: bool = True
+) -> Verified:
     """Check every sentence of ``text`` against the passages it cites (``[n]`` = ``hits[n-1]``)."""
     checker = CitationChecker(hits, question, threshold, strict)
     for body, markers in split_claims(text):

@@ -10,9 +10,9 @@ import lzma
 import math
 import os
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 PAGE_SUFFIXES = {".txt"}
 PAGE_MAX_BYTES = 5 * 1024 * 1024  # a newspaper page is ~10–50 kB of text
@@ -123,8 +123,9 @@ def _walk(root: Path, skipped: list[tuple[Path, str]]) -> Iterator[Path]:
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         for name in [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
             dirnames.remove(name)  # a linked folder may loop or leave the tree: say so, skip it
-            skipped.append((Path(dirpath) / name, "a link to a folder, not followed: give the "
-                            "folder it points to to ingest it"))
+            skipped.append(
+                (Path(dirpath) / name, "a link to a folder, not followed: give the folder it points to to ingest it")
+            )
         dirnames.sort()
         for name in filenames:
             yield Path(dirpath) / name
@@ -206,17 +207,21 @@ def _check_plausible_gb(data: bytes, text: str) -> None:
         except UnicodeDecodeError:
             pass
     guess = " or ".join(likely) or "another encoding"
-    raise LoadError(f"encoding looks like {guess}, not UTF-8 or GB18030 ({100 * rare / len(wide):.0f}% "
-                    f"of its characters are rare when read as GB18030): convert it to UTF-8, "
-                    f"e.g. `iconv -f {(likely or ['BIG5'])[0].upper().replace('-', '_')} -t UTF-8`")
+    raise LoadError(
+        f"encoding looks like {guess}, not UTF-8 or GB18030 ({100 * rare / len(wide):.0f}% "
+        f"of its characters are rare when read as GB18030): convert it to UTF-8, "
+        f"e.g. `iconv -f {(likely or ['BIG5'])[0].upper().replace('-', '_')} -t UTF-8`"
+    )
 
 
 def read_page(path: Path) -> tuple[str, str]:
     try:
         size = path.stat().st_size
         if size > PAGE_MAX_BYTES:
-            raise LoadError(f"too large for a page ({size / 1e6:.1f} MB, the limit is "
-                            f"{PAGE_MAX_BYTES / 1e6:.0f} MB): split it, or give articles as JSONL")
+            raise LoadError(
+                f"too large for a page ({size / 1e6:.1f} MB, the limit is "
+                f"{PAGE_MAX_BYTES / 1e6:.0f} MB): split it, or give articles as JSONL"
+            )
         data = path.read_bytes()
     except OSError as exc:
         raise LoadError(f"cannot read: {exc.strerror or exc}") from None
@@ -282,10 +287,10 @@ def parse_record(line: str, n: int = 0) -> Record:
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            raise ValueError(f"'{name}' holds invalid Unicode (a lone surrogate such as "
-                             f"\\ud800)") from None
-    return Record(id=fields["id"], text=text, title=fields["title"], date=fields["date"][:10],
-                  source=fields["source"], line=n)
+            raise ValueError(f"'{name}' holds invalid Unicode (a lone surrogate such as \\ud800)") from None
+    return Record(
+        id=fields["id"], text=text, title=fields["title"], date=fields["date"][:10], source=fields["source"], line=n
+    )
 
 
 def _field(obj: dict, name: str) -> str:
@@ -306,7 +311,8 @@ def _json_type(value) -> str:
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN/Infinity"
     return {list: "a list", dict: "an object", int: "a number", float: "a number"}.get(
-        type(value), type(value).__name__)
+        type(value), type(value).__name__
+    )
 
 
 _INVISIBLE = {"Cc", "Cf", "Zs", "Zl", "Zp", "Cn", "Co", "Cs"}

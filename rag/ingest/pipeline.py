@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
 from rag.chunking import chunk_spans, embedding_text
 from rag.embeddings.base import Embedder
 from rag.ingest.loaders import (
-    InputFile, LoadError, Record, discover, file_digest, printable_path, read_page, read_records,
+    InputFile,
+    LoadError,
+    Record,
+    discover,
+    file_digest,
+    printable_path,
+    read_page,
+    read_records,
 )
 from rag.ingest.segment import segment_page
 from rag.models import Article, Chunk, Source
@@ -77,15 +84,24 @@ def chunk_article(article: Article, min_chars: int, max_chars: int) -> list[Chun
 
 def record_article(rec: Record, source_name: str) -> Article:
     text = rec.text.strip()
-    return Article(doc_id=rec.id, source=source_name, text=text, headline=rec.title.strip(),
-                   paper=rec.source, date=rec.date, start=0, end=len(rec.text))
+    return Article(
+        doc_id=rec.id,
+        source=source_name,
+        text=text,
+        headline=rec.title.strip(),
+        paper=rec.source,
+        date=rec.date,
+        start=0,
+        end=len(rec.text),
+    )
 
 
 class Ingestor:
     """Adds files to an index; unchanged files are no-ops, changed files replace their articles."""
 
-    def __init__(self, index, embedder: Embedder, chunk_min: int = 200, chunk_max: int = 400,
-                 progress: Progress | None = None) -> None:
+    def __init__(
+        self, index, embedder: Embedder, chunk_min: int = 200, chunk_max: int = 400, progress: Progress | None = None
+    ) -> None:
         self.index, self.embedder = index, embedder
         self.chunk_min, self.chunk_max = chunk_min, chunk_max
         self.progress = progress or (lambda event: None)
@@ -122,8 +138,7 @@ class Ingestor:
         self.index.release()
         if missing and not self.index.lexical_only:
             self.index.repair(self.embedder)
-            report.warnings.append(f"re-embedded {missing} chunks that had no vectors "
-                                   "(left by an interrupted write)")
+            report.warnings.append(f"re-embedded {missing} chunks that had no vectors (left by an interrupted write)")
 
     def _ingest_file(self, item: InputFile, report: IngestReport) -> None:
         """One file, in committed batches.  Its source row says ``partial`` until the last batch
@@ -157,8 +172,9 @@ class Ingestor:
                         if prepared and source_id is None:
                             if old is not None:
                                 self.index.delete_source(key)
-                            source_id = self.index.add_source(Source(
-                                key, item.sha256, item.size, encoding=encoding, status="partial"))
+                            source_id = self.index.add_source(
+                                Source(key, item.sha256, item.size, encoding=encoding, status="partial")
+                            )
                         if prepared:
                             self._add(source_id, prepared, report)
                 self._report(item.name, report, offset)
@@ -167,18 +183,22 @@ class Ingestor:
                 self._drop_old_version(old, resume, key, exc)
             stopped = exc  # records read before the damage are kept
         if source_id is None:
-            self._drop_old_version(old, resume, key, LoadError(
-                f"all {read} records were skipped (see the warnings)" if read else "no text found"))
+            self._drop_old_version(
+                old,
+                resume,
+                key,
+                LoadError(f"all {read} records were skipped (see the warnings)" if read else "no text found"),
+            )
         with self.index.batch(bm25=False):
             status = "ok" if stopped is None else "partial"
             self.index.set_source_status(source_id, status)
         report.ingested.append(item.shown)
         if stopped is not None:
-            report.warnings.append(f"{item.shown}: reading stopped ({stopped}); the records "
-                                   "before that point were added")
+            report.warnings.append(
+                f"{item.shown}: reading stopped ({stopped}); the records before that point were added"
+            )
 
-    def _drop_old_version(self, old: Source | None, resume: Source | None, key: str,
-                          why: LoadError) -> None:
+    def _drop_old_version(self, old: Source | None, resume: Source | None, key: str, why: LoadError) -> None:
         """The file changed into something with no readable text: its earlier articles no
         longer stand for it, so they go; raises ``why`` (with that said) either way."""
         if old is None or resume is not None:
@@ -186,29 +206,42 @@ class Ingestor:
         with self.index.batch(bm25=False):
             self.index.begin()
             removed = self.index.delete_source(key)
-        raise LoadError(f"{why}; the file changed, so its earlier version's articles "
-                        f"({removed} passages) were removed from the index")
+        raise LoadError(
+            f"{why}; the file changed, so its earlier version's articles "
+            f"({removed} passages) were removed from the index"
+        )
 
-    def _new_articles(self, prepared: list[Prepared], replaced: set[str],
-                      report: IngestReport, name: str) -> list[Prepared]:
+    def _new_articles(
+        self, prepared: list[Prepared], replaced: set[str], report: IngestReport, name: str
+    ) -> list[Prepared]:
         """Drop records whose id another file holds or this file repeats (with a warning); ids
         of the old version of a changed file (``replaced``) are free again.  Call it holding
         the writer lock: another writer may have stored the same ids meanwhile."""
         taken = self.index.existing_doc_ids([p.article.doc_id for p in prepared]) - replaced
-        fresh, clash = [], []
+        fresh: list[Prepared] = []
+        clash: list[Prepared] = []
         for p in prepared:
             (clash if p.article.doc_id in taken else fresh).append(p)
             taken.add(p.article.doc_id)
         if clash:
             shown = ", ".join(p.article.doc_id for p in clash[:5]) + ("…" if len(clash) > 5 else "")
-            report.warnings.append(f"{name}: {len(clash)} records skipped, their id is already "
-                                   f"in the index or repeated: {shown}")
+            report.warnings.append(
+                f"{name}: {len(clash)} records skipped, their id is already in the index or repeated: {shown}"
+            )
         return fresh
 
     def _report(self, name: str, report: IngestReport, offset: int, stage: str = "files") -> None:
-        self.progress(IngestProgress(name, report.chunks, report.articles,
-                                     self._done_bytes + offset, self._total_bytes,
-                                     time.perf_counter() - self._started, stage))
+        self.progress(
+            IngestProgress(
+                name,
+                report.chunks,
+                report.articles,
+                self._done_bytes + offset,
+                self._total_bytes,
+                time.perf_counter() - self._started,
+                stage,
+            )
+        )
 
     def _page_batches(self, item: InputFile) -> Iterator[tuple[str, list[Article], int]]:
         text, encoding = read_page(item.path)
@@ -219,8 +252,7 @@ class Ingestor:
             raise LoadError("no article text found")
         yield encoding, articles, 0
 
-    def _record_batches(self, item: InputFile, report: IngestReport
-                        ) -> Iterator[tuple[str, list[Article], int]]:
+    def _record_batches(self, item: InputFile, report: IngestReport) -> Iterator[tuple[str, list[Article], int]]:
         """Batches of ``RECORD_BATCH`` records, streamed (the file is never read whole)."""
         errors: list[str] = []
         batch: list[Article] = []
@@ -262,8 +294,7 @@ class Ingestor:
     def _add(self, source_id: int, prepared: list[Prepared], report: IngestReport) -> None:
         parts = [p.vectors for p in prepared if p.vectors is not None and len(p.vectors)]
         vectors = np.concatenate(parts) if parts else None
-        self.index.add_articles(source_id, [p.article for p in prepared],
-                                [p.chunks for p in prepared], vectors)
+        self.index.add_articles(source_id, [p.article for p in prepared], [p.chunks for p in prepared], vectors)
         report.articles += len(prepared)
         report.chunks += sum(len(p.chunks) for p in prepared)
 

@@ -18,18 +18,22 @@ from dataclasses import dataclass, field
 from rag.ingest.cleaning import PageHeader, clean_line, furniture_kind, read_header_line
 from rag.models import Article
 
-TERMINAL = tuple("。！？!?…”」』）)") + ("——",)
+TERMINAL = (*tuple("。！？!?…”」』）)"), "——")
 _OPENING = re.compile(
     r"^(?:本报讯|本报[^\s，。]{0,6}电|(?:新华社|中新社)[^\s，。（(]{1,12}电"
     r"|[（(]上接[^）)]{1,6}[）)]|●)"
 )
 _DATELINE = re.compile(r"^((?:新华社|中新社)[^\s，。（(]{1,12}电)")
-_OPEN_CREDIT = re.compile(r"^本报讯\s*[（(]([^）)]{1,40})[）)]|^(?:新华社|中新社)[^（(]{1,12}电[（(]([^）)]{1,30})[）)]")
-_BYLINE = re.compile(r"^(本报记者|本报通讯员|记者)\s*[^\s，。；：]{1,4}(?:\s*(?:通讯员|实习生|记者)?\s*[^\s，。；：]{1,4}){0,5}$")
-_CREDIT = re.compile(
-    r"^[（(][^（()）。，；！？]{1,30}[）)]$|^[^\s，。]{2,4}\s*摄$|^□\s*\S{1,6}$"
+_OPEN_CREDIT = re.compile(
+    r"^本报讯\s*[（(]([^）)]{1,40})[）)]|^(?:新华社|中新社)[^（(]{1,12}电[（(]([^）)]{1,30})[）)]"
 )
-_TRAILING_CREDIT = re.compile(r"(?<=[。！？”])\s*([（(][^（()）。，；]{1,24}[）)]|本报记者\s*[^\s，。]{2,4}(?:\s*通讯员\s*[^\s，。]{2,4})*)$")
+_BYLINE = re.compile(
+    r"^(本报记者|本报通讯员|记者)\s*[^\s，。；：]{1,4}(?:\s*(?:通讯员|实习生|记者)?\s*[^\s，。；：]{1,4}){0,5}$"
+)
+_CREDIT = re.compile(r"^[（(][^（()）。，；！？]{1,30}[）)]$|^[^\s，。]{2,4}\s*摄$|^□\s*\S{1,6}$")
+_TRAILING_CREDIT = re.compile(
+    r"(?<=[。！？”])\s*([（(][^（()）。，；]{1,24}[）)]|本报记者\s*[^\s，。]{2,4}(?:\s*通讯员\s*[^\s，。]{2,4})*)$"
+)
 _HEADLINE_MAX = 40
 _SIM_BOUNDARY = 0.14  # bigram cosine under which text around headline lines is two articles (tuned on the seeds)
 
@@ -105,7 +109,11 @@ def blocks_of(lines: list[Line]) -> list[list[Line]]:
             continue
         vertical = len(line.text) <= 2
         prev_vertical = bool(cur) and len(cur[-1].text) <= 2
-        if cur and (_OPENING.match(line.text) or _BYLINE.match(line.text) or vertical != prev_vertical and _is_vertical_run(cur + [line])):
+        if cur and (
+            _OPENING.match(line.text)
+            or _BYLINE.match(line.text)
+            or (vertical != prev_vertical and _is_vertical_run([*cur, line]))
+        ):
             blocks.append(cur)
             cur = []
         cur.append(line)
@@ -257,7 +265,7 @@ def _closed(draft: Draft) -> bool:
 
 def _new_topic(cur: Draft, items: list[Item], i: int) -> bool:
     before = "".join(x.text for x in cur.items if x.kind == "para")
-    after = []
+    after: list[str] = []
     for item in items[i:]:
         if item.kind != "para" or (after and item.opens):
             break

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from rag.retrieval.base import Retriever, candidate_depth, make_hits
 from rag.retrieval.bm25 import BM25Retriever

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Protocol, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 from rag.models import Filters, Hit
 from rag.store.contract import SearchStore
@@ -37,6 +38,13 @@ def make_hits(
             continue
         chunk, article = pairs[cid]
         extra = dict(scores.get(cid, {})) if scores else {}
-        hits.append(Hit(chunk=chunk, article=article, score=float(score), rank=len(hits) + 1,
-                        scores={k: float(v) for k, v in extra.items()}))
+        hits.append(
+            Hit(
+                chunk=chunk,
+                article=article,
+                score=float(score),
+                rank=len(hits) + 1,
+                scores={k: float(v) for k, v in extra.items()},
+            )
+        )
     return hits

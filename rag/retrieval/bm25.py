@@ -3,7 +3,7 @@ as an id set."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -22,9 +22,7 @@ class BM25Retriever:
         """Distinct query tokens that occur in the vocabulary, in query order."""
         return self.index.query_tokens(query)
 
-    def candidates(
-        self, query: str, depth: int, allowed: np.ndarray | None = None
-    ) -> list[tuple[int, float]]:
+    def candidates(self, query: str, depth: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Up to ``depth`` ``(chunk id, score)`` pairs with a positive score, best first."""
         return self.index.lexical_search(query, depth, allowed)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+import contextlib
+from collections.abc import Sequence
 
 import faiss
 import numpy as np
@@ -22,7 +23,8 @@ class DenseRetriever:
         if int(embedder.dim) != index.dim:
             raise ValueError(
                 f"embedder {embedder.model_id} gives {embedder.dim}-d vectors, the index at "
-                f"{index.path} holds {index.dim}-d vectors of {index.model_id}")
+                f"{index.path} holds {index.dim}-d vectors of {index.model_id}"
+            )
         self.index = index
         self.embedder = embedder
         self._cache: dict[str, np.ndarray] = {}
@@ -34,16 +36,12 @@ class DenseRetriever:
             vec = np.array(self.embedder.embed_query(query), dtype=np.float32).reshape(1, -1)
             faiss.normalize_L2(vec)
             if len(self._cache) >= _CACHE:
-                try:  # drop the oldest; tolerate another thread doing the same
-                    self._cache.pop(next(iter(self._cache)), None)
-                except (StopIteration, RuntimeError):
-                    pass
+                with contextlib.suppress(StopIteration, RuntimeError):  # another thread did the same
+                    self._cache.pop(next(iter(self._cache)), None)  # drop the oldest
             self._cache[query] = vec
         return vec
 
-    def candidates(
-        self, query: str, depth: int, allowed: np.ndarray | None = None
-    ) -> list[tuple[int, float]]:
+    def candidates(self, query: str, depth: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Up to ``depth`` ``(chunk id, cosine)`` pairs, best first, among ``allowed`` ids."""
         return self.index.vector_search(self.query_vector(query), depth, allowed)
 

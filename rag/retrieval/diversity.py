@@ -8,8 +8,8 @@ containment ≥ ``near_dup``) of a passage already kept.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Sequence
 
 from rag.models import Hit
 
@@ -41,8 +41,9 @@ def merged(kept: Hit, hit: Hit, max_chars: int) -> Hit | None:
     return replace(kept, chunk=chunk)
 
 
-def collapse(hits: Sequence[Hit], k: int, per_article: int = 1,
-             near_dup: float = 0.8, merge_chars: int = 900) -> list[Hit]:
+def collapse(
+    hits: Sequence[Hit], k: int, per_article: int = 1, near_dup: float = 0.8, merge_chars: int = 900
+) -> list[Hit]:
     """The best ``k`` distinct hits, re-ranked 1..n.  A further chunk of an article that is
     already full is merged into its neighbouring kept chunk while the passage stays within
     ``merge_chars`` (the answer often continues in the next chunk), else dropped.
@@ -54,8 +55,7 @@ def collapse(hits: Sequence[Hit], k: int, per_article: int = 1,
         aid = hit.chunk.article_id
         if per_article > 0 and per.get(aid, 0) >= per_article:
             for i, other in enumerate(kept):
-                wide = merge_chars > 0 and other.chunk.article_id == aid and merged(
-                    other, hit, merge_chars)
+                wide = merge_chars > 0 and other.chunk.article_id == aid and merged(other, hit, merge_chars)
                 if wide:
                     kept[i] = wide
                     break
@@ -64,8 +64,8 @@ def collapse(hits: Sequence[Hit], k: int, per_article: int = 1,
             continue  # later chunks may still widen a kept passage
         grams = shingles(hit.chunk.text) if near_dup < 1 else set()
         if near_dup < 1 and any(
-                containment(grams, g) >= near_dup for h, g in zip(kept, seen)
-                if h.chunk.article_id != aid):
+            containment(grams, g) >= near_dup for h, g in zip(kept, seen) if h.chunk.article_id != aid
+        ):
             continue
         per[aid] = per.get(aid, 0) + 1
         kept.append(replace(hit, rank=len(kept) + 1))

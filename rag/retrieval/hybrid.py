@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from rag.models import Filters, Hit
 from rag.retrieval.base import candidate_depth, make_hits
@@ -62,8 +62,9 @@ class HybridRetriever:
             "dense": self.dense.candidates(query, depth, allowed),
             "bm25": self.bm25.candidates(query, depth, allowed),
         }
-        fused = rrf_fuse({n: [cid for cid, _ in l] for n, l in lists.items()},
-                         self.rrf_k, self.weights)[: k + 10]  # a few spare for deleted chunks
+        fused = rrf_fuse({name: [cid for cid, _ in found] for name, found in lists.items()}, self.rrf_k, self.weights)[
+            : k + 10
+        ]  # a few spare for deleted chunks
         scores: dict[int, dict[str, float]] = {cid: {} for cid, _ in fused}
         ids = list(scores)
         for name, retriever in (("dense", self.dense), ("bm25", self.bm25)):

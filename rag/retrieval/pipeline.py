@@ -45,14 +45,18 @@ class PipelineOptions:
     merge_chars: int = 900  # neighbouring chunks of one article merged up to this length
 
     @classmethod
-    def from_settings(cls, settings) -> "PipelineOptions":
-        return cls(settings.question_filters, settings.per_article, settings.near_dup,
-                   settings.merge_chars)
+    def from_settings(cls, settings) -> PipelineOptions:
+        return cls(settings.question_filters, settings.per_article, settings.near_dup, settings.merge_chars)
 
 
 class RetrievalPipeline:
-    def __init__(self, store: SearchStore, first_stage: Retriever, reranker: Reranker | None = None,
-                 options: PipelineOptions = PipelineOptions()) -> None:
+    def __init__(
+        self,
+        store: SearchStore,
+        first_stage: Retriever,
+        reranker: Reranker | None = None,
+        options: PipelineOptions = PipelineOptions(),
+    ) -> None:
         self.store, self.first_stage, self.reranker, self.options = store, first_stage, reranker, options
 
     def run(self, question: str, k: int, filters: Filters | None = None) -> Retrieval:
@@ -62,7 +66,7 @@ class RetrievalPipeline:
         if self.first_stage.name != "bm25":
             self.store.require_vectors()  # a lost vectors file fails loudly: `rag repair`
         query = normalize_query(question)
-        merged, applied = filters, []
+        merged, applied = filters, list[str]()
         if o.question_filters:
             facets = self.store.facets()
             stated = stated_filters(query, facets["papers"], facets["sections"])

@@ -10,8 +10,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Iterable
 
 from rag.models import Filters
 from rag.text.normalize import normalize_query
@@ -39,8 +39,7 @@ def _date_filter(y: str, mo: str | None, d: str | None) -> tuple[str, str] | Non
     return iso, iso  # Filters treat "2023-01" as the whole month, "2023" as the year
 
 
-def stated_filters(question: str, papers: Iterable[str] = (), sections: Iterable[str] = ()
-                   ) -> StatedFilters:
+def stated_filters(question: str, papers: Iterable[str] = (), sections: Iterable[str] = ()) -> StatedFilters:
     """Filters the question states unambiguously (see module doc); empty when none."""
     q = normalize_query(question)
     out = StatedFilters(Filters())
@@ -74,7 +73,8 @@ def merge_filters(explicit: Filters | None, stated: StatedFilters) -> tuple[Filt
     if not stated:
         return explicit, []
     base = explicit or Filters()
-    shown, values = [], {}
+    shown: list[str] = []
+    values: dict[str, str | None] = {}
     for line, name in zip(stated.shown, _fields_of(stated)):
         if name == "date":
             if base.since is None and base.until is None:

@@ -15,14 +15,16 @@ weight 0.08 with prior 1/(10 + rank) was the best of 0.01–0.3 on crud_dev.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Protocol, Sequence
+from typing import Protocol
 
 from rag.models import Hit
 from rag.text.normalize import compact
 from rag.text.question import asks_for, holds
 from rag.text.sentences import sentences
 from rag.text.terms import content_terms, coverage, term_weights
+
 
 class Reranker(Protocol):
     name: str
@@ -32,12 +34,12 @@ class Reranker(Protocol):
         ...
 
 
-def _reorder(head: Sequence[Hit], tail: Sequence[Hit], scores: Sequence[float],
-             name: str) -> list[Hit]:
+def _reorder(head: Sequence[Hit], tail: Sequence[Hit], scores: Sequence[float], name: str) -> list[Hit]:
     """``head`` sorted by ``scores`` (recorded under ``name``), then ``tail`` as it was."""
     order = sorted(range(len(head)), key=lambda i: (-scores[i], i))
-    ranked = [replace(head[i], rank=r, scores={**head[i].scores, name: float(scores[i])})
-              for r, i in enumerate(order, 1)]
+    ranked = [
+        replace(head[i], rank=r, scores={**head[i].scores, name: float(scores[i])}) for r, i in enumerate(order, 1)
+    ]
     return ranked + [replace(h, rank=len(ranked) + i) for i, h in enumerate(tail, 1)]
 
 
@@ -84,8 +86,10 @@ class CrossEncoderReranker:
         try:
             self.model = CrossEncoder(model, local_files_only=True)
         except Exception as exc:  # noqa: BLE001 - any loading failure becomes one clear line
-            raise ValueError(f"cannot load the cross-encoder {model!r} offline ({exc}); give a "
-                             "local folder or a model already in the Hugging Face cache") from None
+            raise ValueError(
+                f"cannot load the cross-encoder {model!r} offline ({exc}); give a "
+                "local folder or a model already in the Hugging Face cache"
+            ) from None
         self.top, self.batch_size = top, batch_size
 
     def rerank(self, query: str, hits: Sequence[Hit]) -> list[Hit]:
@@ -93,8 +97,7 @@ class CrossEncoderReranker:
         if not head:
             return []
         pairs = [(query, f"{h.article.headline}\n{h.chunk.text}") for h in head]
-        scores = [float(s) for s in self.model.predict(pairs, batch_size=self.batch_size,
-                                                       show_progress_bar=False)]
+        scores = [float(s) for s in self.model.predict(pairs, batch_size=self.batch_size, show_progress_bar=False)]
         return _reorder(head, tail, scores, self.name)
 
 
@@ -110,5 +113,4 @@ def make_reranker(spec: str) -> Reranker | None:
         return AnswerTypeReranker()
     if key.lower().startswith("cross-encoder:") and key.split(":", 1)[1].strip():
         return CrossEncoderReranker(key.split(":", 1)[1].strip())
-    raise ValueError(f"unknown reranker {spec!r}; valid: none, answer-type, "
-                     "cross-encoder:<model id or folder>")
+    raise ValueError(f"unknown reranker {spec!r}; valid: none, answer-type, cross-encoder:<model id or folder>")

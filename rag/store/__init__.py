@@ -5,10 +5,10 @@ from rag.store.index import Index
 from rag.store.schema import SCHEMA_VERSION, make_manifest
 
 __all__ = [
+    "SCHEMA_VERSION",
     "Index",
     "IndexMismatchError",
     "IndexNotFoundError",
     "IndexStoreError",
-    "SCHEMA_VERSION",
     "make_manifest",
 ]

@@ -10,8 +10,9 @@ integers; ``allowed`` is a sorted id array from ``chunk_ids_matching`` (None: no
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -75,8 +76,9 @@ class SearchStore(Protocol):
         """(paper, date, article count), newest first."""
         ...
 
-    def articles_on(self, paper: str | None, date: str | None,
-                    limit: int = 500) -> list[tuple[int, str, str, str, str, str]]:
+    def articles_on(
+        self, paper: str | None, date: str | None, limit: int = 500
+    ) -> list[tuple[int, str, str, str, str, str]]:
         """(id, headline, paper, date, page, section) of a paper's and/or a date's articles."""
         ...
 

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import faiss
 import numpy as np
 
 IDS_FILE = "chunk_ids.npy"
 # what bm25s.BM25.save writes (checked on load: a missing one would silently score nothing)
-BM25_FILES = ("params.index.json", "vocab.index.json", "data.csc.index.npy",
-              "indices.csc.index.npy", "indptr.csc.index.npy")
+BM25_FILES = (
+    "params.index.json",
+    "vocab.index.json",
+    "data.csc.index.npy",
+    "indices.csc.index.npy",
+    "indptr.csc.index.npy",
+)
 
 
 def fsync_path(path: Path) -> None:

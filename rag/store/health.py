@@ -5,8 +5,8 @@ the fix (never a traceback)."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from rag.store.errors import IndexDamagedError
 
@@ -15,8 +15,10 @@ MANIFEST_KEYS = ("model_id", "dim", "schema_version")
 
 
 def rebuild_hint(folder: Path) -> str:
-    return (f"restore it from a backup, or rebuild the index from its source files with "
-            f"`rag ingest FILES --index {folder} --rebuild`")
+    return (
+        f"restore it from a backup, or rebuild the index from its source files with "
+        f"`rag ingest FILES --index {folder} --rebuild`"
+    )
 
 
 def repair_hint(folder: Path) -> str:
@@ -31,8 +33,10 @@ def damaged(path: Path, exc: BaseException) -> IndexDamagedError:
 def check_folder(folder: Path) -> None:
     """``--index`` must name a folder (or nothing yet)."""
     if folder.exists() and not folder.is_dir():
-        raise IndexDamagedError(f"--index {folder} is a file, not an index folder: give the "
-                                f"folder that holds rag.sqlite (or a new folder to create one)")
+        raise IndexDamagedError(
+            f"--index {folder} is a file, not an index folder: give the "
+            f"folder that holds rag.sqlite (or a new folder to create one)"
+        )
 
 
 def check_sqlite_file(path: Path) -> None:
@@ -44,8 +48,7 @@ def check_sqlite_file(path: Path) -> None:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise IndexDamagedError(f"{path} cannot be read ({exc.strerror or exc}): "
-                                f"{rebuild_hint(folder)}") from None
+        raise IndexDamagedError(f"{path} cannot be read ({exc.strerror or exc}): {rebuild_hint(folder)}") from None
     if size == 0:
         raise IndexDamagedError(f"{path} is empty (0 bytes): {rebuild_hint(folder)}")
 
@@ -63,8 +66,9 @@ def check_sqlite_size(conn: sqlite3.Connection, path: Path) -> None:
         raise damaged(path, exc) from None
     size = path.stat().st_size
     if size < pages * page_size:
-        raise IndexDamagedError(f"{path} is truncated ({size:,} of {pages * page_size:,} bytes): "
-                                f"{rebuild_hint(path.parent)}")
+        raise IndexDamagedError(
+            f"{path} is truncated ({size:,} of {pages * page_size:,} bytes): {rebuild_hint(path.parent)}"
+        )
 
 
 def check_tables(conn: sqlite3.Connection, path: Path) -> None:
@@ -75,18 +79,20 @@ def check_tables(conn: sqlite3.Connection, path: Path) -> None:
     check_sqlite_size(conn, path)
     missing = [t for t in TABLES if t not in names]
     if missing:
-        raise IndexDamagedError(f"{path} has no table {', '.join(missing)} (damaged, or not an "
-                                f"index of this program): {rebuild_hint(path.parent)}")
+        raise IndexDamagedError(
+            f"{path} has no table {', '.join(missing)} (damaged, or not an "
+            f"index of this program): {rebuild_hint(path.parent)}"
+        )
 
 
 def check_manifest_keys(have: Mapping[str, str], path: Path) -> None:
     missing = [k for k in MANIFEST_KEYS if k not in have]
     if missing:
-        raise IndexDamagedError(f"the manifest in {path} lacks {', '.join(missing)}: "
-                                f"{rebuild_hint(path.parent)}")
+        raise IndexDamagedError(f"the manifest in {path} lacks {', '.join(missing)}: {rebuild_hint(path.parent)}")
     if not str(have["dim"]).isdigit():
-        raise IndexDamagedError(f"the manifest in {path} has dim {have['dim']!r}, not a "
-                                f"number: {rebuild_hint(path.parent)}")
+        raise IndexDamagedError(
+            f"the manifest in {path} has dim {have['dim']!r}, not a number: {rebuild_hint(path.parent)}"
+        )
 
 
 def first_line(exc: BaseException) -> str:

@@ -16,9 +16,10 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -27,10 +28,17 @@ from rag.store import files, health, queries, writes
 from rag.store.errors import IndexDamagedError, IndexNotFoundError, IndexStoreError
 from rag.store.lock import WriteLock
 from rag.store.reading import Reading
-from rag.store.search_files import BM25_DIR, SQLITE, VECTORS, SearchFiles
 from rag.store.schema import (
-    DDL, LEXICON_DDL, check_manifest, connect, new_manifest, now, read_manifest, write_manifest,
+    DDL,
+    LEXICON_DDL,
+    check_manifest,
+    connect,
+    new_manifest,
+    now,
+    read_manifest,
+    write_manifest,
 )
+from rag.store.search_files import BM25_DIR, SQLITE, VECTORS, SearchFiles
 from rag.text.lexicon import collect_terms, select_words
 from rag.text.tokenize import DEFAULT_TOKENIZER, make_tokenizer
 
@@ -60,8 +68,7 @@ def _connect_checked(path: Path) -> tuple[sqlite3.Connection, dict[str, str]]:
 class Index(SearchFiles, Reading):
     """One index folder. Build it with :meth:`create_or_open` / :meth:`open`, not the constructor."""
 
-    def __init__(self, path: Path, conn, manifest: dict[str, str],
-                 write_lock: WriteLock | None = None) -> None:
+    def __init__(self, path: Path, conn, manifest: dict[str, str], write_lock: WriteLock | None = None) -> None:
         self.path = Path(path)
         self._conn = conn
         self._lock = threading.RLock()
@@ -69,8 +76,9 @@ class Index(SearchFiles, Reading):
         self.manifest = manifest
         self.dim = int(manifest["dim"])
         self.model_id = manifest["model_id"]
-        self.tokenizer = make_tokenizer(manifest.get("tokenizer", DEFAULT_TOKENIZER),
-                                        select_words(queries.lexicon_counts(conn)))
+        self.tokenizer = make_tokenizer(
+            manifest.get("tokenizer", DEFAULT_TOKENIZER), select_words(queries.lexicon_counts(conn))
+        )
         self._faiss_dirty = self._bm25_dirty = False
         self._closed = self._repairing = False
         self.missing_vectors, self.stray_vectors = np.zeros(0, dtype=np.int64), 0
@@ -90,8 +98,7 @@ class Index(SearchFiles, Reading):
         return have
 
     @classmethod
-    def create(cls, path: str | Path, manifest: Mapping[str, Any], wait: float | None = None,
-               on_wait=None) -> "Index":
+    def create(cls, path: str | Path, manifest: Mapping[str, Any], wait: float | None = None, on_wait=None) -> Index:
         """Create a new, empty index; ``manifest`` needs at least ``model_id`` and ``dim``."""
         path = Path(path)
         health.check_folder(path)
@@ -100,7 +107,7 @@ class Index(SearchFiles, Reading):
             return cls._create(path, manifest, lock)
 
     @classmethod
-    def _create(cls, path: Path, manifest: Mapping[str, Any], lock: WriteLock) -> "Index":
+    def _create(cls, path: Path, manifest: Mapping[str, Any], lock: WriteLock) -> Index:
         """Create the index files while ``lock`` is held."""
         values = new_manifest(manifest)
         if cls.exists(path):
@@ -116,8 +123,9 @@ class Index(SearchFiles, Reading):
         return index
 
     @classmethod
-    def open(cls, path: str | Path, manifest: Mapping[str, Any] | None = None,
-             wait: float | None = None, on_wait=None) -> "Index":
+    def open(
+        cls, path: str | Path, manifest: Mapping[str, Any] | None = None, wait: float | None = None, on_wait=None
+    ) -> Index:
         """Open an existing index, refusing one built with another model/dim/chunker/schema
         and naming any damaged file.  Opening never writes."""
         path = Path(path)
@@ -143,9 +151,13 @@ class Index(SearchFiles, Reading):
 
     @classmethod
     def create_or_open(
-        cls, path: str | Path, manifest: Mapping[str, Any], rebuild: bool = False,
-        wait: float | None = None, on_wait=None,
-    ) -> "Index":
+        cls,
+        path: str | Path,
+        manifest: Mapping[str, Any],
+        rebuild: bool = False,
+        wait: float | None = None,
+        on_wait=None,
+    ) -> Index:
         """Open the index at ``path`` (checked against ``manifest``) or create it; ``rebuild``
         deletes an existing one first (under the write lock)."""
         path = Path(path)
@@ -162,8 +174,7 @@ class Index(SearchFiles, Reading):
     @staticmethod
     def remove(path: str | Path) -> None:
         """Delete the index files in ``path`` (other files there are left alone)."""
-        files.remove_all(Path(path), [SQLITE, SQLITE + "-wal", SQLITE + "-shm", VECTORS],
-                         [BM25_DIR])
+        files.remove_all(Path(path), [SQLITE, SQLITE + "-wal", SQLITE + "-shm", VECTORS], [BM25_DIR])
 
     # ---- writing -------------------------------------------------------------------------
     def _begin(self) -> None:
@@ -244,20 +255,22 @@ class Index(SearchFiles, Reading):
         with self._lock:
             self._begin()
             self._learn_words(articles)
-            tokens = [" ".join(self.tokenizer(f"{a.headline}\n{c.text}"))
-                      for a, cs in zip(articles, chunks_per_article) for c in cs]
+            tokens = [
+                " ".join(self.tokenizer(f"{a.headline}\n{c.text}"))
+                for a, cs in zip(articles, chunks_per_article)
+                for c in cs
+            ]
             writes.check_doc_ids(self._conn, [a.doc_id for a in articles])
             self._conn.execute("SAVEPOINT add_articles")
             try:
-                ids, chunk_ids = writes.insert_articles(
-                    self._conn, source_id, articles, chunks_per_article, tokens)
+                ids, chunk_ids = writes.insert_articles(self._conn, source_id, articles, chunks_per_article, tokens)
             except BaseException:
                 self._conn.execute("ROLLBACK TO add_articles")
                 raise
             finally:
                 self._conn.execute("RELEASE add_articles")
             if n:
-                if not self.lexical_only:
+                if vectors is not None and not self.lexical_only:
                     self.vectors.add(vectors, chunk_ids)
                 self._faiss_dirty = self._bm25_dirty = True
         flat = iter(chunk_ids)
@@ -288,11 +301,10 @@ class Index(SearchFiles, Reading):
             self.tokenizer = make_tokenizer(self.manifest.get("tokenizer", DEFAULT_TOKENIZER))
             last = -1
             while rows := self._conn.execute(
-                    "SELECT id, headline, text FROM articles WHERE id > ? ORDER BY id LIMIT ?",
-                    (last, page)).fetchall():
+                "SELECT id, headline, text FROM articles WHERE id > ? ORDER BY id LIMIT ?", (last, page)
+            ).fetchall():
                 last = rows[-1][0]
-                writes.add_term_counts(self._conn, collect_terms([r[2] for r in rows],
-                                                                 [r[1] for r in rows]))
+                writes.add_term_counts(self._conn, collect_terms([r[2] for r in rows], [r[1] for r in rows]))
             self.tokenizer.add_words(select_words(queries.lexicon_counts(self._conn)))
             write_manifest(self._conn, {"tokens_stale": "1"})
             self._bm25_dirty = True
@@ -365,7 +377,7 @@ class Index(SearchFiles, Reading):
         return True
 
     @contextmanager
-    def batch(self, bm25: bool = True) -> Iterator["Index"]:
+    def batch(self, bm25: bool = True) -> Iterator[Index]:
         """``with index.batch(): ...`` commits the search indexes on success (see
         :meth:`commit_search_indexes` for ``bm25``), rolls back on error."""
         try:
@@ -382,12 +394,11 @@ class Index(SearchFiles, Reading):
                 return
             self._closed = True
             if self._conn.in_transaction:
-                log.warning("%s: discarding uncommitted changes (call commit_search_indexes())",
-                            self.path)
+                log.warning("%s: discarding uncommitted changes (call commit_search_indexes())", self.path)
             self._end("ROLLBACK")
             self._conn.close()
 
-    def __enter__(self) -> "Index":
+    def __enter__(self) -> Index:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -10,21 +10,14 @@ and dies with its process, so a killed writer never leaves it behind.  A second 
 from __future__ import annotations
 
 import os
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from rag.store.errors import WriterBusyError
 
-try:
-    import fcntl
-
-    def _try_lock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError when held
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-except ImportError:  # Windows: a byte-range lock on the first byte does the same job
+if sys.platform == "win32":  # a byte-range lock on the first byte does the job of flock
     import msvcrt
 
     def _try_lock(fd: int) -> None:
@@ -37,6 +30,15 @@ except ImportError:  # Windows: a byte-range lock on the first byte does the sam
     def _unlock(fd: int) -> None:
         os.lseek(fd, 0, os.SEEK_SET)
         msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError when held
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
 
 LOCK_FILE = "write.lock"
 POLL = 0.1  # seconds between tries while another writer holds the lock
@@ -50,8 +52,7 @@ def waiting_message(pid: str) -> str:
 class WriteLock:
     """``acquire()`` / ``release()`` of the index folder's writer lock (re-entrant: counted)."""
 
-    def __init__(self, folder: Path, wait: float | None = None,
-                 on_wait: Callable[[str], None] | None = None) -> None:
+    def __init__(self, folder: Path, wait: float | None = None, on_wait: Callable[[str], None] | None = None) -> None:
         self.path = Path(folder) / LOCK_FILE
         self.wait = wait  # None: wait as long as it takes; 0: never wait
         self.on_wait = on_wait or (lambda message: None)
@@ -101,7 +102,7 @@ class WriteLock:
         os.write(fd, str(os.getpid()).encode())
         self._fd, self._depth = fd, 1
 
-    def __enter__(self) -> "WriteLock":
+    def __enter__(self) -> WriteLock:
         self.acquire()
         return self
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -18,11 +18,21 @@ _BATCH = 500
 
 
 def article_from_row(row: tuple) -> Article:
-    (id_, doc_id, source, text, headline, paper, date, page, section, byline, dateline, start,
-     end) = row
+    (id_, doc_id, source, text, headline, paper, date, page, section, byline, dateline, start, end) = row
     return Article(
-        doc_id=doc_id, source=source, text=text, headline=headline, paper=paper, date=date,
-        page=page, section=section, byline=byline, dateline=dateline, start=start, end=end, id=id_,
+        doc_id=doc_id,
+        source=source,
+        text=text,
+        headline=headline,
+        paper=paper,
+        date=date,
+        page=page,
+        section=section,
+        byline=byline,
+        dateline=dateline,
+        start=start,
+        end=end,
+        id=id_,
     )
 
 
@@ -105,8 +115,12 @@ def find_source_path(conn: sqlite3.Connection, given: str, resolved: str) -> str
     for path in (resolved, given):
         if conn.execute("SELECT 1 FROM sources WHERE path = ? LIMIT 1", (path,)).fetchone():
             return path
-    paths = [r[0] for r in conn.execute("SELECT DISTINCT path FROM sources WHERE name = ?",
-                                        (given.replace("\\", "/").rsplit("/", 1)[-1],))]
+    paths = [
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT path FROM sources WHERE name = ?", (given.replace("\\", "/").rsplit("/", 1)[-1],)
+        )
+    ]
     return paths[0] if len(paths) == 1 else paths
 
 
@@ -116,20 +130,25 @@ def chunk_texts(conn: sqlite3.Connection, chunk_ids: np.ndarray) -> list[tuple[s
     found: dict[int, tuple[str, str]] = {}
     for i in range(0, len(ids), 500):
         part = ids[i : i + 500]
-        found.update((r[0], (r[1], r[2])) for r in conn.execute(
-            "SELECT c.id, a.headline, c.text FROM chunks c JOIN articles a ON a.id = c.article_id "
-            f"WHERE c.id IN ({','.join('?' * len(part))})", part))
+        found.update(
+            (r[0], (r[1], r[2]))
+            for r in conn.execute(
+                "SELECT c.id, a.headline, c.text FROM chunks c JOIN articles a ON a.id = c.article_id "
+                f"WHERE c.id IN ({','.join('?' * len(part))})",
+                part,
+            )
+        )
     return [found[i] for i in ids]
 
 
 def counts(conn: sqlite3.Connection) -> dict:
-    one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
+    def one(sql: str):
+        return conn.execute(sql).fetchone()[0]
+
     papers = conn.execute(
         "SELECT paper, COUNT(*) FROM articles GROUP BY paper ORDER BY COUNT(*) DESC, paper"
     ).fetchall()
-    first, last = conn.execute(
-        "SELECT MIN(date), MAX(date) FROM articles WHERE date != ''"
-    ).fetchone()
+    first, last = conn.execute("SELECT MIN(date), MAX(date) FROM articles WHERE date != ''").fetchone()
     return {
         "sources": one("SELECT COUNT(*) FROM sources"),
         "sources_failed": one("SELECT COUNT(*) FROM sources WHERE status = 'error'"),
@@ -150,40 +169,45 @@ def lexicon_counts(conn: sqlite3.Connection) -> dict[str, int]:
 
 def facets(conn: sqlite3.Connection) -> dict[str, list[str]]:
     """The distinct non-empty papers and sections of the archive."""
-    return {name: [r[0] for r in conn.execute(
-                f"SELECT DISTINCT {col} FROM articles WHERE {col} != '' ORDER BY {col}")]
-            for name, col in (("papers", "paper"), ("sections", "section"))}
+    return {
+        name: [r[0] for r in conn.execute(f"SELECT DISTINCT {col} FROM articles WHERE {col} != '' ORDER BY {col}")]
+        for name, col in (("papers", "paper"), ("sections", "section"))
+    }
 
 
 def catalog(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
     """(paper, date, article count) for every paper and date, newest first."""
     return conn.execute(
-        "SELECT paper, date, COUNT(*) FROM articles GROUP BY paper, date "
-        "ORDER BY date DESC, paper").fetchall()
+        "SELECT paper, date, COUNT(*) FROM articles GROUP BY paper, date ORDER BY date DESC, paper"
+    ).fetchall()
 
 
-def articles_on(conn: sqlite3.Connection, paper: str | None, date: str | None,
-                limit: int = 500) -> list[tuple[int, str, str, str, str, str]]:
+def articles_on(
+    conn: sqlite3.Connection, paper: str | None, date: str | None, limit: int = 500
+) -> list[tuple[int, str, str, str, str, str]]:
     """(id, headline, paper, date, page, section) of the articles of a paper and/or date."""
     where, args = [], []
     for column, value in (("paper", paper), ("date", date)):
         if value is not None:
             where.append(f"{column} = ?")
             args.append(value)
-    sql = ("SELECT id, headline, paper, date, page, section FROM articles "
-           f"WHERE {' AND '.join(where) or '1'} ORDER BY date DESC, page, id LIMIT ?")
+    sql = (
+        "SELECT id, headline, paper, date, page, section FROM articles "
+        f"WHERE {' AND '.join(where) or '1'} ORDER BY date DESC, page, id LIMIT ?"
+    )
     return conn.execute(sql, [*args, limit]).fetchall()
 
 
 def doc_ids_of_source(conn: sqlite3.Connection, source_id: int) -> set[str]:
-    return {r[0] for r in conn.execute("SELECT doc_id FROM articles WHERE source_id = ?",
-                                       (source_id,))}
+    return {r[0] for r in conn.execute("SELECT doc_id FROM articles WHERE source_id = ?", (source_id,))}
 
 
 def existing_doc_ids(conn: sqlite3.Connection, doc_ids: list[str]) -> set[str]:
     out: set[str] = set()
     for i in range(0, len(doc_ids), 500):
         part = doc_ids[i : i + 500]
-        out.update(r[0] for r in conn.execute(
-            f"SELECT doc_id FROM articles WHERE doc_id IN ({','.join('?' * len(part))})", part))
+        out.update(
+            r[0]
+            for r in conn.execute(f"SELECT doc_id FROM articles WHERE doc_id IN ({','.join('?' * len(part))})", part)
+        )
     return out

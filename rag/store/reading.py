@@ -3,17 +3,17 @@ method runs one of rag.store.queries under the index's lock; nothing here writes
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from rag.models import Article, Chunk, Filters, Source
 from rag.store import queries, writes
+from rag.store.base import IndexState
 
 
-class Reading:
-    """Needs ``path``, ``_conn``, ``_lock``, ``manifest``, ``vectors`` and ``bm25_ids``."""
-
+class Reading(IndexState):
     def chunks_by_ids(self, ids: Sequence[int] | np.ndarray) -> list[tuple[Chunk, Article]]:
         """(Chunk, Article) pairs in the order of ``ids``; unknown ids are skipped."""
         with self._lock:
@@ -40,8 +40,9 @@ class Reading:
         with self._lock:
             return queries.catalog(self._conn)
 
-    def articles_on(self, paper: str | None, date: str | None,
-                    limit: int = 500) -> list[tuple[int, str, str, str, str, str]]:
+    def articles_on(
+        self, paper: str | None, date: str | None, limit: int = 500
+    ) -> list[tuple[int, str, str, str, str, str]]:
         with self._lock:
             return queries.articles_on(self._conn, paper, date, limit)
 
@@ -54,8 +55,8 @@ class Reading:
     def _source(self, column: str, value: str) -> Source | None:
         with self._lock:
             row = self._conn.execute(
-                f"SELECT {writes.SOURCE_COLS} FROM sources WHERE {column} = ? "
-                "ORDER BY id DESC LIMIT 1", (value,)).fetchone()
+                f"SELECT {writes.SOURCE_COLS} FROM sources WHERE {column} = ? ORDER BY id DESC LIMIT 1", (value,)
+            ).fetchone()
         return writes.source_from_row(row) if row else None
 
     def find_source(self, given: str, resolved: str) -> str | list[str]:
@@ -75,7 +76,12 @@ class Reading:
         with self._lock:
             out = queries.counts(self._conn)
         size = sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
-        out.update(vectors=int(self.vectors.ntotal), vector_index=self.vectors.kind,
-                   bm25_docs=int(len(self.bm25_ids)),
-                   manifest=dict(self.manifest), size_bytes=size, path=str(self.path))
+        out.update(
+            vectors=int(self.vectors.ntotal),
+            vector_index=self.vectors.kind,
+            bm25_docs=len(self.bm25_state[1]),
+            manifest=dict(self.manifest),
+            size_bytes=size,
+            path=str(self.path),
+        )
         return out

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from rag.store.errors import IndexMismatchError
 from rag.text.tokenize import DEFAULT_TOKENIZER
@@ -46,7 +47,7 @@ LEXICON_DDL = "CREATE TABLE IF NOT EXISTS lexicon (word TEXT PRIMARY KEY, count 
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def make_manifest(
@@ -74,9 +75,15 @@ def new_manifest(manifest: Mapping[str, Any]) -> dict[str, str]:
     missing = {"model_id", "dim"} - set(manifest)
     if missing:
         raise ValueError(f"manifest lacks {', '.join(sorted(missing))}")
-    values = {"query_prefix": "", "document_prefix": "", "chunker_version": "",
-              "tokenizer": DEFAULT_TOKENIZER, **{k: str(v) for k, v in manifest.items()},
-              "schema_version": str(SCHEMA_VERSION), "created_at": now()}
+    values = {
+        "query_prefix": "",
+        "document_prefix": "",
+        "chunker_version": "",
+        "tokenizer": DEFAULT_TOKENIZER,
+        **{k: str(v) for k, v in manifest.items()},
+        "schema_version": str(SCHEMA_VERSION),
+        "created_at": now(),
+    }
     values["dim"] = str(int(values["dim"]))
     return values
 
@@ -96,8 +103,7 @@ def read_manifest(conn: sqlite3.Connection) -> dict[str, str]:
 
 def write_manifest(conn: sqlite3.Connection, values: Mapping[str, Any]) -> None:
     conn.executemany(
-        "INSERT INTO manifest(key, value) VALUES (?, ?) "
-        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        "INSERT INTO manifest(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         [(k, str(v)) for k, v in values.items()],
     )
 
@@ -108,8 +114,7 @@ def check_manifest(path: Path, have: Mapping[str, str], expected: Mapping[str, A
     schema = have.get("schema_version", "?")
     if schema != str(SCHEMA_VERSION):
         raise IndexMismatchError(
-            f"{where} has schema version {schema}, this program reads schema version "
-            f"{SCHEMA_VERSION}: {REBUILD_HINT}"
+            f"{where} has schema version {schema}, this program reads schema version {SCHEMA_VERSION}: {REBUILD_HINT}"
         )
     if not expected:
         return

@@ -6,13 +6,14 @@ by a writer's commit (rag.store.index) holding the write lock."""
 from __future__ import annotations
 
 import logging
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from rag.chunking import embedding_text
 from rag.embeddings.base import Embedder
 from rag.store import files, health, queries
+from rag.store.base import IndexState
 from rag.store.errors import IndexDamagedError
 from rag.store.vectors import VectorStore
 
@@ -22,7 +23,7 @@ VECTORS, BM25_DIR = "vectors.faiss", "bm25"
 SQLITE = "rag.sqlite"
 
 
-class SearchFiles:
+class SearchFiles(IndexState):
     """FAISS vectors and BM25 of an index; needs ``path``, ``dim``, ``_conn``, ``_lock`` and the
     writer's ``_begin``/``commit_search_indexes`` from the Index it is part of."""
 
@@ -69,8 +70,12 @@ class SearchFiles:
                     self._faiss_dirty = True
                 self.missing_vectors = np.setdiff1d(ids, stored)
                 if len(self.missing_vectors) and not self.vector_file_problem:
-                    log.warning("%s: %d chunks have no vectors; %s", self.path,
-                                len(self.missing_vectors), health.repair_hint(self.path))
+                    log.warning(
+                        "%s: %d chunks have no vectors; %s",
+                        self.path,
+                        len(self.missing_vectors),
+                        health.repair_hint(self.path),
+                    )
             if not np.array_equal(self.bm25_ids, ids):
                 self._rebuild_bm25(write=False)
                 self._bm25_dirty = True  # written by the next commit
@@ -85,15 +90,21 @@ class SearchFiles:
         out = []
         n = len(self.missing_vectors)
         if self.vectors_damaged:
-            out.append(f"{self.path / VECTORS}: {self.vector_file_problem.split(' ', 1)[1]}, "
-                       f"{n} chunks have no vectors: {health.repair_hint(self.path)} "
-                       f"(re-embeds them from the text in {SQLITE})")
+            out.append(
+                f"{self.path / VECTORS}: {self.vector_file_problem.split(' ', 1)[1]}, "
+                f"{n} chunks have no vectors: {health.repair_hint(self.path)} "
+                f"(re-embeds them from the text in {SQLITE})"
+            )
         elif n:
-            out.append(f"{self.path / VECTORS}: {n} chunks have no vectors (an interrupted "
-                       f"write): {health.repair_hint(self.path)}")
+            out.append(
+                f"{self.path / VECTORS}: {n} chunks have no vectors (an interrupted "
+                f"write): {health.repair_hint(self.path)}"
+            )
         if self.bm25_problem:
-            out.append(f"{self.path / BM25_DIR}: {self.bm25_problem.split(' ', 2)[2]}; rebuilt "
-                       f"in memory for now: {health.repair_hint(self.path)} to write it")
+            out.append(
+                f"{self.path / BM25_DIR}: {self.bm25_problem.split(' ', 2)[2]}; rebuilt "
+                f"in memory for now: {health.repair_hint(self.path)} to write it"
+            )
         return out
 
     def require_vectors(self) -> None:
@@ -112,8 +123,9 @@ class SearchFiles:
                 self._begin()
                 check = self._conn.execute("PRAGMA quick_check").fetchone()[0]
                 if check != "ok":
-                    raise IndexDamagedError(f"{self.path / SQLITE} is damaged ({check}): "
-                                            f"{health.rebuild_hint(self.path)}")
+                    raise IndexDamagedError(
+                        f"{self.path / SQLITE} is damaged ({check}): {health.rebuild_hint(self.path)}"
+                    )
                 self._load_files()
                 self._reconcile()
                 missing, stray = self.missing_vectors, self.stray_vectors
@@ -132,19 +144,23 @@ class SearchFiles:
                 self._repairing = False
             self._load_files()  # read back what was written: problems() now tells the truth
             self._reconcile()
-        return {"reembedded": int(len(missing)), "stray_vectors_removed": int(stray),
-                "bm25_docs": int(len(self.bm25_ids)), "problems_found": len(problems)}
+        return {
+            "reembedded": len(missing),
+            "stray_vectors_removed": int(stray),
+            "bm25_docs": len(self.bm25_ids),
+            "problems_found": len(problems),
+        }
 
     def _rebuild_bm25(self, write: bool) -> None:
-        ids: list[int] = []
+        seen: list[int] = []
 
         def tokens():  # streamed from SQLite: the archive's tokens are never all in memory
             for chunk_id, text in self._conn.execute("SELECT id, tokens FROM chunks ORDER BY id"):
-                ids.append(chunk_id)
+                seen.append(chunk_id)
                 yield text.split()
 
         bm25 = files.build_bm25(tokens())
-        ids = np.array(ids, dtype=np.int64)
+        ids = np.array(seen, dtype=np.int64)
         if write:
             files.write_bm25(self.path / BM25_DIR, bm25, ids)
         self.bm25_state = (bm25, ids)
@@ -160,8 +176,9 @@ class SearchFiles:
         return self.bm25_state[1]
 
     # ---- search (the rag.store.contract methods) -------------------------------------------
-    def vector_search(self, query: np.ndarray, depth: int,
-                      allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+    def vector_search(
+        self, query: np.ndarray, depth: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
         return self.vectors.search(query, depth, allowed)
 
     def vector_scores(self, query: np.ndarray, ids: Sequence[int]) -> dict[int, float]:
@@ -179,8 +196,7 @@ class SearchFiles:
             return []
         return [t for t in dict.fromkeys(self.tokenizer(query)) if t in bm25.vocab_dict]
 
-    def _bm25_scores(self, query: str, allowed: np.ndarray | None = None
-                     ) -> tuple[np.ndarray | None, np.ndarray]:
+    def _bm25_scores(self, query: str, allowed: np.ndarray | None = None) -> tuple[np.ndarray | None, np.ndarray]:
         """``(scores, chunk ids)``: the BM25 score of every indexed chunk, aligned with the ids;
         chunks outside ``allowed`` score 0.  Scores are None when no query token is known."""
         bm25, ids = self.bm25_state  # one consistent snapshot
@@ -190,8 +206,7 @@ class SearchFiles:
         mask = None if allowed is None else np.isin(ids, allowed).astype(np.float32)
         return bm25.get_scores(tokens, weight_mask=mask), ids
 
-    def lexical_search(self, query: str, depth: int,
-                       allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+    def lexical_search(self, query: str, depth: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         if depth <= 0 or (allowed is not None and len(allowed) == 0):
             return []
         scores, ids = self._bm25_scores(query, allowed)

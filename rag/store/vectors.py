@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import faiss
 import numpy as np
@@ -47,8 +47,14 @@ def nprobe_for(nlist: int) -> int:
 class VectorStore:
     """Normalised float32 vectors under int64 chunk ids, searched by inner product."""
 
-    def __init__(self, dim: int, index: faiss.Index | None = None, path: Path | None = None,
-                 mapped: bool = False, ivf_min: int | None = None) -> None:
+    def __init__(
+        self,
+        dim: int,
+        index: faiss.Index | None = None,
+        path: Path | None = None,
+        mapped: bool = False,
+        ivf_min: int | None = None,
+    ) -> None:
         self.dim = int(dim)
         self._ivf_min = ivf_min
         self._path, self._mapped = path, mapped
@@ -59,8 +65,7 @@ class VectorStore:
 
     # ---- files ---------------------------------------------------------------------------
     @classmethod
-    def load(cls, path: Path, dim: int, mmap: bool = True, ivf_min: int | None = None
-             ) -> "VectorStore":
+    def load(cls, path: Path, dim: int, mmap: bool = True, ivf_min: int | None = None) -> VectorStore:
         """The vectors in ``path`` (empty when it was never written)."""
         if dim <= 0 or not path.exists():
             return cls(dim, ivf_min=ivf_min)
@@ -128,12 +133,15 @@ class VectorStore:
         if self.kind == "flat":
             return faiss.vector_to_array(index.id_map).astype(np.int64)
         lists = index.invlists
-        parts = [faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy()
-                 for i in range(index.nlist) if lists.list_size(i)]
+        parts = [
+            faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy()
+            for i in range(index.nlist)
+            if lists.list_size(i)
+        ]
         return np.concatenate(parts).astype(np.int64)
 
     # ---- changes -------------------------------------------------------------------------
-    def add(self, vectors: np.ndarray, ids: Sequence[int]) -> None:
+    def add(self, vectors: np.ndarray, ids: Sequence[int] | np.ndarray) -> None:
         if self._index is None:
             raise ValueError("this index is lexical-only: it stores no vectors")
         self._writable().add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
@@ -143,8 +151,11 @@ class VectorStore:
         if self._index is not None and len(ids):
             index = self._writable()
             # an IVF's hash-table direct map only accepts an explicit id array
-            sel = (faiss.IDSelectorArray(len(ids), faiss.swig_ptr(ids)) if self.kind == "ivf"
-                   else faiss.IDSelectorBatch(ids))
+            sel = (
+                faiss.IDSelectorArray(len(ids), faiss.swig_ptr(ids))
+                if self.kind == "ivf"
+                else faiss.IDSelectorBatch(ids)
+            )
             index.remove_ids(sel)
 
     def reorganize(self) -> bool:
@@ -153,8 +164,7 @@ class VectorStore:
         n, kind = self.ntotal, self.kind
         if kind == "ivf" and n < self.ivf_min // 2:
             target = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
-        elif (kind == "flat" and n >= self.ivf_min) or \
-                (kind == "ivf" and self._index.nlist * 2 <= nlist_for(n)):
+        elif (kind == "flat" and n >= self.ivf_min) or (kind == "ivf" and self._index.nlist * 2 <= nlist_for(n)):
             target = self._empty_ivf(n)
         else:
             return False
@@ -195,8 +205,7 @@ class VectorStore:
         except RuntimeError:  # not stored
             return None
 
-    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
-               ) -> list[tuple[int, float]]:
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Up to ``k`` ``(chunk id, inner product)`` pairs, best first, among ``allowed`` ids."""
         if self._index is None or k <= 0 or self.ntotal == 0:
             return []
@@ -206,9 +215,11 @@ class VectorStore:
             if self.kind == "ivf" and len(allowed) <= EXACT_SUBSET:
                 return self._exact(query[0], k, allowed)
             sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
-            params = (faiss.SearchParametersIVF(sel=sel, nprobe=min(self._index.nlist,
-                                                                   2 * self._index.nprobe))
-                      if self.kind == "ivf" else faiss.SearchParameters(sel=sel))
+            params = (
+                faiss.SearchParametersIVF(sel=sel, nprobe=min(self._index.nlist, 2 * self._index.nprobe))
+                if self.kind == "ivf"
+                else faiss.SearchParameters(sel=sel)
+            )
         scores, ids = self._index.search(query, k, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections import Counter
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -25,8 +25,17 @@ def insert_source(conn: sqlite3.Connection, source: Source) -> int:
     cur = conn.execute(
         "INSERT INTO sources(path, name, sha256, size, encoding, status, error, ingested_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (str(source.path), os.path.basename(str(source.path)), source.sha256, source.size,
-         source.encoding, source.status, source.error, now()))
+        (
+            str(source.path),
+            os.path.basename(str(source.path)),
+            source.sha256,
+            source.size,
+            source.encoding,
+            source.status,
+            source.error,
+            now(),
+        ),
+    )
     return int(cur.lastrowid)
 
 
@@ -35,8 +44,10 @@ def check_doc_ids(conn: sqlite3.Connection, doc_ids: Sequence[str]) -> None:
     dupes = sorted(d for d, n in Counter(doc_ids).items() if n > 1)
     for i in range(0, len(doc_ids), 500):
         part = list(doc_ids[i : i + 500])
-        dupes += [r[0] for r in conn.execute(
-            f"SELECT doc_id FROM articles WHERE doc_id IN ({','.join('?' * len(part))})", part)]
+        dupes += [
+            r[0]
+            for r in conn.execute(f"SELECT doc_id FROM articles WHERE doc_id IN ({','.join('?' * len(part))})", part)
+        ]
     if dupes:
         raise IndexStoreError(f"doc_id already in the index or repeated: {', '.join(dupes[:5])}")
 
@@ -57,14 +68,28 @@ def insert_articles(
         cur = conn.execute(
             "INSERT INTO articles(source_id, doc_id, headline, paper, date, page, section, "
             'byline, dateline, text, start, "end") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-            (source_id, art.doc_id, art.headline, art.paper, art.date, art.page, art.section,
-             art.byline, art.dateline, art.text, art.start, art.end))
+            (
+                source_id,
+                art.doc_id,
+                art.headline,
+                art.paper,
+                art.date,
+                art.page,
+                art.section,
+                art.byline,
+                art.dateline,
+                art.text,
+                art.start,
+                art.end,
+            ),
+        )
         aid = int(cur.lastrowid)
         article_ids.append(aid)
         for c in chunks:
             cur = conn.execute(
-                'INSERT INTO chunks(article_id, position, text, start, "end", tokens) '
-                "VALUES (?, ?, ?, ?, ?, ?)", (aid, c.position, c.text, c.start, c.end, next(flat)))
+                'INSERT INTO chunks(article_id, position, text, start, "end", tokens) VALUES (?, ?, ?, ?, ?, ?)',
+                (aid, c.position, c.text, c.start, c.end, next(flat)),
+            )
             chunk_ids.append(int(cur.lastrowid))
     return article_ids, chunk_ids
 
@@ -73,7 +98,9 @@ def chunk_ids_of_sources(conn: sqlite3.Connection, where: str, args: Sequence) -
     """Chunk ids of the sources matching ``where`` (a condition on ``s``)."""
     rows = conn.execute(
         "SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id "
-        f"JOIN sources s ON s.id = a.source_id WHERE {where}", list(args)).fetchall()
+        f"JOIN sources s ON s.id = a.source_id WHERE {where}",
+        list(args),
+    ).fetchall()
     return np.array([r[0] for r in rows], dtype=np.int64)
 
 
@@ -82,18 +109,23 @@ def sources_of_chunks(conn: sqlite3.Connection, chunk_ids: np.ndarray) -> list[i
     ids = [int(i) for i in chunk_ids]
     for i in range(0, len(ids), 500):
         part = ids[i : i + 500]
-        found.update(r[0] for r in conn.execute(
-            "SELECT DISTINCT a.source_id FROM chunks c JOIN articles a ON a.id = c.article_id "
-            f"WHERE c.id IN ({','.join('?' * len(part))})", part))
+        found.update(
+            r[0]
+            for r in conn.execute(
+                "SELECT DISTINCT a.source_id FROM chunks c JOIN articles a ON a.id = c.article_id "
+                f"WHERE c.id IN ({','.join('?' * len(part))})",
+                part,
+            )
+        )
     return sorted(found)
 
 
 def add_term_counts(conn: sqlite3.Connection, counts: Mapping[str, int]) -> dict[str, int]:
     """Add candidate-word counts to the lexicon table; returns the new totals of those words."""
     conn.executemany(
-        "INSERT INTO lexicon(word, count) VALUES (?, ?) "
-        "ON CONFLICT(word) DO UPDATE SET count = count + excluded.count",
-        list(counts.items()))
+        "INSERT INTO lexicon(word, count) VALUES (?, ?) ON CONFLICT(word) DO UPDATE SET count = count + excluded.count",
+        list(counts.items()),
+    )
     out: dict[str, int] = {}
     words = list(counts)
     for i in range(0, len(words), 500):
@@ -109,11 +141,14 @@ def retokenize(conn: sqlite3.Connection, tokenizer, page: int = 2000) -> int:
     while True:
         rows = conn.execute(
             "SELECT c.id, a.headline, c.text FROM chunks c JOIN articles a ON a.id = c.article_id "
-            "WHERE c.id > ? ORDER BY c.id LIMIT ?", (last, page)).fetchall()
+            "WHERE c.id > ? ORDER BY c.id LIMIT ?",
+            (last, page),
+        ).fetchall()
         if not rows:
             return done
-        conn.executemany("UPDATE chunks SET tokens = ? WHERE id = ?",
-                         [(" ".join(tokenizer(f"{h}\n{t}")), cid) for cid, h, t in rows])
+        conn.executemany(
+            "UPDATE chunks SET tokens = ? WHERE id = ?", [(" ".join(tokenizer(f"{h}\n{t}")), cid) for cid, h, t in rows]
+        )
         done, last = done + len(rows), rows[-1][0]
 
 

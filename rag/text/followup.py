@@ -10,7 +10,7 @@ turn's short answer).  A question that names its own subject is left alone.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from rag.models import Turn
 from rag.text.question import ORDINAL, ROLES, WHO, places_in
@@ -20,14 +20,17 @@ _LEAD = re.compile(r"^(?:那么|那|那个|还有|另外|而|再问一下|再问
 _TAIL = re.compile(r"(?:的情况|的呢|呢|怎么样|如何|咋样)?\s*[?？。!！]*$")
 _PRONOUN = re.compile(
     r"(?:这个|那个|这项|那项|这次|那次|该|这|那|此)(?:活动|项目|会议|工程|政策|机制|企业|公司|单位|地方|"
-    r"村|镇|区|县|市|街道|社区|人|节|展会|比赛|平台|产品)|它们|它|其|他们|她们|他|她")
+    r"村|镇|区|县|市|街道|社区|人|节|展会|比赛|平台|产品)|它们|它|其|他们|她们|他|她"
+)
 _PERSONAL = re.compile(r"他们|她们|他|她|此人|这个人|这位")
 _MARKERS = re.compile(r"\[\d+\]")
 _YEARISH = re.compile(r"(?:19|20)\d\d\s*年|去年|今年|前年|明年|[一二三四]季度|上半年|下半年|\d{1,2}\s*月")
 _ROLE = re.compile(rf"(?:市委|县委|区委|党委|党组)?(?:{ROLES})")
 _ASKS = re.compile(r"谁|什么|哪|多少|几|怎么|如何|吗|是否|为何|为什么|何时|何地")
-_SUBJECT_END = re.compile(r"(?:在哪|是什么|是谁|是哪|有多少|有哪些|有什么|什么时候|何时|怎么|如何|为什么|"
-                          r"的(?:主任|书记|市长|县长|区长|局长|负责人)|将|计划|打算|共|一共|要|在|于|由|被|把|是|有)")
+_SUBJECT_END = re.compile(
+    r"(?:在哪|是什么|是谁|是哪|有多少|有哪些|有什么|什么时候|何时|怎么|如何|为什么|"
+    r"的(?:主任|书记|市长|县长|区长|局长|负责人)|将|计划|打算|共|一共|要|在|于|由|被|把|是|有)"
+)
 
 
 def is_followup(question: str) -> bool:

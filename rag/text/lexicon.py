@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from rag.text.normalize import fold
 from rag.text.tokenize import jieba_instance
@@ -28,8 +28,25 @@ from rag.text.tokenize import jieba_instance
 # longest first, so 示范区 wins over 区 and 委员会 over 会
 PLACE_SUFFIXES = ("开发区", "示范区", "街道", "社区", "新区", "省", "市", "县", "区", "镇", "乡", "村")
 ORG_SUFFIXES = (
-    "检察院", "派出所", "警务室", "委员会", "合作社", "产业园", "公司", "集团", "医院", "中学",
-    "小学", "大学", "学院", "银行", "法院", "商圈", "景区", "园区", "管委会",
+    "检察院",
+    "派出所",
+    "警务室",
+    "委员会",
+    "合作社",
+    "产业园",
+    "公司",
+    "集团",
+    "医院",
+    "中学",
+    "小学",
+    "大学",
+    "学院",
+    "银行",
+    "法院",
+    "商圈",
+    "景区",
+    "园区",
+    "管委会",
 )
 SUFFIXES = tuple(sorted(PLACE_SUFFIXES + ORG_SUFFIXES, key=len, reverse=True))
 # a name never starts with these (在惠济区 → 惠济区, 全县 → nothing)
@@ -66,10 +83,15 @@ def names_in(text: str) -> list[tuple[str, str]]:
         for size in (3, 2):
             s = p - size
             prefix = text[s:p] if s >= 0 else ""
-            if (s in starts and _CJK.match(prefix) and prefix[0] not in STOP_START
-                    and prefix[-1] not in STOP_END and not _SUFFIX_RE.search(prefix)
-                    and freq.get(prefix[-1] + m.group(), 0) < COMMON  # 城市, 全区: no name
-                    and freq.get(text[m.end() - 1 : m.end() + 1], 0) < COMMON):  # 消费市场
+            if (
+                s in starts
+                and _CJK.match(prefix)
+                and prefix[0] not in STOP_START
+                and prefix[-1] not in STOP_END
+                and not _SUFFIX_RE.search(prefix)
+                and freq.get(prefix[-1] + m.group(), 0) < COMMON  # 城市, 全区: no name
+                and freq.get(text[m.end() - 1 : m.end() + 1], 0) < COMMON
+            ):  # 消费市场
                 found.append((prefix + m.group(), prefix))
                 last_end = m.end()
                 break
@@ -97,10 +119,8 @@ def collect_terms(texts: Iterable[str], headlines: Iterable[str] = ()) -> Counte
     return counts
 
 
-def select_words(counts: Mapping[str, int], known: set[str] | None = None,
-                 min_count: int = 2) -> list[str]:
+def select_words(counts: Mapping[str, int], known: set[str] | None = None, min_count: int = 2) -> list[str]:
     """Words worth adding: frequent enough, not a jieba word yet, not already ``known``."""
     freq = jieba_instance().FREQ
     known = known or set()
-    return sorted(w for w, n in counts.items()
-                  if n >= min_count and w not in known and not freq.get(w))
+    return sorted(w for w, n in counts.items() if n >= min_count and w not in known and not freq.get(w))

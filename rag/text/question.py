@@ -19,10 +19,14 @@ from rag.text.tokenize import jieba_module
 QUESTION_PREFIX = re.compile(r"^(多少|几|哪)")  # 几年, 多少度, 哪家 …
 _UNITS = set("个家名位台座条所种次人户批件项只辆套元天年月度岁吨亩米倍场届期")
 _NUM = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)"
-ROLES = ("副市长|副县长|副区长|书记|主任|局长|主席|市长|县长|区长|镇长|乡长|部长|院长|"
-          "校长|所长|站长|队长|经理|董事长|研究员|教授|博士|记者|民警|警官|委员|负责人")
-AFTER_NAME = (r"(?=[，。、：；,:;（(\s“”]|说|表示|介绍|指出|强调|主持|要求|认为|带领|出席|等|作|在|到|前往|调研|"
-               r"参加|会见|讲话|一行|同志|为|和|与|围绕|结合|针对|通过|$)")
+ROLES = (
+    "副市长|副县长|副区长|书记|主任|局长|主席|市长|县长|区长|镇长|乡长|部长|院长|"
+    "校长|所长|站长|队长|经理|董事长|研究员|教授|博士|记者|民警|警官|委员|负责人"
+)
+AFTER_NAME = (
+    r"(?=[，。、：；,:;（(\s“”]|说|表示|介绍|指出|强调|主持|要求|认为|带领|出席|等|作|在|到|前往|调研|"
+    r"参加|会见|讲话|一行|同志|为|和|与|围绕|结合|针对|通过|$)"
+)
 
 _WHEN = re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|啥时候|什么时间")
 ASKS_YEAR = re.compile(r"哪一?年|年份|什么年")
@@ -33,18 +37,72 @@ _LIST = re.compile(r"哪些|哪几|哪[两二三四五六七八九十]")
 
 _DATE = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\d{4}\s*年|\d{1,2}\s*月|[上下]午|[一二三四五六七八九十]+月")
 FULL_DATE = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(?:(\d{1,2})\s*[日号])?")
-_PERSON = re.compile(rf"(?:{ROLES})[{CJK}]{{2,3}}{AFTER_NAME}"  # 局长王浩瞻表示
-                     rf"|(?:^|[，。、“\s])[{CJK}]{{2,3}}(?:{ROLES})")  # 、张鹏研究员
+_PERSON = re.compile(
+    rf"(?:{ROLES})[{CJK}]{{2,3}}{AFTER_NAME}"  # 局长王浩瞻表示
+    rf"|(?:^|[，。、“\s])[{CJK}]{{2,3}}(?:{ROLES})"
+)  # 、张鹏研究员
 _PLACE = re.compile(rf"[{CJK}]{{1,8}}(?:区|县|镇|乡|街道|村|社区|广场|中心|园|路|街)")
 _SUFFIXES = r"(?:省|市|县|区|镇|乡|街道|社区|村)"
 _PLACE_SUFFIX = re.compile(rf"{_SUFFIXES}(?=.)")  # a suffix with text after it, inside a question
 _NOT_IN_PLACE = set("的在是和与把被从到对为有了着哪几什么个这那将要")
-_LIST_ITEMS = re.compile(rf"[{CJK}A-Za-z0-9“”]{{2,12}}(?:[、，,][{CJK}A-Za-z0-9“”]{{2,12}})*(?:[、，,]|和|及|与|以及)"
-                         rf"[{CJK}A-Za-z0-9“”]{{2,12}}")
+_LIST_ITEMS = re.compile(
+    rf"[{CJK}A-Za-z0-9“”]{{2,12}}(?:[、，,][{CJK}A-Za-z0-9“”]{{2,12}})*(?:[、，,]|和|及|与|以及)"
+    rf"[{CJK}A-Za-z0-9“”]{{2,12}}"
+)
 # 地区, 乡村, 全省 …: a suffix character inside a common word, not a place name
-_NOT_PLACES = set("地区 社区 山区 园区 城区 市区 景区 小区 辖区 片区 新区 郊区 街区 社区 专区 "
-                  "全省 全市 全县 全区 全镇 全乡 全村 本市 本县 该县 该市 城市 省市 市县 县市 "
-                  "乡村 村民 村庄 村级 村委 市场 市民 县城 县域 县级 市级 省级 区域 区级 镇村 乡镇 城乡 农村 街道办".split())
+_NOT_PLACES = set(
+    [
+        "地区",
+        "社区",
+        "山区",
+        "园区",
+        "城区",
+        "市区",
+        "景区",
+        "小区",
+        "辖区",
+        "片区",
+        "新区",
+        "郊区",
+        "街区",
+        "社区",
+        "专区",
+        "全省",
+        "全市",
+        "全县",
+        "全区",
+        "全镇",
+        "全乡",
+        "全村",
+        "本市",
+        "本县",
+        "该县",
+        "该市",
+        "城市",
+        "省市",
+        "市县",
+        "县市",
+        "乡村",
+        "村民",
+        "村庄",
+        "村级",
+        "村委",
+        "市场",
+        "市民",
+        "县城",
+        "县域",
+        "县级",
+        "市级",
+        "省级",
+        "区域",
+        "区级",
+        "镇村",
+        "乡镇",
+        "城乡",
+        "农村",
+        "街道办",
+    ]
+)
 ORDINAL = re.compile(r"第[一二三四五六七八九十百\d]+[期届次批轮季]")
 _MONEY_WORDS = ("钱", "金额", "资金")
 _SKIP_BEFORE = {"是", "有", "为", "完成", "达到", "达", "了", "共", "一共", "总共", "约", "大约", "的"}
@@ -89,8 +147,15 @@ def asks_for(question: str) -> list[Ask]:
         asks.append(Ask("when", _DATE, True))
     elif _QUANTITY.search(question):
         unit = asked_unit(question)
-        tail = "(?:度|℃)" if unit == "度" else rf"(?:{unit}|元)" if unit == "元" else unit if unit else \
-            r"(?:%|公里|千米|平方米|平方公里|立方米|公顷|人次|[^\s\d月日号时点，。、；,;])"
+        tail = (
+            "(?:度|℃)"
+            if unit == "度"
+            else rf"(?:{unit}|元)"
+            if unit == "元"
+            else unit
+            if unit
+            else r"(?:%|公里|千米|平方米|平方公里|立方米|公顷|人次|[^\s\d月日号时点，。、；,;])"
+        )
         asks.append(Ask("quantity", re.compile(rf"{_NUM}[万亿千百余多]{{0,2}}{tail}"), True))
     if WHO.search(question):
         asks.append(Ask("who", _PERSON, False))
@@ -116,8 +181,7 @@ def near_question(sentence: str, asks: list[Ask], terms: list[str], window: int 
 def holds(sentence: str, asks: list[Ask], question: str) -> bool:
     """The sentence matches an asked-for pattern with something the question doesn't already say."""
     q = compact(question)
-    return any(compact(m.group()) not in q for a in asks for m in a.pattern.finditer(sentence)
-               if a.kind != "list")
+    return any(compact(m.group()) not in q for a in asks for m in a.pattern.finditer(sentence) if a.kind != "list")
 
 
 def places_in(question: str) -> list[str]:
@@ -170,7 +234,7 @@ def focus_of(question: str) -> str:
             j += 1
         if after:
             return "".join(after)
-        j, before = i - 1, []
+        j, before = i - 1, list[str]()
         while j >= 0 and words[j] in _SKIP_BEFORE:
             j -= 1
         while j >= 0 and _nominal(cut[j][1]) and cut[j][1] != "vn" and not _PLACE_SUFFIX.search(words[j] + "?"):
@@ -181,7 +245,26 @@ def focus_of(question: str) -> str:
 
 
 WH_WORD = re.compile(r"^(?:多少|几|多大|多长|多久|多高|多远|哪.*|什么.*|谁|何时|何处|怎么.*|如何)$")
-_PARTICLES = {"了", "到", "在", "于", "是", "的", "着", "过", "给", "有", "为", "共", "一共", "总共", "能", "会", "将", "把"}
+_PARTICLES = {
+    "了",
+    "到",
+    "在",
+    "于",
+    "是",
+    "的",
+    "着",
+    "过",
+    "给",
+    "有",
+    "为",
+    "共",
+    "一共",
+    "总共",
+    "能",
+    "会",
+    "将",
+    "把",
+}
 
 
 def predicate_of(question: str) -> str:
@@ -209,5 +292,3 @@ def focus_coverage(focus: str, text: str) -> float:
 def specifics_in(question: str) -> list[str]:
     """Ordinals the answer must be about (第四期, 第三届)."""
     return ORDINAL.findall(compact(question))
-
-

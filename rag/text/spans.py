@@ -15,8 +15,8 @@ from rag.text.question import (
     asks_for,
     cut_question,
     focus_of,
-    places_in,
     place_stem,
+    places_in,
     predicate_of,
 )
 
@@ -98,14 +98,18 @@ def answer_span(question: str, sentence: str, article_date: str = "", context: s
                 return who
         found = [m for m in ask.pattern.finditer(sentence) if compact(m.group()) not in q]
         if ask.kind == "who":  # 市委副书记, 经济学博士: a role or a title, not a name
-            found = [m for m in found if not _NOT_NAME.match(m.group().lstrip("，。、“ "))
-                     and not re.search(r"[学院部局委会省市县区所]", m.group().lstrip("，。、“ ")[:3])]
+            found = [
+                m
+                for m in found
+                if not _NOT_NAME.match(m.group().lstrip("，。、“ "))
+                and not re.search(r"[学院部局委会省市县区所]", m.group().lstrip("，。、“ ")[:3])
+            ]
         if ask.kind == "when":
             found = [m for m in found if "月" in m.group() or "年" in m.group()] or found
         best = _pick(found, sentence, focus, predicate, terms)
         if best is None:
             continue
-        span = best.group().strip("，。、“”\" ")
+        span = best.group().strip('，。、“”" ')
         if ask.kind == "when":
             return resolve_date(span, article_date) if not ASKS_YEAR.search(question) or "年" not in span else span
         return span

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from rag.text.question import QUESTION_PREFIX, cut_question, predicate_of
 from rag.text.tokenize import clean_token
@@ -21,9 +21,73 @@ LIGHT_WEIGHT = 0.35  # verbs, adverbs, pronouns, time words … (jieba POS below
 LIGHT_POS = ("v", "a", "d", "r", "c", "p", "u", "y", "o", "f", "t", "q", "e")
 
 QUESTION_WORDS = set(
-    "多少 什么 哪些 哪个 哪位 哪儿 哪里 哪 谁 是 的 了 呢 吗 吧 啊 怎么 怎样 如何 何时 几 请问 时候 多 一共 共 "
-    "分别 有 在 被 把 和 与 及 还 都 也 给 叫 能 会 来 去 请 问 啥 么 为什么 什么样 这个 那个 这 那 名字 名称 "
-    "哪一天 哪天 何处 多大 多久 多长 多高 多远 多重".split())
+    [
+        "多少",
+        "什么",
+        "哪些",
+        "哪个",
+        "哪位",
+        "哪儿",
+        "哪里",
+        "哪",
+        "谁",
+        "是",
+        "的",
+        "了",
+        "呢",
+        "吗",
+        "吧",
+        "啊",
+        "怎么",
+        "怎样",
+        "如何",
+        "何时",
+        "几",
+        "请问",
+        "时候",
+        "多",
+        "一共",
+        "共",
+        "分别",
+        "有",
+        "在",
+        "被",
+        "把",
+        "和",
+        "与",
+        "及",
+        "还",
+        "都",
+        "也",
+        "给",
+        "叫",
+        "能",
+        "会",
+        "来",
+        "去",
+        "请",
+        "问",
+        "啥",
+        "么",
+        "为什么",
+        "什么样",
+        "这个",
+        "那个",
+        "这",
+        "那",
+        "名字",
+        "名称",
+        "哪一天",
+        "哪天",
+        "何处",
+        "多大",
+        "多久",
+        "多长",
+        "多高",
+        "多远",
+        "多重",
+    ]
+)
 
 Terms = dict[str, tuple[float, set[str]]]  # content word → (POS weight, its bigrams)
 
@@ -37,8 +101,9 @@ def content_terms(question: str) -> Terms:
         word = clean_token(piece)
         if len(word) < 2 or word in QUESTION_WORDS or QUESTION_PREFIX.match(word):
             continue
-        light = (flag.startswith(LIGHT_POS) and flag not in ("vn", "eng")
-                 or flag.startswith("m") and not re.match(r"\d|第", word))  # 一年, 两家 but not 第四期
+        light = (flag.startswith(LIGHT_POS) and flag not in ("vn", "eng")) or (
+            flag.startswith("m") and not re.match(r"\d|第", word)
+        )  # 一年, 两家 but not 第四期
         weight = max(LIGHT_WEIGHT if light and word != predicate else 1.0, terms.get(word, (0.0,))[0])
         terms[word] = (weight, {word[i : i + 2] for i in range(len(word) - 1)})
     return terms
@@ -52,8 +117,11 @@ def term_coverage(word: str, bigrams: set[str], text: str) -> float:
 def term_weights(terms: Terms, texts: Sequence[str]) -> dict[str, float]:
     """POS weight × BM25-style IDF over the (normalised) candidate texts."""
     n = len(texts)
-    return {t: w * math.log(1 + (n - df + 0.5) / (df + 0.5))
-            for t, (w, _) in terms.items() for df in [sum(t in s for s in texts)]}
+    return {
+        t: w * math.log(1 + (n - df + 0.5) / (df + 0.5))
+        for t, (w, _) in terms.items()
+        for df in [sum(t in s for s in texts)]
+    }
 
 
 def coverage(terms: Terms, weights: dict[str, float], text: str) -> float:

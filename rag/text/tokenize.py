@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import threading
 import unicodedata
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from rag.text.normalize import fold
 
@@ -85,7 +86,7 @@ class JiebaTokenizer:
             raise ValueError(f"unknown tokenizer mode {mode!r}; valid: {', '.join(MODES)}")
         self.mode = mode
         self.name = f"jieba-{mode}"
-        self._own = None
+        self._own: Any = None  # a jieba.Tokenizer once the archive has words of its own
         self.words: set[str] = set()
         self.add_words(words)
 
