@@ -7,8 +7,6 @@ STAMP := $(VENV)/.installed
 SAMPLE_INDEX := index/sample
 QUESTION ?= 鹭江引水工程柳溪段的输水管线有多长？
 
-export HF_HUB_OFFLINE := 1
-export GRADIO_ANALYTICS_ENABLED := False
 
 .PHONY: install run ask browser test test-fast lint format sample-index eval-dev eval-crud eval-crud20k eval-crud-all bench-scale clean
 

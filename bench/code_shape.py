@@ -16,6 +16,9 @@ import json
 import sys
 from pathlib import Path
 
+# Layers that must not import each other (they meet in the text layer below them).
+SIDE_BY_SIDE = {("rag.retrieval", "rag.generation"), ("rag.generation", "rag.retrieval")}
+
 
 def module_name(path: Path, root: Path) -> str:
     parts = list(path.relative_to(root).with_suffix("").parts)
@@ -106,12 +109,19 @@ def main(argv: list[str] | None = None) -> int:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 functions.append((node.end_lineno - node.lineno + 1, f"{name}.{node.name}"))
     functions.sort(reverse=True)
+
+    def room(module: str) -> str:
+        parts = module.split(".")
+        return ".".join(parts[:2]) if parts[0] == "rag" and len(parts) > 1 else parts[0]
+
+    leaks = sorted(f"{a} -> {b}" for a, deps in graph.items() for b in deps if (room(a), room(b)) in SIDE_BY_SIDE)
     print(
         json.dumps(
             {
                 "modules": len(names),
                 "lines": sum(len(f.read_text(encoding="utf-8").splitlines()) for f in files),
                 "import_cycles": cycles(graph),
+                "side_by_side_imports": leaks,
                 "modules_over_400_lines": long_modules,
                 "longest_functions": [{"function": n, "lines": k} for k, n in functions[:5]],
             },

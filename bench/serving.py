@@ -33,7 +33,7 @@ def served(
     does not answer within ``timeout`` seconds raises RuntimeError with the end of its log.
     ``started(pid)`` is called once it answers (benchmarks read its memory)."""
     port = free_port()
-    environ = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", **(env or {})}
+    environ = {**os.environ, **(env or {})}  # rag sets the offline environment itself
     with tempfile.TemporaryFile("w+") as log:
         proc = subprocess.Popen(
             [

@@ -154,6 +154,16 @@ def test_worst_failures_order(result):
     assert [r.question.id for r in worst] == ["q3"]  # q1 correct, q2 correctly refused
 
 
+def test_report_without_matplotlib_says_how_to_get_charts(tmp_path, result, monkeypatch):
+    import rag.evaluation.report as report
+
+    real = report.importlib.util.find_spec
+    monkeypatch.setattr(report.importlib.util, "find_spec", lambda name: None if name == "matplotlib" else real(name))
+    files = write_report(result, tmp_path, {"questions_file": "q.jsonl"})
+    assert set(files) == {"report.json", "report.md"}
+    assert "pip install 'baokan-rag[charts]'" in (tmp_path / "report.md").read_text("utf-8")
+
+
 def test_report_files(tmp_path, result):
     meta = {
         "questions_file": "q.jsonl",

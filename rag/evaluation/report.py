@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 from pathlib import Path
@@ -122,6 +123,8 @@ def render_markdown(result: EvalResult, meta: dict[str, Any], charts: list[str])
     ]
     if charts:
         head += ["## 图表", "", *[f"![{c}]({c})" for c in charts], ""]
+    elif meta.get("charts"):
+        head += ["## 图表", "", str(meta["charts"]), ""]
     worst = worst_failures(result.results, result.k, WORST)
     head += [f"## 最差的 {len(worst)} 个问题", ""]
     head += [_failure(i, r, result.k) + "\n" for i, r in enumerate(worst, 1)] or ["没有失败的问题。"]
@@ -129,11 +132,14 @@ def render_markdown(result: EvalResult, meta: dict[str, Any], charts: list[str])
 
 
 def write_report(result: EvalResult, out_dir: Path, meta: dict[str, Any], charts: bool = True) -> dict[str, str]:
-    """Write report.json, report.md and (``charts``) per_type.png and latency.png into ``out_dir``."""
+    """Write report.json, report.md and (``charts``, when matplotlib is installed: the
+    ``charts`` extra) per_type.png and latency.png into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, str] = {}
     chart_names: list[str] = []
-    if charts:
+    if charts and importlib.util.find_spec("matplotlib") is None:
+        meta = {**meta, "charts": "skipped: matplotlib is not installed (pip install 'baokan-rag[charts]')"}
+    elif charts:
         from .charts import latency_chart, per_type_chart
 
         chart_names = [

