@@ -18,8 +18,8 @@ class Source:
     sha256: str
     size: int
     encoding: str = ""
-    status: str = "ok"  # ok | skipped | error
-    error: str = ""
+    status: str = "ok"  # ok: every record is in; partial: an ingest is adding it (or stopped; resumed next run)
+    error: str = ""  # unused by the ingest today (skipped files are reported, not stored); a schema column
     id: int | None = None
 
 
