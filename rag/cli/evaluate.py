@@ -139,7 +139,11 @@ def compare_runs(
         if as_json:
             print_json(c.to_dict())
             return
-        marks = {"regression": Text("▼ 退步", style="red"), "improved": Text("▲ 进步", style="green"), "": ""}
+        marks: dict[str, Text | str] = {
+            "regression": Text("▼ 退步", style="red"),
+            "improved": Text("▲ 进步", style="green"),
+            "": "",
+        }
         table = Table(title=f"A = {run_a}   B = {run_b}")
         for col in ("组别", "指标", "A", "B", "Δ (B−A)", ""):
             table.add_column(col, justify="left" if col in ("组别", "指标", "") else "right")

@@ -174,6 +174,7 @@ def _complete_sentences(buffer: str) -> tuple[str, str]:
     for m in re.finditer(r"[。！？!?；;\n]+[”’」』\"')）]*", buffer):
         rest = buffer[m.end() :]
         tail = re.match(r"(?:\s*\[\d+\])*", rest)
+        assert tail is not None  # a starred group always matches
         after = rest[tail.end() :]
         if after and not _OPEN_TAIL.match(after):
             cut = m.end() + tail.end()

@@ -175,7 +175,7 @@ class Ingestor:
                             source_id = self.index.add_source(
                                 Source(key, item.sha256, item.size, encoding=encoding, status="partial")
                             )
-                        if prepared:
+                        if prepared and source_id is not None:
                             self._add(source_id, prepared, report)
                 self._report(item.name, report, offset)
         except LoadError as exc:

@@ -36,6 +36,8 @@ def _date_filter(y: str, mo: str | None, d: str | None) -> tuple[str, str] | Non
         iso = _iso_date("-".join(x for x in (y, mo, d) if x), "question")
     except ValueError:
         return None
+    if iso is None:
+        return None
     return iso, iso  # Filters treat "2023-01" as the whole month, "2023" as the year
 
 

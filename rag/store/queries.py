@@ -65,7 +65,7 @@ def chunks_by_ids(conn: sqlite3.Connection, ids: Iterable[int]) -> list[tuple[Ch
         for row in rows:
             chunk = chunk_from_row(row[:6])
             art = articles.setdefault(chunk.article_id, article_from_row(row[6:]))
-            found[chunk.id] = (chunk, art)
+            found[int(row[0])] = (chunk, art)
     return [found[i] for i in ids if i in found]
 
 

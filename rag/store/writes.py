@@ -16,6 +16,13 @@ from rag.store.schema import now
 SOURCE_COLS = "id, path, sha256, size, encoding, status, error"
 
 
+def _rowid(cur: sqlite3.Cursor) -> int:
+    """The id SQLite gave the row an INSERT just added."""
+    if cur.lastrowid is None:
+        raise IndexStoreError("an INSERT returned no row id")
+    return cur.lastrowid
+
+
 def source_from_row(row: tuple) -> Source:
     id_, path, sha, size, enc, status, error = row
     return Source(path=path, sha256=sha, size=size, encoding=enc, status=status, error=error, id=id_)
@@ -36,7 +43,7 @@ def insert_source(conn: sqlite3.Connection, source: Source) -> int:
             now(),
         ),
     )
-    return int(cur.lastrowid)
+    return _rowid(cur)
 
 
 def check_doc_ids(conn: sqlite3.Connection, doc_ids: Sequence[str]) -> None:
@@ -83,14 +90,14 @@ def insert_articles(
                 art.end,
             ),
         )
-        aid = int(cur.lastrowid)
+        aid = _rowid(cur)
         article_ids.append(aid)
         for c in chunks:
             cur = conn.execute(
                 'INSERT INTO chunks(article_id, position, text, start, "end", tokens) VALUES (?, ?, ?, ?, ?, ?)',
                 (aid, c.position, c.text, c.start, c.end, next(flat)),
             )
-            chunk_ids.append(int(cur.lastrowid))
+            chunk_ids.append(_rowid(cur))
     return article_ids, chunk_ids
 
 
