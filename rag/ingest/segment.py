@@ -173,14 +173,15 @@ def items_of(blocks: list[list[Line]]) -> list[Item]:
         joined = "".join(x.text for x in block)
         prev = items[-1] if items else None
         continues = prev is not None and prev.kind == "para" and not prev.closes and not _complete(prev.text)
-        if _CREDIT.match(joined) or (_DATELINE.match(joined) and _DATELINE.match(joined).group(1) == joined):
+        dateline = _DATELINE.match(joined)
+        if _CREDIT.match(joined) or (dateline and dateline.group(1) == joined):
             items.append(Item("credit", block, joined))
         elif _BYLINE.match(joined):
             items.append(Item("credit", block, joined, byline=_byline_text(joined)))
         elif not continues and _is_headline_block(block, width):
             sep = "" if len(block) >= 3 and all(len(x.text) <= 2 for x in block) else " "
             items.append(Item("head", block, sep.join(x.text for x in block)))
-        elif continues and not _OPENING.match(joined):
+        elif continues and prev is not None and not _OPENING.match(joined):
             prev.lines += block
             prev.text += joined
         else:
