@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -35,26 +34,6 @@ _TABLES = (
     ),
     ("延迟（毫秒）", lambda key: key.endswith("_ms")),
 )
-
-
-def git_state(where: Path | None = None) -> dict[str, Any]:
-    """The commit the code runs from and whether the work tree has uncommitted changes."""
-    cwd = where or Path(__file__).resolve().parent
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return {"commit": None, "dirty": None}
-    return {"commit": commit, "dirty": bool(dirty)}
 
 
 def _cell(text: str) -> str:

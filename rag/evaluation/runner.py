@@ -7,6 +7,7 @@ mean something) and whose ``timings`` hold the seconds per stage.
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -92,8 +93,6 @@ def evaluate_assistant(
     model loads outside the timed run.  Each question retrieves ``RANK_DEPTH`` passages and the
     answer reads the top ``k``.
     """
-    from .report import git_state
-
     bot.generator()
     k = k or bot.settings.k
     stats = bot.stats()
@@ -119,3 +118,23 @@ def evaluate_assistant(
         "wall_seconds": round(time.perf_counter() - t0, 2),
     }
     return result, meta
+
+
+def git_state(where: Path | None = None) -> dict[str, Any]:
+    """The commit the code runs from and whether the work tree has uncommitted changes."""
+    cwd = where or Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+    return {"commit": commit, "dirty": bool(dirty)}
