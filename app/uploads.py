@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from rag.text.normalize import nfkc
 
 ALLOWED = (".txt", ".jsonl", ".jsonl.gz", ".jsonl.xz")
 MAX_FILES = 50
@@ -30,7 +31,7 @@ class UploadResult:
 def safe_name(name: str) -> str:
     """A plain file name: no folders, no dot-files, no control or shell characters
     (Chinese letters and spaces stay readable: 温县 新闻.txt → 温县_新闻.txt)."""
-    base = unicodedata.normalize("NFKC", Path(str(name).replace("\\", "/")).name)
+    base = nfkc(Path(str(name).replace("\\", "/")).name)
     base = "".join(c if (c.isalnum() or c in "._-") else "_" for c in base).strip("._")
     return base[:120] or "upload.txt"
 
