@@ -10,7 +10,7 @@ bonuses for what the question asks for (a number with the asked unit, a date, a 
 place), for a long verbatim stretch of the question, and for an earlier hit.
 
 The answer opens with the typed span when the question asks for one (``672个[1]。`` then the
-supporting sentence(s), see answer_types.py), and ``Answer.short`` holds that span.
+supporting sentence(s), see rag.text.spans), and ``Answer.short`` holds that span.
 
 Refusal (``REFUSAL``, ``refused=True``, the closest passages still in ``hits``): no hits; the
 best support is below ``min_support``; no supported sentence's article mentions the places the
