@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .result import QuestionResult
+from .result import ANSWER_SCORES, QuestionResult
 from .runner import EvalResult
 from .scores import fmt, metrics_for, worst_failures
 
@@ -16,22 +16,7 @@ REPORT_MD = "report.md"
 WORST = 20
 _TABLES = (
     ("检索", lambda key: key.startswith(("hit@", "mrr", "ndcg", "all_evidence"))),
-    (
-        "答案与引用",
-        lambda key: (
-            key
-            in {
-                "contains_gold",
-                "exact_match",
-                "f1",
-                "rouge_l",
-                "citation_precision",
-                "citation_recall",
-                "refusal_accuracy",
-                "false_refusal_rate",
-            }
-        ),
-    ),
+    ("答案与引用", lambda key: key in {*ANSWER_SCORES, "refusal_accuracy", "false_refusal_rate"}),
     ("延迟（毫秒）", lambda key: key.endswith("_ms")),
 )
 

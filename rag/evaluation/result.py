@@ -12,6 +12,8 @@ from .questions import Question
 from .relevance import all_evidence_rank, citation_precision, citation_recall, hit_rank, ndcg_at
 
 RANK_DEPTH = 10
+# answer and citation scores of one question (None for unanswerable ones)
+ANSWER_SCORES = ("contains_gold", "exact_match", "f1", "rouge_l", "citation_precision", "citation_recall")
 
 
 @dataclass
@@ -40,20 +42,7 @@ class QuestionResult:
 
     def to_dict(self) -> dict[str, Any]:
         q, a = self.question, self.answer
-        scores = {
-            k: getattr(self, k)
-            for k in (
-                "rank",
-                "ndcg",
-                "contains_gold",
-                "exact_match",
-                "f1",
-                "rouge_l",
-                "citation_precision",
-                "citation_recall",
-                "refused",
-            )
-        }
+        scores = {k: getattr(self, k) for k in ("rank", "ndcg", *ANSWER_SCORES, "refused")}
         return {
             "id": q.id,
             "type": q.type,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .relevance import hit_at, mrr
-from .result import QuestionResult
+from .result import ANSWER_SCORES, QuestionResult
 
 HIT_KS = (1, 3, 5, 10)
 STAGES = ("retrieve", "generate", "total")
@@ -80,7 +80,7 @@ def aggregate(results: Sequence[QuestionResult], k: int) -> dict[str, Any]:
     out["mrr"] = mrr(ranks) if ans else None
     out["ndcg@10"] = _mean([r.ndcg for r in ans])
     out[f"all_evidence_hit@{k}"] = hit_at([r.all_rank for r in multi], k) if multi else None
-    for key in ("contains_gold", "exact_match", "f1", "rouge_l", "citation_precision", "citation_recall"):
+    for key in ANSWER_SCORES:
         out[key] = _mean([getattr(r, key) for r in ans])
     out["refusal_accuracy"] = _mean([r.refused for r in unans])
     out["false_refusal_rate"] = _mean([r.refused for r in ans])
