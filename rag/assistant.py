@@ -12,6 +12,7 @@ from rag.retrieval.pipeline import Retrieval, RetrievalPipeline
 from rag.settings import Settings
 
 MAX_K = 100
+ISSUE_PASSAGES = 20  # passages read for "what did the paper print …" (one issue's articles)
 
 
 def _verify_in_place(answer: Answer, hits: list[Hit]) -> None:
@@ -287,23 +288,28 @@ class Assistant:
         """Yield the ``Retrieval`` (rewritten query, filters read from the question, hits),
         then answer text as it is produced, then the final ``Answer`` with timings.
 
-        The answer is generated from the top ``k`` passages. With ``depth`` > k
+        The answer is generated from the top ``k`` passages (``ISSUE_PASSAGES`` for a question
+        about what an issue printed: its answer lists that issue's articles). With ``depth`` > k
         (evaluation) ``depth`` passages are retrieved and all of them end up in
         ``Answer.hits``.
         """
+        from rag.text.intent import read_intent
+
         k = self.settings.k if k is None else k
         t0 = time.perf_counter()
         gen = self.generator(generator)
-        found = self.retrieve(question, depth if depth > k > 0 else k, retriever, filters, history, generator)
+        reads = max(k, ISSUE_PASSAGES) if read_intent(question).kind == "paper_issue" else k
+        fetch = max(reads, depth if depth > k > 0 else k)
+        found = self.retrieve(question, fetch, retriever, filters, history, generator)
         hits = found.hits
         t1 = time.perf_counter()
         yield found
-        for piece in gen.stream(found.query or question.strip(), hits[:k], history):
+        for piece in gen.stream(found.query or question.strip(), hits[:reads], history):
             if isinstance(piece, Answer):
                 piece.question = question.strip()
                 piece.query, piece.applied = found.query, found.applied
                 if not getattr(gen, "verifies_citations", False):
-                    _verify_in_place(piece, hits[:k])
+                    _verify_in_place(piece, hits[:reads])
                 t2 = time.perf_counter()
                 piece.timings.update({"retrieve": t1 - t0, "generate": t2 - t1, "total": t2 - t0})
                 if len(hits) > k:

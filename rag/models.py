@@ -177,6 +177,7 @@ class Answer:
     raw: str = ""  # an LLM's reply before citation checking (for evaluation and debugging)
     refused: bool = False
     reason: str = ""
+    confidence: float | None = None  # the answerability model's probability, when one decided
     query: str = ""  # the standalone question searched for, when a follow-up was rewritten
     applied: list[str] = field(default_factory=list)  # filters read from the question, shown
     hits: list[Hit] = field(default_factory=list)
@@ -190,6 +191,7 @@ class Answer:
             "notice": self.notice,
             "refused": self.refused,
             "reason": self.reason,
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
             "query": self.query,
             "applied": self.applied,
             "citations": [c.to_dict() for c in self.citations],

@@ -1,4 +1,5 @@
-"""The default generator, no LLM: quote the passage sentences that best answer the question.
+"""The default generator, no LLM: quote the passage sentence that best answers the question,
+and decide with a calibrated model whether the passages answer it at all.
 
 Each hit's chunk is split into sentences (offsets kept: quotes are exact substrings of the
 chunk).  A sentence's *support* is the share of the question's content words it covers: jieba
@@ -9,13 +10,12 @@ its chunk and headline (该公司… after the sentence naming the company).  It
 bonuses for what the question asks for (a number with the asked unit, a date, a person, a
 place), for a long verbatim stretch of the question, and for an earlier hit.
 
-The answer opens with the typed span when the question asks for one (``672个[1]。`` then the
-supporting sentence(s), see rag.text.spans), and ``Answer.short`` holds that span.
-
-Refusal (``REFUSAL``, ``refused=True``, the closest passages still in ``hits``): no hits; the
-best support is below ``min_support``; no supported sentence's article mentions the places the
-question names; the question asks for a number or a date and no supported sentence holds one;
-or it counts something (多少座运营车站) its passage never mentions.
+Among the best-scored sentences the one whose passage agrees with the question (its places,
+names, years, ordinals) and holds a whole span of the asked kind is chosen; the features of
+that choice go to the answerability model (rag.generation.answerability), which answers or
+refuses.  An answer is shaped by the question's kind (rag.generation.shapes): the typed span
+then the sentence (``672个[1]。…``), 是/否, a list, one span per part, a computed
+difference, or the headlines of an issue.
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from difflib import SequenceMatcher
 
 from rag.models import REFUSAL, Answer, Citation, Hit, Turn
+from rag.text.intent import SPAN_KINDS, read_intent, specific_words
 from rag.text.normalize import compact
 from rag.text.question import (
     asks_for,
@@ -36,86 +35,52 @@ from rag.text.question import (
     mentions_place,
     near_question,
     places_in,
-    specifics_in,
+    predicate_of,
 )
-from rag.text.sentences import END_MARK, sentence_spans
-from rag.text.spans import answer_span
+from rag.text.sentences import sentence_spans
 from rag.text.terms import content_terms, coverage, term_coverage, term_weights
 
-# Support alone cannot tell a paraphrase (骑手 for 外卖小哥: support 0.29) from an unanswerable
-# question (0.22–0.59 on the dev and sample sets), so the floor is low and refusals come from
-# what the question asks: its places, the asked kind (number, date) and the thing counted.
-# 0.25 is the highest floor with no false refusal on dev.jsonl (sample set: 0.19 for one
-# heavy paraphrase); see the issue-4 note.
-DEFAULT_MIN_SUPPORT = 0.25
-FOCUS_MIN = 0.5  # share of the focus's bigrams (运营车站, 水价 …) the sentence's passage must hold
+from .answerability import AnswerabilityModel, load_model
+from .candidates import (
+    Assessment,
+    Scored,
+    Sentence,
+    article_text,
+    conflicts,
+    context_text,
+    evidence_coverage,
+    longest_shared,
+    missing_specifics,
+    passage_text,
+    span_clause,
+)
+from .shapes import compose, computed, explain_refusal, issue_answer, span_for
 
+CANDIDATES = 12  # best-scored sentences the choice looks at
+SPAN_BONUS = 0.15  # a candidate holding a whole span of the asked kind (like TYPE_BONUS)
+PREDICATE_BONUS = 0.1  # the sentence holds the question's predicate (施行 for 从什么时候起施行)
+SPECIFIC_BONUS = 0.15  # × the share of the question's names, years, ordinals the sentence holds
+# why / how questions: a sentence that gives a reason or a means
+REASON = re.compile(r"因为|由于|为了|原因|因此|所以|为此|是因|考虑到|目的是|旨在|通过|采取|措施|办法|方式")
+FOCUS_KINDS = ("quantity", "comparison")
 TYPE_BONUS = 0.15  # the sentence holds the kind of thing the question asks for
 PHRASE_BONUS = 0.1  # × the share of the question found verbatim in one stretch of the sentence
 RANK_BONUS = 0.04  # / the hit's rank: first hit +0.04, second +0.02, …
-SECOND_RATIO = 0.6  # a second sentence must score this fraction of the first
 CONTEXT_CREDIT = 0.6  # a word found only elsewhere in the sentence's chunk or headline
 
 
-@dataclass
-class Sentence:
-    hit: Hit
-    start: int  # offsets into hit.chunk.text
-    end: int
-    norm: str  # normalised text used for matching
-
-    @property
-    def text(self) -> str:
-        return self.hit.chunk.text[self.start : self.end]
-
-
-@dataclass
-class Scored:
-    score: float  # support + bonuses
-    support: float  # weighted share of the question's content words covered
-    own: dict[str, float]  # each content word's coverage by the sentence itself
-    holds: bool  # holds what the question asks for
-    sentence: Sentence
-
-
-def evidence_coverage(question: str, hits: Sequence[Hit]) -> float:
-    """Weighted share of the question's content words found anywhere in the passages (headlines
-    included): how much of the question the evidence speaks to, before any model is asked."""
-    terms = content_terms(question)
-    if not terms or not hits:
-        return 0.0
-    texts = [compact(f"{h.article.headline}\n{h.chunk.text}") for h in hits]
-    return coverage(terms, term_weights(terms, texts), "\n".join(texts))
-
-
-def longest_shared(question: str, sentence: str) -> int:
-    """Length of the longest stretch of the question found verbatim in the sentence."""
-    return SequenceMatcher(None, question, sentence, autojunk=False).find_longest_match().size
-
-
-def _about(hit: Hit) -> str:
-    """What a hit's article is about, for place checks: paper, section, headline and full text."""
-    a = hit.article
-    return compact(f"{a.paper}{a.section}{a.headline}{a.text}")
-
-
-def _context(sentence: Sentence) -> str:
-    return compact(f"{sentence.hit.article.headline}{sentence.hit.chunk.text}")
-
-
 class ExtractiveGenerator:
-    """Answers with the best 1–``max_sentences`` passage sentences, each marked ``[n]``."""
+    """Answers with the passage sentence that best answers the question, marked ``[n]``, when
+    the answerability model's probability reaches ``threshold`` (the model's own by default)."""
 
     name = "extractive"
     verifies_citations = True  # quotes are exact substrings of the cited chunks by construction
 
-    def __init__(self, min_support: float = DEFAULT_MIN_SUPPORT, max_sentences: int = 2) -> None:
-        if not 0.0 <= min_support <= 1.0:
-            raise ValueError(f"min_support must be in [0, 1], got {min_support}")
-        if max_sentences < 1:
-            raise ValueError(f"max_sentences must be ≥ 1, got {max_sentences}")
-        self.min_support = min_support
-        self.max_sentences = max_sentences
+    def __init__(self, threshold: float | None = None, model: AnswerabilityModel | None = None) -> None:
+        self.model = model or load_model()
+        self.threshold = self.model.threshold if threshold is None else threshold
+        if not 0.0 <= self.threshold <= 1.0:
+            raise ValueError(f"threshold must be in [0, 1], got {self.threshold}")
 
     def answer(self, question: str, hits: Sequence[Hit], history: Sequence[Turn] = ()) -> Answer:
         """Cited answer or refusal; ``history`` is not used (retrieval resolves follow-ups)."""
@@ -151,6 +116,7 @@ class ExtractiveGenerator:
             ctx = contexts[id(s.hit)]
             cov = {t: max(own[t], CONTEXT_CREDIT * term_coverage(t, bg, ctx)) for t, (_, bg) in terms.items()}
             support = sum(weights[t] * c for t, c in cov.items()) / total
+            own_support = sum(weights[t] * c for t, c in own.items()) / total
             has = holds(s.text, asks, question)
             near = has and near_question(s.norm, asks, list(terms))
             score = (
@@ -159,68 +125,86 @@ class ExtractiveGenerator:
                 + PHRASE_BONUS * longest_shared(q, s.norm) / len(q)
                 + RANK_BONUS / ranks[id(s.hit)]
             )
-            out.append(Scored(score, support, own, has, s))
+            out.append(Scored(score, support, own_support, own, has, s))
         return sorted(out, key=lambda x: -x.score)  # stable: ties keep hit and text order
 
+    def assess(self, question: str, hits: Sequence[Hit]) -> Assessment | None:
+        """The best candidate sentence and the model's features for it (None: nothing to compare)."""
+        hits = list(hits)
+        ranked = self.rank(question, hits)
+        if not ranked:
+            return None
+        intent = read_intent(question)
+        places, specifics = places_in(question), specific_words(question)
+        focus = focus_of(question) if intent.kind in FOCUS_KINDS else ""
+        predicate = predicate_of(question)
+        judged = []
+        for c in ranked[:CANDIDATES]:
+            hit, norm = c.sentence.hit, c.sentence.norm
+            missing = missing_specifics(specifics, passage_text(hit) + article_text(hit))
+            places_ok = all(mentions_place(p, article_text(hit)) for p in places)
+            span = span_for(question, intent, c)
+            held = 1 - len(missing_specifics(specifics, norm)) / len(specifics) if specifics else 0.0
+            bonus = (
+                SPAN_BONUS * bool(span or (intent.kind == "why" and REASON.search(norm)))
+                + PREDICATE_BONUS * bool(predicate and predicate in norm)
+                + SPECIFIC_BONUS * held
+            )
+            judged.append(((places_ok and not missing, c.score + bonus), c, span, missing, places_ok))
+        _, best, span, missing, places_ok = max(judged, key=lambda j: j[0])
+        if intent.kind == "comparison" and not span:
+            span = (computed(question, intent, self, ranked) or ("",))[0]
+        terms = content_terms(question)
+        weights = term_weights(terms, [c.sentence.norm for c in ranked])
+        about = article_text(best.sentence.hit)
+        absent = [t for t in terms if t not in about]
+        features = {
+            "support": best.support,
+            "own_support": best.own_support,
+            "span_support": coverage(terms, weights, span_clause(best.sentence.norm, compact(span.split("−")[0])))
+            if span
+            else best.own_support,
+            "evidence": evidence_coverage(question, hits),
+            "article_cover": coverage(terms, weights, about),
+            "article_absent": sum(weights[t] for t in absent) / (sum(weights.values()) or 1.0),
+            "specific_missing": len(missing) / len(specifics) if specifics else 0.0,
+            "sentence_missing": (
+                len(missing_specifics(specifics, best.sentence.norm)) / len(specifics) if specifics else 0.0
+            ),
+            "conflict": float(conflicts(question, best.sentence.text)),
+            "places_ok": float(places_ok),
+            "span_missing": float(intent.kind in (*SPAN_KINDS, "comparison") and not span),
+            "focus": focus_coverage(focus, context_text(best.sentence)) if focus else 1.0,
+            "phrase": longest_shared(compact(question), best.sentence.norm) / max(1, len(compact(question))),
+            "rank": 1.0 / (hits.index(best.sentence.hit) + 1),
+        }
+        return Assessment(best, span, features, ranked, missing, places, focus, absent)
+
     def _answer(self, question: str, hits: list[Hit]) -> Answer:
-        def refuse(reason: str) -> Answer:
-            return Answer(question=question, text=REFUSAL, refused=True, reason=reason, hits=hits)
+        def refuse(reason: str, confidence: float | None = None) -> Answer:
+            return Answer(
+                question=question, text=REFUSAL, refused=True, reason=reason, hits=hits, confidence=confidence
+            )
 
         if not hits:
             return refuse("没有检索到相关段落")
-        ranked = self.rank(question, hits)
-        if not ranked:
+        intent = read_intent(question)
+        if not intent.chinese:
+            return refuse("资料库是中文报纸，请用中文提问")
+        if intent.kind == "paper_issue":
+            return issue_answer(question, hits) or refuse("检索到的段落里没有问题所说的那一期报纸")
+        found = self.assess(question, hits)
+        if found is None:
             return refuse("问题或段落中没有可比对的实义词")
-        top = max(c.support for c in ranked)
-        if top < self.min_support:
-            return refuse(f"最相关的句子只覆盖了问题要点的{top:.0%}（阈值{self.min_support:.0%}）")
-        supported = [c for c in ranked if c.support >= self.min_support]
-        places = places_in(question)
-        if places:
-            supported = [c for c in supported if all(mentions_place(p, _about(c.sentence.hit)) for p in places)]
-            if not supported:
-                return refuse(f"相关的段落说的不是{'、'.join(places)}")
-        specifics = specifics_in(question)
-        if specifics:
-            supported = [c for c in supported if all(x in _about(c.sentence.hit) for x in specifics)]
-            if not supported:
-                return refuse(f"相关的段落说的不是{'、'.join(specifics)}")
-        required = [a.kind for a in asks_for(question) if a.required]
-        if required:
-            supported = [c for c in supported if c.holds]
-            if not supported:
-                what = "日期" if required[0] == "when" else "数字"
-                return refuse(f"相关的句子里没有问题所问的{what}")
-        focus = focus_of(question) if "quantity" in required else ""
-        if focus:
-            supported = [c for c in supported if focus_coverage(focus, _context(c.sentence)) >= FOCUS_MIN]
-            if not supported:
-                return refuse(f"相关的段落没有提到问题问的“{focus}”")
-        best = supported[0]
-        chosen, seen = [best], dict(best.own)
-        span = answer_span(question, best.sentence.text, best.sentence.hit.article.date)
-        for cand in ranked:
-            if len(chosen) >= self.max_sentences or cand.score < SECOND_RATIO * best.score:
-                break
-            if span and not cand.holds:
-                continue  # the span answers; a second sentence must hold another asked-for item
-            adds = any(c > seen[t] for t, c in cand.own.items())
-            new = all(cand.sentence.norm != c.sentence.norm for c in chosen)
-            if adds and new and END_MARK.search(cand.sentence.text):
-                chosen.append(cand)
-                seen = {t: max(c, seen[t]) for t, c in cand.own.items()}
-        answer = self._compose(question, hits, [c.sentence for c in chosen])
-        if len(chosen) > 1:  # more sentences may name more of the people asked for
-            others = "".join(c.sentence.text for c in chosen[1:])
-            span = answer_span(question, best.sentence.text, best.sentence.hit.article.date, others)
-        if span:
-            n = next(c.n for c in answer.citations if c.hit is best.sentence.hit)
-            answer.short = span
-            answer.text = f"{span}[{n}]。{answer.text}"
+        p = self.model.probability(found.features)
+        if p < self.threshold:
+            return refuse(explain_refusal(self.model, found, question), p)
+        answer = compose(question, intent, found, hits, self)
+        answer.confidence = p
         return answer
 
     @staticmethod
-    def _compose(question: str, hits: list[Hit], chosen: list[Sentence]) -> Answer:
+    def compose_sentences(question: str, hits: list[Hit], chosen: list[Sentence]) -> Answer:
         """Markers numbered by first use; one citation per cited hit quoting its sentence (two
         sentences of one hit: the chunk from the first to the last, still an exact substring)."""
         numbers: dict[int, int] = {}  # id(hit) → n

@@ -13,7 +13,8 @@ from collections.abc import Iterator, Sequence
 
 from rag.models import REFUSAL, Answer, Hit, Turn
 
-from .extractive import ExtractiveGenerator, evidence_coverage
+from .candidates import evidence_coverage
+from .extractive import ExtractiveGenerator
 from .prompt import build_messages, says_refusal
 from .verify import SUPPORT_THRESHOLD, CitationChecker, split_claims
 
@@ -51,7 +52,7 @@ class LLMGenerator:
     ) -> None:
         self.gate, self.threshold = gate, threshold
         self.fallback = fallback or ExtractiveGenerator()
-        self._constraints = ExtractiveGenerator(min_support=0.0)
+        self._constraints = ExtractiveGenerator()
 
     def _chat(self, messages: list[dict[str, str]]) -> Iterator[str]:
         raise NotImplementedError

@@ -28,12 +28,12 @@ AFTER_NAME = (
     r"参加|会见|讲话|一行|同志|为|和|与|围绕|结合|针对|通过|$)"
 )
 
-_WHEN = re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|啥时候|什么时间")
+WHEN = re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|啥时候|什么时间")
 ASKS_YEAR = re.compile(r"哪一?年|年份|什么年")
-_QUANTITY = re.compile(r"多少|(?<!哪)几|多大|多长|多久|多高|多远|多重")
+QUANTITY = re.compile(r"多少|(?<!哪)几|多大|多长|多久|多高|多远|多重")
 WHO = re.compile(r"谁|哪位|什么人|哪些人")
-_WHERE = re.compile(r"哪里|哪儿|在哪|什么地方|何处|哪个(?:村|区|县|镇|乡|街道|社区)")
-_LIST = re.compile(r"哪些|哪几|哪[两二三四五六七八九十]")
+WHERE = re.compile(r"哪里|哪儿|在哪|什么地方|何处|哪个(?:村|区|县|镇|乡|街道|社区)")
+LIST = re.compile(r"哪些|哪几|哪[两二三四五六七八九十]")
 
 _DATE = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\d{4}\s*年|\d{1,2}\s*月|[上下]午|[一二三四五六七八九十]+月")
 FULL_DATE = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(?:(\d{1,2})\s*[日号])?")
@@ -41,11 +41,11 @@ _PERSON = re.compile(
     rf"(?:{ROLES})[{CJK}]{{2,3}}{AFTER_NAME}"  # 局长王浩瞻表示
     rf"|(?:^|[，。、“\s])[{CJK}]{{2,3}}(?:{ROLES})"
 )  # 、张鹏研究员
-_PLACE = re.compile(rf"[{CJK}]{{1,8}}(?:区|县|镇|乡|街道|村|社区|广场|中心|园|路|街)")
+PLACE = re.compile(rf"[{CJK}]{{1,8}}(?:区|县|镇|乡|街道|村|社区|广场|中心|园|路|街)")
 _SUFFIXES = r"(?:省|市|县|区|镇|乡|街道|社区|村)"
 _PLACE_SUFFIX = re.compile(rf"{_SUFFIXES}(?=.)")  # a suffix with text after it, inside a question
-_NOT_IN_PLACE = set("的在是和与把被从到对为有了着哪几什么个这那将要")
-_LIST_ITEMS = re.compile(
+_NOT_IN_PLACE = set("的在是和与把被从到对为有了着哪几什么个这那将要位")
+LIST_ITEMS = re.compile(
     rf"[{CJK}A-Za-z0-9“”]{{2,12}}(?:[、，,][{CJK}A-Za-z0-9“”]{{2,12}})*(?:[、，,]|和|及|与|以及)"
     rf"[{CJK}A-Za-z0-9“”]{{2,12}}"
 )
@@ -143,9 +143,9 @@ def asked_unit(question: str) -> str:
 def asks_for(question: str) -> list[Ask]:
     """What the question asks for, from its question words."""
     asks = []
-    if _WHEN.search(question):
+    if WHEN.search(question):
         asks.append(Ask("when", _DATE, True))
-    elif _QUANTITY.search(question):
+    elif QUANTITY.search(question):
         unit = asked_unit(question)
         tail = (
             "(?:度|℃)"
@@ -159,10 +159,10 @@ def asks_for(question: str) -> list[Ask]:
         asks.append(Ask("quantity", re.compile(rf"{_NUM}[万亿千百余多]{{0,2}}{tail}"), True))
     if WHO.search(question):
         asks.append(Ask("who", _PERSON, False))
-    if _WHERE.search(question):
-        asks.append(Ask("where", _PLACE, False))
-    if _LIST.search(question) and not WHO.search(question):
-        asks.append(Ask("list", _LIST_ITEMS, False))
+    if WHERE.search(question):
+        asks.append(Ask("where", PLACE, False))
+    if LIST.search(question) and not WHO.search(question):
+        asks.append(Ask("list", LIST_ITEMS, False))
     return asks
 
 

@@ -1,24 +1,34 @@
-"""The span of a sentence that answers a question: a number with its unit, a person (by the
-role the question names), a date (year resolved from the paper's date), a place or a list."""
+"""The span of a sentence that answers a question: a number with the asked unit, a person (by
+the role the question names), a date (year resolved from the paper's date), a place, an
+ordinal or a list — or nothing.
+
+A span is shown only when it is a *whole expression* of the asked kind: it starts and ends on
+jieba word boundaries (一个月 gives no 一个, 这一目标 no 一目, 千方百计 no 百计), a quantity
+carries the unit the question asks in (人次 is not 人, 个百分点 is not %), a quantity asked
+without a unit is not a date, and a person is a name (not 主任在).  Otherwise the caller
+quotes the supporting sentence instead."""
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from rag.text.normalize import CJK, compact
+from rag.text.intent import UNIT_WORDS, asked_unit, read_intent
+from rag.text.normalize import CJK, compact, nfkc
 from rag.text.question import (
     AFTER_NAME,
     ASKS_YEAR,
     FULL_DATE,
     ROLES,
     WH_WORD,
-    asks_for,
+    WHO,
     cut_question,
     focus_of,
     place_stem,
     places_in,
     predicate_of,
 )
+from rag.text.tokenize import jieba_module
 
 
 def resolve_date(span: str, article_date: str) -> str:
@@ -57,7 +67,11 @@ _NOT_NAME = re.compile(r"^(?:市委|县委|区委|党委|省委|副|常务|党�
 def persons(question: str, text: str) -> str:
     """People the question asks for: for each role it names (市委书记和市长 → 书记, 市长) the
     person holding it in ``text`` (市委书记葛巧红、市长李亦博); else the first role + name."""
-    found = [(m.start(), m.group(1), m.group(2)) for m in _ROLE_NAME.finditer(text) if not _NOT_NAME.match(m.group(2))]
+    found = [
+        (m.start(), m.group(1), m.group(2))
+        for m in _ROLE_NAME.finditer(text)
+        if not _NOT_NAME.match(m.group(2)) and _is_name(m.group(2))
+    ]
     if not found:
         return ""
     q = compact(question)
@@ -66,15 +80,31 @@ def persons(question: str, text: str) -> str:
     picked = []
     for role in sorted(asked, key=q.find):
         prefix = _role_context(q, role)[0]
+        deputy = q[q.find(role) - 1 : q.find(role)] == "副"
         for start, r, name in found:
             title = text[max(0, start - 6) : start]
-            owner = re.search(rf"([{CJK}]{{2}})[省市县区]委?$", title)  # 孟州市委 书记 → 孟州
+            owner = _owner(title)  # 孟州市委 书记 → 孟州
+            if title.endswith("副") and not deputy:
+                continue  # 副主任 is not the 主任 asked for
             if r == role and title.endswith(prefix) and not (owner and stems and owner.group(1) not in stems):
-                picked.append(f"{prefix}{r}{name}")
+                picked.append(f"{prefix}{'副' if deputy else ''}{r}{name}")
                 break
     if asked:
         return "、".join(dict.fromkeys(picked))
     return f"{found[0][1]}{found[0][2]}"
+
+
+def _owner(title: str) -> re.Match | None:
+    """The place a role belongs to, right before it (孟州市委 → 孟州); in 学习市委 the two
+    characters before 市委 are a verb, not a place."""
+    m = re.search(rf"([{CJK}]{{2}})([省市县区])委?$", title)
+    if not m:
+        return None
+    jieba_module()
+    import jieba.posseg
+
+    words = list(jieba.posseg.cut(m.group(1)))
+    return None if len(words) == 1 and words[0].flag[:1] in ("v", "d", "a", "p", "c", "u", "r") else m
 
 
 def _role_context(q: str, role: str) -> list[str]:
@@ -84,33 +114,247 @@ def _role_context(q: str, role: str) -> list[str]:
     return [prefix] if prefix in ("市委", "县委", "区委", "省委", "党委", "支部") else [""]
 
 
+_NUMBER = r"(?:\d+(?:[.,]\d+)*|[零〇一二两三四五六七八九十百千]+)"
+QUANTITY_SPAN = re.compile(
+    rf"(?P<num>{_NUMBER})\s*(?P<mult>[万亿千百]{{0,2}})\s*(?:余|多)?\s*(?P<unit>{UNIT_WORDS}|%|％)"
+    rf"|(?P<bare>\d+(?:\.\d+)?)\s*(?P<bmult>[万亿]{{1,2}})(?:余|多)?(?![{CJK}])"  # 156.51万 (no measure word)
+)
+DATE_SPAN = re.compile(
+    r"(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]?\s*(?:至|到|—|-|－|～|~)\s*(?:\d{1,2}\s*月\s*)?\d{1,2}\s*[日号]"
+    r"|(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*(?:\d{1,2}\s*[日号])?"
+    r"|\d{4}\s*年(?:\s*[上下]半年|\s*[一二三四]季度)?|[一二三四五六七八九十]+月(?:[一二三]?十?[一二三四五六七八九十]?日)?"
+)
+ORDINAL_SPAN = re.compile(
+    r"第\s*[一二三四五六七八九十百千\d]+\s*(?:名|位|届|次|批|期|个|家|轮|季|站)?|首届|首位|首个|首批|榜首|冠军|亚军|季军|"
+    r"[一二三]等奖|金奖|银奖|铜奖"
+)
+# a place after a locative word, up to the verb or punctuation that ends it (在惠济区举办 → 惠济区)
+PLACE_SPAN = re.compile(
+    rf"(?:在|于|位于|落户|来到|到了|搬到|迁到|地处|坐落于|坐落在|设在|选址)(?P<place>[{CJK}A-Za-z0-9（）()·]{{2,24}}?)"
+    r"(?=举行|举办|开幕|召开|开展|启动|落成|建成|进行|开业|亮相|上演|展出|设立|成立|揭牌|[，。、；,;：:]|$)"
+)
+_UNIT_FAMILIES = (
+    {"元", "万元", "亿元", "港元", "港币"},
+    {"人", "名", "位", "万人"},
+    {"公里", "千米"},
+    {"个百分点", "百分点"},
+    {"千克", "公斤"},
+    {"%", "％"},
+    {"吨", "万吨"},
+    {"亩", "万亩"},
+)
+_DATE_UNITS = {"月", "日", "号", "时", "分", "秒", "周"}
+_SURNAMES = set(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔"
+    "钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛"
+    "邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝"
+    "路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂"
+    "全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+)
+
+
+@lru_cache(maxsize=1024)
+def word_bounds(sentence: str) -> frozenset[int]:
+    """Offsets where a jieba word starts or ends in ``sentence``."""
+    jieba_module()
+    import jieba
+
+    return frozenset(b for _, start, end in jieba.tokenize(sentence) for b in (start, end))
+
+
+def is_whole(sentence: str, start: int, end: int) -> bool:
+    """``sentence[start:end]`` starts and ends on word boundaries (not a piece of a word)."""
+    bounds = word_bounds(sentence)
+    return start in bounds and end in bounds
+
+
+def unit_fits(asked: str, unit: str, number: str) -> bool:
+    """A quantity's unit answers a question asking in ``asked`` ("": any unit but a date's)."""
+    unit = compact(unit)
+    if not asked:
+        if unit in _DATE_UNITS:
+            return False
+        return not (unit == "年" and re.fullmatch(r"\d{4}", number))  # 2024年 is a date
+    if unit == "年" and re.fullmatch(r"\d{4}", number):
+        return False  # 2024年 is a date, not a number of years
+    if unit == asked:
+        return True
+    return any(asked in family and unit in family for family in _UNIT_FAMILIES)
+
+
+def _is_name(name: str) -> bool:
+    """A 2–3 character Chinese name: a common surname, and not a word jieba knows otherwise."""
+    if not (2 <= len(name) <= 3) or name[0] not in _SURNAMES:
+        return False
+    words = [w for w, _ in cut_question(name)]
+    return len(words) != 1 or len(name) == 3 or name not in _COMMON_TWO
+
+
+_COMMON_TWO = {"高度", "任务", "方面", "安全", "全面", "常态", "余额", "万元", "时间", "明确", "成为", "和谐", "宁静"}
+
+
+def _quantity(question: str, sentence: str, q: str) -> list[re.Match]:
+    unit = asked_unit(question)
+    return [
+        m
+        for m in QUANTITY_SPAN.finditer(sentence)
+        if compact(m.group()) not in q
+        and is_whole(sentence, m.start(), m.end())
+        and (
+            (m.group("bare") is not None and not unit)  # 156.51万 answers only a question asking in no unit
+            or (
+                m.group("num") is not None
+                and not re.fullmatch(r"[一两]", m.group("num") + m.group("mult"))  # 一个, 一批: not a count
+                and unit_fits(unit, m.group("unit"), m.group("num"))
+            )
+        )
+    ]
+
+
+def _whole_matches(pattern: re.Pattern, sentence: str, q: str) -> list[re.Match]:
+    return [
+        m for m in pattern.finditer(sentence) if compact(m.group()) not in q and is_whole(sentence, m.start(), m.end())
+    ]
+
+
+_PLACE_END = re.compile(
+    r"(?:省|市|县|区|镇|乡|村|街道|社区|路|街|道|巷|广场|中心|馆|园|场|厅|寺|宫|山|湖|河|江|海|港|站|楼|院|校|大学|"
+    r"公司|基地|岛|城|州|国|桥|口|门|坊|所|室|亭|阁|会场|酒店|宾馆|剧院|礼堂)$"
+)
+
+
+def _is_place(place: str) -> bool:
+    """Ends like a place name (…县, …广场, …中心) or is one jieba knows (POS ns)."""
+    if _PLACE_END.search(place):
+        return True
+    jieba_module()
+    import jieba.posseg
+
+    return any(flag == "ns" for _, flag in jieba.posseg.cut(place))
+
+
+def _places(sentence: str, q: str) -> list[re.Match]:
+    return [
+        m
+        for m in PLACE_SPAN.finditer(sentence)
+        if compact(m.group("place")) not in q
+        and is_whole(sentence, m.start("place"), m.end("place"))
+        and _is_place(compact(m.group("place")))
+    ]
+
+
+def _ordinals(question: str, sentence: str, q: str) -> list[re.Match]:
+    """Ordinals of the asked sort: 第几届 → …届 (首届), 第几名 / 排第几 → 第3名, 第一, 榜首."""
+    asked = re.search(r"第几([届名位批次期个轮季站])|哪一([届批期轮])", q)
+    unit = (asked.group(1) or asked.group(2)) if asked else ""
+    found = _whole_matches(ORDINAL_SPAN, sentence, q)
+    if unit in ("名", "位") or not unit:
+        return [
+            m
+            for m in found
+            if re.search(r"[名位]$|第\s*[一二三四五六七八九十百千\d]+$|榜首|冠军|亚军|季军|首位", m.group())
+        ]
+    return [m for m in found if m.group().endswith(unit) or (m.group().startswith("首") and m.group().endswith(unit))]
+
+
+def _who(question: str, sentence: str, context: str) -> str:
+    who = persons(question, sentence + context)
+    if who or any(r in compact(question) for r in ROLES.split("|")):
+        return who  # a role the question names is held by nobody here: no other name will do
+    role = asked_role(question)
+    pattern = re.compile(rf"{re.escape(role)}(?P<name>[{CJK}]{{2,3}}){AFTER_NAME}") if role else _PERSON_NAME
+    for m in pattern.finditer(compact(sentence)):
+        if _is_name(m.group("name")) and m.group("name") not in compact(question):
+            return f"{role}{m.group('name')}" if role else m.group("name")
+    return ""
+
+
+def asked_role(question: str) -> str:
+    """The title right before 是谁 / 是哪位 (…酒店，店长是谁 → 店长; 夺得银牌的学生是谁 → 学生)."""
+    words = [w for w, _ in cut_question(question)]
+    for i, w in enumerate(words):
+        if w in ("谁", "哪位", "是谁") and i >= 1:
+            j = i - 1
+            while j >= 0 and words[j] in ("是", "的", "为", "叫"):
+                j -= 1
+            if j >= 0 and re.fullmatch(rf"[{CJK}]{{2,4}}", words[j]):
+                return words[j]
+    return ""
+
+
+_PERSON_NAME = re.compile(rf"(?:{ROLES})(?P<name>[{CJK}]{{2,3}}){AFTER_NAME}")
+
+
+ENUMERATION = re.compile(
+    rf"[{CJK}A-Za-z0-9“”（）()·]{{1,16}}(?:、[{CJK}A-Za-z0-9“”（）()·]{{1,16}})+"
+    rf"(?:(?:和|及|与|以及)[{CJK}A-Za-z0-9“”（）()·]{{1,16}})?"
+)
+_CLAUSE_WORD = ("v", "p", "c", "d", "u", "r", "f", "t", "y")  # jieba POS that end or start a clause
+
+
+def _edge(item: str, words: list[str], first: bool) -> str:
+    """An enumeration's end item without the clause around it: the first item starts after the
+    last question word or verb (惠济区坐拥三全 → 三全), the last item ends before the first one
+    (专精特新贷等多款融资产品 → 专精特新贷)."""
+    jieba_module()
+    import jieba.posseg
+
+    for w in words:
+        if w in item:
+            item = item[item.rfind(w) + len(w) :] if first else item[: item.find(w)]
+    if not first:
+        item = re.sub(r"(?<=..)等.*$", "", item)
+    tokens = list(jieba.posseg.cut(item))
+    if first:
+        cut = max((i for i, t in enumerate(tokens) if t.flag.startswith(_CLAUSE_WORD)), default=-1)
+        tokens = tokens[cut + 1 :]
+    else:
+        end = next((i for i, t in enumerate(tokens) if t.flag.startswith(_CLAUSE_WORD)), len(tokens))
+        tokens = tokens[:end]
+    item = "".join(t.word for t in tokens)
+    return re.sub(r"[\d一二三四五六七八九十两]+[大个项类种家所条]?$", "", item).strip("“”")
+
+
+def _list(question: str, sentence: str, q: str) -> str:
+    """The longest 、-enumeration of ≥ 2 items of ≤ 12 characters, its ends cut free of the clause
+    around them (the subject and the thing enumerated are not items)."""
+    words = [w for w, _ in cut_question(question) if len(w) >= 2 and not WH_WORD.match(w)]
+    best = ""
+    for m in ENUMERATION.finditer(compact(sentence)):
+        raw = [x for x in re.split(r"、|以及|和|及|与", m.group()) if x]
+        items = [_edge(raw[0], words, True), *raw[1:-1], _edge(raw[-1], words, False)]
+        if len(items) < 2 or not all(items) or any(len(x) > 12 or any(w in x for w in words) for x in items):
+            continue
+        if len("、".join(items)) > len(best):
+            best = "、".join(items)
+    return best
+
+
 def answer_span(question: str, sentence: str, article_date: str = "", context: str = "") -> str:
-    """The part of ``sentence`` that directly answers ``question``: a number with its unit, a
-    person, a date (year resolved), a place or a list; "" when the question asks for none of
-    them. ``context`` (the other chosen sentences) may supply further people asked for."""
+    """The part of ``sentence`` that directly answers ``question`` (see the module doc); ""
+    when the question asks for none or the sentence holds no whole span of the asked kind.
+    ``context`` (the other chosen sentences) may supply further people asked for."""
     q = compact(question)
+    kind = read_intent(question).kind
     focus, predicate = focus_of(question), predicate_of(question)
     terms = [w for w, _ in cut_question(question) if len(w) >= 2 and not WH_WORD.match(w)]
-    for ask in asks_for(question):
-        if ask.kind == "who":
-            who = persons(question, sentence + context)
-            if who:
-                return who
-        found = [m for m in ask.pattern.finditer(sentence) if compact(m.group()) not in q]
-        if ask.kind == "who":  # 市委副书记, 经济学博士: a role or a title, not a name
-            found = [
-                m
-                for m in found
-                if not _NOT_NAME.match(m.group().lstrip("，。、“ "))
-                and not re.search(r"[学院部局委会省市县区所]", m.group().lstrip("，。、“ ")[:3])
-            ]
-        if ask.kind == "when":
-            found = [m for m in found if "月" in m.group() or "年" in m.group()] or found
-        best = _pick(found, sentence, focus, predicate, terms)
-        if best is None:
-            continue
-        span = best.group().strip('，。、“”" ')
-        if ask.kind == "when":
-            return resolve_date(span, article_date) if not ASKS_YEAR.search(question) or "年" not in span else span
-        return span
-    return ""
+    if kind == "who" or (kind == "multipart" and WHO.search(q)):
+        return _who(question, sentence, context)
+    if kind == "list":
+        return _list(question, sentence, q)
+    found = {
+        "quantity": lambda: _quantity(question, sentence, q),
+        "when": lambda: _whole_matches(DATE_SPAN, sentence, q),
+        "where": lambda: _places(sentence, q),
+        "ordinal": lambda: _ordinals(question, sentence, q),
+    }.get(kind, list)()
+    if kind == "when":
+        need = "年" if ASKS_YEAR.search(question) else "日" if re.search(r"哪天|哪一天|几号|几日", q) else "月"
+        found = [m for m in found if need in m.group() or (need == "日" and "号" in m.group())]
+    best = _pick(found, sentence, focus, predicate, terms)
+    if best is None:
+        return ""
+    span = "".join(nfkc(best.group("place") if kind == "where" else best.group()).split()).strip('，。、“”" ')
+    if kind == "when":
+        return resolve_date(span, article_date) if not ASKS_YEAR.search(question) or "年" not in span else span
+    return span

@@ -1,0 +1,196 @@
+"""Fit the answerability model (rag/generation/answerability.json) on question sets.
+
+    python bench/fit_answerability.py \
+        --set eval/questions.jsonl=index/sample --set ../shared/eval/dev.jsonl=index/seeds \
+        --set ../shared/eval/crud_dev.jsonl=index/crud6k \
+        --set eval/adversarial/seeds.tune.jsonl=index/seeds --set eval/adversarial/crud.tune.jsonl=index/crud6k \
+        --out rag/generation/answerability.json
+
+Every question is retrieved through the real pipeline (the façade's retrieve step, default
+settings) and assessed by the extractive generator: the same code computes the features at
+fit and at query time.  Label: the question is answerable.  A scikit-learn logistic regression
+(standardised features, balanced classes) is cross-validated with ``--folds`` folds by
+question; the threshold is the highest at which the out-of-fold false-refusal rate over the
+answerable questions stays ≤ ``--max-false-refusal``.  The model is then refitted on all rows
+and written as JSON.  Prints a JSON summary (out-of-fold figures per set).  ``--cache DIR``
+keeps each set's retrieved passages between runs (pickles, local only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import random
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from rag.assistant import Assistant
+from rag.evaluation.questions import Question, load_questions
+from rag.evaluation.relevance import hit_rank
+from rag.generation.answerability import FEATURES, MODEL_FILE, AnswerabilityModel
+from rag.generation.extractive import ExtractiveGenerator
+from rag.settings import Settings
+from rag.text.intent import read_intent
+
+
+def retrieved(spec: str, cache: Path | None, augment: bool, seed: int) -> list[tuple]:
+    """(question, hits, origin id) for every question of a ``questions=index`` spec, and with
+    ``augment`` one unanswerable twin (bench/perturb.py) of each answerable question where a
+    change applies, retrieved the same way."""
+    qfile, index = spec.split("=", 1)
+    name = Path(qfile).name + "." + Path(index).name + (f".aug{seed}" if augment else "") + ".pkl"
+    key = cache / name if cache else None
+    if key and key.is_file():
+        return pickle.loads(key.read_bytes())
+    bot = Assistant(Settings.load(index=Path(index)))
+    questions = load_questions(qfile)
+    rows = [(q, bot.retrieve(q.question).hits, q.id) for q in questions]
+    if augment:
+        from perturb import pool_of, twin
+
+        pool, rng = pool_of(q.question for q in questions), random.Random(seed)
+        for q, hits, _ in list(rows):
+            text = "\n".join(f"{h.article.headline}{h.article.text}" for h in hits)
+            made = twin(q.question, text, pool, rng) if q.answerable else None
+            if made:
+                change, question = made
+                fake = Question(id=f"{q.id}~{change}", question=question, type=q.type)
+                rows.append((fake, bot.retrieve(question).hits, q.id))
+    bot.close()
+    if key:
+        key.parent.mkdir(parents=True, exist_ok=True)
+        key.write_bytes(pickle.dumps(rows))
+    return rows
+
+
+def features_of(
+    specs: list[str], cache: Path | None, gen: ExtractiveGenerator, k: int, augment: bool = False, seed: int = 16
+) -> list[dict]:
+    """One row per question the model decides on; ``found``: its evidence is in the top ``k``."""
+    out = []
+    for spec in specs:
+        for q, hits, origin in retrieved(spec, cache, augment, seed):
+            hits = hits[:k]
+            intent = read_intent(q.question)
+            if not intent.chinese or intent.kind == "paper_issue":
+                continue  # decided without the model
+            found = gen.assess(q.question, hits) if hits else None
+            out.append(
+                {
+                    "set": spec.split("=")[0],
+                    "id": q.id,
+                    "group": f"{spec}:{origin}",
+                    "synthetic": "~" in q.id,
+                    "kind": intent.kind,
+                    "y": int(q.answerable),
+                    "found": bool(q.answerable and hit_rank(q, hits)),
+                    "x": [found.features[f] for f in FEATURES] if found else None,
+                }
+            )
+    return out
+
+
+def fit(x: np.ndarray, y: np.ndarray, c: float, weight: np.ndarray):
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=c, class_weight="balanced", max_iter=1000)
+    model.fit((x - mean) / scale, y, sample_weight=weight)
+    return mean, scale, model
+
+
+def out_of_fold(
+    x: np.ndarray, y: np.ndarray, weight: np.ndarray, groups: np.ndarray, folds: int, c: float, seed: int
+) -> np.ndarray:
+    """Probabilities from models that never saw the question (nor its twin: folds by group)."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    p = np.zeros(len(y))
+    for train, test in StratifiedGroupKFold(folds, shuffle=True, random_state=seed).split(x, y, groups):
+        mean, scale, model = fit(x[train], y[train], c, weight[train])
+        p[test] = model.predict_proba((x[test] - mean) / scale)[:, 1]
+    return p
+
+
+def choose_threshold(p: np.ndarray, weight: np.ndarray, max_false_refusal: float) -> float:
+    """The highest threshold whose weighted share of refused answerable rows (``p`` below it)
+    stays within the limit; with every question set weighing the same, no one set decides."""
+    order = np.argsort(p)
+    refused = np.cumsum(weight[order]) / weight.sum()  # share refused at a threshold just above p[i]
+    ok = np.nonzero(refused <= max_false_refusal)[0]
+    return float(p[order][ok[-1] + 1]) if len(ok) and ok[-1] + 1 < len(p) else float(p[order][0])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--set", action="append", required=True, help="questions.jsonl=index folder (repeat)")
+    ap.add_argument("--out", type=Path, default=MODEL_FILE)
+    ap.add_argument("--k", type=int, default=Settings().k, help="passages the answer reads")
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--c", type=float, default=1.0, help="inverse regularisation strength")
+    ap.add_argument("--max-false-refusal", type=float, default=0.05)
+    ap.add_argument("--seed", type=int, default=16)
+    ap.add_argument("--cache", type=Path)
+    ap.add_argument("--augment", action="store_true", help="add one-change unanswerable twins (bench/perturb.py)")
+    args = ap.parse_args(argv)
+
+    rows = features_of(args.set, args.cache, ExtractiveGenerator(threshold=0.0), args.k, args.augment, args.seed)
+    # trained on what the passages can decide: unanswerable questions, and answerable ones whose
+    # evidence is among the k passages read (the rest cannot be answered from them anyway)
+    usable = [r for r in rows if r["x"] is not None and (r["y"] == 0 or r["found"])]
+    x = np.array([r["x"] for r in usable], dtype=float)
+    y = np.array([r["y"] for r in usable])
+    sets = np.array([r["set"] + ("~" if r["synthetic"] else "") for r in usable])
+    groups = np.array([r["group"] for r in usable])
+    share = {s: (sets == s).sum() for s in set(sets)}
+    weight = np.array([len(usable) / (len(share) * share[s]) for s in sets])  # every set weighs the same
+    p = out_of_fold(x, y, weight, groups, args.folds, args.c, args.seed)
+    threshold = choose_threshold(p[y == 1], weight[y == 1], args.max_false_refusal)
+    mean, scale, model = fit(x, y, args.c, weight)
+
+    def rates(mask: np.ndarray) -> dict:
+        pos, neg = mask & (y == 1), mask & (y == 0)
+        return {
+            "n": int(mask.sum()),
+            "false_refusal": round(float((p[pos] < threshold).mean()), 3) if pos.any() else None,
+            "refusal_of_unanswerable": round(float((p[neg] < threshold).mean()), 3) if neg.any() else None,
+        }
+
+    meta = {
+        "fitted_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "sets": args.set,
+        "k": args.k,
+        "rows": len(usable),
+        "answerable_with_evidence": int(y.sum()),
+        "unanswerable": int((1 - y).sum()),
+        "synthetic_unanswerable": sum(r["synthetic"] for r in usable),
+        "left_out_answerable_without_evidence": sum(r["y"] == 1 and not r["found"] for r in rows),
+        "folds": args.folds,
+        "C": args.c,
+        "max_false_refusal": args.max_false_refusal,
+        "augment": args.augment,
+        "out_of_fold": {"all": rates(np.ones(len(y), bool)), **{s: rates(sets == s) for s in dict.fromkeys(sets)}},
+    }
+    fitted = AnswerabilityModel(
+        FEATURES,
+        tuple(float(v) for v in mean),
+        tuple(float(v) for v in scale),
+        tuple(float(v) for v in model.coef_[0]),
+        float(model.intercept_[0]),
+        round(threshold, 4),
+        meta,
+    )
+    args.out.write_text(json.dumps(fitted.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    coefs = dict(zip(FEATURES, (round(c, 3) for c in fitted.coef), strict=True))
+    json.dump({**meta, "threshold": fitted.threshold, "coef": coefs}, sys.stdout, ensure_ascii=False, indent=1)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,137 @@
+"""What the extractive answerer works with: candidate sentences, their scores, the chosen
+candidate's assessment, and the evidence features computed over them (rag.generation.extractive
+ranks and chooses; rag.generation.shapes composes; rag.generation.answerability decides)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from typing import Protocol
+
+from rag.models import Answer, Hit
+from rag.text.normalize import compact
+from rag.text.terms import content_terms, coverage, term_weights
+
+from .answerability import AnswerabilityModel
+
+
+@dataclass
+class Sentence:
+    hit: Hit
+    start: int  # offsets into hit.chunk.text
+    end: int
+    norm: str  # normalised text used for matching
+
+    @property
+    def text(self) -> str:
+        return self.hit.chunk.text[self.start : self.end]
+
+
+@dataclass
+class Scored:
+    score: float  # support + bonuses
+    support: float  # weighted share of the question's content words covered (context credit)
+    own_support: float  # the same, by the sentence alone
+    own: dict[str, float]  # each content word's coverage by the sentence itself
+    holds: bool  # holds what the question asks for
+    sentence: Sentence
+
+
+def evidence_coverage(question: str, hits: Sequence[Hit]) -> float:
+    """Weighted share of the question's content words found anywhere in the passages (headlines
+    included): how much of the question the evidence speaks to, before any model is asked."""
+    terms = content_terms(question)
+    if not terms or not hits:
+        return 0.0
+    texts = [compact(f"{h.article.headline}\n{h.chunk.text}") for h in hits]
+    return coverage(terms, term_weights(terms, texts), "\n".join(texts))
+
+
+@dataclass
+class Assessment:
+    """The chosen candidate sentence, its span and the features the model decides on."""
+
+    best: Scored
+    span: str
+    features: dict[str, float]
+    ranked: list[Scored]
+    missing: list[str]  # the question's specific words its passage lacks
+    places: list[str]
+    focus: str
+    absent: list[str]  # content words the chosen article never uses
+
+
+def missing_specifics(words: Sequence[str], text: str) -> list[str]:
+    """The question's specific words (names, places, numbers, years, ordinals) not in ``text``."""
+    return [w for w in words if w not in text and not (w.endswith("年") and w[:-1] in text)]
+
+
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?=年)")
+_MONTH_DAY = re.compile(r"(?<!\d)\d{1,2}月\d{1,2}[日号]")
+_ORDINAL_OF = re.compile(r"第[一二三四五六七八九十百\d]+([期届次批轮季名位个])")
+
+
+def conflicts(question: str, sentence: str) -> bool:
+    """The sentence names years, dates or ordinals of the sort the question names, but not the
+    question's own (2021年 asked, 2022年 stated; 第二届 asked, 第一届 stated)."""
+    q, s = compact(question), compact(sentence)
+    for pattern in (_YEAR, _MONTH_DAY):
+        asked, stated = set(pattern.findall(q)), set(pattern.findall(s))
+        if asked and stated and not asked & stated:
+            return True
+    for m in _ORDINAL_OF.finditer(q):
+        same = [x.group() for x in _ORDINAL_OF.finditer(s) if x.group(1) == m.group(1)]
+        if same and m.group() not in same and not ("首" + m.group(1) in s and m.group()[1] == "一"):
+            return True
+    return False
+
+
+def span_clause(sentence: str, span: str) -> str:
+    """The clause of ``sentence`` (normalised) holding ``span``, with the clause before it; the
+    whole sentence when the span is not in it as such."""
+    pieces = re.split(r"(?<=[，,；;：:])", sentence)
+    for i, piece in enumerate(pieces):
+        if span and span in piece:
+            return "".join(pieces[max(0, i - 1) : i + 1])
+    return sentence
+
+
+def chinese_date(iso: str) -> str:
+    """``2023-01-10`` (or ``2023-01-10 08:00``) → ``2023年1月10日``; "" when not a date."""
+    m = re.match(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", iso or "")
+    return "".join(f"{int(v)}{unit}" for v, unit in zip(m.groups(), "年月日", strict=True) if v) if m else ""
+
+
+def passage_text(hit: Hit) -> str:
+    """A passage with its headline and metadata (the date also as 2023年1月10日)."""
+    a = hit.article
+    return compact(f"{a.paper}{a.section}{a.page}{chinese_date(a.date)}{a.headline}\n{hit.chunk.text}")
+
+
+def longest_shared(question: str, sentence: str) -> int:
+    """Length of the longest stretch of the question found verbatim in the sentence."""
+    return SequenceMatcher(None, question, sentence, autojunk=False).find_longest_match().size
+
+
+def article_text(hit: Hit) -> str:
+    """What a hit's article is about, for place checks: paper, section, headline and full text."""
+    a = hit.article
+    return compact(f"{a.paper}{a.section}{a.headline}{a.text}")
+
+
+def context_text(sentence: Sentence) -> str:
+    return compact(f"{sentence.hit.article.headline}{sentence.hit.chunk.text}")
+
+
+class Assessor(Protocol):
+    """What the answer shapes need from the generator: assessing a (sub-)question over the same
+    passages, the model and its threshold, and composing cited sentences."""
+
+    model: AnswerabilityModel
+    threshold: float
+
+    def assess(self, question: str, hits: Sequence[Hit]) -> Assessment | None: ...
+
+    def compose_sentences(self, question: str, hits: list[Hit], chosen: list[Sentence]) -> Answer: ...

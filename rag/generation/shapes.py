@@ -1,0 +1,242 @@
+"""Answers shaped by what the question asks (rag.text.intent): a typed span then its sentence;
+是/否 then the sentence; one span per part; a difference or sum computed from two cited numbers
+with the working shown; the headlines of an issue.  Every piece carries its ``[n]``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rag.models import Answer, Citation, Hit
+from rag.text.intent import Intent, read_intent
+from rag.text.normalize import CJK, compact
+from rag.text.sentences import sentence_spans
+from rag.text.spans import QUANTITY_SPAN, answer_span, is_whole, unit_fits
+
+from .answerability import REASONS, AnswerabilityModel
+from .candidates import Assessment, Assessor, Scored, Sentence, chinese_date
+
+NEGATION = re.compile(r"不|没有|没|未|无|非|否认|谣言|不实|并非|尚未|暂无|禁止|拒绝|辟谣|假的")
+# a question's word and the word that says the opposite (偏多 asked, 偏少 stated → 否)
+ANTONYMS = (
+    ("多", "少"),
+    ("增", "减"),
+    ("升", "降"),
+    ("高", "低"),
+    ("涨", "跌"),
+    ("快", "慢"),
+    ("大", "小"),
+    ("早", "晚"),
+    ("超过", "不足"),
+    ("盈利", "亏损"),
+    ("合法", "违法"),
+)
+
+
+def says_no(question: str, sentence: str) -> bool:
+    """The sentence answers a yes/no question with no: it negates, or states the opposite of the
+    question's own comparative (偏多 asked, 偏少 stated)."""
+    q, s = compact(question), compact(sentence)
+    if NEGATION.search(s) and not NEGATION.search(q):
+        return True
+    for a, b in ANTONYMS:
+        for asked, stated in ((a, b), (b, a)):
+            stem = re.search(rf"([{CJK}]){asked}", q)
+            if stem and stem.group(1) + stated in s and stem.group() not in s:
+                return True
+    return False
+
+
+_CHANGE = re.compile(
+    r"(?:增长|增加|提高|提升|上升|下降|减少|降低|回落|高出|低出|多出|相差|差距|增|降|涨|跌|多|少)了?(?:约|近|超|达)?$"
+)
+_MULTIPLIERS = {"": 1.0, "十": 10.0, "百": 100.0, "千": 1e3, "万": 1e4, "亿": 1e8, "万亿": 1e12}
+ISSUE_MAX = 20  # headlines listed for one issue
+
+
+def span_for(question: str, intent: Intent, cand: Scored) -> str:
+    """The span a candidate sentence offers for the question's kind ("" when none fits; for a
+    comparison, only a difference the sentence states itself: see ``computed``)."""
+    sentence = cand.sentence
+    if intent.kind == "comparison":
+        return direct_change(question, intent, sentence.text)
+    return answer_span(question, sentence.text, sentence.hit.article.date)
+
+
+def direct_change(question: str, intent: Intent, sentence: str) -> str:
+    """A difference the sentence states itself (同比增长12.5%, 高出2.64个百分点)."""
+    q = compact(question)
+    for m in QUANTITY_SPAN.finditer(sentence):
+        before = compact(sentence[max(0, m.start() - 6) : m.start()])
+        if (
+            _CHANGE.search(before)
+            and compact(m.group()) not in q
+            and is_whole(sentence, m.start(), m.end())
+            and m.group("num") is not None
+            and unit_fits(intent.unit, m.group("unit"), m.group("num"))
+        ):
+            return compact(m.group())
+    return ""
+
+
+def parse_quantity(span: str) -> tuple[float, str, str] | None:
+    """``32.4亿元`` → (3.24e9, "元", "亿"); Chinese numerals are not parsed (None)."""
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)(万亿|[十百千万亿]?)(?:余|多)?(.*)", span.replace(",", ""))
+    if not m:
+        return None
+    return float(m.group(1)) * _MULTIPLIERS[m.group(2)], m.group(3), m.group(2)
+
+
+def distinct(sentences: Sequence[Sentence]) -> list[Sentence]:
+    """The sentences in order, each once."""
+    seen: dict[tuple[int, int], Sentence] = {}
+    for s in sentences:
+        seen.setdefault((id(s.hit), s.start), s)
+    return list(seen.values())
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4f}".rstrip("0").rstrip(".")
+
+
+def computed(question: str, intent: Intent, gen: Assessor, ranked: list[Scored]) -> tuple[str, list[Sentence]] | None:
+    """``99.94% − 97.30% = 2.64个百分点`` from the two compared things' own numbers, each found
+    by asking for it alone over the same passages; None when either is missing or the units differ."""
+    if len(intent.compared) != 2:
+        return None
+    hits = list({id(c.sentence.hit): c.sentence.hit for c in ranked}.values())
+    found = []
+    for side in intent.compared:
+        unit = "" if intent.unit in ("个百分点", "倍") else intent.unit
+        sub = gen.assess(f"{side}是多少{unit}", hits) if read_intent(f"{side}是多少").kind == "quantity" else None
+        parsed = parse_quantity(sub.span) if sub and sub.span else None
+        if sub is None or parsed is None:
+            return None
+        found.append((sub.span, parsed, sub.best.sentence))
+    (s1, (v1, u1, m1), sent1), (s2, (v2, u2, _), sent2) = found
+    if u1 != u2 or s1 == s2:
+        return None
+    scale = _MULTIPLIERS[m1]
+    if re.search(r"几倍|多少倍", question) and v2:
+        return f"{s1} ÷ {s2} ≈ {_fmt(v1 / v2)}倍", [sent1, sent2]
+    if intent.total:
+        return f"{s1} + {s2} = {_fmt((v1 + v2) / scale)}{m1}{u1}", [sent1, sent2]
+    unit = "个百分点" if u1 in ("%", "％") else f"{m1}{u1}"
+    return f"{s1} − {s2} = {_fmt(abs(v1 - v2) / scale)}{unit}", [sent1, sent2]
+
+
+def compose(question: str, intent: Intent, found: Assessment, hits: list[Hit], gen: Assessor) -> Answer:
+    """The answer text for the question's kind, every piece cited."""
+    sentence = found.best.sentence
+    if intent.kind == "multipart":
+        return _parts(question, intent, hits, gen) or _with_span(question, hits, gen, sentence, found.span)
+    if intent.kind == "comparison" and not direct_change(question, intent, sentence.text):
+        result = computed(question, intent, gen, found.ranked)
+        if result:
+            working, sentences = result
+            ans = gen.compose_sentences(question, hits, distinct(sentences))
+            marks = "".join(f"[{c.n}]" for c in ans.citations)
+            ans.short = working.rsplit("= ", 1)[-1]
+            ans.text = f"{working}{marks}。{ans.text}"
+            return ans
+    if intent.kind == "yesno":
+        ans = gen.compose_sentences(question, hits, [sentence])
+        verdict = "否" if says_no(question, sentence.text) else "是"
+        ans.short, ans.text = verdict, f"{verdict}。{ans.text}"
+        return ans
+    sentences = [sentence] if found.span else [sentence, *continuation(found)]
+    return _with_span(question, hits, gen, sentences, found.span)
+
+
+def continuation(found: Assessment) -> list[Sentence]:
+    """The sentence right after the chosen one, when the question's words are split over the two
+    (第二小学位于… then 学校秉承…精神): it covers a content word the chosen one does not."""
+    best = found.best
+    for c in found.ranked:
+        s = c.sentence
+        after = s.hit is best.sentence.hit and s.start >= best.sentence.end
+        gap = best.sentence.hit.chunk.text[best.sentence.end : s.start] if after else "x"
+        if after and not gap.strip() and any(v > best.own[t] and v == 1.0 for t, v in c.own.items()):
+            return [s]
+    return []
+
+
+def _with_span(
+    question: str, hits: list[Hit], gen: Assessor, sentences: Sentence | list[Sentence], span: str
+) -> Answer:
+    ans = gen.compose_sentences(question, hits, sentences if isinstance(sentences, list) else [sentences])
+    if span:
+        ans.short = span
+        ans.text = f"{span}[{ans.citations[0].n}]。{ans.text}"
+    return ans
+
+
+def _parts(question: str, intent: Intent, hits: list[Hit], gen: Assessor) -> Answer | None:
+    """Each part asked on its own over the same passages; a part the model cannot answer says so."""
+    pieces: list[tuple[str, str, Sentence | None]] = []
+    sentences: list[Sentence] = []
+    for part in intent.parts:
+        sub = gen.assess(part, hits)
+        if sub is None or gen.model.probability(sub.features) < gen.threshold:
+            pieces.append((part, "", None))
+            continue
+        pieces.append((part, sub.span, sub.best.sentence))
+        sentences.append(sub.best.sentence)
+    if not sentences:
+        return None
+    ans = gen.compose_sentences(question, hits, distinct(sentences))
+    number = {id(c.hit): c.n for c in ans.citations}
+    out = []
+    for label, (_, span, sent) in zip(intent.labels, pieces, strict=True):
+        if sent is None:
+            out.append(f"{label}：资料未说明")
+        else:
+            shown = span[len(label) :] if span.startswith(label) and len(span) > len(label) else span
+            out.append(f"{label}：{shown or sent.text.rstrip('。')}[{number[id(sent.hit)]}]")
+    ans.short = "；".join(p[1] for p in pieces if p[1])
+    ans.text = "；".join(out) + "。" + (ans.text if any(not p[1] for p in pieces if p[2]) else "")
+    return ans
+
+
+def issue_answer(question: str, hits: Sequence[Hit]) -> Answer | None:
+    """The headlines of the retrieved articles of the issue the question names (its paper, date
+    and section, which the retrieval's stated filters already applied), each cited."""
+    q = compact(question)
+    sections = {compact(h.article.section) for h in hits if h.article.section and compact(h.article.section) in q}
+    chosen: dict[str, Hit] = {}
+    for h in hits:
+        a = h.article
+        day = chinese_date(a.date)[5:]  # 1月10日
+        if a.paper and compact(a.paper) not in q and re.search(r"[报刊]", q):
+            continue  # another paper
+        if re.search(r"\d{1,2}月\d{1,2}日", q) and (not day or day not in q):
+            continue  # another day
+        if sections and compact(a.section) not in sections:
+            continue  # another section of that issue
+        if a.headline:
+            chosen.setdefault(a.doc_id, h)
+    if not chosen:
+        return None
+    citations, names = [], []
+    for n, h in enumerate(list(chosen.values())[:ISSUE_MAX], 1):
+        start, end = sentence_spans(h.chunk.text, min_chars=1)[0]
+        citations.append(Citation(n=n, hit=h, quote=h.chunk.text[start:end]))
+        names.append(f"《{h.article.headline}》[{n}]")
+    short = "、".join(h.article.headline for h in chosen.values())
+    return Answer(question=question, text="、".join(names) + "。", citations=citations, hits=list(hits), short=short)
+
+
+def explain_refusal(model: AnswerabilityModel, found: Assessment, question: str) -> str:
+    """The refusal's reason: the feature that pulled the probability down the most."""
+    contrib = model.contributions(found.features)
+    worst = min(contrib, key=lambda f: contrib[f])
+    asked = {"who": "人名", "when": "日期", "where": "地点", "ordinal": "名次", "comparison": "数字"}
+    return REASONS[worst].format(
+        specific="、".join(found.missing) or "名称",
+        places="、".join(found.places) or "问题所说的地方",
+        asked=asked.get(read_intent(question).kind, "数字"),
+        focus=found.focus or "数量",
+        other="年份、日期或序号",
+        absent="、".join(found.absent) or "内容",
+    )

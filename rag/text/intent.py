@@ -1,0 +1,219 @@
+"""The shape of answer a question wants: its *kind* (one of ``KINDS``), the unit it asks in,
+its parts (分别 …) and, for comparisons, the two things compared.
+
+The kind decides how an answer is built (rag.generation.shapes): a typed span for who /
+quantity / when / where / ordinal, items for a list, 是/否 for yes/no, one span per part,
+a computed difference or sum, the headlines of an issue, or the supporting sentence itself
+(why / how / what).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rag.text.normalize import CJK, compact
+from rag.text.question import LIST, QUANTITY, WHEN, WHERE, WHO, cut_question
+
+KINDS = (
+    "paper_issue",
+    "comparison",
+    "multipart",
+    "yesno",
+    "ordinal",
+    "who",
+    "when",
+    "quantity",
+    "where",
+    "list",
+    "why",
+    "other",
+)
+# the kinds whose answer is a typed span (a number, a name, a date, a place, an ordinal)
+SPAN_KINDS = ("who", "when", "quantity", "where", "ordinal")
+
+_ISSUE = re.compile(
+    r"(?:刊登|刊发|刊载|登载|登了|发了|发表|报道了|印了|登出|刊出|上了|有)了?(?:哪些|哪几篇|什么|几篇|多少篇)"
+    r"(?:报道|文章|新闻|稿件|消息|内容|稿子)"
+    r"|(?:哪些|哪几篇|什么)(?:报道|文章|新闻|稿件|消息)(?:被)?(?:刊登|刊发|登|发表)"
+)
+_PAPER_OR_ISSUE = re.compile(r"[报刊]|版|\d{1,2}月\d{1,2}日|头版|要闻")
+_COMPARE = re.compile(
+    r"高出|低出|多出|高了多少|低了多少|多了多少|少了多少|相差|差了?多少|差距|多多少|少多少|几倍|多少倍"
+    r"|(?:增长|增加|提高|提升|上升|下降|减少|降低|回落|增)了?(?:多少|几)"
+    r"|合计|加起来|总和|之和|共计多少|一共多少|总共多少"
+)
+_SUM = re.compile(r"合计|加起来|总和|之和|共计|一共|总共")
+_PARTS = re.compile(r"分别|各自|各是|各为|各有")
+_YESNO = re.compile(
+    r"是否|有没有|是不是|能不能|会不会|可不可以|有无|能否|可否|要不要|算不算|(?<!什|怎|那|这)[吗么][？?]?$"
+)
+_ORDINAL_ASK = re.compile(r"第几|排名|排第|排在|名次|位列|位居|位次|哪一届|几等奖|第多少|排行")
+_WHEN_MORE = re.compile(r"哪几天|哪些天|哪几日|哪个月|哪一月|什么日子|几点")
+_WHY = re.compile(
+    r"为什么|为何|怎么|怎样|如何|什么原因|原因是|哪些措施|什么措施|什么办法|什么方式|通过什么|靠什么|怎么办"
+)
+# a measure word after 多少/几 (多少人次 → 人次, 几个百分点 → 百分点)
+UNIT_WORDS = (
+    "个百分点|百分点|人次|平方公里|平方米|立方米|公里|千米|公顷|千瓦时|千瓦|万千瓦|千克|公斤|小时|分钟|万元|亿元|"
+    "万人|万吨|万亩|架次|车次|摄氏度|℃|港元|港币|美元|欧元|日元|英镑|韩元|卢比|卢布|澳元|加元|户|个|家|名|位|台|座|条|所|种|次|人|批|件|项|只|辆|套|元|天|年|月|周|度|岁|吨|亩|"
+    "米|倍|场|届|期|篇|本|部|张|栋|间|株|棵|头|艘|列|处|支|枚|块|辆|平|斤|克|秒|分|日|号|层|级|颗|把|份"
+)
+_ASKED_UNIT = re.compile(rf"(?:多少|几)({UNIT_WORDS})")
+_MONEY = re.compile(r"(?:多少|几)(?:钱|资金|金额|经费|投资)|花了多少|投资多少|投入多少")
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What a question wants back."""
+
+    kind: str
+    unit: str = ""  # the measure word it asks in, "" when none
+    parts: tuple[str, ...] = ()  # sub-questions of a multipart question
+    labels: tuple[str, ...] = ()  # what each part asks about (市委书记, 市长)
+    compared: tuple[str, ...] = ()  # the two things a comparison is about
+    total: bool = False  # a comparison that adds up (合计) rather than subtracts
+    chinese: bool = True
+
+
+def is_chinese(question: str) -> bool:
+    """Mostly Chinese characters among the letters (an English question is not)."""
+    letters = [c for c in question if c.isalpha()]
+    if not letters:
+        return True
+    han = sum(bool(re.match(rf"[{CJK}]", c)) for c in letters)
+    return han >= 0.4 * len(letters)
+
+
+def asked_unit(question: str) -> str:
+    """The measure word a question asks in: 多少人次 → 人次, 几个百分点 → 个百分点, 多少钱 → 元."""
+    q = compact(question)
+    m = _ASKED_UNIT.search(q)
+    if m:
+        unit = m.group(1)
+        return "个百分点" if unit == "百分点" else unit
+    if _MONEY.search(q):
+        return "元"
+    return ""
+
+
+def _split_items(text: str) -> list[str]:
+    """``A和B`` / ``A、B与C`` → the items (the last noun phrase's coordinated parts)."""
+    items = [x for x in re.split(r"和|与|及|以及|、|跟|同", text) if x]
+    return items if len(items) >= 2 else []
+
+
+def split_parts(question: str) -> tuple[str, ...]:
+    """``焦作市的市委书记和市长分别是谁？`` → (``焦作市的市委书记是谁``, ``焦作市的市长是谁``); the
+    last item may carry its own 的 (营业收入和归属于股东的净利润分别是多少)."""
+    return tuple(part for _, part in _parts_of(question))
+
+
+def _parts_of(question: str) -> tuple[tuple[str, str], ...]:
+    """(item, sub-question) of each part of a 分别 question."""
+    q = compact(question).rstrip("？?。")
+    m = _PARTS.search(q)
+    if not m:
+        return ()
+    head, tail = q[: m.start()], q[m.end() :]
+    joints = list(re.finditer(r"和|与|及|以及|跟|同", head))
+    if not joints:
+        return ()
+    joint = joints[-1]
+    left, last = head[: joint.start()], head[joint.end() :]
+    cut = max(left.rfind("的"), left.rfind("，"), left.rfind(","))
+    prefix, firsts = left[: cut + 1], [x for x in left[cut + 1 :].split("、") if x]
+    items = [*firsts, last]
+    if len(items) < 2 or not all(items):
+        return ()
+    if tail and not re.match(r"[是有为在叫]", tail):
+        tail = "是" + tail
+    return tuple((item, f"{prefix}{item}{tail}") for item in items)
+
+
+def split_compared(question: str) -> tuple[str, ...]:
+    """The two things a comparison is about: ``A比B高出多少`` → (A, B); ``A和B相差多少`` → (A, B);
+    ``A和B合计多少`` → (A, B).  A short second side borrows the first's words (2023年的产值比2022年
+    → 2022年的产值)."""
+    q = compact(question).rstrip("？?。")
+    m = _COMPARE.search(q)
+    if not m:
+        return ()
+    head = q[: m.start()]
+    parts = re.split(r"比|较|相比|相较", head, maxsplit=1)
+    if len(parts) == 2 and parts[0] and parts[1]:
+        first, second = parts
+    else:
+        cut = max(head.rfind("，"), head.rfind(","))
+        items = _split_items(head[cut + 1 :])
+        if len(items) < 2:
+            return ()
+        first, second = items[0], items[-1]
+    second = second.rstrip("的")
+    if "的" in second and "的" not in first and len(first) <= 6:
+        first += second[second.index("的") :]  # 甲和乙的营收 → 甲的营收, 乙的营收
+    years = re.findall(r"\d{4}年|去年|今年|上年|前年", first)
+    if len(second) <= 6 and years and re.fullmatch(r"\d{4}年(?:的)?|去年|今年|上年|前年|同期", second):
+        second = first.replace(years[0], second.rstrip("的"), 1)
+    return (first, second)
+
+
+@lru_cache(maxsize=256)
+def read_intent(question: str) -> Intent:
+    """The kind of answer ``question`` wants (first matching rule of ``KINDS``' order)."""
+    q = compact(question)
+    unit = asked_unit(question)
+    if not is_chinese(question):
+        return Intent("other", chinese=False)
+    if _ISSUE.search(q) and _PAPER_OR_ISSUE.search(q):
+        return Intent("paper_issue")
+    if _COMPARE.search(q):
+        compared = split_compared(question)
+        direct = bool(re.search(r"(?:增长|增加|提高|提升|上升|下降|减少|降低|回落)了?(?:多少|几)", q))
+        if compared or direct:
+            return Intent("comparison", unit=unit, compared=compared, total=bool(_SUM.search(q)))
+    pairs = _parts_of(question) if _PARTS.search(q) else ()
+    if len(pairs) >= 2:
+        return Intent("multipart", unit=unit, parts=tuple(p for _, p in pairs), labels=tuple(i for i, _ in pairs))
+    when = WHEN.search(q) or _WHEN_MORE.search(q)
+    wh = when or QUANTITY.search(q) or WHO.search(q) or WHERE.search(q) or LIST.search(q)
+    if _YESNO.search(q) and not wh and not _ORDINAL_ASK.search(q) and not _WHY.search(q.replace("是否", "")):
+        return Intent("yesno")
+    if _ORDINAL_ASK.search(q):
+        return Intent("ordinal")
+    if WHO.search(q):
+        return Intent("who")
+    if when:
+        return Intent("when")
+    if QUANTITY.search(q) and not _WHY.search(q):
+        return Intent("quantity", unit=unit)
+    if WHERE.search(q):
+        return Intent("where")
+    if LIST.search(q):
+        return Intent("list")
+    if _WHY.search(q):
+        return Intent("why")
+    return Intent("other")
+
+
+_SPECIFIC_POS = ("nr", "nrt", "nrfg", "ns", "nt", "nz", "eng")
+_ORDINAL_WORD = re.compile(r"第[一二三四五六七八九十百\d]+[期届次批轮季名位个]?|首届|首批")
+
+
+def specific_words(question: str) -> list[str]:
+    """The words that pin a question to one fact: names of people, places and organisations,
+    numbers of two or more digits (years), ordinals (第二届).  An answer's passage must hold them."""
+    q = compact(question)
+    out = [m.group() for m in _ORDINAL_WORD.finditer(q)]
+    out += re.findall(r"(?<!\d)(?:19|20)\d{2}年", q)
+    dated = {m.start() for m in re.finditer(r"\d+(?=[年月日号时点])", q)}
+    pos = 0
+    for word, flag in cut_question(question):
+        w = compact(word)
+        start, pos = q.find(w, pos), q.find(w, pos) + len(w)
+        if (len(w) >= 2 and flag in _SPECIFIC_POS and not re.search(r"[哪什谁几多]", w)) or (
+            re.fullmatch(r"\d{2,}(?:\.\d+)?", w) and start not in dated
+        ):
+            out.append(w)
+    return list(dict.fromkeys(x for x in out if not any(x != y and x in y for y in out)))
