@@ -31,7 +31,7 @@ def test_own_question_set_with_reports_and_compare(sample_index: Path, tmp_path:
     assert o["contains_gold"] >= 0.8 and o["exact_match"] >= 0.3
     assert o["citation_precision"] >= 0.85  # 0.889: second sentences from a second passage of an article
     assert hybrid["meta"]["chunks"] > 20 and hybrid["meta"]["manifest"]["model_id"]
-    assert set(hybrid["files"]) == {"report.json", "report.md", "per_type.png", "latency.png"}
+    assert set(hybrid["files"]) == {"report.json", "report.md", "per_type.png", "latency.png", "refusal.png"}
     report = json.loads((tmp_path / "hybrid" / "report.json").read_text("utf-8"))
     assert len(report["questions"]) == 22
     assert max(len(q["hits"]) for q in report["questions"]) == 10  # ranked to depth 10, answered from 5

@@ -174,8 +174,8 @@ def test_report_files(tmp_path, result):
         "wall_seconds": 6.0,
     }
     files = write_report(result, tmp_path, meta)
-    assert set(files) == {"report.json", "report.md", "per_type.png", "latency.png"}
-    for name in ("per_type.png", "latency.png"):
+    assert set(files) == {"report.json", "report.md", "per_type.png", "latency.png", "refusal.png"}
+    for name in ("per_type.png", "latency.png", "refusal.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     data = json.loads((tmp_path / "report.json").read_text("utf-8"))
     assert data["meta"]["git"]["commit"] == "abc123def4567" and data["k"] == 5
@@ -218,3 +218,24 @@ def test_load_run_errors(tmp_path):
     (tmp_path / "report.json").write_text('{"x": 1}', encoding="utf-8")
     with pytest.raises(ValueError, match="not an evaluation report"):
         load_run(tmp_path / "report.json")
+
+
+def test_refusal_curve_moves_with_the_threshold():
+    from rag.evaluation.result import QuestionResult
+    from rag.evaluation.scores import refusal_curve
+
+    def run(q: Question, confidence: float | None, refused: bool) -> QuestionResult:
+        answer = Answer(question=q.question, text=REFUSAL if refused else "答", refused=refused, confidence=confidence)
+        return QuestionResult(q, answer, refused=refused)
+
+    answerable, unanswerable = QUESTIONS[0], QUESTIONS[1]
+    results = [
+        run(answerable, 0.9, False),
+        run(answerable, 0.3, False),
+        run(unanswerable, 0.2, False),
+        run(unanswerable, None, True),  # refused before the model (no passages)
+    ]
+    curve = {p["threshold"]: p for p in refusal_curve(results, steps=10)}
+    assert curve[0.0] == {"threshold": 0.0, "refused_unanswerable": 0.5, "false_refusal": 0.0}
+    assert curve[0.3] == {"threshold": 0.3, "refused_unanswerable": 1.0, "false_refusal": 0.0}
+    assert curve[0.5]["false_refusal"] == 0.5 and curve[1.0]["false_refusal"] == 1.0

@@ -91,3 +91,28 @@ def latency_chart(result: EvalResult, path: Path) -> Path:
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def refusal_chart(curve: list[dict], threshold: float | None, path: Path) -> Path:
+    """Refusal of unanswerable questions and false refusals against the answerability threshold,
+    the threshold in use marked."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=110)
+    xs = [p["threshold"] for p in curve]
+    for key, label in (("refused_unanswerable", "unanswerable refused"), ("false_refusal", "answerable refused")):
+        ys = [p[key] for p in curve]
+        if any(y is not None for y in ys):
+            ax.plot(xs, [y if y is not None else float("nan") for y in ys], marker=".", label=label)
+    if threshold is not None:
+        ax.axvline(threshold, linestyle="--", color="black", linewidth=1, label=f"threshold in use {threshold:.2f}")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("answerability threshold (probability)")
+    ax.set_ylabel("share of questions")
+    ax.set_title("Refusals against the threshold")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

@@ -9,7 +9,7 @@ from typing import Any
 
 from .result import ANSWER_SCORES, QuestionResult
 from .runner import EvalResult
-from .scores import fmt, metrics_for, worst_failures
+from .scores import fmt, metrics_for, refusal_curve, worst_failures
 
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
@@ -97,21 +97,23 @@ def render_markdown(result: EvalResult, meta: dict[str, Any], charts: list[str])
 
 def write_report(result: EvalResult, out_dir: Path, meta: dict[str, Any], charts: bool = True) -> dict[str, str]:
     """Write report.json, report.md and (``charts``, when matplotlib is installed: the
-    ``charts`` extra) per_type.png and latency.png into ``out_dir``."""
+    ``charts`` extra) per_type.png, latency.png and refusal.png (refusals against the
+    answerability threshold) into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, str] = {}
     chart_names: list[str] = []
     if charts and importlib.util.find_spec("matplotlib") is None:
         meta = {**meta, "charts": "skipped: matplotlib is not installed (pip install 'baokan-rag[charts]')"}
     elif charts:
-        from .charts import latency_chart, per_type_chart
+        from .charts import latency_chart, per_type_chart, refusal_chart
 
         chart_names = [
             per_type_chart(result, out_dir / "per_type.png").name,
             latency_chart(result, out_dir / "latency.png").name,
+            refusal_chart(refusal_curve(result.results), meta.get("answer_threshold"), out_dir / "refusal.png").name,
         ]
         written.update({name: str(out_dir / name) for name in chart_names})
-    data = {"meta": meta, **result.to_dict(include_questions=True)}
+    data = {"meta": meta, **result.to_dict(include_questions=True), "refusal_curve": refusal_curve(result.results)}
     (out_dir / REPORT_JSON).write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     (out_dir / REPORT_MD).write_text(render_markdown(result, meta, chart_names), encoding="utf-8")
     written[REPORT_JSON] = str(out_dir / REPORT_JSON)

@@ -93,7 +93,7 @@ def evaluate_assistant(
     model loads outside the timed run.  Each question retrieves ``RANK_DEPTH`` passages and the
     answer reads the top ``k``.
     """
-    bot.generator()
+    generator = bot.generator()
     k = k or bot.settings.k
     stats = bot.stats()
     if questions:
@@ -109,6 +109,7 @@ def evaluate_assistant(
         "chunks": stats.get("chunks"),
         "retriever": bot.settings.retriever,
         "generator": bot.settings.generator,
+        "answer_threshold": getattr(generator, "threshold", None),
         "k": k,
         "rank_depth": RANK_DEPTH,
         "settings": bot.settings.to_dict(),

@@ -126,3 +126,30 @@ def fmt(metric_key: str, value: Any) -> str:
     if metric_key.endswith("_ms"):
         return f"{value:.1f}"
     return f"{value:.3f}"
+
+
+def refusal_curve(results: Sequence[QuestionResult], steps: int = 20) -> list[dict[str, float | None]]:
+    """How refusals would move with the answerability threshold: at each threshold, the share of
+    unanswerable questions refused and of answerable ones refused (false refusals).  A question
+    refuses at threshold t when its answer's ``confidence`` is below t, or when it was refused
+    before any model decided (no passages, not Chinese: ``confidence`` None)."""
+
+    def refused(r: QuestionResult, t: float) -> bool:
+        a = r.answer
+        if a is None:
+            return True
+        return a.confidence < t if a.confidence is not None else bool(a.refused)
+
+    curve = []
+    for i in range(steps + 1):
+        t = i / steps
+        unans = [refused(r, t) for r in results if not r.question.answerable]
+        ans = [refused(r, t) for r in results if r.question.answerable]
+        curve.append(
+            {
+                "threshold": round(t, 3),
+                "refused_unanswerable": sum(unans) / len(unans) if unans else None,
+                "false_refusal": sum(ans) / len(ans) if ans else None,
+            }
+        )
+    return curve

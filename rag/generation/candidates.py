@@ -11,7 +11,8 @@ from difflib import SequenceMatcher
 from typing import Protocol
 
 from rag.models import Answer, Hit
-from rag.text.normalize import compact
+from rag.text.normalize import CJK, compact
+from rag.text.question import ROLES, place_stem, places_in
 from rag.text.terms import content_terms, coverage, term_weights
 
 from .answerability import AnswerabilityModel
@@ -75,8 +76,11 @@ _ORDINAL_OF = re.compile(r"第[一二三四五六七八九十百\d]+([期届次�
 
 def conflicts(question: str, sentence: str) -> bool:
     """The sentence names years, dates or ordinals of the sort the question names, but not the
-    question's own (2021年 asked, 2022年 stated; 第二届 asked, 第一届 stated)."""
+    question's own (2021年 asked, 2022年 stated; 第二届 asked, 第一届 stated), or gives the role
+    the question asks about to another place's holder (焦作市的市委书记 asked, 孟州市委书记 stated)."""
     q, s = compact(question), compact(sentence)
+    if role_elsewhere(q, s):
+        return True
     for pattern in (_YEAR, _MONTH_DAY):
         asked, stated = set(pattern.findall(q)), set(pattern.findall(s))
         if asked and stated and not asked & stated:
@@ -84,6 +88,20 @@ def conflicts(question: str, sentence: str) -> bool:
     for m in _ORDINAL_OF.finditer(q):
         same = [x.group() for x in _ORDINAL_OF.finditer(s) if x.group(1) == m.group(1)]
         if same and m.group() not in same and not ("首" + m.group(1) in s and m.group()[1] == "一"):
+            return True
+    return False
+
+
+def role_elsewhere(q: str, s: str) -> bool:
+    """A role of a place the question names (焦作市的市委书记) is stated only for other places."""
+    stems = [place_stem(p) for p in places_in(q)]
+    if not stems:
+        return False
+    for role in ROLES.split("|"):
+        if role not in q:
+            continue
+        owners = re.findall(rf"([{CJK}]{{2}})[省市县区](?:委|人民政府)(?:副)?{role}", s)
+        if owners and not any(o in stems for o in owners):
             return True
     return False
 
@@ -108,6 +126,14 @@ def passage_text(hit: Hit) -> str:
     """A passage with its headline and metadata (the date also as 2023年1月10日)."""
     a = hit.article
     return compact(f"{a.paper}{a.section}{a.page}{chinese_date(a.date)}{a.headline}\n{hit.chunk.text}")
+
+
+def linked_text(hit: Hit, hits: Sequence[Hit]) -> str:
+    """The articles of the other passages that name something the passage quotes (“万人助万企”):
+    the first hop of a two-hop question (the activity a district relied on, then what was said
+    of it) may name what the second hop's passage does not."""
+    quoted = {q for q in re.findall(r"“([^”]{2,16})”", hit.chunk.text)}
+    return "".join(article_text(h) for h in hits if h is not hit and any(q in h.article.text for q in quoted))
 
 
 def longest_shared(question: str, sentence: str) -> int:

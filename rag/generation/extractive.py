@@ -49,6 +49,7 @@ from .candidates import (
     conflicts,
     context_text,
     evidence_coverage,
+    linked_text,
     longest_shared,
     missing_specifics,
     passage_text,
@@ -141,7 +142,7 @@ class ExtractiveGenerator:
         judged = []
         for c in ranked[:CANDIDATES]:
             hit, norm = c.sentence.hit, c.sentence.norm
-            missing = missing_specifics(specifics, passage_text(hit) + article_text(hit))
+            missing = missing_specifics(specifics, passage_text(hit) + article_text(hit) + linked_text(hit, hits))
             places_ok = all(mentions_place(p, article_text(hit)) for p in places)
             span = span_for(question, intent, c)
             held = 1 - len(missing_specifics(specifics, norm)) / len(specifics) if specifics else 0.0
@@ -150,7 +151,8 @@ class ExtractiveGenerator:
                 + PREDICATE_BONUS * bool(predicate and predicate in norm)
                 + SPECIFIC_BONUS * held
             )
-            judged.append(((places_ok and not missing, c.score + bonus), c, span, missing, places_ok))
+            agree = places_ok and not missing and not conflicts(question, c.sentence.text)
+            judged.append(((agree, c.score + bonus), c, span, missing, places_ok))
         _, best, span, missing, places_ok = max(judged, key=lambda j: j[0])
         if intent.kind == "comparison" and not span:
             span = (computed(question, intent, self, ranked) or ("",))[0]

@@ -150,14 +150,18 @@ def compose(question: str, intent: Intent, found: Assessment, hits: list[Hit], g
 
 
 def continuation(found: Assessment) -> list[Sentence]:
-    """The sentence right after the chosen one, when the question's words are split over the two
-    (第二小学位于… then 学校秉承…精神): it covers a content word the chosen one does not."""
+    """A second sentence when the question's words are split over two: the one right after the
+    chosen one (第二小学位于… then 学校秉承…精神), or — the second hop — one that names what the
+    chosen one quotes (依托“万人助万企”活动 … “万人助万企”不是权宜之计).  It must cover a content
+    word the chosen sentence does not."""
     best = found.best
+    quoted = re.findall(r"“([^”]{2,16})”", best.sentence.text)
     for c in found.ranked:
         s = c.sentence
         after = s.hit is best.sentence.hit and s.start >= best.sentence.end
-        gap = best.sentence.hit.chunk.text[best.sentence.end : s.start] if after else "x"
-        if after and not gap.strip() and any(v > best.own[t] and v == 1.0 for t, v in c.own.items()):
+        adjacent = after and not best.sentence.hit.chunk.text[best.sentence.end : s.start].strip()
+        hop = s.hit is not best.sentence.hit and any(q in s.text for q in quoted)
+        if (adjacent or hop) and any(v == 1.0 and v > best.own[t] for t, v in c.own.items()):
             return [s]
     return []
 
