@@ -4,7 +4,7 @@ than any hand-written set holds.
 
 A change is kept only when what it introduces (the other year, place, name, ordinal or unit) is
 absent from every passage the original question retrieved, so the twin cannot be answered
-from them.  Used by bench/fit_answerability.py (``--augment``); never by the product.
+from them.  Used by bench/fit_answer_models.py (``--augment``); never by the product.
 """
 
 from __future__ import annotations

@@ -5,23 +5,19 @@ The extractive answerer computes ``FEATURES`` for its best candidate (support of
 sentence, coverage of the question's specific words — names, places, years, ordinals — by
 its article, whether a whole span of the asked kind and unit exists, …) and answers only when
 ``probability`` reaches the model's threshold.  The model is fitted by
-``bench/fit_answerability.py`` on question sets with answerable and unanswerable questions
+``bench/fit_answer_models.py`` on question sets with answerable and unanswerable questions
 (scikit-learn logistic regression, k-fold by question); the threshold is the highest whose
 cross-validated false-refusal rate stays ≤ 5 %.  It is stored as plain JSON
-(``answerability.json``: feature names, standardisation, coefficients, threshold, what it was
-fitted on) — no pickle, no code — and read here with no dependency beyond the standard library.
+(``answerability.json``, rag.generation.logistic).
 """
 
 from __future__ import annotations
 
-import json
-import math
-from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
+from .logistic import LogisticModel, read_model
+
 MODEL_FILE = Path(__file__).with_name("answerability.json")
-MODEL_VERSION = 1
 
 FEATURES = (
     "support",  # weighted share of the question's content words the chosen sentence covers (context credit)
@@ -41,75 +37,9 @@ FEATURES = (
 )
 
 
-class AnswerabilityModelError(ValueError):
-    """The model file is missing, malformed or for other features."""
-
-
-@dataclass(frozen=True)
-class AnswerabilityModel:
-    features: tuple[str, ...]
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
-    coef: tuple[float, ...]
-    intercept: float
-    threshold: float
-    meta: dict = field(default_factory=dict, compare=False)
-
-    def logit(self, values: dict[str, float]) -> float:
-        return self.intercept + sum(self.contributions(values).values())
-
-    def probability(self, values: dict[str, float]) -> float:
-        """P(answerable) for one candidate's feature values."""
-        z = self.logit(values)
-        return 1.0 / (1.0 + math.exp(-z)) if z > -60 else 0.0
-
-    def contributions(self, values: dict[str, float]) -> dict[str, float]:
-        """Each feature's share of the logit (for explanations: the weakest names the reason)."""
-        return {
-            f: c * (values[f] - m) / s
-            for f, m, s, c in zip(self.features, self.mean, self.scale, self.coef, strict=True)
-        }
-
-    def to_json(self) -> dict:
-        return {
-            "version": MODEL_VERSION,
-            "features": list(self.features),
-            "mean": list(self.mean),
-            "scale": list(self.scale),
-            "coef": list(self.coef),
-            "intercept": self.intercept,
-            "threshold": self.threshold,
-            "meta": self.meta,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict, where: str = "answerability model") -> AnswerabilityModel:
-        try:
-            if data.get("version") != MODEL_VERSION:
-                raise AnswerabilityModelError(f"{where}: version {data.get('version')!r}, expected {MODEL_VERSION}")
-            features = tuple(data["features"])
-            if features != FEATURES:
-                raise AnswerabilityModelError(f"{where}: fitted on features {features}, this code computes {FEATURES}")
-            mean, scale, coef = (tuple(float(x) for x in data[k]) for k in ("mean", "scale", "coef"))
-            if any(len(a) != len(features) for a in (mean, scale, coef)) or any(s <= 0 for s in scale):
-                raise AnswerabilityModelError(f"{where}: mean/scale/coef do not fit the features")
-            threshold = float(data["threshold"])
-            return cls(features, mean, scale, coef, float(data["intercept"]), threshold, data.get("meta") or {})
-        except (KeyError, TypeError, ValueError) as exc:
-            if isinstance(exc, AnswerabilityModelError):
-                raise
-            raise AnswerabilityModelError(f"{where}: malformed ({exc})") from exc
-
-
-@lru_cache(maxsize=4)
-def load_model(path: str | None = None) -> AnswerabilityModel:
-    """The packaged model (or the one at ``path``)."""
-    p = Path(path) if path else MODEL_FILE
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise AnswerabilityModelError(f"{p}: cannot read the answerability model: {exc}") from exc
-    return AnswerabilityModel.from_json(data, str(p))
+def load_model(path: str | None = None) -> LogisticModel:
+    """The packaged answerability model (or the one at ``path``)."""
+    return read_model(str(path or MODEL_FILE), FEATURES)
 
 
 REASONS = {

@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from pathlib import Path
 from typing import Protocol
 
 from rag.models import Answer, Hit
@@ -15,7 +16,28 @@ from rag.text.normalize import CJK, compact
 from rag.text.question import ROLES, place_stem, places_in
 from rag.text.terms import content_terms, coverage, term_weights
 
-from .answerability import AnswerabilityModel
+from .logistic import LogisticModel, read_model
+
+CHOICE_FILE = Path(__file__).with_name("sentence_choice.json")
+# what tells the sentence that answers from its neighbours; a logistic model over these
+# (sentence_choice.json, fitted by bench/fit_answer_models.py) picks among the best-scored ones
+CHOICE_FEATURES = (
+    "score",  # the ranking score: support and bonuses (ExtractiveGenerator.rank)
+    "own_support",  # weighted share of the question's content words in the sentence itself
+    "phrase",  # longest verbatim stretch of the question in the sentence / question length
+    "rank",  # 1 / rank of its passage
+    "span",  # holds a whole span of the asked kind (a reason, for why / how)
+    "predicate",  # holds the question's predicate (施行 in 从什么时候起施行)
+    "specifics",  # share of the question's names, years, ordinals it holds
+    "agree",  # its article names the question's places and specifics, and nothing conflicts
+    "position",  # where it starts in its passage (0 … 1)
+    "length",  # its length / 100 characters (capped at 3)
+)
+
+
+def load_choice_model(path: str | None = None) -> LogisticModel:
+    """The packaged sentence-choice model (or the one at ``path``)."""
+    return read_model(str(path or CHOICE_FILE), CHOICE_FEATURES)
 
 
 @dataclass
@@ -48,6 +70,17 @@ def evidence_coverage(question: str, hits: Sequence[Hit]) -> float:
         return 0.0
     texts = [compact(f"{h.article.headline}\n{h.chunk.text}") for h in hits]
     return coverage(terms, term_weights(terms, texts), "\n".join(texts))
+
+
+@dataclass
+class Candidate:
+    """A sentence as a possible answer: its span and how it agrees with the question."""
+
+    scored: Scored
+    span: str
+    missing: list[str]  # the question's specific words its passage and article lack
+    places_ok: bool
+    features: dict[str, float]  # CHOICE_FEATURES
 
 
 @dataclass
@@ -155,7 +188,7 @@ class Assessor(Protocol):
     """What the answer shapes need from the generator: assessing a (sub-)question over the same
     passages, the model and its threshold, and composing cited sentences."""
 
-    model: AnswerabilityModel
+    model: LogisticModel
     threshold: float
 
     def assess(self, question: str, hits: Sequence[Hit]) -> Assessment | None: ...

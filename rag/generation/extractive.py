@@ -40,9 +40,10 @@ from rag.text.question import (
 from rag.text.sentences import sentence_spans
 from rag.text.terms import content_terms, coverage, term_coverage, term_weights
 
-from .answerability import AnswerabilityModel, load_model
+from .answerability import load_model
 from .candidates import (
     Assessment,
+    Candidate,
     Scored,
     Sentence,
     article_text,
@@ -50,17 +51,16 @@ from .candidates import (
     context_text,
     evidence_coverage,
     linked_text,
+    load_choice_model,
     longest_shared,
     missing_specifics,
     passage_text,
     span_clause,
 )
+from .logistic import LogisticModel
 from .shapes import compose, computed, explain_refusal, issue_answer, span_for
 
-CANDIDATES = 12  # best-scored sentences the choice looks at
-SPAN_BONUS = 0.15  # a candidate holding a whole span of the asked kind (like TYPE_BONUS)
-PREDICATE_BONUS = 0.1  # the sentence holds the question's predicate (施行 for 从什么时候起施行)
-SPECIFIC_BONUS = 0.15  # × the share of the question's names, years, ordinals the sentence holds
+CANDIDATES = 12  # best-scored sentences the choice model looks at
 # why / how questions: a sentence that gives a reason or a means
 REASON = re.compile(r"因为|由于|为了|原因|因此|所以|为此|是因|考虑到|目的是|旨在|通过|采取|措施|办法|方式")
 FOCUS_KINDS = ("quantity", "comparison")
@@ -77,8 +77,11 @@ class ExtractiveGenerator:
     name = "extractive"
     verifies_citations = True  # quotes are exact substrings of the cited chunks by construction
 
-    def __init__(self, threshold: float | None = None, model: AnswerabilityModel | None = None) -> None:
+    def __init__(
+        self, threshold: float | None = None, model: LogisticModel | None = None, choice: LogisticModel | None = None
+    ) -> None:
         self.model = model or load_model()
+        self.choice = choice or load_choice_model()
         self.threshold = self.model.threshold if threshold is None else threshold
         if not 0.0 <= self.threshold <= 1.0:
             raise ValueError(f"threshold must be in [0, 1], got {self.threshold}")
@@ -129,6 +132,33 @@ class ExtractiveGenerator:
             out.append(Scored(score, support, own_support, own, has, s))
         return sorted(out, key=lambda x: -x.score)  # stable: ties keep hit and text order
 
+    def candidates(self, question: str, pool: list[Scored], hits: list[Hit]) -> list[Candidate]:
+        """Each sentence of ``pool`` with its span and the features the choice model reads."""
+        intent = read_intent(question)
+        places, specifics, predicate = places_in(question), specific_words(question), predicate_of(question)
+        q = compact(question)
+        out = []
+        for c in pool:
+            s = c.sentence
+            missing = missing_specifics(specifics, passage_text(s.hit) + article_text(s.hit) + linked_text(s.hit, hits))
+            places_ok = all(mentions_place(p, article_text(s.hit)) for p in places)
+            span = span_for(question, intent, c)
+            held = 1 - len(missing_specifics(specifics, s.norm)) / len(specifics) if specifics else 1.0
+            features = {
+                "score": c.score,
+                "own_support": c.own_support,
+                "phrase": longest_shared(q, s.norm) / max(1, len(q)),
+                "rank": 1.0 / (hits.index(s.hit) + 1),
+                "span": float(bool(span or (intent.kind == "why" and REASON.search(s.norm)))),
+                "predicate": float(bool(predicate) and predicate in s.norm),
+                "specifics": held,
+                "agree": float(places_ok and not missing and not conflicts(question, s.text)),
+                "position": s.start / max(1, len(s.hit.chunk.text)),
+                "length": min(3.0, len(s.norm) / 100),
+            }
+            out.append(Candidate(c, span, missing, places_ok, features))
+        return out
+
     def assess(self, question: str, hits: Sequence[Hit]) -> Assessment | None:
         """The best candidate sentence and the model's features for it (None: nothing to compare)."""
         hits = list(hits)
@@ -138,22 +168,9 @@ class ExtractiveGenerator:
         intent = read_intent(question)
         places, specifics = places_in(question), specific_words(question)
         focus = focus_of(question) if intent.kind in FOCUS_KINDS else ""
-        predicate = predicate_of(question)
-        judged = []
-        for c in ranked[:CANDIDATES]:
-            hit, norm = c.sentence.hit, c.sentence.norm
-            missing = missing_specifics(specifics, passage_text(hit) + article_text(hit) + linked_text(hit, hits))
-            places_ok = all(mentions_place(p, article_text(hit)) for p in places)
-            span = span_for(question, intent, c)
-            held = 1 - len(missing_specifics(specifics, norm)) / len(specifics) if specifics else 0.0
-            bonus = (
-                SPAN_BONUS * bool(span or (intent.kind == "why" and REASON.search(norm)))
-                + PREDICATE_BONUS * bool(predicate and predicate in norm)
-                + SPECIFIC_BONUS * held
-            )
-            agree = places_ok and not missing and not conflicts(question, c.sentence.text)
-            judged.append(((agree, c.score + bonus), c, span, missing, places_ok))
-        _, best, span, missing, places_ok = max(judged, key=lambda j: j[0])
+        candidates = self.candidates(question, ranked[:CANDIDATES], hits)
+        chosen = max(candidates, key=lambda c: self.choice.logit(c.features))
+        best, span, missing, places_ok = chosen.scored, chosen.span, chosen.missing, chosen.places_ok
         if intent.kind == "comparison" and not span:
             span = (computed(question, intent, self, ranked) or ("",))[0]
         terms = content_terms(question)

@@ -14,8 +14,9 @@ from rag.text.normalize import CJK, compact
 from rag.text.sentences import sentence_spans
 from rag.text.spans import QUANTITY_SPAN, answer_span, is_whole, unit_fits
 
-from .answerability import REASONS, AnswerabilityModel
+from .answerability import REASONS
 from .candidates import Assessment, Assessor, Scored, Sentence, chinese_date
+from .logistic import LogisticModel
 
 NEGATION = re.compile(r"不|没有|没|未|无|非|否认|谣言|不实|并非|尚未|暂无|禁止|拒绝|辟谣|假的")
 # a question's word and the word that says the opposite (偏多 asked, 偏少 stated → 否)
@@ -231,7 +232,7 @@ def issue_answer(question: str, hits: Sequence[Hit]) -> Answer | None:
     return Answer(question=question, text="、".join(names) + "。", citations=citations, hits=list(hits), short=short)
 
 
-def explain_refusal(model: AnswerabilityModel, found: Assessment, question: str) -> str:
+def explain_refusal(model: LogisticModel, found: Assessment, question: str) -> str:
     """The refusal's reason: the feature that pulled the probability down the most."""
     contrib = model.contributions(found.features)
     worst = min(contrib, key=lambda f: contrib[f])
