@@ -66,8 +66,13 @@ def span_for(question: str, intent: Intent, cand: Scored) -> str:
 
 
 def direct_change(question: str, intent: Intent, sentence: str) -> str:
-    """A difference the sentence states itself (同比增长12.5%, 高出2.64个百分点)."""
+    """A difference the sentence states itself (同比增长12.5%, 高出2.64个百分点) — in a sentence
+    about the first thing compared (its year, when it names one: 2022年…比上年提高 does not say
+    how 2023 compares with 2022)."""
     q = compact(question)
+    years = re.findall(r"\d{4}年", intent.compared[0]) if intent.compared else []
+    if years and not any(y in compact(sentence) for y in years):
+        return ""
     for m in QUANTITY_SPAN.finditer(sentence):
         before = compact(sentence[max(0, m.start() - 6) : m.start()])
         if (

@@ -44,6 +44,8 @@ _COMPARE = re.compile(
     r"|(?:增长|增加|提高|提升|上升|下降|减少|降低|回落|增)了?(?:多少|几)"
     r"|合计|加起来|总和|之和|共计多少|一共多少|总共多少"
 )
+# 甲比乙多投资多少: the comparative after 比, then the quantity asked
+_COMPARE_BI = re.compile(r"比[^，。？?]{1,30}?(?:多|少|高|低|快|慢|大|小|增|减)[^，。？?]{0,8}?(?:多少|几)")
 _SUM = re.compile(r"合计|加起来|总和|之和|共计|一共|总共")
 _PARTS = re.compile(r"分别|各自|各是|各为|各有")
 _YESNO = re.compile(
@@ -138,9 +140,17 @@ def split_compared(question: str) -> tuple[str, ...]:
     → 2022年的产值)."""
     q = compact(question).rstrip("？?。")
     m = _COMPARE.search(q)
-    if not m:
+    bi = _COMPARE_BI.search(q)
+    if not (m or bi):
         return ()
-    head = q[: m.start()]
+    if m:
+        head = q[: m.start()]
+    else:  # 城南学校比城北学校多投资多少: the two sides of 比, each with what is compared (投资)
+        assert bi is not None
+        rest = re.match(r"(.*?)(?:多|少|高|低|快|慢|大|小|增|减)([^，。？?]{0,8}?)(?:多少|几)", q[bi.start() :])
+        assert rest is not None
+        first, second = q[: bi.start()], rest.group(1)[1:]
+        return (first + rest.group(2), second + rest.group(2)) if first and second else ()
     parts = re.split(r"比|较|相比|相较", head, maxsplit=1)
     if len(parts) == 2 and parts[0] and parts[1]:
         first, second = parts
@@ -168,11 +178,8 @@ def read_intent(question: str) -> Intent:
         return Intent("other", chinese=False)
     if _ISSUE.search(q) and _PAPER_OR_ISSUE.search(q):
         return Intent("paper_issue")
-    if _COMPARE.search(q):
-        compared = split_compared(question)
-        direct = bool(re.search(r"(?:增长|增加|提高|提升|上升|下降|减少|降低|回落)了?(?:多少|几)", q))
-        if compared or direct:
-            return Intent("comparison", unit=unit, compared=compared, total=bool(_SUM.search(q)))
+    if _COMPARE.search(q) or _COMPARE_BI.search(q):
+        return Intent("comparison", unit=unit, compared=split_compared(question), total=bool(_SUM.search(q)))
     pairs = _parts_of(question) if _PARTS.search(q) else ()
     if len(pairs) >= 2:
         return Intent("multipart", unit=unit, parts=tuple(p for _, p in pairs), labels=tuple(i for i, _ in pairs))

@@ -89,8 +89,8 @@ def persons(question: str, text: str) -> str:
             if r == role and title.endswith(prefix) and not (owner and stems and owner.group(1) not in stems):
                 picked.append(f"{prefix}{'副' if deputy else ''}{r}{name}")
                 break
-    if asked:
-        return "、".join(dict.fromkeys(picked))
+    if asked or asked_role(question):
+        return "、".join(dict.fromkeys(picked))  # a role the question names, or nobody
     return f"{found[0][1]}{found[0][2]}"
 
 
@@ -219,28 +219,48 @@ def _whole_matches(pattern: re.Pattern, sentence: str, q: str) -> list[re.Match]
 
 _PLACE_END = re.compile(
     r"(?:省|市|县|区|镇|乡|村|街道|社区|路|街|道|巷|广场|中心|馆|园|场|厅|寺|宫|山|湖|河|江|海|港|站|楼|院|校|大学|"
-    r"公司|基地|岛|城|州|国|桥|口|门|坊|所|室|亭|阁|会场|酒店|宾馆|剧院|礼堂)$"
+    r"公司|基地|岛|城|州|国|桥|口|门|坊|所|室|亭|阁|会场|酒店|宾馆|剧院|礼堂|中学|小学|附中|麓)$"
 )
 
 
-def _is_place(place: str) -> bool:
-    """Ends like a place name (…县, …广场, …中心) or is one jieba knows (POS ns)."""
-    if _PLACE_END.search(place):
-        return True
+class _Found:
+    """A place found by words rather than a regex match (the subset of re.Match ``_pick`` uses)."""
+
+    def __init__(self, start: int, text: str) -> None:
+        self._start, self._text = start, text
+
+    def start(self) -> int:
+        return self._start
+
+    def end(self) -> int:
+        return self._start + len(self._text)
+
+    def group(self) -> str:
+        return self._text
+
+
+def _place_part(text: str) -> str:
+    """The part of ``text`` up to its last place-like word (武当山住平房 → 武当山; 北京市人大附中闭幕
+    → 北京市人大附中); "" when no word is a place."""
     jieba_module()
     import jieba.posseg
 
-    return any(flag == "ns" for _, flag in jieba.posseg.cut(place))
+    end, pos = 0, 0
+    for w in jieba.posseg.cut(text):
+        pos += len(w.word)
+        if w.flag == "ns" or _PLACE_END.search(text[:pos]):
+            end = pos
+    return text[:end] if end >= 2 else ""
 
 
-def _places(sentence: str, q: str) -> list[re.Match]:
-    return [
-        m
-        for m in PLACE_SPAN.finditer(sentence)
-        if compact(m.group("place")) not in q
-        and is_whole(sentence, m.start("place"), m.end("place"))
-        and _is_place(compact(m.group("place")))
-    ]
+def _places(sentence: str, q: str) -> list[tuple[int, str]]:
+    """(offset, place) of each place after a locative word."""
+    out = []
+    for m in PLACE_SPAN.finditer(sentence):
+        place = _place_part(compact(m.group("place")))
+        if place and place not in q and is_whole(sentence, m.start("place"), m.start("place")):
+            out.append((m.start("place"), place))
+    return out
 
 
 def _ordinals(question: str, sentence: str, q: str) -> list[re.Match]:
@@ -270,7 +290,11 @@ def _who(question: str, sentence: str, context: str) -> str:
 
 
 def asked_role(question: str) -> str:
-    """The title right before 是谁 / 是哪位 (…酒店，店长是谁 → 店长; 夺得银牌的学生是谁 → 学生)."""
+    """The title right before 是谁 / 是哪位 (…酒店，店长是谁 → 店长; 夺得银牌的学生是谁 → 学生), or
+    after 哪位 (是哪位市领导 → 市领导)."""
+    after = re.search(rf"哪位([{CJK}]{{2,4}}?)(?:[？?。]|$)", compact(question))
+    if after:
+        return after.group(1)
     words = [w for w, _ in cut_question(question)]
     for i, w in enumerate(words):
         if w in ("谁", "哪位", "是谁") and i >= 1:
@@ -289,7 +313,11 @@ ENUMERATION = re.compile(
     rf"[{CJK}A-Za-z0-9“”（）()·]{{1,16}}(?:、[{CJK}A-Za-z0-9“”（）()·]{{1,16}})+"
     rf"(?:(?:和|及|与|以及)[{CJK}A-Za-z0-9“”（）()·]{{1,16}})?"
 )
-_CLAUSE_WORD = ("v", "p", "c", "d", "u", "r", "f", "t", "y")  # jieba POS that end or start a clause
+_CLAUSE_WORD = ("v", "p", "c", "u", "y")  # jieba POS (verbs, prepositions, particles) around an enumeration
+
+
+def _clause_word(flag: str) -> bool:
+    return flag.startswith(_CLAUSE_WORD) and flag != "vn"  # 建设 as a noun stays in an item
 
 
 def _edge(item: str, words: list[str], first: bool) -> str:
@@ -306,10 +334,10 @@ def _edge(item: str, words: list[str], first: bool) -> str:
         item = re.sub(r"(?<=..)等.*$", "", item)
     tokens = list(jieba.posseg.cut(item))
     if first:
-        cut = max((i for i, t in enumerate(tokens) if t.flag.startswith(_CLAUSE_WORD)), default=-1)
+        cut = max((i for i, t in enumerate(tokens) if _clause_word(t.flag)), default=-1)
         tokens = tokens[cut + 1 :]
     else:
-        end = next((i for i, t in enumerate(tokens) if t.flag.startswith(_CLAUSE_WORD)), len(tokens))
+        end = next((i for i, t in enumerate(tokens) if _clause_word(t.flag)), len(tokens))
         tokens = tokens[:end]
     item = "".join(t.word for t in tokens)
     return re.sub(r"[\d一二三四五六七八九十两]+[大个项类种家所条]?$", "", item).strip("“”")
@@ -322,6 +350,11 @@ def _list(question: str, sentence: str, q: str) -> str:
     best = ""
     for m in ENUMERATION.finditer(compact(sentence)):
         raw = [x for x in re.split(r"、|以及|和|及|与", m.group()) if x]
+        cut = next((i for i, x in enumerate(raw[:-1]) if re.search(r"(?<=..)等", x)), None)
+        if cut is not None:  # 高新热力等重点企业、项目工地: the enumeration ends at 等
+            raw = [*raw[:cut], raw[cut][: raw[cut].index("等", 2)]]
+        if any("的" in x for x in raw[1:-1]):
+            continue  # 客观的实证分析: descriptions, not named items
         items = [_edge(raw[0], words, True), *raw[1:-1], _edge(raw[-1], words, False)]
         if len(items) < 2 or not all(items) or any(len(x) > 12 or any(w in x for w in words) for x in items):
             continue
@@ -345,7 +378,7 @@ def answer_span(question: str, sentence: str, article_date: str = "", context: s
     found = {
         "quantity": lambda: _quantity(question, sentence, q),
         "when": lambda: _whole_matches(DATE_SPAN, sentence, q),
-        "where": lambda: _places(sentence, q),
+        "where": lambda: [_Found(start, place) for start, place in _places(sentence, q)],
         "ordinal": lambda: _ordinals(question, sentence, q),
     }.get(kind, list)()
     if kind == "when":
@@ -354,7 +387,7 @@ def answer_span(question: str, sentence: str, article_date: str = "", context: s
     best = _pick(found, sentence, focus, predicate, terms)
     if best is None:
         return ""
-    span = "".join(nfkc(best.group("place") if kind == "where" else best.group()).split()).strip('，。、“”" ')
+    span = "".join(nfkc(best.group()).split()).strip('，。、“”" ')
     if kind == "when":
         return resolve_date(span, article_date) if not ASKS_YEAR.search(question) or "年" not in span else span
     return span
