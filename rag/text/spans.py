@@ -11,6 +11,7 @@ quotes the supporting sentence instead."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 from rag.text.intent import UNIT_WORDS, asked_unit, read_intent
@@ -43,7 +44,24 @@ def resolve_date(span: str, article_date: str) -> str:
     return f"{year}年{span}"
 
 
-def _pick(matches: list[re.Match], sentence: str, focus: str, predicate: str, terms: list[str]) -> re.Match | None:
+class Found:
+    """A candidate span: where it starts in the sentence and its text (the part of re.Match
+    ``_pick`` uses; places are found by words, not by one regex)."""
+
+    def __init__(self, start: int, text: str) -> None:
+        self._start, self._text = start, text
+
+    def start(self) -> int:
+        return self._start
+
+    def end(self) -> int:
+        return self._start + len(self._text)
+
+    def group(self) -> str:
+        return self._text
+
+
+def _pick(matches: Sequence[Found | re.Match], sentence: str, focus: str, predicate: str, terms: list[str]):
     """The match that answers: the one right before the thing counted (划分538个三级网格), else
     right after the question's predicate (办结8391件), else the one nearest any question word."""
     if not matches:
@@ -223,22 +241,6 @@ _PLACE_END = re.compile(
 )
 
 
-class _Found:
-    """A place found by words rather than a regex match (the subset of re.Match ``_pick`` uses)."""
-
-    def __init__(self, start: int, text: str) -> None:
-        self._start, self._text = start, text
-
-    def start(self) -> int:
-        return self._start
-
-    def end(self) -> int:
-        return self._start + len(self._text)
-
-    def group(self) -> str:
-        return self._text
-
-
 def _place_part(text: str) -> str:
     """The part of ``text`` up to its last place-like word (武当山住平房 → 武当山; 北京市人大附中闭幕
     → 北京市人大附中); "" when no word is a place."""
@@ -375,12 +377,13 @@ def answer_span(question: str, sentence: str, article_date: str = "", context: s
         return _who(question, sentence, context)
     if kind == "list":
         return _list(question, sentence, q)
-    found = {
+    matches: dict[str, Callable[[], Sequence[Found | re.Match]]] = {
         "quantity": lambda: _quantity(question, sentence, q),
         "when": lambda: _whole_matches(DATE_SPAN, sentence, q),
-        "where": lambda: [_Found(start, place) for start, place in _places(sentence, q)],
+        "where": lambda: [Found(start, place) for start, place in _places(sentence, q)],
         "ordinal": lambda: _ordinals(question, sentence, q),
-    }.get(kind, list)()
+    }
+    found = list(matches[kind]()) if kind in matches else []
     if kind == "when":
         need = "年" if ASKS_YEAR.search(question) else "日" if re.search(r"哪天|哪一天|几号|几日", q) else "月"
         found = [m for m in found if need in m.group() or (need == "日" and "号" in m.group())]
