@@ -107,11 +107,15 @@ _MONTH_DAY = re.compile(r"(?<!\d)\d{1,2}月\d{1,2}[日号]")
 _ORDINAL_OF = re.compile(r"第[一二三四五六七八九十百\d]+([期届次批轮季名位个])")
 
 
-def conflicts(question: str, sentence: str) -> bool:
+def conflicts(question: str, sentence: str, published: str = "") -> bool:
     """The sentence names years, dates or ordinals of the sort the question names, but not the
     question's own (2021年 asked, 2022年 stated; 第二届 asked, 第一届 stated), or gives the role
-    the question asks about to another place's holder (焦作市的市委书记 asked, 孟州市委书记 stated)."""
+    the question asks about to another place's holder (焦作市的市委书记 asked, 孟州市委书记 stated).
+    A date that is the article's ``published`` day names the issue, not the event (1月10日焦作日报上)."""
     q, s = compact(question), compact(sentence)
+    issue = chinese_date(published)[5:]
+    if issue:
+        q = q.replace(issue, "")
     if role_elsewhere(q, s):
         return True
     for pattern in (_YEAR, _MONTH_DAY):

@@ -152,7 +152,7 @@ class ExtractiveGenerator:
                 "span": float(bool(span or (intent.kind == "why" and REASON.search(s.norm)))),
                 "predicate": float(bool(predicate) and predicate in s.norm),
                 "specifics": held,
-                "agree": float(places_ok and not missing and not conflicts(question, s.text)),
+                "agree": float(places_ok and not missing and not conflicts(question, s.text, s.hit.article.date)),
                 "position": s.start / max(1, len(s.hit.chunk.text)),
                 "length": min(3.0, len(s.norm) / 100),
             }
@@ -190,7 +190,7 @@ class ExtractiveGenerator:
             "sentence_missing": (
                 len(missing_specifics(specifics, best.sentence.norm)) / len(specifics) if specifics else 0.0
             ),
-            "conflict": float(conflicts(question, best.sentence.text)),
+            "conflict": float(conflicts(question, best.sentence.text, best.sentence.hit.article.date)),
             "places_ok": float(places_ok),
             "span_missing": float(intent.kind in (*SPAN_KINDS, "comparison") and not span),
             "focus": focus_coverage(focus, context_text(best.sentence)) if focus else 1.0,

@@ -256,8 +256,18 @@ def _place_part(text: str) -> str:
 
 
 def _places(sentence: str, q: str) -> list[tuple[int, str]]:
-    """(offset, place) of each place after a locative word."""
+    """(offset, place) of each place after a locative word, and of the place a sentence names
+    first and then refers back to (孟州市文化广场热闹非凡，…年货节在这里举行)."""
     out = []
+    here = re.search(r"在这里|在此|于此", sentence)
+    if here:
+        offset = 0
+        for clause in re.split(r"(?<=[，,；;])", sentence[: here.start()]):
+            place = _place_part(compact(re.sub(r"^.*?(?:本报讯|电|日|午)", "", clause)))
+            if place and place not in q and len(place) >= 3:
+                out.append((offset + clause.find(place[:2]), place))
+                break
+            offset += len(clause)
     for m in PLACE_SPAN.finditer(sentence):
         place = _place_part(compact(m.group("place")))
         if place and place not in q and is_whole(sentence, m.start("place"), m.start("place")):
