@@ -13,8 +13,8 @@ import re
 from collections.abc import Sequence
 
 from rag.models import Turn
+from rag.text.people import persons
 from rag.text.question import ORDINAL, ROLES, WHO, places_in
-from rag.text.spans import persons
 
 _LEAD = re.compile(r"^(?:那么|那|那个|还有|另外|而|再问一下|再问|请问)[,，]?\s*")
 _TAIL = re.compile(r"(?:的情况|的呢|呢|怎么样|如何|咋样)?\s*[?？。!！]*$")
