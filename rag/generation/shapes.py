@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from rag.models import Answer, Citation, Hit
 from rag.text.intent import Intent, read_intent
 from rag.text.normalize import CJK, compact
-from rag.text.sentences import sentence_spans
+from rag.text.sentences import END_MARK, sentence_spans
 from rag.text.spans import QUANTITY_SPAN, answer_span, is_whole, unit_fits
 
 from .answerability import REASONS
@@ -151,7 +151,7 @@ def compose(question: str, intent: Intent, found: Assessment, hits: list[Hit], g
         verdict = "否" if says_no(question, sentence.text) else "是"
         ans.short, ans.text = verdict, f"{verdict}。{ans.text}"
         return ans
-    sentences = [sentence] if found.span else [sentence, *continuation(found)]
+    sentences = [sentence, *(continuation(found) or second_sentence(found))]
     return _with_span(question, hits, gen, sentences, found.span)
 
 
@@ -169,6 +169,24 @@ def continuation(found: Assessment) -> list[Sentence]:
         hop = s.hit is not best.sentence.hit and any(q in s.text for q in quoted)
         if (adjacent or hop) and any(v == 1.0 and v > best.own[t] for t, v in c.own.items()):
             return [s]
+    return []
+
+
+SECOND_RATIO = 0.6  # a second supporting sentence scores at least this share of the chosen one
+
+
+def second_sentence(found: Assessment) -> list[Sentence]:
+    """A second sentence that says more of what is asked: it scores close to the chosen one,
+    covers a content word better, is a complete sentence, and — when a span answers — holds
+    another asked-for item (not filler such as a dateline)."""
+    best = found.best
+    for c in found.ranked:
+        if c.score < SECOND_RATIO * best.score:
+            break
+        if c.sentence.norm == best.sentence.norm or (found.span and not c.holds):
+            continue
+        if any(v > best.own[t] for t, v in c.own.items()) and END_MARK.search(c.sentence.text):
+            return [c.sentence]
     return []
 
 
