@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -60,6 +61,7 @@ class Scored:
     own: dict[str, float]  # each content word's coverage by the sentence itself
     holds: bool  # holds what the question asks for
     sentence: Sentence
+    phrase: float = 0.0  # longest verbatim stretch of the question in it / question length
 
 
 def evidence_coverage(question: str, hits: Sequence[Hit]) -> float:
@@ -181,7 +183,12 @@ def longest_shared(question: str, sentence: str) -> int:
 def article_text(hit: Hit) -> str:
     """What a hit's article is about, for place checks: paper, section, headline and full text."""
     a = hit.article
-    return compact(f"{a.paper}{a.section}{a.headline}{a.text}")
+    return _compact_article(a.paper, a.section, a.headline, a.text)
+
+
+@lru_cache(maxsize=256)
+def _compact_article(paper: str, section: str, headline: str, text: str) -> str:
+    return compact(f"{paper}{section}{headline}{text}")
 
 
 def context_text(sentence: Sentence) -> str:

@@ -123,31 +123,27 @@ class ExtractiveGenerator:
             own_support = sum(weights[t] * c for t, c in own.items()) / total
             has = holds(s.text, asks, question)
             near = has and near_question(s.norm, asks, list(terms))
-            score = (
-                support
-                + TYPE_BONUS * (has + near)
-                + PHRASE_BONUS * longest_shared(q, s.norm) / len(q)
-                + RANK_BONUS / ranks[id(s.hit)]
-            )
-            out.append(Scored(score, support, own_support, own, has, s))
+            phrase = longest_shared(q, s.norm) / len(q)
+            score = support + TYPE_BONUS * (has + near) + PHRASE_BONUS * phrase + RANK_BONUS / ranks[id(s.hit)]
+            out.append(Scored(score, support, own_support, own, has, s, phrase))
         return sorted(out, key=lambda x: -x.score)  # stable: ties keep hit and text order
 
     def candidates(self, question: str, pool: list[Scored], hits: list[Hit]) -> list[Candidate]:
         """Each sentence of ``pool`` with its span and the features the choice model reads."""
         intent = read_intent(question)
         places, specifics, predicate = places_in(question), specific_words(question), predicate_of(question)
-        q = compact(question)
+        texts = {id(h): passage_text(h) + article_text(h) + linked_text(h, hits) for h in hits}
         out = []
         for c in pool:
             s = c.sentence
-            missing = missing_specifics(specifics, passage_text(s.hit) + article_text(s.hit) + linked_text(s.hit, hits))
+            missing = missing_specifics(specifics, texts[id(s.hit)])
             places_ok = all(mentions_place(p, article_text(s.hit)) for p in places)
             span = span_for(question, intent, c)
             held = 1 - len(missing_specifics(specifics, s.norm)) / len(specifics) if specifics else 1.0
             features = {
                 "score": c.score,
                 "own_support": c.own_support,
-                "phrase": longest_shared(q, s.norm) / max(1, len(q)),
+                "phrase": c.phrase,
                 "rank": 1.0 / (hits.index(s.hit) + 1),
                 "span": float(bool(span or (intent.kind == "why" and REASON.search(s.norm)))),
                 "predicate": float(bool(predicate) and predicate in s.norm),
@@ -194,7 +190,7 @@ class ExtractiveGenerator:
             "places_ok": float(places_ok),
             "span_missing": float(intent.kind in (*SPAN_KINDS, "comparison") and not span),
             "focus": focus_coverage(focus, context_text(best.sentence)) if focus else 1.0,
-            "phrase": longest_shared(compact(question), best.sentence.norm) / max(1, len(compact(question))),
+            "phrase": best.phrase,
             "rank": 1.0 / (hits.index(best.sentence.hit) + 1),
         }
         return Assessment(best, span, features, ranked, missing, places, focus, absent)
