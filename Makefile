@@ -8,7 +8,7 @@ SAMPLE_INDEX := index/sample
 QUESTION ?= 鹭江引水工程柳溪段的输水管线有多长？
 
 
-.PHONY: install run ask browser test test-fast lint format sample-index eval-dev eval-crud eval-crud20k eval-crud-all bench-scale clean
+.PHONY: install run ask browser test test-fast lint format sample-index eval-dev eval-crud eval-adversarial fit-answers eval-crud20k eval-crud-all bench-scale clean
 
 install: $(STAMP)
 
@@ -70,6 +70,19 @@ eval-crud: $(STAMP)
 	test -f index/crud6k/rag.sqlite || $(BIN)/rag ingest index/crud6k.jsonl --index index/crud6k
 	for r in $(RETRIEVERS); do $(BIN)/rag eval ../shared/eval/crud_dev.jsonl --index index/crud6k \
 		--retriever $$r --out eval/reports/crud-$$r || exit 1; done
+
+# Issue 16: the blind question set's report halves (never tuned on) and the answer models' fit.
+eval-adversarial: $(STAMP)
+	test -f index/seeds/rag.sqlite || $(BIN)/rag ingest ../shared/corpus/seeds --index index/seeds
+	test -f index/crud6k.jsonl || $(BIN)/python bench/crud_subset.py index/crud6k.jsonl --distractors 6000
+	test -f index/crud6k/rag.sqlite || $(BIN)/rag ingest index/crud6k.jsonl --index index/crud6k
+	$(BIN)/rag eval eval/adversarial/seeds.report.jsonl --index index/seeds --out eval/reports/adversarial-seeds
+	$(BIN)/rag eval eval/adversarial/crud.report.jsonl --index index/crud6k --out eval/reports/adversarial-crud
+
+fit-answers: $(STAMP) sample-index
+	$(BIN)/python bench/fit_answer_models.py --augment --set eval/questions.jsonl=index/sample \
+		--set ../shared/eval/dev.jsonl=index/seeds --set ../shared/eval/crud_dev.jsonl=index/crud6k \
+		--set eval/adversarial/seeds.tune.jsonl=index/seeds --set eval/adversarial/crud.tune.jsonl=index/crud6k
 
 # Issue 7, quality at scale.  crud20k = crud6k + 13,600 more distractors (20,032 articles, every
 # gold one; ~80k chunks, ~1 h 15 min of embedding on 2 cores); crud-all = all 63,603 articles,
