@@ -118,6 +118,19 @@ def fit(x: np.ndarray, y: np.ndarray, c: float, weight: np.ndarray):
     return mean, scale, model
 
 
+def as_model(features: tuple[str, ...], mean, scale, model, threshold: float, meta: dict) -> LogisticModel:
+    """A fitted scikit-learn logistic regression as the product's JSON model."""
+    return LogisticModel(
+        features,
+        tuple(float(v) for v in mean),
+        tuple(float(v) for v in scale),
+        tuple(float(v) for v in model.coef_[0]),
+        float(model.intercept_[0]),
+        threshold,
+        meta,
+    )
+
+
 def out_of_fold(
     x: np.ndarray, y: np.ndarray, weight: np.ndarray, groups: np.ndarray, folds: int, c: float, seed: int
 ) -> np.ndarray:
@@ -175,16 +188,7 @@ def fit_choice(args) -> tuple[LogisticModel, dict]:
         "top1_hand_set": round(sum(b for *_, b in before) / len(before), 3),
         "top1_learned_out_of_fold": round(sum(learned) / len(learned), 3),
     }
-    model_json = LogisticModel(
-        CHOICE_FEATURES,
-        tuple(float(v) for v in mean),
-        tuple(float(v) for v in scale),
-        tuple(float(v) for v in model.coef_[0]),
-        float(model.intercept_[0]),
-        0.5,
-        meta,
-    )
-    return model_json, meta
+    return as_model(CHOICE_FEATURES, mean, scale, model, 0.5, meta), meta
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -245,15 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         "augment": args.augment,
         "out_of_fold": {"all": rates(np.ones(len(y), bool)), **{s: rates(sets == s) for s in dict.fromkeys(sets)}},
     }
-    fitted = LogisticModel(
-        FEATURES,
-        tuple(float(v) for v in mean),
-        tuple(float(v) for v in scale),
-        tuple(float(v) for v in model.coef_[0]),
-        float(model.intercept_[0]),
-        round(threshold, 4),
-        meta,
-    )
+    fitted = as_model(FEATURES, mean, scale, model, round(threshold, 4), meta)
     args.out.write_text(json.dumps(fitted.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     coefs = dict(zip(FEATURES, (round(c, 3) for c in fitted.coef), strict=True))
     summary = {"sentence_choice": choice_meta, "answerability": {**meta, "threshold": fitted.threshold, "coef": coefs}}

@@ -13,9 +13,8 @@ import random
 import re
 from collections.abc import Iterable
 
-from rag.text.intent import asked_unit
 from rag.text.normalize import compact
-from rag.text.question import cut_question, places_in
+from rag.text.question import asked_unit, cut_question, places_in
 
 _CN = "一二三四五六七八九十"
 # a measure the same question cannot be answered in (the thing counted stays the same)

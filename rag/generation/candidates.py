@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from rag.models import Answer, Hit
+from rag.text.lexicon import quoted_in
 from rag.text.normalize import CJK, compact
 from rag.text.question import ROLES, place_stem, places_in
 from rag.text.terms import content_terms, coverage, term_weights
@@ -171,7 +172,7 @@ def linked_text(hit: Hit, hits: Sequence[Hit]) -> str:
     """The articles of the other passages that name something the passage quotes (“万人助万企”):
     the first hop of a two-hop question (the activity a district relied on, then what was said
     of it) may name what the second hop's passage does not."""
-    quoted = {q for q in re.findall(r"“([^”]{2,16})”", hit.chunk.text)}
+    quoted = set(quoted_in(hit.chunk.text))
     return "".join(article_text(h) for h in hits if h is not hit and any(q in h.article.text for q in quoted))
 
 

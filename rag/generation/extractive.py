@@ -38,7 +38,7 @@ from rag.text.question import (
     predicate_of,
 )
 from rag.text.sentences import sentence_spans
-from rag.text.terms import content_terms, coverage, term_coverage, term_weights
+from rag.text.terms import Terms, content_terms, coverage, term_coverage, term_weights
 
 from .answerability import load_model
 from .candidates import (
@@ -101,6 +101,10 @@ class ExtractiveGenerator:
 
     def rank(self, question: str, hits: Sequence[Hit]) -> list[Scored]:
         """All candidate sentences, best first."""
+        return self._rank(question, hits)[0]
+
+    def _rank(self, question: str, hits: Sequence[Hit]) -> tuple[list[Scored], Terms, dict[str, float]]:
+        """The ranked sentences, with the question's content words and their weights over them."""
         sentences = [
             Sentence(h, a, b, compact(h.chunk.text[a:b]))
             for h in hits
@@ -108,7 +112,7 @@ class ExtractiveGenerator:
         ]
         terms = content_terms(question)
         if not sentences or not terms:
-            return []
+            return [], terms, {}
         weights = term_weights(terms, [s.norm for s in sentences])
         total = sum(weights.values())
         contexts = {id(h): compact(f"{h.article.headline}\n{h.chunk.text}") for h in hits}
@@ -126,7 +130,7 @@ class ExtractiveGenerator:
             phrase = longest_shared(q, s.norm) / len(q)
             score = support + TYPE_BONUS * (has + near) + PHRASE_BONUS * phrase + RANK_BONUS / ranks[id(s.hit)]
             out.append(Scored(score, support, own_support, own, has, s, phrase))
-        return sorted(out, key=lambda x: -x.score)  # stable: ties keep hit and text order
+        return sorted(out, key=lambda x: -x.score), terms, weights  # stable: ties keep hit and text order
 
     def candidates(self, question: str, pool: list[Scored], hits: list[Hit]) -> list[Candidate]:
         """Each sentence of ``pool`` with its span and the features the choice model reads."""
@@ -158,7 +162,7 @@ class ExtractiveGenerator:
     def assess(self, question: str, hits: Sequence[Hit]) -> Assessment | None:
         """The best candidate sentence and the model's features for it (None: nothing to compare)."""
         hits = list(hits)
-        ranked = self.rank(question, hits)
+        ranked, terms, weights = self._rank(question, hits)
         if not ranked:
             return None
         intent = read_intent(question)
@@ -169,8 +173,6 @@ class ExtractiveGenerator:
         best, span, missing, places_ok = chosen.scored, chosen.span, chosen.missing, chosen.places_ok
         if intent.kind == "comparison" and not span:
             span = (computed(question, intent, self, ranked) or ("",))[0]
-        terms = content_terms(question)
-        weights = term_weights(terms, [c.sentence.norm for c in ranked])
         about = article_text(best.sentence.hit)
         absent = [t for t in terms if t not in about]
         features = {

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from rag.models import Answer, Citation, Hit
 from rag.text.intent import Intent, read_intent
+from rag.text.lexicon import quoted_in
 from rag.text.normalize import CJK, compact
 from rag.text.sentences import END_MARK, sentence_spans
 from rag.text.spans import QUANTITY_SPAN, answer_span, is_whole, unit_fits
@@ -161,7 +162,7 @@ def continuation(found: Assessment) -> list[Sentence]:
     chosen one quotes (依托“万人助万企”活动 … “万人助万企”不是权宜之计).  It must cover a content
     word the chosen sentence does not."""
     best = found.best
-    quoted = re.findall(r"“([^”]{2,16})”", best.sentence.text)
+    quoted = quoted_in(best.sentence.text)
     for c in found.ranked:
         s = c.sentence
         after = s.hit is best.sentence.hit and s.start >= best.sentence.end

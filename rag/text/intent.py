@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rag.text.normalize import CJK, compact
-from rag.text.question import LIST, QUANTITY, WHEN, WHERE, WHO, cut_question
+from rag.text.question import LIST, QUANTITY, WHEN, WHERE, WHO, asked_unit, cut_question
 
 KINDS = (
     "paper_issue",
@@ -52,18 +52,9 @@ _YESNO = re.compile(
     r"是否|有没有|是不是|能不能|会不会|可不可以|有无|能否|可否|要不要|算不算|(?<!什|怎|那|这)[吗么][？?]?$"
 )
 _ORDINAL_ASK = re.compile(r"第几|排名|排第|排在|名次|位列|位居|位次|哪一届|几等奖|第多少|排行")
-_WHEN_MORE = re.compile(r"哪几天|哪些天|哪几日|哪个月|哪一月|什么日子|几点")
 _WHY = re.compile(
     r"为什么|为何|怎么|怎样|如何|什么原因|原因是|哪些措施|什么措施|什么办法|什么方式|通过什么|靠什么|怎么办"
 )
-# a measure word after 多少/几 (多少人次 → 人次, 几个百分点 → 百分点)
-UNIT_WORDS = (
-    "个百分点|百分点|人次|平方公里|平方米|立方米|公里|千米|公顷|千瓦时|千瓦|万千瓦|千克|公斤|小时|分钟|万元|亿元|"
-    "万人|万吨|万亩|架次|车次|摄氏度|℃|港元|港币|美元|欧元|日元|英镑|韩元|卢比|卢布|澳元|加元|户|个|家|名|位|台|座|条|所|种|次|人|批|件|项|只|辆|套|元|天|年|月|周|度|岁|吨|亩|"
-    "米|倍|场|届|期|篇|本|部|张|栋|间|株|棵|头|艘|列|处|支|枚|块|辆|平|斤|克|秒|分|日|号|层|级|颗|把|份"
-)
-_ASKED_UNIT = re.compile(rf"(?:多少|几)({UNIT_WORDS})")
-_MONEY = re.compile(r"(?:多少|几)(?:钱|资金|金额|经费|投资)|花了多少|投资多少|投入多少")
 
 
 @dataclass(frozen=True)
@@ -86,18 +77,6 @@ def is_chinese(question: str) -> bool:
         return True
     han = sum(bool(re.match(rf"[{CJK}]", c)) for c in letters)
     return han >= 0.4 * len(letters)
-
-
-def asked_unit(question: str) -> str:
-    """The measure word a question asks in: 多少人次 → 人次, 几个百分点 → 个百分点, 多少钱 → 元."""
-    q = compact(question)
-    m = _ASKED_UNIT.search(q)
-    if m:
-        unit = m.group(1)
-        return "个百分点" if unit == "百分点" else unit
-    if _MONEY.search(q):
-        return "元"
-    return ""
 
 
 def _split_items(text: str) -> list[str]:
@@ -183,7 +162,7 @@ def read_intent(question: str) -> Intent:
     pairs = _parts_of(question) if _PARTS.search(q) else ()
     if len(pairs) >= 2:
         return Intent("multipart", unit=unit, parts=tuple(p for _, p in pairs), labels=tuple(i for i, _ in pairs))
-    when = WHEN.search(q) or _WHEN_MORE.search(q)
+    when = WHEN.search(q)
     wh = when or QUANTITY.search(q) or WHO.search(q) or WHERE.search(q) or LIST.search(q)
     if _YESNO.search(q) and not wh and not _ORDINAL_ASK.search(q) and not _WHY.search(q.replace("是否", "")):
         return Intent("yesno")

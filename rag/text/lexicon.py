@@ -99,6 +99,7 @@ def names_in(text: str) -> list[tuple[str, str]]:
 
 
 def quoted_in(text: str) -> list[str]:
+    """Terms in quotes or title marks (“万人助万企”, 《郑州城市发展报告》), numbers left out."""
     return [t for t in _QUOTED_RE.findall(text) if not t.isdigit()]
 
 

@@ -17,7 +17,14 @@ from rag.text.normalize import CJK, compact
 from rag.text.tokenize import jieba_module
 
 QUESTION_PREFIX = re.compile(r"^(多少|几|哪)")  # 几年, 多少度, 哪家 …
-_UNITS = set("个家名位台座条所种次人户批件项只辆套元天年月度岁吨亩米倍场届期")
+# measure words a question can ask in (多少人次 → 人次, 几个百分点 → 个百分点)
+UNIT_WORDS = (
+    "个百分点|百分点|人次|平方公里|平方米|立方米|公里|千米|公顷|千瓦时|千瓦|万千瓦|千克|公斤|小时|分钟|万元|亿元|"
+    "万人|万吨|万亩|架次|车次|批次|户次|摄氏度|℃|港元|港币|美元|欧元|日元|英镑|韩元|卢比|卢布|澳元|加元|户|个|家|名|位|台|"
+    "座|条|所|种|次|人|批|件|项|只|辆|套|元|天|年|月|周|度|岁|吨|亩|米|倍|场|届|期|篇|本|部|张|栋|间|株|棵|头|"
+    "艘|列|处|支|枚|块|平|斤|克|秒|分|日|号|层|级|颗|把|份"
+)
+_UNITS = set(UNIT_WORDS.split("|"))
 _NUM = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)"
 ROLES = (
     "副市长|副县长|副区长|书记|主任|局长|主席|市长|县长|区长|镇长|乡长|部长|院长|"
@@ -28,7 +35,9 @@ AFTER_NAME = (
     r"参加|会见|讲话|一行|同志|为|和|与|围绕|结合|针对|通过|$)"
 )
 
-WHEN = re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|啥时候|什么时间")
+WHEN = re.compile(
+    r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|啥时候|什么时间|哪几天|哪些天|哪几日|哪个月|哪一月|什么日子|几点"
+)
 ASKS_YEAR = re.compile(r"哪一?年|年份|什么年")
 QUANTITY = re.compile(r"多少|(?<!哪)几|多大|多长|多久|多高|多远|多重")
 WHO = re.compile(r"谁|哪位|什么人|哪些人")
@@ -104,7 +113,8 @@ _NOT_PLACES = set(
     ]
 )
 ORDINAL = re.compile(r"第[一二三四五六七八九十百\d]+[期届次批轮季]")
-_MONEY_WORDS = ("钱", "金额", "资金")
+_MONEY_WORDS = ("钱", "金额", "资金", "经费", "投资")
+_SPENDING = ("投资", "投入", "花了", "花费")  # 投资多少 asks for money too
 _SKIP_BEFORE = {"是", "有", "为", "完成", "达到", "达", "了", "共", "一共", "总共", "约", "大约", "的"}
 
 
@@ -127,16 +137,20 @@ class Ask:
 
 
 def asked_unit(question: str) -> str:
-    """The measure word after 多少/几 (多少台发动机 → 台, 几年 → 年, 多少钱 → 元, 多少人口 → "")."""
+    """The measure word after 多少/几, as a whole word (多少台发动机 → 台, 几年 → 年, 多少人次 → 人次,
+    几个百分点 → 个百分点, 多少钱 / 投资多少 → 元, 多少人口 → "")."""
     words = [w for w, _ in cut_question(question)]
     for i, w in enumerate(words):
         nxt = words[i + 1] if i + 1 < len(words) else ""
-        if w in ("多少", "几") and nxt in _UNITS:
-            return nxt
-        if w in ("多少", "几") and nxt in _MONEY_WORDS:
-            return "元"
-        if QUESTION_PREFIX.match(w) and len(w) > 1 and w[-1] in _UNITS:
-            return w[-1]
+        if w in ("多少", "几"):
+            if nxt in _MONEY_WORDS or (i and words[i - 1] in _SPENDING and nxt not in _UNITS):
+                return "元"
+            if nxt == "百分点" or (nxt == "个" and words[i + 2 : i + 3] == ["百分点"]):
+                return "个百分点"
+            if nxt in _UNITS:
+                return nxt
+        elif QUESTION_PREFIX.match(w) and len(w) > 1 and w[-1] in _UNITS:
+            return "个百分点" if w[-1] == "个" and nxt == "百分点" else w[-1]
     return ""
 
 

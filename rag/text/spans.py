@@ -14,14 +14,16 @@ import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
-from rag.text.intent import UNIT_WORDS, asked_unit, read_intent
+from rag.text.intent import read_intent
 from rag.text.normalize import CJK, compact, nfkc
 from rag.text.people import who_span
 from rag.text.question import (
     ASKS_YEAR,
     FULL_DATE,
+    UNIT_WORDS,
     WH_WORD,
     WHO,
+    asked_unit,
     cut_question,
     focus_of,
     predicate_of,
