@@ -30,7 +30,7 @@ FEATURES = (
     "sentence_missing",  # the same, not in the chosen sentence itself
     "conflict",  # the sentence names another year, date or ordinal than the question does
     "places_ok",  # every place the question names is in that article
-    "span_missing",  # the question wants a typed span (number, name, date …) and no whole one fits
+    "span_missing",  # the question wants a typed span (number, name, date, 是/否 …) and no whole one fits
     "focus",  # share of the counted thing's bigrams (运营车站) in the sentence's passage (1: none asked)
     "phrase",  # longest verbatim stretch of the question in the sentence / question length
     "rank",  # 1 / rank of the chosen sentence's passage

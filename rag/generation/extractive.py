@@ -143,7 +143,7 @@ class ExtractiveGenerator:
             missing = missing_specifics(specifics, texts[id(s.hit)])
             places_ok = all(mentions_place(p, article_text(s.hit)) for p in places)
             span = span_for(question, intent, c)
-            held = 1 - len(missing_specifics(specifics, s.norm)) / len(specifics) if specifics else 1.0
+            held = 1 - len(missing_specifics(specifics, context_text(s))) / len(specifics) if specifics else 1.0
             features = {
                 "score": c.score,
                 "own_support": c.own_support,
@@ -190,7 +190,7 @@ class ExtractiveGenerator:
             ),
             "conflict": float(conflicts(question, best.sentence.text, best.sentence.hit.article.date)),
             "places_ok": float(places_ok),
-            "span_missing": float(intent.kind in (*SPAN_KINDS, "comparison") and not span),
+            "span_missing": float(intent.kind in (*SPAN_KINDS, "comparison", "yesno") and not span),
             "focus": focus_coverage(focus, context_text(best.sentence)) if focus else 1.0,
             "phrase": best.phrase,
             "rank": 1.0 / (hits.index(best.sentence.hit) + 1),
@@ -214,6 +214,9 @@ class ExtractiveGenerator:
         if found is None:
             return refuse("问题或段落中没有可比对的实义词")
         p = self.model.probability(found.features)
+        if intent.kind == "multipart":  # answered part by part: answerable when one part is
+            parts = [a for a in (self.assess(part, hits) for part in intent.parts) if a is not None]
+            p = max([p, *(self.model.probability(a.features) for a in parts)])
         if p < self.threshold:
             return refuse(explain_refusal(self.model, found, question), p)
         answer = compose(question, intent, found, hits, self)

@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 
 from rag.models import Answer, Citation, Hit
-from rag.text.intent import Intent, read_intent
+from rag.text.intent import Intent, read_intent, yesno_claim
 from rag.text.lexicon import quoted_in
 from rag.text.normalize import CJK, compact
 from rag.text.sentences import END_MARK, sentence_spans
@@ -34,6 +34,22 @@ ANTONYMS = (
     ("盈利", "亏损"),
     ("合法", "违法"),
 )
+
+
+def verdict(question: str, sentence: str) -> str:
+    """是 or 否 for a yes/no question — only from a sentence that speaks to what is asked: it holds
+    the claim (通水 for 是否已经通水) or the question's comparative or its opposite (偏多/偏少);
+    "" otherwise (the sentence is then quoted without a verdict)."""
+    q, s = compact(question), compact(sentence)
+    claim = yesno_claim(question)
+    grounded = bool(claim) and claim in s
+    for a, b in ANTONYMS:
+        stem = re.search(rf"([{CJK}])(?:{a}|{b})", q)
+        if stem and (stem.group(1) + a in s or stem.group(1) + b in s):
+            grounded = True
+    if not grounded:
+        return ""
+    return "否" if says_no(question, sentence) else "是"
 
 
 def says_no(question: str, sentence: str) -> bool:
@@ -63,6 +79,8 @@ def span_for(question: str, intent: Intent, cand: Scored) -> str:
     sentence = cand.sentence
     if intent.kind == "comparison":
         return direct_change(question, intent, sentence.text)
+    if intent.kind == "yesno":
+        return verdict(question, sentence.text)
     return answer_span(question, sentence.text, sentence.hit.article.date)
 
 
@@ -149,8 +167,8 @@ def compose(question: str, intent: Intent, found: Assessment, hits: list[Hit], g
             return ans
     if intent.kind == "yesno":
         ans = gen.compose_sentences(question, hits, [sentence])
-        verdict = "否" if says_no(question, sentence.text) else "是"
-        ans.short, ans.text = verdict, f"{verdict}。{ans.text}"
+        if found.span:  # 是 / 否 only from a sentence that speaks to the claim
+            ans.short, ans.text = found.span, f"{found.span}。{ans.text}"
         return ans
     sentences = [sentence, *(continuation(found) or second_sentence(found))]
     return _with_span(question, hits, gen, sentences, found.span)

@@ -183,8 +183,27 @@ def read_intent(question: str) -> Intent:
     return Intent("other")
 
 
+_YESNO_MARK = re.compile(r"是否|是不是|有没有|能不能|会不会|可不可以|有无|能否|可否|要不要|算不算")
+
+
+def yesno_claim(question: str) -> str:
+    """What a yes/no question asks to be confirmed: the first verb or adjective after 是否 /
+    是不是 … (鹭江引水工程是否已经通水 → 通水), or before a final 吗 (会收购玛莎拉蒂吗 → 收购)."""
+    q = compact(question)
+    m = _YESNO_MARK.search(q)
+    words = list(cut_question(q[m.end() :] if m else q))
+    if not m:
+        words.reverse()
+    for word, flag in words:
+        content = flag[:1] not in ("d", "p", "u", "c", "r", "t", "m", "q", "x", "y")
+        if len(word) >= 2 and content and word not in ("已经", "已被", "正在", "可以"):
+            return word
+    return ""
+
+
 _SPECIFIC_POS = ("nr", "nrt", "nrfg", "ns", "nt", "nz", "eng")
-_ORDINAL_WORD = re.compile(r"第[一二三四五六七八九十百\d]+[期届次批轮季名位个]?|首届|首批")
+# 第四期, 第二届, 排名第一 — not 第一天 (a day counted, not an ordinal the article must repeat)
+_ORDINAL_WORD = re.compile(r"第[一二三四五六七八九十百\d]+(?:[期届次批轮季名位个]|(?![天日年月周]))|首届|首批")
 
 
 def specific_words(question: str) -> list[str]:
