@@ -46,7 +46,7 @@ from rag.evaluation.relevance import hit_rank
 from rag.generation.answerability import FEATURES, MODEL_FILE
 from rag.generation.candidates import CHOICE_FEATURES, CHOICE_FILE
 from rag.generation.extractive import CANDIDATES, ExtractiveGenerator
-from rag.generation.logistic import LogisticModel
+from rag.logistic import LogisticModel
 from rag.settings import Settings
 from rag.text.intent import read_intent
 

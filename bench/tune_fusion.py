@@ -1,13 +1,23 @@
-"""Sweep RRF k, the BM25 weight and the per-article cap on a question set; print JSON.
+"""Choose the first stage's settings on held-out folds; print JSON with every fold's numbers.
 
-    python bench/tune_fusion.py INDEX QUESTIONS.jsonl
+    python bench/tune_fusion.py [--folds 5] [--grid small|full]
 
-Every setting runs the product's own retrieve step (rag.retrieval.pipeline: normalise, stated
-filters, hybrid first stage, the configured reranker, collapse) with that setting; dense and
-BM25 candidate lists are computed once per question and replayed for every setting (the
-first-stage retrievers are memoised), so a setting costs only fusion, reranking and collapse.
-hit@1/5/10 and MRR@10 use the evaluation harness's relevance rules, so numbers match
-`rag eval` for the same settings.
+The first stage is swept as a whole: BM25 k1/b, which words leave the BM25 query (none, the
+question words, also the archive's most common words), a character-bigram BM25 channel beside
+the jieba-word one (its RRF weight), the BM25 weight against dense, the RRF k, and RM3-style
+pseudo-relevance feedback (expansion words from the top articles).  Each question's dense
+list (400 deep) is computed once; each BM25 variant is built once per index from the stored
+chunk tokens (jieba) or texts (bigrams).
+
+Selection is nested: for every fold the setting with the best pooled MRR@10 + hit@5 on the
+*other* folds is chosen and scored on this fold, so the "selected" row is a held-out estimate
+of the selection procedure itself; the default row is today's setting on the same folds.
+Ranks are of articles (each article's best passage counts), with the evaluation harness's
+relevance rules (evidence in the passage, or a gold article); later steps of the retrieve
+step (reranking, merging neighbours, near-duplicates) are left out, so `rag eval` gives the
+final numbers.  Question sets: crud_dev over index/crud6k, dev and the adversarial tuning
+half over index/seeds, the adversarial crud tuning half over index/crud6k, the sample set;
+the adversarial report halves are never read here.
 """
 
 from __future__ import annotations
@@ -15,85 +25,252 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
+import sqlite3
 import sys
 import time
-from dataclasses import replace
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from common import machine
 
 from rag.assistant import Assistant
+from rag.evaluation.metrics import evidence_in
 from rag.evaluation.questions import load_questions
-from rag.evaluation.relevance import hit_at, hit_rank, mrr
-from rag.retrieval import HybridRetriever
-from rag.retrieval.pipeline import PipelineOptions, RetrievalPipeline
+from rag.evaluation.relevance import _basename
+from rag.retrieval.hybrid import rrf_fuse
+from rag.retrieval.lexical import bigrams, query_words
 from rag.settings import Settings
+from rag.text.normalize import normalize_query
 
-KS = (5, 10, 20, 30, 60, 100)
-WEIGHTS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)  # bm25 weight; dense fixed at 1
-CAPS = (0, 1, 2)
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+ADV = ROOT / "eval" / "adversarial"
+SETS = (
+    ("crud_dev", SHARED / "eval" / "crud_dev.jsonl", "crud6k"),
+    ("dev", SHARED / "eval" / "dev.jsonl", "seeds"),
+    ("sample", ROOT / "eval" / "questions.jsonl", "sample"),
+    ("adv_seeds_tune", ADV / "seeds.tune.jsonl", "seeds"),
+    ("adv_crud_tune", ADV / "crud.tune.jsonl", "crud6k"),
+)
+DEPTH = 400
+DEFAULT = {"k1": 1.5, "b": 0.75, "stop": "none", "bigram": 0.0, "bm25_weight": 1.0, "rrf_k": 60, "prf": 0}
 
 
-class Memo:
-    """A first-stage retriever whose candidate lists are computed once per query."""
+@dataclass
+class Corpus:
+    ids: np.ndarray  # chunk ids in BM25 order
+    article: np.ndarray  # article id per chunk
+    tokens: list[list[str]]
+    grams: list[list[str]]
+    relevant: dict  # question id -> set of chunk positions
+    engines: dict
+    df: Counter
 
-    def __init__(self, inner) -> None:
-        self.inner, self.name, self.index = inner, inner.name, inner.index
-        self._lists: dict = {}
 
-    def candidates(self, query, depth, allowed=None):
-        key = (query, depth, None if allowed is None else allowed.tobytes())
-        if key not in self._lists:
-            self._lists[key] = self.inner.candidates(query, depth, allowed)
-        return self._lists[key]
+def open_corpus(index: Path, questions) -> tuple[Corpus, Assistant]:
+    bot = Assistant(Settings.load(index=index))
+    con = sqlite3.connect(index / "rag.sqlite")
+    rows = con.execute(
+        "SELECT c.id, c.tokens, c.text, a.headline, a.id, a.doc_id, s.path FROM chunks c "
+        "JOIN articles a ON a.id = c.article_id JOIN sources s ON s.id = a.source_id ORDER BY c.id"
+    ).fetchall()
+    tokens = [r[1].split() for r in rows]
+    relevant = {}
+    for q in questions:
+        if q.gold_doc_ids:
+            gold = set(q.gold_doc_ids)
+            relevant[q.id] = {i for i, r in enumerate(rows) if r[5] in gold}
+        else:
+            names = [_basename(s) for s in q.sources]
+            relevant[q.id] = {
+                i
+                for i, r in enumerate(rows)
+                if (not names or _basename(r[6]) in names) and any(evidence_in(r[2], ev) for ev in q.evidence)
+            }
+    df = Counter(t for toks in tokens for t in set(toks))
+    corpus = Corpus(
+        np.array([r[0] for r in rows]),
+        np.array([r[4] for r in rows]),
+        tokens,
+        [bigrams(f"{r[3]}\n{r[2]}") for r in rows],
+        relevant,
+        {},
+        df,
+    )
+    return corpus, bot
 
-    def score_ids(self, query, ids):
-        return self.inner.score_ids(query, ids)
+
+def engine(corpus: Corpus, kind: str, k1: float, b: float):
+    import bm25s
+
+    key = (kind, k1, b)
+    if key not in corpus.engines:
+        docs = corpus.tokens if kind == "words" else corpus.grams
+        vocab: dict[str, int] = {}
+        ids = [[vocab.setdefault(t, len(vocab)) for t in d] for d in docs]
+        model = bm25s.BM25(k1=k1, b=b)
+        model.index((ids, vocab), show_progress=False)
+        corpus.engines[key] = model
+    return corpus.engines[key]
+
+
+def top(scores: np.ndarray, depth: int = DEPTH) -> list[int]:
+    pos = np.flatnonzero(scores > 0)
+    if len(pos) > depth:
+        pos = pos[np.argpartition(-scores[pos], depth - 1)[:depth]]
+    return list(pos[np.lexsort((pos, -scores[pos]))])
+
+
+def scores_of(model, words: list[str], weights: list[float] | None = None) -> np.ndarray:
+    known = [(w, x) for w, x in zip(words, weights or [1.0] * len(words), strict=True) if w in model.vocab_dict]
+    if not known:
+        return np.zeros(model.scores["num_docs"])
+    if weights is None or all(x == 1.0 for _, x in known):
+        return model.get_scores([w for w, _ in known])
+    return sum(x * model.get_scores([w]) for w, x in known)
+
+
+def expansion(corpus: Corpus, ranked: list[int], words: list[str], n_docs: int, n_words: int = 10) -> list[str]:
+    """RM3-style: the words most typical of the top ``n_docs`` articles (tf × idf), not already asked."""
+    seen, counts = set(), Counter()
+    for pos in ranked:
+        if corpus.article[pos] in seen:
+            continue
+        seen.add(corpus.article[pos])
+        counts.update(t for t in corpus.tokens[pos] if len(t) >= 2)
+        if len(seen) >= n_docs:
+            break
+    n = len(corpus.tokens)
+    score = {t: c * math.log(n / (1 + corpus.df[t])) for t, c in counts.items() if t not in words}
+    return [t for t, _ in sorted(score.items(), key=lambda p: -p[1])[:n_words]]
+
+
+def article_rank(corpus: Corpus, qid: str, ranked: list[int]) -> int | None:
+    seen = []
+    for pos in ranked:
+        a = corpus.article[pos]
+        if a in seen:
+            continue
+        seen.append(a)
+        if pos in corpus.relevant[qid]:
+            return len(seen)
+        if len(seen) >= 10:
+            return None
+    return None
+
+
+def run_setting(corpus: Corpus, bot: Assistant, q, dense: list[int], tokenizer, s: dict) -> int | None:
+    query = normalize_query(q.question)
+    words = query_words(tokenizer(query), s["stop"], corpus.df, len(corpus.tokens))
+    model = engine(corpus, "words", s["k1"], s["b"])
+    lexical = top(scores_of(model, words))
+    if s["prf"]:
+        first = [corpus_pos for corpus_pos, _ in rrf_fuse({"d": dense, "l": lexical}, s["rrf_k"])[:50]]
+        extra = expansion(corpus, first, words, s["prf"])
+        lexical = top(scores_of(model, words + extra, [1.0] * len(words) + [0.3] * len(extra)))
+    lists = {"dense": dense, "bm25": lexical}
+    weights = {"dense": 1.0, "bm25": s["bm25_weight"]}
+    if s["bigram"]:
+        lists["bigram"] = top(scores_of(engine(corpus, "grams", s["k1"], s["b"]), bigrams(query, question=True)))
+        weights["bigram"] = s["bigram"]
+    fused = [pos for pos, _ in rrf_fuse(lists, s["rrf_k"], weights)]
+    return article_rank(corpus, q.id, fused)
+
+
+def grid(name: str) -> list[dict]:
+    axes = {
+        "k1": (1.2, 1.5) if name == "small" else (0.9, 1.2, 1.5, 2.0),
+        "b": (0.75,) if name == "small" else (0.5, 0.75, 0.9),
+        "stop": ("none", "question", "common"),
+        "bigram": (0.0, 0.5, 1.0),
+        "bm25_weight": (1.0,) if name == "small" else (0.75, 1.0, 1.5),
+        "rrf_k": (60,) if name == "small" else (20, 60),
+        "prf": (0, 3),
+    }
+    return [dict(zip(axes, values, strict=True)) for values in itertools.product(*axes.values())]
+
+
+def measure(ranks: list) -> dict:
+    n = len(ranks) or 1
+    return {
+        "n": len(ranks),
+        "hit@1": round(sum(1 for r in ranks if r == 1) / n, 3),
+        "hit@5": round(sum(1 for r in ranks if r and r <= 5) / n, 3),
+        "mrr": round(sum(1 / r for r in ranks if r) / n, 3),
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("index", type=Path)
-    ap.add_argument("questions", type=Path)
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--grid", choices=("small", "full"), default="small")
     args = ap.parse_args()
-
-    bot = Assistant(Settings.load(index=args.index))
-    hybrid = bot.retriever("hybrid")
-    dense, bm25 = Memo(hybrid.dense), Memo(hybrid.bm25)
-    base = PipelineOptions.from_settings(bot.settings)
-    questions = [q for q in load_questions(args.questions) if q.answerable]
     started = time.perf_counter()
-    rows = []
-    for k, w, cap in itertools.product(KS, WEIGHTS, CAPS):
-        first = HybridRetriever(dense, bm25, k, {"dense": 1.0, "bm25": w})
-        pipeline = RetrievalPipeline(bot.index, first, bot.reranker, replace(base, per_article=cap))
-        ranks = [hit_rank(q, pipeline.run(q.question, 10).hits) for q in questions]
-        rows.append(
+    settings = grid(args.grid)
+    if DEFAULT not in settings:
+        settings.append(DEFAULT)
+    ranks: dict[tuple, list] = {}  # (set, question id) -> rank per setting
+    for name, path, index in SETS:
+        questions = [q for q in load_questions(path) if q.answerable]
+        corpus, bot = open_corpus(ROOT / "index" / index, questions)
+        dense_retriever = bot.retriever("dense")
+        positions = {int(c): i for i, c in enumerate(corpus.ids)}
+        for q in questions:
+            found = dense_retriever.candidates(normalize_query(q.question), DEPTH)
+            dense = [positions[c] for c, _ in found if c in positions]
+            ranks[(name, q.id)] = [run_setting(corpus, bot, q, dense, bot.index.tokenizer, s) for s in settings]
+        bot.close()
+        print(f"{name}: {len(questions)} questions, {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    keys = list(ranks)
+    rng = np.random.default_rng(17)
+    fold = {k: i % args.folds for i, k in enumerate(rng.permutation(len(keys)))}
+    fold = {keys[j]: f for j, f in fold.items()}
+
+    def objective(rows: list[tuple], s: int) -> float:
+        m = measure([ranks[k][s] for k in rows])
+        return m["mrr"] + m["hit@5"]
+
+    default = settings.index(DEFAULT)
+    folds = []
+    chosen_ranks, default_ranks = {}, {}
+    for f in range(args.folds):
+        train = [k for k in keys if fold[k] != f]
+        held = [k for k in keys if fold[k] == f]
+        best = max(range(len(settings)), key=lambda s: objective(train, s))
+        for k in held:
+            chosen_ranks[k], default_ranks[k] = ranks[k][best], ranks[k][default]
+        folds.append(
             {
-                "rrf_k": k,
-                "bm25_weight": w,
-                "per_article": cap,
-                "hit@1": round(hit_at(ranks, 1), 3),
-                "hit@5": round(hit_at(ranks, 5), 3),
-                "hit@10": round(hit_at(ranks, 10), 3),
-                "mrr": round(mrr(ranks), 3),
+                "fold": f,
+                "chosen": settings[best],
+                "held_out": measure([ranks[k][best] for k in held]),
+                "default_held_out": measure([ranks[k][default] for k in held]),
             }
         )
-    best = sorted(rows, key=lambda r: (-r["hit@5"], -r["mrr"]))[:10]
-    s = bot.settings
-    default = (s.rrf_k, s.rrf_weight_bm25, s.per_article)
+    per_set = {
+        name: {
+            "selected": measure([chosen_ranks[k] for k in keys if k[0] == name]),
+            "default": measure([default_ranks[k] for k in keys if k[0] == name]),
+        }
+        for name, _, _ in SETS
+    }
+    overall = max(range(len(settings)), key=lambda s: objective(keys, s))
     print(
         json.dumps(
             {
                 "machine": machine(),
-                "index": str(args.index),
-                "questions": len(questions),
+                "settings_tried": len(settings),
                 "seconds": round(time.perf_counter() - started, 1),
-                "default": next((r for r in rows if (r["rrf_k"], r["bm25_weight"], r["per_article"]) == default), None),
-                "best": best,
-                "all": rows,
+                "per_set_held_out": per_set,
+                "folds": folds,
+                "best_on_everything": settings[overall],
+                "all": [{**s, **measure([ranks[k][i] for k in keys])} for i, s in enumerate(settings)],
             },
             ensure_ascii=False,
             indent=1,

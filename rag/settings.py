@@ -27,8 +27,8 @@ class Settings:
     rrf_k: int = 60  # bench/tune_fusion.py: flat on crud_dev for k 10–100, bm25 weight 1–1.5; 30/1.25 cost dev MRR
     rrf_weight_dense: float = 1.0
     rrf_weight_bm25: float = 1.0
-    per_article: int = 2  # passages of one article in the top k (0 = no limit); touching chunks merge
-    reranker: str = "answer-type"  # none | answer-type | cross-encoder:<model id or folder>
+    per_article: int = 1  # hits of one article in the top k (1: k articles; 0 = no limit); touching chunks merge
+    reranker: str = "answer-type"  # none | answer-type | learned | cross-encoder:<model id or folder>
     question_filters: bool = True  # apply a paper, section or publication date the question names
     near_dup: float = 0.8  # drop a passage whose 4-grams are this much inside a better one
     merge_chars: int = 900  # a kept passage takes in its article's next-ranked neighbour up to this

@@ -8,14 +8,14 @@ its article, whether a whole span of the asked kind and unit exists, …) and an
 ``bench/fit_answer_models.py`` on question sets with answerable and unanswerable questions
 (scikit-learn logistic regression, k-fold by question); the threshold is the highest whose
 cross-validated false-refusal rate stays ≤ 5 %.  It is stored as plain JSON
-(``answerability.json``, rag.generation.logistic).
+(``answerability.json``, rag.logistic).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from .logistic import LogisticModel, read_model
+from rag.logistic import LogisticModel, read_model
 
 MODEL_FILE = Path(__file__).with_name("answerability.json")
 

@@ -18,7 +18,7 @@ from rag.text.normalize import CJK, compact
 from rag.text.question import ROLES, place_stem, places_in
 from rag.text.terms import content_terms, coverage, term_weights
 
-from .logistic import LogisticModel, read_model
+from rag.logistic import LogisticModel, read_model
 
 CHOICE_FILE = Path(__file__).with_name("sentence_choice.json")
 # what tells the sentence that answers from its neighbours; a logistic model over these

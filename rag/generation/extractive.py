@@ -57,7 +57,7 @@ from .candidates import (
     passage_text,
     span_clause,
 )
-from .logistic import LogisticModel
+from rag.logistic import LogisticModel
 from .shapes import compose, computed, explain_refusal, issue_answer, span_for
 
 CANDIDATES = 12  # best-scored sentences the choice model looks at

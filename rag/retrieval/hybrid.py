@@ -33,7 +33,8 @@ def rrf_fuse(
 
 
 class HybridRetriever:
-    """Dense + BM25, fused with RRF; each hit's ``scores`` holds dense, bm25 and rrf."""
+    """Dense + BM25, fused with RRF; each hit's ``scores`` holds dense, bm25 and rrf, and the
+    hit's rank in each channel's list (``dense_rank``, ``bm25_rank``; absent when not in it)."""
 
     name = "hybrid"
 
@@ -71,9 +72,12 @@ class HybridRetriever:
             got = dict(lists[name])
             missing = [cid for cid in ids if cid not in got]
             got.update(retriever.score_ids(query, missing) if missing else {})
+            ranks = {cid: r for r, (cid, _) in enumerate(lists[name], 1)}
             for cid in ids:
                 if cid in got:
                     scores[cid][name] = got[cid]
+                if cid in ranks:
+                    scores[cid][f"{name}_rank"] = ranks[cid]
         for cid, s in fused:
             scores[cid]["rrf"] = s
         return make_hits(self.index, fused, scores)[:k]

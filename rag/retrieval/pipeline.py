@@ -6,7 +6,7 @@ benchmarks (bench/tune_fusion.py, bench/query_latency.py) all retrieve through i
 * **stated filters**: a paper, section or publication date the question names
   (rag.retrieval.query), merged under the caller's explicit filters;
 * **first stage**: any ``Retriever`` (dense, BM25, hybrid), over-fetching when later steps
-  drop hits (3k, at least k + 20);
+  drop hits (3k, at least k + 20, or as deep as the reranker reads: 100 for the learned one);
 * **rerank**: the optional second stage (rag.retrieval.rerank);
 * **collapse**: at most ``per_article`` passages of one article, no near-duplicate stories
   (rag.retrieval.diversity); when long articles crowd the candidates the fetch doubles, up
@@ -73,7 +73,7 @@ class RetrievalPipeline:
             if stated:
                 merged, applied = merge_filters(filters, stated)
         spare = o.per_article > 0 or o.near_dup < 1 or self.reranker is not None
-        fetch = max(3 * k, k + 20) if spare else k
+        fetch = max(3 * k, k + 20, getattr(self.reranker, "depth", 0)) if spare else k
         while True:
             hits = self.first_stage.search(query, fetch, merged)
             if applied and not hits and merged is not filters:  # the stated filters found nothing

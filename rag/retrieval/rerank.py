@@ -5,6 +5,9 @@
   answerer weighs them) *and* holds what the question asks for (a number with the asked
   unit, a date, a person with a role, a place).  The first-stage order stays the prior:
   ``score = 1/(prior_k + rank) + weight × sentence score``.
+* ``LearnedReranker`` (rag.retrieval.ranker): a logistic model over each candidate's
+  features, fitted by bench/fit_ranker.py; an option, not the default (it does not beat
+  answer-type on every set's held-out folds: docs/retrieval.md).
 * ``CrossEncoderReranker``: any sentence-transformers ``CrossEncoder`` id or local folder
   (``reranker = "cross-encoder:/models/bge-reranker"``), loaded offline.
 
@@ -34,7 +37,7 @@ class Reranker(Protocol):
         ...
 
 
-def _reorder(head: Sequence[Hit], tail: Sequence[Hit], scores: Sequence[float], name: str) -> list[Hit]:
+def reorder(head: Sequence[Hit], tail: Sequence[Hit], scores: Sequence[float], name: str) -> list[Hit]:
     """``head`` sorted by ``scores`` (recorded under ``name``), then ``tail`` as it was."""
     order = sorted(range(len(head)), key=lambda i: (-scores[i], i))
     ranked = [
@@ -74,7 +77,7 @@ class AnswerTypeReranker:
             return list(hits)
         extra = self.sentence_score(query, head)
         scores = [1.0 / (self.prior_k + i) + self.weight * e for i, e in enumerate(extra, 1)]
-        return _reorder(head, tail, scores, self.name)
+        return reorder(head, tail, scores, self.name)
 
 
 class CrossEncoderReranker:
@@ -98,19 +101,26 @@ class CrossEncoderReranker:
             return []
         pairs = [(query, f"{h.article.headline}\n{h.chunk.text}") for h in head]
         scores = [float(s) for s in self.model.predict(pairs, batch_size=self.batch_size, show_progress_bar=False)]
-        return _reorder(head, tail, scores, self.name)
+        return reorder(head, tail, scores, self.name)
 
 
-RERANKERS = ("", "none", "answer-type", "cross-encoder:MODEL")
+RERANKERS = ("", "none", "answer-type", "learned", "cross-encoder:MODEL")
 
 
 def make_reranker(spec: str) -> Reranker | None:
-    """``""``/``none`` → None; ``answer-type``; ``cross-encoder:<id or folder>``."""
+    """``""``/``none`` → None; ``answer-type``; ``learned`` (rag.retrieval.ranker);
+    ``cross-encoder:<id or folder>``."""
     key = (spec or "").strip()
     if key.lower() in ("", "none", "off"):
         return None
     if key.lower() == "answer-type":
         return AnswerTypeReranker()
+    if key.lower() == "learned":
+        from rag.retrieval.ranker import LearnedReranker
+
+        return LearnedReranker()
     if key.lower().startswith("cross-encoder:") and key.split(":", 1)[1].strip():
         return CrossEncoderReranker(key.split(":", 1)[1].strip())
-    raise ValueError(f"unknown reranker {spec!r}; valid: none, answer-type, cross-encoder:<model id or folder>")
+    raise ValueError(
+        f"unknown reranker {spec!r}; valid: none, answer-type, learned, cross-encoder:<model id or folder>"
+    )

@@ -1,7 +1,8 @@
 """A logistic model stored as plain JSON (feature names, standardisation, coefficients, a
 threshold, what it was fitted on): no pickle, no code, read with the standard library alone.
 The answerer keeps two: which sentence answers (rag.generation.candidates) and whether the
-passages answer at all (rag.generation.answerability); bench/fit_answer_models.py fits both."""
+passages answer at all (rag.generation.answerability); bench/fit_answer_models.py fits both.
+The learned ranker (rag.retrieval.ranker) keeps one per first stage; bench/fit_ranker.py."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+
+import numpy as np
 
 MODEL_VERSION = 1
 
@@ -41,6 +44,11 @@ class LogisticModel:
             f: c * (values[f] - m) / s
             for f, m, s, c in zip(self.features, self.mean, self.scale, self.coef, strict=True)
         }
+
+    def logits(self, rows: np.ndarray) -> np.ndarray:
+        """The logit of each row of a ``(n, len(features))`` array (columns in feature order)."""
+        coef = np.asarray(self.coef) / np.asarray(self.scale)
+        return (rows - np.asarray(self.mean)) @ coef + self.intercept
 
     def to_json(self) -> dict:
         return {
