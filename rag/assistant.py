@@ -217,6 +217,13 @@ class Assistant:
     ) -> list[Hit]:
         return self.retrieve(query, k, retriever, filters).hits
 
+    def explain(self, hit: Hit) -> dict[str, float]:
+        """Why a hit ranks where it does: with the learned ranker each feature's contribution to
+        its score (largest first); otherwise the scores each step gave it."""
+        explain = getattr(self.reranker, "explain", None)
+        parts = explain(hit) if explain else {}
+        return parts or {k: v for k, v in hit.scores.items() if not k.startswith("feature:")}
+
     def pipeline(self, retriever: str | None = None) -> RetrievalPipeline:
         """The retrieve step for a first-stage retriever (rag.retrieval.pipeline)."""
         key = (retriever or self.settings.retriever).lower()

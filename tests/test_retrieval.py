@@ -146,7 +146,9 @@ def test_hybrid_fuses_and_keeps_both_scores(small_index: Index, fake_embedder):
     dense_rank = {c: r for r, c in enumerate(dense, 1)}
     bm25_rank = {c: r for r, c in enumerate(bm25, 1)}
     for h in hits:
-        assert set(h.scores) == {"dense", "bm25", "rrf"} and h.score == h.scores["rrf"]
+        assert {"dense", "bm25", "rrf", "dense_rank"} <= set(h.scores) and h.score == h.scores["rrf"]
+        assert h.scores["dense_rank"] == dense_rank[h.chunk.id]
+        assert h.scores.get("bm25_rank") == bm25_rank.get(h.chunk.id)
         assert h.scores["dense"] == pytest.approx(dense[h.chunk.id], abs=1e-6)
         assert h.scores["bm25"] == pytest.approx(bm25.get(h.chunk.id, 0.0), abs=1e-6)
         expected = 1 / (60 + dense_rank[h.chunk.id])

@@ -38,22 +38,32 @@ def search(
     paper: str | None = PaperOpt,
     section: str | None = SectionOpt,
     source: str | None = SourceOpt,
+    reranker: str | None = typer.Option(
+        None, "--reranker", help="none | answer-type | learned | cross-encoder:<model>"
+    ),
+    explain: bool = typer.Option(
+        False, "--explain", help="why each hit ranks where it does (with the learned ranker: each feature's share)"
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Retrieve passages for a query."""
+    """Retrieve passages for a query (one per article)."""
 
     def action() -> None:
         filters = filters_of(since, until, paper, section, source)
-        bot = assistant(index, retriever=retriever)
+        bot = assistant(index, retriever=retriever, reranker=reranker)
         found = bot.retrieve(query, k, filters=filters)
         hits = found.hits
+        why = [bot.explain(h) for h in hits] if explain else []
         if as_json:
-            print_json({"query": query, "applied": found.applied, "hits": [h.to_dict() for h in hits]})
+            rows = [{**h.to_dict(), **({"explain": why[i]} if explain else {})} for i, h in enumerate(hits)]
+            print_json({"query": query, "applied": found.applied, "hits": rows})
             return
         _print_reading("", found.applied)
-        for h in hits:
+        for i, h in enumerate(hits):
             out.print(Text.assemble((f"{h.rank}.", "bold"), f" {h.article.label()}  ", (f"{h.score:.4f}", "dim")))
             out.print(f"   {h.chunk.text[:160]}")
+            if explain:
+                out.print("   " + "  ".join(f"{name} {value:+.3f}" for name, value in why[i].items()), style="dim")
 
     run(action)
 

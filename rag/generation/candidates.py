@@ -12,13 +12,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
+from rag.logistic import LogisticModel, read_model
 from rag.models import Answer, Hit
 from rag.text.lexicon import quoted_in
 from rag.text.normalize import CJK, compact
 from rag.text.question import ROLES, place_stem, places_in
 from rag.text.terms import content_terms, coverage, term_weights
-
-from rag.logistic import LogisticModel, read_model
 
 CHOICE_FILE = Path(__file__).with_name("sentence_choice.json")
 # what tells the sentence that answers from its neighbours; a logistic model over these

@@ -24,6 +24,7 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 
+from rag.logistic import LogisticModel
 from rag.models import REFUSAL, Answer, Citation, Hit, Turn
 from rag.text.intent import SPAN_KINDS, read_intent, specific_words
 from rag.text.normalize import compact
@@ -57,7 +58,6 @@ from .candidates import (
     passage_text,
     span_clause,
 )
-from rag.logistic import LogisticModel
 from .shapes import compose, computed, explain_refusal, issue_answer, span_for
 
 CANDIDATES = 12  # best-scored sentences the choice model looks at

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from rag.logistic import LogisticModel
 from rag.models import Answer, Citation, Hit
 from rag.text.intent import Intent, read_intent, yesno_claim
 from rag.text.lexicon import quoted_in
@@ -17,7 +18,6 @@ from rag.text.spans import QUANTITY_SPAN, answer_span, is_whole, unit_fits
 
 from .answerability import REASONS
 from .candidates import Assessment, Assessor, Scored, Sentence, chinese_date
-from rag.logistic import LogisticModel
 
 NEGATION = re.compile(r"不|没有|没|未|无|非|否认|谣言|不实|并非|尚未|暂无|禁止|拒绝|辟谣|假的")
 # a question's word and the word that says the opposite (偏多 asked, 偏少 stated → 否)

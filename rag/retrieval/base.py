@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from rag.models import Filters, Hit
@@ -48,3 +49,12 @@ def make_hits(
             )
         )
     return hits
+
+
+def reorder(head: Sequence[Hit], tail: Sequence[Hit], scores: Sequence[float], name: str) -> list[Hit]:
+    """``head`` sorted by ``scores`` (recorded under ``name``), then ``tail`` as it was."""
+    order = sorted(range(len(head)), key=lambda i: (-scores[i], i))
+    ranked = [
+        replace(head[i], rank=r, scores={**head[i].scores, name: float(scores[i])}) for r, i in enumerate(order, 1)
+    ]
+    return ranked + [replace(h, rank=len(ranked) + i) for i, h in enumerate(tail, 1)]

@@ -52,4 +52,5 @@ class DenseRetriever:
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         allowed = self.index.chunk_ids_matching(filters)
         ranked = self.candidates(query, k, allowed)
-        return make_hits(self.index, ranked, {cid: {"dense": s, "dense_rank": r} for r, (cid, s) in enumerate(ranked, 1)})
+        scores = {cid: {"dense": s, "dense_rank": r} for r, (cid, s) in enumerate(ranked, 1)}
+        return make_hits(self.index, ranked, scores)

@@ -11,6 +11,7 @@ word weights from the candidates' texts), so one model serves archives of any si
   the passage, the headline, the whole article, the passage's best sentence (term proximity);
   the best sentence that also holds what is asked (a number with the asked unit, a date …);
 * the words that pin the question to one fact (names, years, ordinals): share in the article;
+  the longest stretch of the question found verbatim in the passage;
   a year or place the question states, found in the article;
 * the passage's position in the article, the article's length, how many candidates the
   article has and its best BM25 and dense scores among them.
@@ -21,6 +22,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -29,7 +31,7 @@ from rag.text.intent import specific_words
 from rag.text.normalize import compact
 from rag.text.question import asks_for, holds, mentions_place, places_in
 from rag.text.sentences import sentences
-from rag.text.terms import content_terms, coverage, term_weights
+from rag.text.terms import QUESTION_WORDS, content_terms, coverage, term_weights
 
 FEATURES = (
     "first_stage_rank",
@@ -43,6 +45,7 @@ FEATURES = (
     "best_sentence",
     "typed_sentence",
     "specific_share",
+    "longest_match",
     "year_agrees",
     "place_agrees",
     "position",
@@ -52,12 +55,30 @@ FEATURES = (
     "article_dense",
 )
 DENSE_FEATURES = ("dense", "dense_rank", "article_dense")
+_QUESTION_WORDS = re.compile("|".join(sorted(map(re.escape, QUESTION_WORDS), key=len, reverse=True)) + "|[？?！!，,。]")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})年")
+
+
+_compact = lru_cache(maxsize=8192)(compact)  # the same passages and articles come back query after query
 
 
 def _rank_score(rank: float) -> float:
     """1 / log2(1 + rank): 1 at rank 1, 0 when the channel did not return the hit."""
     return 1.0 / math.log2(1.0 + rank) if rank > 0 else 0.0
+
+
+def _longest_match(asked: str, text: str) -> float:
+    """The longest stretch of the question (question words removed) found verbatim in the
+    text, as a share of the question: a name or phrase jieba may cut apart still counts."""
+    if not asked:
+        return 0.0
+    best, start = 0, 0
+    while start + best < len(asked):  # grow the window while asked[start:start+best+1] occurs
+        if asked[start : start + best + 1] in text:
+            best += 1
+        else:
+            start += 1
+    return best / len(asked)
 
 
 def _share(wanted: Sequence[str], text: str, found=None) -> float:
@@ -77,7 +98,8 @@ def candidate_features(question: str, hits: Sequence[Hit]) -> np.ndarray:
     specific = [compact(w) for w in specific_words(question)]
     years = _YEAR.findall(compact(question))
     places = places_in(question)
-    passages = [compact(f"{h.article.headline}\n{h.chunk.text}") for h in hits]
+    asked = _QUESTION_WORDS.sub("", compact(question))
+    passages = [_compact(f"{h.article.headline}\n{h.chunk.text}") for h in hits]
     weights = term_weights(terms, passages) if terms else {}
     articles: dict[int, str] = {}
     bm25 = np.array([h.scores.get("bm25", 0.0) for h in hits], dtype=np.float64)
@@ -90,7 +112,7 @@ def candidate_features(question: str, hits: Sequence[Hit]) -> np.ndarray:
     for i, h in enumerate(hits):
         aid = h.chunk.article_id
         if aid not in articles:
-            articles[aid] = compact(f"{h.article.headline}\n{h.article.text}")
+            articles[aid] = _compact(f"{h.article.headline}\n{h.article.text}")
         article = articles[aid]
         row = out[i, 1:]  # out[i, 0]: the first stage's rank
         out[i, 0] = _rank_score(i + 1)
@@ -100,23 +122,24 @@ def candidate_features(question: str, hits: Sequence[Hit]) -> np.ndarray:
         row[3] = _rank_score(h.scores.get("dense_rank", 0.0))
         if terms:
             row[4] = coverage(terms, weights, passages[i])
-            row[5] = coverage(terms, weights, compact(h.article.headline))
+            row[5] = coverage(terms, weights, _compact(h.article.headline))
             row[6] = coverage(terms, weights, article)
             best = typed = 0.0
-            for sent in sentences(compact(h.chunk.text), min_chars=4):
+            for sent in sentences(_compact(h.chunk.text), min_chars=4):
                 cov = coverage(terms, weights, sent)
                 best = max(best, cov)
                 if asks and cov > typed and holds(sent, asks, question):
                     typed = cov
             row[7], row[8] = best, typed
         row[9] = _share(specific, article)
-        row[10] = _share(years, article + (h.article.date or "").replace("-", ""))
-        row[11] = _share(places, article, mentions_place)
-        row[12] = h.chunk.start / max(1, len(h.article.text))
-        row[13] = math.log10(max(10, len(h.article.text))) / 4
+        row[10] = _longest_match(asked, passages[i])
+        row[11] = _share(years, article + (h.article.date or "").replace("-", ""))
+        row[12] = _share(places, article, mentions_place)
+        row[13] = h.chunk.start / max(1, len(h.article.text))
+        row[14] = math.log10(max(10, len(h.article.text))) / 4
         mates = per_article[aid]
-        row[14] = math.log2(len(mates))
-        row[15] = max(bm25[j] for j in mates) / top_bm25
+        row[15] = math.log2(len(mates))
+        row[16] = max(bm25[j] for j in mates) / top_bm25
         d = [dense[j] for j in mates if not np.isnan(dense[j])]
-        row[16] = max(d) - top_dense if d else 0.0
+        row[17] = max(d) - top_dense if d else 0.0
     return out

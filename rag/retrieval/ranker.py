@@ -16,6 +16,7 @@ from pathlib import Path
 
 from rag.logistic import LogisticModel, read_model
 from rag.models import Hit
+from rag.retrieval.base import reorder
 from rag.retrieval.features import FEATURES, candidate_features
 
 MODEL_DIR = Path(__file__).parent
@@ -41,8 +42,6 @@ class LearnedReranker:
     def rerank(self, query: str, hits: Sequence[Hit]) -> list[Hit]:
         """The candidates by the model's score; each keeps its feature values in ``scores``
         (``feature:<name>``) for :meth:`explain`."""
-        from rag.retrieval.rerank import reorder
-
         head, tail = list(hits[: self.depth]), list(hits[self.depth :])
         if len(head) < 2:
             return list(hits)
@@ -57,9 +56,9 @@ class LearnedReranker:
         """Each feature's contribution to the hit's score (relative to the fitted mean, so
         comparing two hits' contributions says why one won), the largest first; empty when
         the hit was not ranked by this model."""
-        values = {f: hit.scores.get(f"feature:{f}") for f in FEATURES}
-        if any(v is None for v in values.values()):
+        if any(f"feature:{f}" not in hit.scores for f in FEATURES):
             return {}
+        values = {f: hit.scores[f"feature:{f}"] for f in FEATURES}
         model = self.models["hybrid" if "dense" in hit.scores else "bm25"]
         parts = model.contributions(values)
         return dict(sorted(parts.items(), key=lambda p: -abs(p[1])))

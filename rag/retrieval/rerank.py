@@ -19,10 +19,10 @@ weight 0.08 with prior 1/(10 + rank) was the best of 0.01–0.3 on crud_dev.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Protocol
 
 from rag.models import Hit
+from rag.retrieval.base import reorder
 from rag.text.normalize import compact
 from rag.text.question import asks_for, holds
 from rag.text.sentences import sentences
@@ -37,20 +37,12 @@ class Reranker(Protocol):
         ...
 
 
-def reorder(head: Sequence[Hit], tail: Sequence[Hit], scores: Sequence[float], name: str) -> list[Hit]:
-    """``head`` sorted by ``scores`` (recorded under ``name``), then ``tail`` as it was."""
-    order = sorted(range(len(head)), key=lambda i: (-scores[i], i))
-    ranked = [
-        replace(head[i], rank=r, scores={**head[i].scores, name: float(scores[i])}) for r, i in enumerate(order, 1)
-    ]
-    return ranked + [replace(h, rank=len(ranked) + i) for i, h in enumerate(tail, 1)]
-
-
 class AnswerTypeReranker:
     name = "answer-type"
 
     def __init__(self, weight: float = 0.08, prior_k: int = 10, top: int = 30) -> None:
         self.weight, self.prior_k, self.top = weight, prior_k, top
+        self.depth = top  # the first stage fetches at least this many
 
     def sentence_score(self, question: str, hits: Sequence[Hit]) -> list[float]:
         """Per hit: the best sentence's weighted content-word coverage, halved when it does
