@@ -93,7 +93,16 @@ SETS = (
     ("adv_crud_tune", ADV / "crud.tune.jsonl", "crud6k"),
 )
 DEPTH = 400
-DEFAULT = {"k1": 1.5, "b": 0.75, "stop": "none", "bigram": 0.0, "bm25_weight": 1.0, "rrf_k": 60, "prf": 0}
+DEFAULT = {
+    "k1": 1.5,
+    "b": 0.75,
+    "stop": "none",
+    "bigram": 0.0,
+    "bm25_weight": 1.0,
+    "rrf_k": 60,
+    "prf": 0,
+    "article": 0.0,
+}
 
 
 @dataclass
@@ -105,6 +114,7 @@ class Corpus:
     relevant: dict  # question id -> set of chunk positions
     engines: dict
     df: Counter
+    first_chunk: set  # the position of each article's first chunk (an article found only as a whole)
 
 
 def open_corpus(index: Path, questions) -> tuple[Corpus, Assistant]:
@@ -136,8 +146,18 @@ def open_corpus(index: Path, questions) -> tuple[Corpus, Assistant]:
         relevant,
         {},
         df,
+        {i for i, r in enumerate(rows) if i == 0 or rows[i - 1][4] != r[4]},
     )
     return corpus, bot
+
+
+def article_docs(corpus: Corpus) -> tuple[np.ndarray, list[list[str]]]:
+    """Article ids and each article's tokens (its chunks' tokens, in order)."""
+    order = list(dict.fromkeys(corpus.article.tolist()))
+    bags: dict[int, list[str]] = {a: [] for a in order}
+    for a, toks in zip(corpus.article.tolist(), corpus.tokens, strict=True):
+        bags[a].extend(toks)
+    return np.array(order), [bags[a] for a in order]
 
 
 def engine(corpus: Corpus, kind: str, k1: float, b: float):
@@ -145,7 +165,10 @@ def engine(corpus: Corpus, kind: str, k1: float, b: float):
 
     key = (kind, k1, b)
     if key not in corpus.engines:
-        docs = corpus.tokens if kind == "words" else corpus.grams
+        if kind == "articles":
+            corpus.engines["article_ids"], docs = article_docs(corpus)
+        else:
+            docs = corpus.tokens if kind == "words" else corpus.grams
         vocab: dict[str, int] = {}
         ids = [[vocab.setdefault(t, len(vocab)) for t in d] for d in docs]
         model = bm25s.BM25(k1=k1, b=b)
@@ -213,11 +236,25 @@ def run_setting(corpus: Corpus, bot: Assistant, q, dense: list[int], tokenizer, 
     if s["bigram"]:
         lists["bigram"] = top(scores_of(engine(corpus, "grams", s["k1"], s["b"]), bigrams(query, question=True)))
         weights["bigram"] = s["bigram"]
-    fused = [pos for pos, _ in rrf_fuse(lists, s["rrf_k"], weights)]
-    return article_rank(corpus, q.id, fused)
+    fused = rrf_fuse(lists, s["rrf_k"], weights)
+    if s.get("article"):  # BM25 over whole articles: every chunk of the n-th article gets w / (k + n)
+        model = engine(corpus, "articles", s["k1"], s["b"])
+        ids = corpus.engines["article_ids"]
+        bonus = {int(ids[i]): s["article"] / (s["rrf_k"] + r) for r, i in enumerate(top(scores_of(model, words)), 1)}
+        pool = {pos for pos, _ in fused} | {
+            p for p in range(len(corpus.article)) if int(corpus.article[p]) in bonus and p in corpus.first_chunk
+        }
+        score = dict(fused)
+        fused = sorted(
+            ((p, score.get(p, 0.0) + bonus.get(int(corpus.article[p]), 0.0)) for p in pool), key=lambda x: -x[1]
+        )
+    return article_rank(corpus, q.id, [pos for pos, _ in fused])
 
 
 def grid(name: str) -> list[dict]:
+    if name == "article":
+        base = {**DEFAULT}
+        return [{**base, "k1": k1, "article": w} for k1 in (1.2, 1.5) for w in (0.0, 0.5, 1.0, 1.5, 2.0)]
     axes = {
         "k1": (1.2, 1.5) if name == "small" else (0.9, 1.2, 1.5, 2.0),
         "b": (0.75,) if name == "small" else (0.5, 0.75, 0.9),
@@ -226,6 +263,7 @@ def grid(name: str) -> list[dict]:
         "bm25_weight": (1.0,) if name == "small" else (0.75, 1.0, 1.5),
         "rrf_k": (60,) if name == "small" else (20, 60),
         "prf": (0, 3),
+        "article": (0.0,),
     }
     return [dict(zip(axes, values, strict=True)) for values in itertools.product(*axes.values())]
 
@@ -243,7 +281,7 @@ def measure(ranks: list) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--folds", type=int, default=5)
-    ap.add_argument("--grid", choices=("small", "full"), default="small")
+    ap.add_argument("--grid", choices=("small", "full", "article"), default="small")
     args = ap.parse_args()
     started = time.perf_counter()
     settings = grid(args.grid)

@@ -295,8 +295,9 @@ class Assistant:
         """Yield the ``Retrieval`` (rewritten query, filters read from the question, hits),
         then answer text as it is produced, then the final ``Answer`` with timings.
 
-        The answer is generated from the top ``k`` passages (``ISSUE_PASSAGES`` for a question
-        about what an issue printed: its answer lists that issue's articles). With ``depth`` > k
+        The answer is generated from the top ``k`` articles' passages (each hit's best one or
+        two, ``Hit.passages``; ``ISSUE_PASSAGES`` articles for a question about what an issue
+        printed: its answer lists that issue's articles). With ``depth`` > k
         (evaluation) ``depth`` passages are retrieved and all of them end up in
         ``Answer.hits``.
         """
@@ -311,16 +312,16 @@ class Assistant:
         hits = found.hits
         t1 = time.perf_counter()
         yield found
-        for piece in gen.stream(found.query or question.strip(), hits[:reads], history):
+        read = [p for h in hits[:reads] for p in h.passages()]  # each article's best passages
+        for piece in gen.stream(found.query or question.strip(), read, history):
             if isinstance(piece, Answer):
                 piece.question = question.strip()
                 piece.query, piece.applied = found.query, found.applied
                 if not getattr(gen, "verifies_citations", False):
-                    _verify_in_place(piece, hits[:reads])
+                    _verify_in_place(piece, read)
                 t2 = time.perf_counter()
                 piece.timings.update({"retrieve": t1 - t0, "generate": t2 - t1, "total": t2 - t0})
-                if len(hits) > k:
-                    piece.hits = hits
+                piece.hits = hits  # the articles found (the passages read are under each: Hit.more)
             yield piece
 
     # ---- the archive ---------------------------------------------------------------------

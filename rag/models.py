@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -118,13 +118,21 @@ def _iso_date(value: str | None, flag: str) -> str | None:
 
 @dataclass
 class Hit:
-    """A retrieved chunk with its article and the scores that placed it."""
+    """A retrieved chunk with its article and the scores that placed it; ``more`` holds the
+    article's next best passages (a search result is an article: rag.retrieval.diversity)."""
 
     chunk: Chunk
     article: Article
     score: float
     rank: int = 0
     scores: dict[str, float] = field(default_factory=dict)
+    more: tuple[Chunk, ...] = ()
+
+    def passages(self) -> list[Hit]:
+        """One hit per passage: this one (without ``more``), then one for each further passage."""
+        if not self.more:
+            return [self]
+        return [replace(self, more=())] + [replace(self, chunk=c, more=()) for c in self.more]
 
     def to_dict(self) -> dict[str, Any]:
         a = self.article
@@ -142,6 +150,7 @@ class Hit:
             "source": a.source,
             "start": self.chunk.start,
             "end": self.chunk.end,
+            "more": [{"text": c.text, "chunk_id": c.id, "start": c.start, "end": c.end} for c in self.more],
         }
 
 

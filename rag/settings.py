@@ -28,6 +28,7 @@ class Settings:
     rrf_weight_dense: float = 1.0
     rrf_weight_bm25: float = 1.0
     per_article: int = 1  # hits of one article in the top k (1: k articles; 0 = no limit); touching chunks merge
+    passages: int = 2  # passages of an article one hit holds (its best, then the next best: Hit.more)
     reranker: str = "answer-type"  # none | answer-type | learned | cross-encoder:<model id or folder>
     question_filters: bool = True  # apply a paper, section or publication date the question names
     near_dup: float = 0.8  # drop a passage whose 4-grams are this much inside a better one

@@ -31,9 +31,10 @@ def _targets(q: Question) -> list[tuple[set[str], str]]:
 
 
 def _covers(hit: Hit, sources: set[str], evidence: str) -> bool:
+    """The hit (any of its article's passages it holds) has the evidence."""
     if sources and _basename(hit.article.source) not in sources:
         return False
-    return evidence_in(hit.chunk.text, evidence)
+    return any(evidence_in(c.text, evidence) for c in (hit.chunk, *hit.more))
 
 
 def _first_rank(hits: Sequence[Hit], pred) -> int | None:

@@ -35,6 +35,8 @@ def merged(kept: Hit, hit: Hit, max_chars: int) -> Hit | None:
     """``kept`` widened to take in ``hit``, a neighbouring chunk of the same article (offsets
     are into the article text); None when they do not touch or the result is too long."""
     a, b = kept.chunk, hit.chunk
+    if b.id == a.id or (a.start <= b.start and b.end <= a.end):
+        return kept  # already inside
     start, end = min(a.start, b.start), max(a.end, b.end)
     touching = a.end >= b.start - 2 and b.end >= a.start - 2
     if not touching or end - start > max_chars or kept.article.text[a.start : a.end] != a.text:
@@ -43,12 +45,33 @@ def merged(kept: Hit, hit: Hit, max_chars: int) -> Hit | None:
     return replace(kept, chunk=chunk)
 
 
+def _grouped(kept: Hit, hit: Hit, merge_chars: int, passages: int) -> Hit | None:
+    """``kept`` taking in ``hit``, a further passage of its article: merged into a touching
+    passage (main or further) while within ``merge_chars``, else added as a further passage
+    while the hit holds fewer than ``passages``; None when neither."""
+    if merge_chars > 0:
+        if wide := merged(kept, hit, merge_chars):
+            return replace(wide, more=tuple(c for c in kept.more if not (wide.chunk.start <= c.start < wide.chunk.end)))
+        for i, c in enumerate(kept.more):
+            if wide := merged(replace(kept, chunk=c, more=()), hit, merge_chars):
+                return replace(kept, more=(*kept.more[:i], wide.chunk, *kept.more[i + 1 :]))
+    if 1 + len(kept.more) < passages:
+        return replace(kept, more=(*kept.more, hit.chunk))
+    return None
+
+
 def collapse(
-    hits: Sequence[Hit], k: int, per_article: int = 1, near_dup: float = 0.8, merge_chars: int = 900
+    hits: Sequence[Hit],
+    k: int,
+    per_article: int = 1,
+    near_dup: float = 0.8,
+    merge_chars: int = 900,
+    passages: int = 1,
 ) -> list[Hit]:
-    """The best ``k`` distinct hits, re-ranked 1..n.  A further chunk of an article that is
-    already full is merged into its neighbouring kept chunk while the passage stays within
-    ``merge_chars`` (the answer often continues in the next chunk), else dropped.
+    """The best ``k`` distinct hits, re-ranked 1..n.  A further passage of an article that is
+    already full is merged into a touching kept passage while the span stays within
+    ``merge_chars`` (the answer often continues in the next chunk), else kept under that hit
+    (``Hit.more``) while the hit holds fewer than ``passages``, else dropped.
     per_article ≤ 0, near_dup ≥ 1 and merge_chars ≤ 0 disable the respective rule."""
     kept: list[Hit] = []
     seen: list[set[str]] = []
@@ -57,8 +80,7 @@ def collapse(
         aid = hit.chunk.article_id
         if per_article > 0 and per.get(aid, 0) >= per_article:
             for i, other in enumerate(kept):
-                wide = merge_chars > 0 and other.chunk.article_id == aid and merged(other, hit, merge_chars)
-                if wide:
+                if other.chunk.article_id == aid and (wide := _grouped(other, hit, merge_chars, passages)):
                     kept[i] = wide
                     break
             continue

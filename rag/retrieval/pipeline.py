@@ -8,7 +8,8 @@ benchmarks (bench/tune_fusion.py, bench/query_latency.py) all retrieve through i
 * **first stage**: any ``Retriever`` (dense, BM25, hybrid), over-fetching when later steps
   drop hits (3k, at least k + 20, or as deep as the reranker reads: 100 for the learned one);
 * **rerank**: the optional second stage (rag.retrieval.rerank);
-* **collapse**: at most ``per_article`` passages of one article, no near-duplicate stories
+* **collapse**: at most ``per_article`` hits of one article (1: k hits are k articles), each
+  holding up to ``passages`` of its article's best passages, no near-duplicate stories
   (rag.retrieval.diversity); when long articles crowd the candidates the fetch doubles, up
   to 8 × max(k, 10);
 * **fallback**: stated filters that leave nothing are dropped again, and the line shown to
@@ -43,10 +44,12 @@ class PipelineOptions:
     per_article: int = 1  # passages of one article in the top k (≤ 0: no limit)
     near_dup: float = 0.8  # 4-gram containment that makes two passages one story (≥ 1: off)
     merge_chars: int = 900  # neighbouring chunks of one article merged up to this length
+    passages: int = 1  # passages of an article one hit holds (Hit.more)
 
     @classmethod
     def from_settings(cls, settings) -> PipelineOptions:
-        return cls(settings.question_filters, settings.per_article, settings.near_dup, settings.merge_chars)
+        s = settings
+        return cls(s.question_filters, s.per_article, s.near_dup, s.merge_chars, s.passages)
 
 
 class RetrievalPipeline:
@@ -83,7 +86,7 @@ class RetrievalPipeline:
                 hits = self.reranker.rerank(query, hits)
             if not spare:
                 break
-            distinct = collapse(hits, k, o.per_article, o.near_dup, o.merge_chars)
+            distinct = collapse(hits, k, o.per_article, o.near_dup, o.merge_chars, o.passages)
             # long articles fill the candidates with their chunks: look deeper for k articles
             if len(distinct) >= k or len(hits) < fetch or fetch >= 8 * max(k, 10):
                 hits = distinct
