@@ -8,7 +8,7 @@ SAMPLE_INDEX := index/sample
 QUESTION ?= 鹭江引水工程柳溪段的输水管线有多长？
 
 
-.PHONY: install run ask browser test test-fast lint format sample-index eval-dev eval-crud eval-adversarial fit-answers eval-crud20k eval-crud-all bench-scale clean
+.PHONY: install run ask browser test test-fast lint format sample-index eval-dev eval-crud eval-adversarial fit-answers fit-ranker tune-fusion eval-crud20k eval-crud-all bench-scale clean
 
 install: $(STAMP)
 
@@ -83,6 +83,14 @@ fit-answers: $(STAMP) sample-index
 	$(BIN)/python bench/fit_answer_models.py --augment --set eval/questions.jsonl=index/sample \
 		--set ../shared/eval/dev.jsonl=index/seeds --set ../shared/eval/crud_dev.jsonl=index/crud6k \
 		--set eval/adversarial/seeds.tune.jsonl=index/seeds --set eval/adversarial/crud.tune.jsonl=index/crud6k
+
+# Issue 17: the learned ranker's fit (held-out folds; --write saves the models) and the
+# first-stage sweep chosen on held-out folds.  Both need index/seeds, index/sample, index/crud6k.
+fit-ranker: $(STAMP) sample-index
+	$(BIN)/python bench/fit_ranker.py
+
+tune-fusion: $(STAMP) sample-index
+	$(BIN)/python bench/tune_fusion.py
 
 # Issue 7, quality at scale.  crud20k = crud6k + 13,600 more distractors (20,032 articles, every
 # gold one; ~80k chunks, ~1 h 15 min of embedding on 2 cores); crud-all = all 63,603 articles,

@@ -16,8 +16,9 @@ For each question the product's own retrieve step runs once with a capturing sec
 (stated filters, the first stage at the ranker's depth) and the candidates are kept; the
 features are then computed by rag.retrieval.features exactly as at query time, and every
 variant is scored through the product's collapse (rag.retrieval.diversity) and the evaluation
-harness's relevance rules.  ``today`` is the default retrieve step before this ranker
-(answer-type rescoring, two passages per article), run as such.
+harness's relevance rules.  ``before`` is the retrieve step before issue 17 (answer-type
+rescoring, up to two hits per article), run as such; ``first_stage``, ``answer_type`` (today's
+default) and ``learned`` order the same candidates and collapse them as the default does.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ SETS = (  # name, questions, index, role
     ("adv_seeds_report", ADV / "seeds.report.jsonl", ROOT / "index" / "seeds", "report"),
     ("adv_crud_report", ADV / "crud.report.jsonl", ROOT / "index" / "crud6k", "report"),
 )
-TODAY = dict(reranker="answer-type", per_article=2)  # the default before the learned ranker
+TODAY = dict(reranker="answer-type", per_article=2, passages=1)  # the retrieve step before issue 17
 
 
 class Capture:
@@ -124,10 +125,12 @@ def load(cache: Path, channel: str) -> dict[str, list[Item]]:
     return out
 
 
-def rank_with(item: Item, scores, per_article: int = 1) -> int | None:
+def rank_with(item: Item, scores) -> int | None:
+    """The rank of the first relevant article when the candidates are ordered by ``scores``
+    and collapsed as the default retrieve step does (one hit per article, two passages)."""
     order = np.argsort(-np.asarray(scores), kind="stable")
     hits = [item.hits[i] for i in order]
-    return hit_rank(item.question, collapse(hits, 10, per_article, 0.8, 900))
+    return hit_rank(item.question, collapse(hits, 10, 1, 0.8, 900, 2))
 
 
 def pairs(items: list[Item], mean, scale, per_question: int = 60, seed: int = 5):
@@ -193,7 +196,7 @@ def evaluate(sets: dict[str, list[Item]], folds: int, c: float, seed: int = 17) 
     train_only = [it for name, _, _, role in SETS if role == "train" for it in sets[name]]
     in_folds = [it for name, _, _, role in SETS if role == "folds" for it in sets[name]]
     ranks: dict[str, dict[str, list]] = {}
-    at = AnswerTypeReranker(top=DEPTH)
+    at = AnswerTypeReranker()  # the default second stage: the first 30 rescored
 
     def record(variant, item, rank):
         ranks.setdefault(item.set, {}).setdefault(variant, []).append(rank)
@@ -201,11 +204,10 @@ def evaluate(sets: dict[str, list[Item]], folds: int, c: float, seed: int = 17) 
     def score_all(model, items):
         for it in items:
             learned = model.logits(it.rows)
-            record("today", it, it.today)
-            record("first_stage@1", it, rank_with(it, -np.arange(len(it.hits))))
-            record("answer_type@1", it, rank_with(it, at_scores(at, it)))
-            record("learned@1", it, rank_with(it, learned, 1))
-            record("learned@2", it, rank_with(it, learned, 2))
+            record("before", it, it.today)
+            record("first_stage", it, rank_with(it, -np.arange(len(it.hits))))
+            record("answer_type", it, rank_with(it, at_scores(at, it)))
+            record("learned", it, rank_with(it, learned))
 
     for f in range(folds):
         held = [it for it in in_folds if fold_of[(it.set, it.qid)] == f]
@@ -218,8 +220,10 @@ def evaluate(sets: dict[str, list[Item]], folds: int, c: float, seed: int = 17) 
 
 
 def at_scores(at: AnswerTypeReranker, item: Item) -> list[float]:
-    extra = at.sentence_score(item.query, item.hits)
-    return [1.0 / (at.prior_k + i) + at.weight * e for i, e in enumerate(extra, 1)]
+    head = item.hits[: at.top]
+    extra = at.sentence_score(item.query, head)
+    scores = [1.0 / (at.prior_k + i) + at.weight * e for i, e in enumerate(extra, 1)]
+    return scores + [-float(i) for i in range(len(item.hits) - len(head))]  # the rest as they were
 
 
 def main() -> None:

@@ -5,7 +5,8 @@
 The first stage is swept as a whole: BM25 k1/b, which words leave the BM25 query (none, the
 question words, also the archive's most common words), a character-bigram BM25 channel beside
 the jieba-word one (its RRF weight), the BM25 weight against dense, the RRF k, and RM3-style
-pseudo-relevance feedback (expansion words from the top articles).  Each question's dense
+pseudo-relevance feedback (expansion words from the top articles), and BM25 over whole
+articles as a further channel.  Each question's dense
 list (400 deep) is computed once; each BM25 variant is built once per index from the stored
 chunk tokens (jieba) or texts (bigrams).
 
@@ -263,7 +264,7 @@ def grid(name: str) -> list[dict]:
         "bm25_weight": (1.0,) if name == "small" else (0.75, 1.0, 1.5),
         "rrf_k": (60,) if name == "small" else (20, 60),
         "prf": (0, 3),
-        "article": (0.0,),
+        "article": (0.0, 1.0),
     }
     return [dict(zip(axes, values, strict=True)) for values in itertools.product(*axes.values())]
 

@@ -85,3 +85,80 @@ def test_search_explain_from_the_cli(sample_index: Path) -> None:
     assert text.exit_code == 0 and "cover_article" in text.stdout
     bad = CliRunner().invoke(app, ["search", QUESTION, "--index", str(sample_index), "--reranker", "magic"])
     assert bad.exit_code == 2 and "unknown reranker" in bad.output
+
+
+def _article_hits(article_text: str, spans: list[tuple[int, int]]):
+    """Hits over one article, one per (start, end) span, best first."""
+    from rag.models import Article, Chunk, Hit
+
+    article = Article(
+        source="page.txt", doc_id="a-1", headline="标题", text=article_text, id=7, paper="青禾日报", date="2024-03-12"
+    )
+    return [
+        Hit(chunk=Chunk(7, article_text[a:b], a, b, i, id=100 + i), article=article, score=1.0 / (i + 1), rank=i + 1)
+        for i, (a, b) in enumerate(spans)
+    ]
+
+
+def test_a_hit_holds_its_articles_next_best_passage() -> None:
+    from rag.evaluation.questions import Question
+    from rag.evaluation.relevance import hit_rank
+    from rag.retrieval.diversity import collapse
+
+    text = "".join(f"第{i}句话讲的是第{i}件事。" for i in range(60))
+    # the best passage, a far one, one touching the best, a third far one
+    hits = _article_hits(text, [(0, 60), (400, 460), (60, 120), (700, 760)])
+    (one,) = collapse(hits, 5, per_article=1, passages=2)
+    assert (one.chunk.start, one.chunk.end) == (0, 120)  # the touching chunk merged in
+    assert [(c.start, c.end) for c in one.more] == [(400, 460)]  # the next best, the third dropped
+    assert [p.chunk.text for p in one.passages()] == [text[0:120], text[400:460]]
+    assert all(not p.more for p in one.passages())
+    (alone,) = collapse(hits, 5, per_article=1, passages=1)
+    assert not alone.more and (alone.chunk.start, alone.chunk.end) == (0, 120)
+    q = Question(id="x", question="?", answer="", evidence=[text[410:440]], sources=["page.txt"])
+    assert hit_rank(q, [one]) == 1 and hit_rank(q, [alone]) is None
+    assert one.to_dict()["more"][0]["start"] == 400
+
+
+LIBRARY = [
+    "柳溪县青禾图书馆新馆日前在滨河路正式开放，建筑面积一万二千平方米。",
+    *[
+        f"新馆{part}区域的装修工程由本地企业承建，施工期间共组织了{n}次安全检查，工人们克服了雨季施工的困难。"
+        for part, n in zip(
+            ("东侧", "西侧", "南侧", "北侧", "中庭", "地下", "顶层", "连廊", "广场", "停车场"),
+            range(3, 13),
+            strict=True,
+        )
+    ],
+    *[
+        f"附近的{name}也在同步改造，居民们对周边环境的变化十分期待，纷纷表示出行更方便了。"
+        for name in ("农贸市场", "体育公园", "社区医院", "老年活动中心", "公交首末站", "文化广场", "湿地公园", "商业街")
+    ],
+    "据馆长介绍，青禾图书馆目前藏书二十万册，设有少儿阅览室和地方文献室。",
+]
+
+
+def test_the_answerer_reads_every_passage_of_each_article(tmp_path: Path, fake_embedder) -> None:
+    """A long article whose answer lies far from its best passage: the hit holds both and the
+    answer is cited from the second."""
+    page = tmp_path / "library.jsonl"
+    record = {"id": "lib-1", "title": "青禾图书馆新馆开放", "date": "2024-05-06", "text": "".join(LIBRARY)}
+    page.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    bot = make_fake_bot(tmp_path / "idx", passages=2, retriever="bm25")
+    try:
+        bot.ingest([page])
+        question = "在滨河路开放的青禾图书馆新馆藏书多少册？"
+        (hit,) = bot.retrieve(question, 5).hits  # one article, so one hit
+        texts = [p.chunk.text for p in hit.passages()]
+        assert len(texts) == 2 and ["二十万册" in t for t in texts].count(True) == 1
+        assert ["滨河路" in t for t in texts].count(True) == 1  # the two ends of the article
+        answer = bot.ask(question, 5)
+        assert not answer.refused and "二十万册" in answer.text, answer.text
+        assert answer.citations and all(c.quote in c.hit.article.text for c in answer.citations)
+        assert "二十万册" in answer.citations[0].hit.chunk.text  # [1] is the passage under the hit
+        alone = make_fake_bot(tmp_path / "idx", passages=1, retriever="bm25")
+        (single,) = alone.retrieve(question, 5).hits
+        assert not single.more and not ("二十万册" in single.chunk.text and "滨河路" in single.chunk.text)
+        alone.close()
+    finally:
+        bot.close()
