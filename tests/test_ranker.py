@@ -113,6 +113,9 @@ def test_a_hit_holds_its_articles_next_best_passage() -> None:
     assert [(c.start, c.end) for c in one.more] == [(400, 460)]  # the next best, the third dropped
     assert [p.chunk.text for p in one.passages()] == [text[0:120], text[400:460]]
     assert all(not p.more for p in one.passages())
+    # a further passage that the widened best one comes to touch joins it
+    (joined,) = collapse(_article_hits(text, [(0, 60), (100, 160), (60, 100)]), 5, per_article=1, passages=2)
+    assert (joined.chunk.start, joined.chunk.end) == (0, 160) and not joined.more
     (alone,) = collapse(hits, 5, per_article=1, passages=1)
     assert not alone.more and (alone.chunk.start, alone.chunk.end) == (0, 120)
     q = Question(id="x", question="?", answer="", evidence=[text[410:440]], sources=["page.txt"])
@@ -120,15 +123,11 @@ def test_a_hit_holds_its_articles_next_best_passage() -> None:
     assert one.to_dict()["more"][0]["start"] == 400
 
 
-LIBRARY = [
+LIBRARY = [  # an article of ~1,700 characters: its two ends are further apart than merge_chars
     "柳溪县青禾图书馆新馆日前在滨河路正式开放，建筑面积一万二千平方米。",
     *[
-        f"新馆{part}区域的装修工程由本地企业承建，施工期间共组织了{n}次安全检查，工人们克服了雨季施工的困难。"
-        for part, n in zip(
-            ("东侧", "西侧", "南侧", "北侧", "中庭", "地下", "顶层", "连廊", "广场", "停车场"),
-            range(3, 13),
-            strict=True,
-        )
+        f"新馆第{n}号区域的装修工程由本地企业承建，施工期间共组织了{n + 2}次安全检查，工人们克服了雨季施工的困难。"
+        for n in range(1, 21)
     ],
     *[
         f"附近的{name}也在同步改造，居民们对周边环境的变化十分期待，纷纷表示出行更方便了。"

@@ -51,7 +51,14 @@ def _grouped(kept: Hit, hit: Hit, merge_chars: int, passages: int) -> Hit | None
     while the hit holds fewer than ``passages``; None when neither."""
     if merge_chars > 0:
         if wide := merged(kept, hit, merge_chars):
-            return replace(wide, more=tuple(c for c in kept.more if not (wide.chunk.start <= c.start < wide.chunk.end)))
+            more = []
+            for c in kept.more:  # a further passage the widened one now touches joins it
+                joined = merged(replace(wide, more=()), replace(wide, chunk=c), merge_chars)
+                if joined is not None:
+                    wide = joined
+                else:
+                    more.append(c)
+            return replace(wide, more=tuple(more))
         for i, c in enumerate(kept.more):
             if wide := merged(replace(kept, chunk=c, more=()), hit, merge_chars):
                 return replace(kept, more=(*kept.more[:i], wide.chunk, *kept.more[i + 1 :]))
