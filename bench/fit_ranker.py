@@ -60,6 +60,9 @@ SETS = (  # name, questions, index, role
     ("adv_seeds_report", ADV / "seeds.report.jsonl", ROOT / "index" / "seeds", "report"),
     ("adv_crud_report", ADV / "crud.report.jsonl", ROOT / "index" / "crud6k", "report"),
 )
+# --scale: crud_dev again over all 63,603 articles (a lexical-only index), BM25 channel only, in
+# the same folds as crud_dev (a question is never trained on at one size and scored at another)
+SCALE = (("crud_dev_63k", SHARED / "eval" / "crud_dev.jsonl", ROOT / "index" / "crud-all", "folds:crud_dev"),)
 TODAY = dict(reranker="answer-type", per_article=2, passages=1)  # the retrieve step before issue 17
 
 
@@ -105,9 +108,9 @@ def capture(name: str, path: Path, index: Path, channel: str) -> list[Item]:
     return items
 
 
-def load(cache: Path, channel: str) -> dict[str, list[Item]]:
+def load(cache: Path, channel: str, sets) -> dict[str, list[Item]]:
     out = {}
-    for name, path, index, _ in SETS:
+    for name, path, index, _ in sets:
         file = cache / f"{name}.{channel}.pkl"
         if file.exists():
             items = [Item(*fields) for fields in pickle.loads(file.read_bytes())]
@@ -184,17 +187,20 @@ def summary(ranks: list) -> dict:
     }
 
 
-def evaluate(sets: dict[str, list[Item]], folds: int, c: float, seed: int = 17) -> dict:
-    """Held-out ranks per set and variant."""
+def evaluate(sets: dict[str, list[Item]], roles, folds: int, c: float, seed: int = 17) -> dict:
+    """Held-out ranks per set and variant (``roles``: (name, _, _, role) as in SETS)."""
     rng = np.random.default_rng(seed)
     fold_of = {}
-    for name, _, _, role in SETS:
+    for name, _, _, role in roles:
         if role == "folds":
             ids = [it.qid for it in sets[name]]
             perm = rng.permutation(len(ids))
             fold_of.update({(name, ids[j]): i % folds for i, j in enumerate(perm)})
-    train_only = [it for name, _, _, role in SETS if role == "train" for it in sets[name]]
-    in_folds = [it for name, _, _, role in SETS if role == "folds" for it in sets[name]]
+    for name, _, _, role in roles:
+        if role.startswith("folds:"):  # the same questions over another index: the same folds
+            fold_of.update({(name, it.qid): fold_of[(role[6:], it.qid)] for it in sets[name]})
+    train_only = [it for name, _, _, role in roles if role == "train" for it in sets[name]]
+    in_folds = [it for name, _, _, role in roles if role.startswith("folds") for it in sets[name]]
     ranks: dict[str, dict[str, list]] = {}
     at = AnswerTypeReranker()  # the default second stage: the first 30 rescored
 
@@ -214,7 +220,7 @@ def evaluate(sets: dict[str, list[Item]], folds: int, c: float, seed: int = 17) 
         train = [it for it in in_folds if fold_of[(it.set, it.qid)] != f] + train_only
         score_all(fit(train, c), held)
     final = fit(in_folds + train_only, c)
-    score_all(final, [it for name, _, _, role in SETS if role == "report" for it in sets[name]])
+    score_all(final, [it for name, _, _, role in roles if role == "report" for it in sets[name]])
     table = {s: {v: summary(r) for v, r in by.items()} for s, by in ranks.items()}
     return {"table": table, "model": final}
 
@@ -233,13 +239,17 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path("/tmp/ranker-cache"))
     ap.add_argument("--channels", default="hybrid,bm25")
     ap.add_argument("--write", action="store_true", help="save the models fitted on all training questions")
+    ap.add_argument("--scale", action="store_true", help="BM25 also over index/crud-all (measurement only)")
     args = ap.parse_args()
+    if args.scale and args.write:
+        ap.error("--scale measures; the shipped models are fitted without it")
     args.cache.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     report = {"machine": machine(), "folds": args.folds, "C": args.c, "channels": {}}
     for channel in args.channels.split(","):
-        sets = load(args.cache, channel)
-        result = evaluate(sets, args.folds, args.c)
+        roles = SETS + (SCALE if args.scale and channel == "bm25" else ())
+        sets = load(args.cache, channel, roles)
+        result = evaluate(sets, roles, args.folds, args.c)
         model = result["model"]
         report["channels"][channel] = {
             "held_out": result["table"],
