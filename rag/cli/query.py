@@ -62,6 +62,8 @@ def search(
         for i, h in enumerate(hits):
             out.print(Text.assemble((f"{h.rank}.", "bold"), f" {h.article.label()}  ", (f"{h.score:.4f}", "dim")))
             out.print(f"   {h.chunk.text[:160]}")
+            for c in h.more:  # the article's next best passage, read by the answerer too
+                out.print(f"   ＋ {c.text[:80]}", style="dim")
             if explain:
                 out.print("   " + "  ".join(f"{name} {value:+.3f}" for name, value in why[i].items()), style="dim")
 
