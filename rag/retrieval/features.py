@@ -5,8 +5,8 @@ question is answered (rag.retrieval.ranker), so training and serving cannot drif
 Every feature is relative to the question's own candidate list (scores over the best score,
 word weights from the candidates' texts), so one model serves archives of any size:
 
-* the first stage: the hit's place in its list; BM25 score over the list's best, its rank; dense cosine below the list's
-  best, its rank (absent channels are 0);
+* the first stage: the hit's place in its list; BM25 score over the list's best, its rank;
+  dense cosine below the list's best, its rank (absent channels are 0);
 * the question's content words, IDF-weighted over the candidates (rag.text.terms): covered by
   the passage, the headline, the whole article, the passage's best sentence (term proximity);
   the best sentence that also holds what is asked (a number with the asked unit, a date …);
@@ -29,9 +29,8 @@ import numpy as np
 from rag.models import Hit
 from rag.text.intent import specific_words
 from rag.text.normalize import compact
-from rag.text.question import asks_for, holds, mentions_place, places_in
-from rag.text.sentences import sentences
-from rag.text.terms import QUESTION_WORDS, content_terms, coverage, term_weights
+from rag.text.question import asks_for, mentions_place, places_in
+from rag.text.terms import QUESTION_WORDS, content_terms, coverage, sentence_coverage, term_weights
 
 FEATURES = (
     "first_stage_rank",
@@ -113,33 +112,29 @@ def candidate_features(question: str, hits: Sequence[Hit]) -> np.ndarray:
         aid = h.chunk.article_id
         if aid not in articles:
             articles[aid] = _compact(f"{h.article.headline}\n{h.article.text}")
-        article = articles[aid]
-        row = out[i, 1:]  # out[i, 0]: the first stage's rank
-        out[i, 0] = _rank_score(i + 1)
-        row[0] = bm25[i] / top_bm25
-        row[1] = _rank_score(h.scores.get("bm25_rank", 0.0))
-        row[2] = 0.0 if np.isnan(dense[i]) else dense[i] - top_dense
-        row[3] = _rank_score(h.scores.get("dense_rank", 0.0))
-        if terms:
-            row[4] = coverage(terms, weights, passages[i])
-            row[5] = coverage(terms, weights, _compact(h.article.headline))
-            row[6] = coverage(terms, weights, article)
-            best = typed = 0.0
-            for sent in sentences(_compact(h.chunk.text), min_chars=4):
-                cov = coverage(terms, weights, sent)
-                best = max(best, cov)
-                if asks and cov > typed and holds(sent, asks, question):
-                    typed = cov
-            row[7], row[8] = best, typed
-        row[9] = _share(specific, article)
-        row[10] = _longest_match(asked, passages[i])
-        row[11] = _share(years, article + (h.article.date or "").replace("-", ""))
-        row[12] = _share(places, article, mentions_place)
-        row[13] = h.chunk.start / max(1, len(h.article.text))
-        row[14] = math.log10(max(10, len(h.article.text))) / 4
-        mates = per_article[aid]
-        row[15] = math.log2(len(mates))
-        row[16] = max(bm25[j] for j in mates) / top_bm25
-        d = [dense[j] for j in mates if not np.isnan(dense[j])]
-        row[17] = max(d) - top_dense if d else 0.0
+        article, mates = articles[aid], per_article[aid]
+        mates_dense = [dense[j] for j in mates if not np.isnan(dense[j])]
+        best, typed = sentence_coverage(terms, weights, _compact(h.chunk.text), asks, question) if terms else (0.0, 0.0)
+        values = {
+            "first_stage_rank": _rank_score(i + 1),
+            "bm25": bm25[i] / top_bm25,
+            "bm25_rank": _rank_score(h.scores.get("bm25_rank", 0.0)),
+            "dense": 0.0 if np.isnan(dense[i]) else dense[i] - top_dense,
+            "dense_rank": _rank_score(h.scores.get("dense_rank", 0.0)),
+            "cover_passage": coverage(terms, weights, passages[i]),
+            "cover_headline": coverage(terms, weights, _compact(h.article.headline)),
+            "cover_article": coverage(terms, weights, article),
+            "best_sentence": best,
+            "typed_sentence": typed,
+            "specific_share": _share(specific, article),
+            "longest_match": _longest_match(asked, passages[i]),
+            "year_agrees": _share(years, article + (h.article.date or "").replace("-", "")),
+            "place_agrees": _share(places, article, mentions_place),
+            "position": h.chunk.start / max(1, len(h.article.text)),
+            "article_length": math.log10(max(10, len(h.article.text))) / 4,
+            "article_candidates": math.log2(len(mates)),
+            "article_bm25": max(bm25[j] for j in mates) / top_bm25,
+            "article_dense": max(mates_dense) - top_dense if mates_dense else 0.0,
+        }
+        out[i] = [values[f] for f in FEATURES]
     return out

@@ -24,9 +24,8 @@ from typing import Protocol
 from rag.models import Hit
 from rag.retrieval.base import reorder
 from rag.text.normalize import compact
-from rag.text.question import asks_for, holds
-from rag.text.sentences import sentences
-from rag.text.terms import content_terms, coverage, term_weights
+from rag.text.question import asks_for
+from rag.text.terms import content_terms, sentence_coverage, term_weights
 
 
 class Reranker(Protocol):
@@ -54,13 +53,8 @@ class AnswerTypeReranker:
         weights = term_weights(terms, [compact(f"{h.article.headline}\n{h.chunk.text}") for h in hits])
         out = []
         for h in hits:
-            best = 0.0
-            for sent in sentences(compact(h.chunk.text), min_chars=4):
-                cov = coverage(terms, weights, sent)
-                if asks and not holds(sent, asks, question):
-                    cov *= 0.5
-                best = max(best, cov)
-            out.append(best)
+            best, typed = sentence_coverage(terms, weights, compact(h.chunk.text), asks, question)
+            out.append(max(typed, 0.5 * best) if asks else best)
         return out
 
     def rerank(self, query: str, hits: Sequence[Hit]) -> list[Hit]:

@@ -14,7 +14,8 @@ import math
 import re
 from collections.abc import Sequence
 
-from rag.text.question import QUESTION_PREFIX, cut_question, predicate_of
+from rag.text.question import QUESTION_PREFIX, Ask, cut_question, holds, predicate_of
+from rag.text.sentences import sentences
 from rag.text.tokenize import clean_token
 
 LIGHT_WEIGHT = 0.35  # verbs, adverbs, pronouns, time words … (jieba POS below)
@@ -128,3 +129,16 @@ def coverage(terms: Terms, weights: dict[str, float], text: str) -> float:
     """Weighted share of the content words ``text`` covers (0 … 1)."""
     total = sum(weights.values()) or 1.0
     return sum(weights[t] * term_coverage(t, bg, text) for t, (_, bg) in terms.items()) / total
+
+
+def sentence_coverage(terms: Terms, weights: dict[str, float], text: str, asks: list[Ask], question: str):
+    """``(best, typed)`` over the sentences of a compacted passage: the best weighted coverage,
+    and the best of a sentence that also holds what the question asks for (0 when none does
+    or nothing is asked).  The answer-type reranker and the learned ranker's features read both."""
+    best = typed = 0.0
+    for sent in sentences(text, min_chars=4):
+        cov = coverage(terms, weights, sent)
+        best = max(best, cov)
+        if asks and cov > typed and holds(sent, asks, question):
+            typed = cov
+    return best, typed
