@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from itertools import combinations
 
-from rag.models import Hit
+from rag.models import Chunk, Hit
 
 NGRAM = 4
 
@@ -31,40 +32,39 @@ def containment(a: set[str], b: set[str]) -> float:
     return len(small & big) / len(small)
 
 
-def merged(kept: Hit, hit: Hit, max_chars: int) -> Hit | None:
-    """``kept`` widened to take in ``hit``, a neighbouring chunk of the same article (offsets
-    are into the article text); None when they do not touch or the result is too long."""
-    a, b = kept.chunk, hit.chunk
-    if b.id == a.id or (a.start <= b.start and b.end <= a.end):
-        return kept  # already inside
+def joined(article_text: str, a: Chunk, b: Chunk, max_chars: int) -> Chunk | None:
+    """One passage spanning two touching (or overlapping) passages of an article, in ``a``'s
+    place; None when they do not touch or the span would pass ``max_chars``."""
     start, end = min(a.start, b.start), max(a.end, b.end)
     touching = a.end >= b.start - 2 and b.end >= a.start - 2
-    if not touching or end - start > max_chars or kept.article.text[a.start : a.end] != a.text:
+    if not touching or end - start > max_chars or article_text[a.start : a.end] != a.text:
         return None
-    chunk = replace(a, text=kept.article.text[start:end], start=start, end=end)
-    return replace(kept, chunk=chunk)
+    return replace(a, text=article_text[start:end], start=start, end=end)
 
 
 def _grouped(kept: Hit, hit: Hit, merge_chars: int, passages: int) -> Hit | None:
-    """``kept`` taking in ``hit``, a further passage of its article: merged into a touching
-    passage (main or further) while within ``merge_chars``, else added as a further passage
-    while the hit holds fewer than ``passages``; None when neither."""
-    if merge_chars > 0:
-        if wide := merged(kept, hit, merge_chars):
-            more = []
-            for c in kept.more:  # a further passage the widened one now touches joins it
-                joined = merged(replace(wide, more=()), replace(wide, chunk=c), merge_chars)
-                if joined is not None:
-                    wide = joined
-                else:
-                    more.append(c)
-            return replace(wide, more=tuple(more))
-        for i, c in enumerate(kept.more):
-            if wide := merged(replace(kept, chunk=c, more=()), hit, merge_chars):
-                return replace(kept, more=(*kept.more[:i], wide.chunk, *kept.more[i + 1 :]))
-    if 1 + len(kept.more) < passages:
-        return replace(kept, more=(*kept.more, hit.chunk))
-    return None
+    """``kept`` taking in ``hit``, a further passage of its article.  The passages, best first,
+    are coalesced (two that touch become one in the better one's place while the span stays
+    within ``merge_chars``); the hit keeps the first as its passage and the rest as ``more``.
+    None when more than ``passages`` would be left (``hit`` is then dropped)."""
+    spans = [kept.chunk, *kept.more, hit.chunk]
+    while merge_chars > 0:
+        pair = next(
+            (
+                (i, j, w)
+                for i, j in combinations(range(len(spans)), 2)
+                if (w := joined(kept.article.text, spans[i], spans[j], merge_chars))
+            ),
+            None,
+        )
+        if pair is None:
+            break
+        i, j, wide = pair
+        spans[i] = wide
+        del spans[j]
+    if len(spans) > passages:
+        return None
+    return replace(kept, chunk=spans[0], more=tuple(spans[1:]))
 
 
 def collapse(
