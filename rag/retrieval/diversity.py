@@ -1,11 +1,11 @@
-"""Distinct top k: at most ``per_article`` chunks of one article, and no near-duplicate stories.
+"""Distinct top k: at most ``per_article`` hits of one article, and no near-duplicate stories.
 
 Two papers often print the same Xinhua story; overlapping or neighbouring chunks of one long
 article crowd out other evidence.  With ``per_article=1`` (the default) the top k are k
-articles, each hit holding its article's best passage, widened to take in a touching next
-chunk of the same article when that is also a candidate.  ``collapse`` walks the hits best first and keeps one only
-when its article is not yet full and its text is not a near copy (character 4-gram
-containment ≥ ``near_dup``) of a passage already kept.
+articles, each hit holding its article's best ``passages`` (touching ones joined).
+``collapse`` walks the hits best first and keeps one only when its article is not yet full
+and its text is not a near copy (character 4-gram containment ≥ ``near_dup``) of a passage
+already kept; a later chunk of a full article joins its hit or is dropped.
 """
 
 from __future__ import annotations
