@@ -1,4 +1,5 @@
-"""What every benchmark prints about the machine it ran on, and small timing helpers."""
+"""What every benchmark prints about the machine it ran on, small timing helpers, and the
+question sets the ranking benchmarks fit and report on."""
 
 from __future__ import annotations
 
@@ -54,3 +55,20 @@ def percentiles_ms(seconds: list[float]) -> dict:
         "max_ms": round(max(ms), 2),
         "n": len(ms),
     }
+
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+_ADV = ROOT / "eval" / "adversarial"
+# the ranking benches' question sets: name, questions, index, role.  "folds": k-fold by question
+# (every number printed for it held out); "train": fitted on only; "report": never fitted or
+# tuned on (bench/fit_ranker.py scores it with the final model; bench/tune_fusion.py skips it)
+RANKING_SETS = (
+    ("crud_dev", SHARED / "eval" / "crud_dev.jsonl", ROOT / "index" / "crud6k", "folds"),
+    ("dev", SHARED / "eval" / "dev.jsonl", ROOT / "index" / "seeds", "folds"),
+    ("sample", ROOT / "eval" / "questions.jsonl", ROOT / "index" / "sample", "folds"),
+    ("adv_seeds_tune", _ADV / "seeds.tune.jsonl", ROOT / "index" / "seeds", "train"),
+    ("adv_crud_tune", _ADV / "crud.tune.jsonl", ROOT / "index" / "crud6k", "train"),
+    ("adv_seeds_report", _ADV / "seeds.report.jsonl", ROOT / "index" / "seeds", "report"),
+    ("adv_crud_report", _ADV / "crud.report.jsonl", ROOT / "index" / "crud6k", "report"),
+)

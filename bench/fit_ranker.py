@@ -35,7 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import machine
+from common import RANKING_SETS, ROOT, SHARED, machine
 
 from rag.assistant import Assistant
 from rag.evaluation.questions import load_questions
@@ -48,18 +48,7 @@ from rag.retrieval.ranker import DEPTH, model_path
 from rag.retrieval.rerank import AnswerTypeReranker
 from rag.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-ADV = ROOT / "eval" / "adversarial"
-SETS = (  # name, questions, index, role
-    ("crud_dev", SHARED / "eval" / "crud_dev.jsonl", ROOT / "index" / "crud6k", "folds"),
-    ("dev", SHARED / "eval" / "dev.jsonl", ROOT / "index" / "seeds", "folds"),
-    ("sample", ROOT / "eval" / "questions.jsonl", ROOT / "index" / "sample", "folds"),
-    ("adv_seeds_tune", ADV / "seeds.tune.jsonl", ROOT / "index" / "seeds", "train"),
-    ("adv_crud_tune", ADV / "crud.tune.jsonl", ROOT / "index" / "crud6k", "train"),
-    ("adv_seeds_report", ADV / "seeds.report.jsonl", ROOT / "index" / "seeds", "report"),
-    ("adv_crud_report", ADV / "crud.report.jsonl", ROOT / "index" / "crud6k", "report"),
-)
+SETS = RANKING_SETS
 # --scale: crud_dev again over 20,032 articles (hybrid) and all 63,603 (a lexical-only index:
 # BM25), in crud_dev's folds (a question is never trained on at one size and scored at another)
 SCALE = {

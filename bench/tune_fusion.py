@@ -40,7 +40,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import machine
+from common import RANKING_SETS, machine
 
 from rag.assistant import Assistant
 from rag.evaluation.metrics import evidence_in
@@ -83,16 +83,7 @@ def bigrams(text: str, question: bool = False) -> list[str]:
     return list(dict.fromkeys(out)) if question else out
 
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-ADV = ROOT / "eval" / "adversarial"
-SETS = (
-    ("crud_dev", SHARED / "eval" / "crud_dev.jsonl", "crud6k"),
-    ("dev", SHARED / "eval" / "dev.jsonl", "seeds"),
-    ("sample", ROOT / "eval" / "questions.jsonl", "sample"),
-    ("adv_seeds_tune", ADV / "seeds.tune.jsonl", "seeds"),
-    ("adv_crud_tune", ADV / "crud.tune.jsonl", "crud6k"),
-)
+SETS = [(name, path, index) for name, path, index, role in RANKING_SETS if role != "report"]
 DEPTH = 400
 DEFAULT = {
     "k1": 1.5,
@@ -291,7 +282,7 @@ def main() -> None:
     ranks: dict[tuple, list] = {}  # (set, question id) -> rank per setting
     for name, path, index in SETS:
         questions = [q for q in load_questions(path) if q.answerable]
-        corpus, bot = open_corpus(ROOT / "index" / index, questions)
+        corpus, bot = open_corpus(index, questions)
         dense_retriever = bot.retriever("dense")
         positions = {int(c): i for i, c in enumerate(corpus.ids)}
         for q in questions:
