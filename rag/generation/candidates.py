@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -173,11 +172,6 @@ def linked_text(hit: Hit, hits: Sequence[Hit]) -> str:
     of it) may name what the second hop's passage does not."""
     quoted = set(quoted_in(hit.chunk.text))
     return "".join(article_text(h) for h in hits if h is not hit and any(q in h.article.text for q in quoted))
-
-
-def longest_shared(question: str, sentence: str) -> int:
-    """Length of the longest stretch of the question found verbatim in the sentence."""
-    return SequenceMatcher(None, question, sentence, autojunk=False).find_longest_match().size
 
 
 def article_text(hit: Hit) -> str:

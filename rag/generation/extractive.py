@@ -39,7 +39,7 @@ from rag.text.question import (
     predicate_of,
 )
 from rag.text.sentences import sentence_spans
-from rag.text.terms import Terms, content_terms, coverage, term_coverage, term_weights
+from rag.text.terms import Terms, content_terms, coverage, longest_shared, term_coverage, term_weights
 
 from .answerability import load_model
 from .candidates import (
@@ -53,7 +53,6 @@ from .candidates import (
     evidence_coverage,
     linked_text,
     load_choice_model,
-    longest_shared,
     missing_specifics,
     passage_text,
     span_clause,

@@ -30,7 +30,7 @@ from rag.models import Hit
 from rag.text.intent import specific_words
 from rag.text.normalize import compact
 from rag.text.question import asks_for, mentions_place, places_in
-from rag.text.terms import QUESTION_WORDS, content_terms, coverage, sentence_coverage, term_weights
+from rag.text.terms import QUESTION_WORDS, content_terms, coverage, longest_shared, sentence_coverage, term_weights
 
 FEATURES = (
     "first_stage_rank",
@@ -64,20 +64,6 @@ _compact = lru_cache(maxsize=8192)(compact)  # the same passages and articles co
 def _rank_score(rank: float) -> float:
     """1 / log2(1 + rank): 1 at rank 1, 0 when the channel did not return the hit."""
     return 1.0 / math.log2(1.0 + rank) if rank > 0 else 0.0
-
-
-def _longest_match(asked: str, text: str) -> float:
-    """The longest stretch of the question (question words removed) found verbatim in the
-    text, as a share of the question: a name or phrase jieba may cut apart still counts."""
-    if not asked:
-        return 0.0
-    best, start = 0, 0
-    while start + best < len(asked):  # grow the window while asked[start:start+best+1] occurs
-        if asked[start : start + best + 1] in text:
-            best += 1
-        else:
-            start += 1
-    return best / len(asked)
 
 
 def _share(wanted: Sequence[str], text: str, found=None) -> float:
@@ -127,7 +113,7 @@ def candidate_features(question: str, hits: Sequence[Hit]) -> np.ndarray:
             "best_sentence": best,
             "typed_sentence": typed,
             "specific_share": _share(specific, article),
-            "longest_match": _longest_match(asked, passages[i]),
+            "longest_match": longest_shared(asked, passages[i]) / len(asked) if asked else 0.0,
             "year_agrees": _share(years, article + (h.article.date or "").replace("-", "")),
             "place_agrees": _share(places, article, mentions_place),
             "position": h.chunk.start / max(1, len(h.article.text)),

@@ -142,3 +142,16 @@ def sentence_coverage(terms: Terms, weights: dict[str, float], text: str, asks: 
         if asks and cov > typed and holds(sent, asks, question):
             typed = cov
     return best, typed
+
+
+def longest_shared(question: str, text: str) -> int:
+    """Length of the longest stretch of ``question`` found verbatim in ``text`` (a name or
+    phrase jieba may cut apart still counts): a window over the question that grows while it
+    occurs and slides when it does not — one substring search per step."""
+    best = start = 0
+    while start + best < len(question):
+        if question[start : start + best + 1] in text:
+            best += 1
+        else:
+            start += 1
+    return best
