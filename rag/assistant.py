@@ -55,17 +55,22 @@ class Assistant:
         return self._embedder
 
     @property
+    def location(self):
+        """Where the index lives (rag.store.factory: the embedded folder or Milvus)."""
+        from rag.store.factory import StoreLocation
+
+        return StoreLocation.of(self.settings)
+
+    def _open(self, checked: bool = True, on_wait=None):
+        s = self.settings
+        expected = {"model_id": s.embedding_model, "chunker_version": CHUNKER_VERSION} if checked else None
+        return self.location.open(expected, wait=s.write_wait, on_wait=on_wait or self.on_wait)
+
+    @property
     def index(self):
         """The index, opened read-write and checked against the configured model."""
         if self._index is None:
-            from rag.store import Index
-
-            self._index = Index.open(
-                self.settings.index,
-                {"model_id": self.settings.embedding_model, "chunker_version": CHUNKER_VERSION},
-                wait=self.settings.write_wait,
-                on_wait=self.on_wait,
-            )
+            self._index = self._open()
         return self._index
 
     def close(self) -> None:
@@ -82,23 +87,21 @@ class Assistant:
         ``on_wait(message)`` is told when another writer holds the index."""
         from rag.embeddings import LEXICAL_ONLY, load_embedder
         from rag.ingest.pipeline import Ingestor
-        from rag.store import Index
-        from rag.store.health import check_folder
         from rag.store.schema import make_manifest
 
-        path = self.settings.index
-        check_folder(path)
+        where = self.location
+        where.check()
         if rebuild:
             self.close()
         # a damaged index fails here, in one line, before the model loads
-        lexical = not rebuild and Index.exists(path) and Index.peek(path).get("dim") == "0"
+        lexical = not rebuild and where.exists() and where.peek().get("dim") == "0"
         # an index keeps the kind it was created with; --lexical-only loads no model at all
         embedder = load_embedder(LEXICAL_ONLY, self.settings.model_cache) if lexical else self.embedder
         manifest = make_manifest(
             embedder.model_id, embedder.dim, CHUNKER_VERSION, embedder.query_prefix, embedder.document_prefix
         )
-        writer = Index.create_or_open(
-            path, manifest, rebuild=rebuild, wait=self.settings.write_wait, on_wait=on_wait or self.on_wait
+        writer = where.create_or_open(
+            manifest, rebuild=rebuild, wait=self.settings.write_wait, on_wait=on_wait or self.on_wait
         )
         try:
             ingestor = Ingestor(writer, embedder, self.settings.chunk_min, self.settings.chunk_max, progress)
@@ -109,25 +112,15 @@ class Assistant:
     def reindex(self) -> int:
         """Relearn the archive lexicon, re-cut every chunk, rebuild BM25 and fit the vector
         index to the archive's size (``rag reindex``); returns the lexicon's size."""
-        from rag.store import Index
-
         self.close()
-        with Index.open(self.settings.index, wait=self.settings.write_wait, on_wait=self.on_wait) as index:
+        with self._open(checked=False) as index:
             return index.relearn_lexicon()
 
     def repair(self, on_wait=None) -> dict:
         """Re-embed chunks without vectors from SQLite's text, drop stray vectors, rebuild
         BM25 (``rag repair``); returns what was found and done."""
-        from rag.store import Index
-
         self.close()
-        s = self.settings  # the same model check as for questions: re-embedding needs it
-        index = Index.open(
-            s.index,
-            {"model_id": s.embedding_model, "chunker_version": CHUNKER_VERSION},
-            wait=s.write_wait,
-            on_wait=on_wait or self.on_wait,
-        )
+        index = self._open(on_wait=on_wait)  # the same model check as for questions: re-embedding needs it
         try:
             found = index.problems()
             # the model loads only if something has to be re-embedded
@@ -135,6 +128,29 @@ class Assistant:
             return {"found": found, **done, "problems": index.problems()}
         finally:
             index.close()
+
+    def migrate(self, to: str = "milvus", rebuild: bool = False, progress=None):
+        """Copy the embedded index (``settings.index``) into Milvus (``milvus_uri``,
+        ``milvus_prefix``) with its vectors, no re-embedding (``rag migrate``); resumable."""
+        from dataclasses import replace
+
+        from rag.store.factory import StoreLocation
+        from rag.store.migrate import copy_index
+
+        if to != "milvus":
+            raise ValueError(f"rag migrate copies into milvus; unknown target store {to!r}")
+        self.close()
+        source = StoreLocation.of(replace(self.settings, store="embedded"))
+        target = StoreLocation.of(replace(self.settings, store="milvus"))
+        with source.open(wait=self.settings.write_wait, on_wait=self.on_wait) as index:
+            keys = ("model_id", "dim", "chunker_version", "query_prefix", "document_prefix", "tokenizer")
+            store = target.create_or_open({k: index.manifest[k] for k in keys if k in index.manifest}, rebuild)
+            try:
+                report = copy_index(index, store, progress)
+                report.target = str(target)
+                return report
+            finally:
+                store.close()
 
     def delete(self, paths: Sequence[str]) -> int:
         """Remove sources given by path (as ingested) or by file name when that is unique.
@@ -150,8 +166,7 @@ class Assistant:
                 unknown.append(f"{p}" + (f" (matches {len(key)} sources: give the full path)" if key else ""))
         if unknown:
             raise ValueError(
-                f"no such source in index {self.settings.index}: "
-                f"{', '.join(unknown)} (see `rag stats` or the 资料库 tab)"
+                f"no such source in index {self.location}: {', '.join(unknown)} (see `rag stats` or the 资料库 tab)"
             )
         removed = 0
         with self.index.batch():
@@ -167,7 +182,7 @@ class Assistant:
         if self.index.lexical_only and key != "bm25":
             if key == "dense":
                 raise ValueError(
-                    f"index {self.settings.index} is lexical-only (built with "
+                    f"index {self.location} is lexical-only (built with "
                     "--lexical-only): it has no vectors; use --retriever bm25"
                 )
             if key == "hybrid":

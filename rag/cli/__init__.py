@@ -18,6 +18,7 @@ for command in (
     query.ask,
     query.serve,
     archive.reindex,
+    archive.migrate,
     archive.stats,
     archive.repair,
     archive.delete,

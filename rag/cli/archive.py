@@ -6,13 +6,28 @@ from pathlib import Path
 
 import typer
 
-from rag.cli.common import IndexOpt, JsonOpt, WaitOpt, assistant, err, error, out, print_json, run, waiting
+from rag.cli.common import (
+    IndexOpt,
+    JsonOpt,
+    StoreOpt,
+    UriOpt,
+    WaitOpt,
+    assistant,
+    err,
+    error,
+    out,
+    print_json,
+    run,
+    waiting,
+)
 from rag.cli.progress import ingest_progress
 
 
 def ingest(
     paths: list[Path] = typer.Argument(..., help="page files (.txt), JSONL (.jsonl/.xz/.gz) or folders"),
     index: Path | None = IndexOpt,
+    store: str | None = StoreOpt,
+    milvus_uri: str | None = UriOpt,
     rebuild: bool = typer.Option(False, "--rebuild", help="delete the index first"),
     lexical_only: bool = typer.Option(
         False,
@@ -35,16 +50,18 @@ def ingest(
         raise typer.Exit(2)
 
     def action() -> None:
-        bot = assistant(index, embedding_model="none" if lexical_only else None, write_wait=wait)
+        bot = assistant(
+            index, store=store, milvus_uri=milvus_uri, embedding_model="none" if lexical_only else None, write_wait=wait
+        )
         with ingest_progress(err, quiet=as_json) as progress:
             report = bot.ingest(paths, rebuild=rebuild, progress=progress, on_wait=waiting)
         stats = bot.stats()
         bot.close()
         if as_json:
-            print_json({**report.to_dict(), "index": str(bot.settings.index), "total_chunks": stats["chunks"]})
+            print_json({**report.to_dict(), "index": str(bot.location), "total_chunks": stats["chunks"]})
         else:
             out.print(
-                f"index {bot.settings.index}: {len(report.ingested)} files ingested, "
+                f"index {bot.location}: {len(report.ingested)} files ingested, "
                 f"{len(report.unchanged)} unchanged, {len(report.skipped)} skipped; "
                 f"{report.articles} articles, {report.chunks} chunks in {report.seconds:.1f} s"
             )
@@ -60,16 +77,16 @@ def ingest(
     run(action)
 
 
-def reindex(index: Path | None = IndexOpt) -> None:
+def reindex(index: Path | None = IndexOpt, store: str | None = StoreOpt, milvus_uri: str | None = UriOpt) -> None:
     """Relearn the archive lexicon, rebuild BM25 and fit the vector index to the archive's
     size (flat or IVF); no re-embedding."""
 
     def action() -> None:
-        bot = assistant(index)
+        bot = assistant(index, store=store, milvus_uri=milvus_uri)
         words = bot.reindex()
         stats = bot.stats()
         out.print(
-            f"index {bot.settings.index}: lexicon of {words} words, {stats['chunks']} chunks "
+            f"index {bot.location}: lexicon of {words} words, {stats['chunks']} chunks "
             f"re-cut, BM25 rebuilt, vector index {stats['vector_index']}",
             soft_wrap=True,
         )
@@ -77,11 +94,45 @@ def reindex(index: Path | None = IndexOpt) -> None:
     run(action)
 
 
-def stats(index: Path | None = IndexOpt, as_json: bool = JsonOpt) -> None:
+def migrate(
+    to: str = typer.Option("milvus", "--to", help="the store to copy into (milvus)"),
+    index: Path | None = IndexOpt,
+    milvus_uri: str | None = UriOpt,
+    prefix: str | None = typer.Option(None, "--milvus-prefix", help="collection prefix (default: rag_<index name>)"),
+    rebuild: bool = typer.Option(False, "--rebuild", help="drop the target's collections first"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Copy an embedded index into Milvus with its vectors (no re-embedding); a killed copy resumes."""
+
+    def action() -> None:
+        bot = assistant(index, milvus_uri=milvus_uri, milvus_prefix=prefix)
+
+        def show(r) -> None:
+            if not as_json:
+                err.print(f"  {r.articles} articles, {r.chunks} chunks copied ({r.seconds:.0f} s)")
+
+        report = bot.migrate(to, rebuild=rebuild, progress=show)
+        if as_json:
+            print_json({**report.to_dict(), "from": str(bot.settings.index)})
+        else:
+            out.print(
+                f"copied {report.sources} files ({report.unchanged} already there), {report.articles} articles, "
+                f"{report.chunks} chunks with their vectors into {report.target} in {report.seconds:.1f} s"
+            )
+
+    run(action)
+
+
+def stats(
+    index: Path | None = IndexOpt,
+    store: str | None = StoreOpt,
+    milvus_uri: str | None = UriOpt,
+    as_json: bool = JsonOpt,
+) -> None:
     """Counts, papers and dates in an index, and what is wrong with its files (exit 2 then)."""
 
     def action() -> None:
-        bot = assistant(index)
+        bot = assistant(index, store=store, milvus_uri=milvus_uri)
         s = bot.stats()
         if as_json:
             print_json(s)
@@ -97,13 +148,19 @@ def stats(index: Path | None = IndexOpt, as_json: bool = JsonOpt) -> None:
     run(action)
 
 
-def repair(index: Path | None = IndexOpt, wait: float | None = WaitOpt, as_json: bool = JsonOpt) -> None:
+def repair(
+    index: Path | None = IndexOpt,
+    store: str | None = StoreOpt,
+    milvus_uri: str | None = UriOpt,
+    wait: float | None = WaitOpt,
+    as_json: bool = JsonOpt,
+) -> None:
     """Make the search files agree with rag.sqlite again: re-embed chunks whose vectors are
     missing (a lost or damaged vectors.faiss) from the stored text, drop stray vectors,
     rebuild BM25.  Nothing in rag.sqlite is deleted."""
 
     def action() -> None:
-        bot = assistant(index, write_wait=wait)
+        bot = assistant(index, store=store, milvus_uri=milvus_uri, write_wait=wait)
         done = bot.repair(on_wait=waiting)
         if as_json:
             print_json(done)
@@ -111,7 +168,7 @@ def repair(index: Path | None = IndexOpt, wait: float | None = WaitOpt, as_json:
         for line in done["found"]:
             out.print(f"found: {line}")
         out.print(
-            f"index {bot.settings.index}: re-embedded {done['reembedded']} chunks, removed "
+            f"index {bot.location}: re-embedded {done['reembedded']} chunks, removed "
             f"{done['stray_vectors_removed']} stray vectors, BM25 rebuilt over "
             f"{done['bm25_docs']} chunks" + ("" if done["found"] else " (nothing was wrong)")
         )
@@ -128,12 +185,14 @@ def delete(
         ..., help="source files to remove from the index (the path as ingested, or a unique file name)"
     ),
     index: Path | None = IndexOpt,
+    store: str | None = StoreOpt,
+    milvus_uri: str | None = UriOpt,
     wait: float | None = WaitOpt,
 ) -> None:
     """Remove sources (their articles, chunks, vectors and BM25 entries)."""
 
     def action() -> None:
-        removed = assistant(index, write_wait=wait).delete(paths)
+        removed = assistant(index, store=store, milvus_uri=milvus_uri, write_wait=wait).delete(paths)
         out.print(f"removed {removed} chunks")
 
     run(action)

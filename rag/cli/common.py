@@ -18,6 +18,10 @@ out = Console(highlight=False, markup=False, emoji=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 IndexOpt = typer.Option(None, "--index", help="index folder (default: index/default)")
+StoreOpt = typer.Option(None, "--store", help="embedded (default: the index folder) | milvus")
+UriOpt = typer.Option(
+    None, "--milvus-uri", help="with --store milvus: http://host:19530 or a local .db file (default: INDEX/milvus.db)"
+)
 KOpt = typer.Option(None, "-k", help="number of passages to retrieve")
 JsonOpt = typer.Option(False, "--json", help="print JSON")
 RetrieverOpt = typer.Option(None, "--retriever", help="dense | bm25 | hybrid")

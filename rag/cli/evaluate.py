@@ -16,6 +16,8 @@ from rag.cli.common import (
     KOpt,
     ModelPathOpt,
     RetrieverOpt,
+    StoreOpt,
+    UriOpt,
     assistant,
     err,
     out,
@@ -77,6 +79,8 @@ def _summary_tables(result, title: str) -> list[Table]:
 def run_questions(
     questions: Path = typer.Argument(..., help="question set (.jsonl): evidence- or document-based"),
     index: Path | None = IndexOpt,
+    store: str | None = StoreOpt,
+    milvus_uri: str | None = UriOpt,
     retriever: str | None = RetrieverOpt,
     generator: str | None = GeneratorOpt,
     model_path: Path | None = ModelPathOpt,
@@ -96,7 +100,9 @@ def run_questions(
         from rag.evaluation.runner import evaluate_assistant
 
         qs = load_questions(questions)[: limit or None]
-        bot = assistant(index, retriever=retriever, generator=generator, model_path=model_path)
+        bot = assistant(
+            index, store=store, milvus_uri=milvus_uri, retriever=retriever, generator=generator, model_path=model_path
+        )
         columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with Progress(*columns, console=err, disable=as_json or not err.is_terminal) as bar:
             task = bar.add_task(questions.name, total=len(qs))

@@ -18,7 +18,9 @@ from rag.cli.common import (
     SectionOpt,
     SinceOpt,
     SourceOpt,
+    StoreOpt,
     UntilOpt,
+    UriOpt,
     assistant,
     err,
     filters_of,
@@ -31,6 +33,8 @@ from rag.cli.common import (
 def search(
     query: str = typer.Argument(..., help="search text"),
     index: Path | None = IndexOpt,
+    store: str | None = StoreOpt,
+    milvus_uri: str | None = UriOpt,
     k: int | None = KOpt,
     retriever: str | None = RetrieverOpt,
     since: str | None = SinceOpt,
@@ -50,7 +54,7 @@ def search(
 
     def action() -> None:
         filters = filters_of(since, until, paper, section, source)
-        bot = assistant(index, retriever=retriever, reranker=reranker)
+        bot = assistant(index, store=store, milvus_uri=milvus_uri, retriever=retriever, reranker=reranker)
         found = bot.retrieve(query, k, filters=filters)
         hits = found.hits
         why = [bot.explain(h) for h in hits] if explain else []
@@ -94,6 +98,8 @@ def _print_sources(answer) -> None:
 def ask(
     question: str = typer.Argument(..., help="a question in Chinese"),
     index: Path | None = IndexOpt,
+    store: str | None = StoreOpt,
+    milvus_uri: str | None = UriOpt,
     k: int | None = KOpt,
     retriever: str | None = RetrieverOpt,
     generator: str | None = GeneratorOpt,
@@ -119,7 +125,9 @@ def ask(
 
     def action() -> None:
         filters = filters_of(since, until, paper, section, source)
-        bot = assistant(index, retriever=retriever, generator=generator, model_path=model_path)
+        bot = assistant(
+            index, store=store, milvus_uri=milvus_uri, retriever=retriever, generator=generator, model_path=model_path
+        )
         history = [Turn(q) for q in previous or []]
         if as_json or not stream:
             answer = bot.ask(question, k, history=history, filters=filters)
@@ -148,6 +156,8 @@ def ask(
 
 def serve(
     index: Path | None = IndexOpt,
+    store: str | None = StoreOpt,
+    milvus_uri: str | None = UriOpt,
     host: str = typer.Option("127.0.0.1", "--host", help="address to bind (loopback by default)"),
     port: int = typer.Option(7860, "--port", help="port"),
     auth: str | None = typer.Option(
@@ -159,7 +169,7 @@ def serve(
     """Start the chat UI (Gradio) over an index."""
 
     def action() -> None:
-        bot = assistant(index, auth=auth)
+        bot = assistant(index, store=store, milvus_uri=milvus_uri, auth=auth)
         if not bot.settings.auth and host not in ("127.0.0.1", "localhost", "::1"):
             err.print(
                 f"warning: serving on {host} without a login: anyone who can reach this "
@@ -170,7 +180,7 @@ def serve(
         bot.stats()  # open and check the index before the server starts (IndexNotFoundError …)
         from app.ui import serve as launch
 
-        err.print(f"报刊问答: http://{host}:{port}  (index {bot.settings.index}; Ctrl+C to stop)")
+        err.print(f"报刊问答: http://{host}:{port}  (index {bot.location}; Ctrl+C to stop)")
         launch(bot, host, port)
 
     run(action)

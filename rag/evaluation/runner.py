@@ -104,7 +104,7 @@ def evaluate_assistant(
     meta = {
         "questions_file": str(source),
         "questions": len(questions),
-        "index": str(bot.settings.index),
+        "index": str(bot.location),
         "articles": stats.get("articles"),
         "chunks": stats.get("chunks"),
         "retriever": bot.settings.retriever,

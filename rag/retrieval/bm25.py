@@ -1,15 +1,13 @@
-"""Lexical retrieval: the store's BM25 (bm25s over jieba tokens in the embedded store), filters
-as an id set."""
+"""Lexical retrieval: the store's BM25 (bm25s over jieba tokens in the embedded store, the
+engine's BM25 in Milvus), filters applied inside the search."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-
 from rag.models import Filters, Hit
 from rag.retrieval.base import make_hits
-from rag.store.contract import SearchStore
+from rag.store.contract import Allowed, SearchStore
 
 
 class BM25Retriever:
@@ -22,7 +20,7 @@ class BM25Retriever:
         """Distinct query tokens that occur in the vocabulary, in query order."""
         return self.index.query_tokens(query)
 
-    def candidates(self, query: str, depth: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+    def candidates(self, query: str, depth: int, allowed: Allowed = None) -> list[tuple[int, float]]:
         """Up to ``depth`` ``(chunk id, score)`` pairs with a positive score, best first."""
         return self.index.lexical_search(query, depth, allowed)
 

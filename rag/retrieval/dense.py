@@ -11,7 +11,7 @@ import numpy as np
 from rag.embeddings.base import Embedder
 from rag.models import Filters, Hit
 from rag.retrieval.base import make_hits
-from rag.store.contract import SearchStore
+from rag.store.contract import Allowed, SearchStore
 
 _CACHE = 64
 
@@ -41,8 +41,8 @@ class DenseRetriever:
             self._cache[query] = vec
         return vec
 
-    def candidates(self, query: str, depth: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """Up to ``depth`` ``(chunk id, cosine)`` pairs, best first, among ``allowed`` ids."""
+    def candidates(self, query: str, depth: int, allowed: Allowed = None) -> list[tuple[int, float]]:
+        """Up to ``depth`` ``(chunk id, cosine)`` pairs, best first, among the ``allowed`` chunks."""
         return self.index.vector_search(self.query_vector(query), depth, allowed)
 
     def score_ids(self, query: str, ids: Sequence[int]) -> dict[int, float]:

@@ -56,8 +56,6 @@ class HybridRetriever:
         if k <= 0:
             return []
         allowed = self.index.chunk_ids_matching(filters)
-        if allowed is not None and len(allowed) == 0:
-            return []
         depth = self.depth or candidate_depth(k)
         lists = {
             "dense": self.dense.candidates(query, depth, allowed),

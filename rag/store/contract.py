@@ -1,16 +1,22 @@
 """What everything above the store needs from an index, as one typed contract.
 
 Retrievers, the retrieval pipeline, the façade and the UI use an index only through
-``SearchStore``: search (dense and lexical, each with filters as an id set), fetch (chunks with
-their articles, one article) and catalog (facets, per-paper/date listings, sources, counts).
-``rag.store.Index`` (SQLite + FAISS + bm25s in one folder) implements it; another backend (a
-distributed engine) implements the same methods and nothing above changes.  Chunk ids are
-integers; ``allowed`` is a sorted id array from ``chunk_ids_matching`` (None: no filter).
+``SearchStore``: search (dense and lexical, each with its filters), fetch (chunks with their
+articles, one article) and catalog (facets, per-paper/date listings, sources, counts); the
+ingest, ``rag migrate`` and ``rag delete`` write through ``ArchiveStore``.
+``rag.store.Index`` (SQLite + FAISS + bm25s in one folder) implements both;
+``rag.store.milvus.MilvusStore`` (Milvus: a server or milvus-lite) is the second implementation
+and nothing above changes; rag.store.factory picks one by the ``store`` setting.
+
+Chunk ids are integers; ``allowed`` is whatever ``chunk_ids_matching`` returned (None: no
+filter), handed back to the searches unread: a sorted id array for the embedded store, a
+boolean expression evaluated inside the search for Milvus.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -19,6 +25,7 @@ import numpy as np
 from rag.models import Article, Chunk, Filters, Source
 
 Scored = list[tuple[int, float]]  # (chunk id, score), best first
+Allowed = Any  # chunk_ids_matching's answer, opaque to callers (None: every chunk)
 
 
 @runtime_checkable
@@ -32,7 +39,7 @@ class SearchStore(Protocol):
     def lexical_only(self) -> bool: ...
 
     # ---- search ----------------------------------------------------------------------------
-    def vector_search(self, query: np.ndarray, depth: int, allowed: np.ndarray | None = None) -> Scored:
+    def vector_search(self, query: np.ndarray, depth: int, allowed: Allowed = None) -> Scored:
         """Up to ``depth`` chunks by cosine with the (1, dim) L2-normalised query vector."""
         ...
 
@@ -40,7 +47,7 @@ class SearchStore(Protocol):
         """Cosine of the query with the stored vectors of ``ids`` (ids without one left out)."""
         ...
 
-    def lexical_search(self, query: str, depth: int, allowed: np.ndarray | None = None) -> Scored:
+    def lexical_search(self, query: str, depth: int, allowed: Allowed = None) -> Scored:
         """Up to ``depth`` chunks with a positive BM25 score for the query text."""
         ...
 
@@ -52,7 +59,7 @@ class SearchStore(Protocol):
         """The query's distinct terms that the lexical index knows, in query order."""
         ...
 
-    def chunk_ids_matching(self, filters: Filters | None) -> np.ndarray | None: ...
+    def chunk_ids_matching(self, filters: Filters | None) -> Allowed: ...
 
     def require_vectors(self) -> None:
         """Raise IndexDamagedError when dense search cannot work."""
@@ -93,3 +100,51 @@ class SearchStore(Protocol):
     def stats(self) -> dict[str, Any]: ...
 
     def problems(self) -> list[str]: ...
+
+
+@runtime_checkable
+class ArchiveStore(SearchStore, Protocol):
+    """A store the ingest writes to.  Writes between ``begin`` (the writer lock) and
+    ``commit_search_indexes`` form one batch; a batch killed half way leaves the store as it
+    was before it or, where the backend has no transactions, in a state the next writer
+    completes without duplicates (see rag.store.milvus.writing)."""
+
+    @property
+    def bm25_behind(self) -> bool: ...
+
+    @property
+    def missing_vectors(self) -> np.ndarray: ...
+
+    def begin(self) -> None: ...
+
+    def release(self) -> None: ...
+
+    def add_source(self, source: Source) -> int: ...
+
+    def set_source_status(self, source_id: int, status: str) -> None: ...
+
+    def add_articles(
+        self,
+        source_id: int,
+        articles: Sequence[Article],
+        chunks_per_article: Sequence[Sequence[Chunk]],
+        vectors: np.ndarray | None,
+    ) -> list[int]: ...
+
+    def delete_source(self, path: str) -> int: ...
+
+    def doc_ids_of_source(self, source_id: int) -> set[str]: ...
+
+    def existing_doc_ids(self, doc_ids: list[str]) -> set[str]: ...
+
+    def commit_search_indexes(self, bm25: bool = True) -> None: ...
+
+    def rollback(self) -> None: ...
+
+    def batch(self, bm25: bool = True) -> AbstractContextManager[Any]: ...
+
+    def repair(self, embedder: Any = None) -> dict[str, int]: ...
+
+    def relearn_lexicon(self) -> int: ...
+
+    def close(self) -> None: ...

@@ -211,3 +211,33 @@ def existing_doc_ids(conn: sqlite3.Connection, doc_ids: list[str]) -> set[str]:
             for r in conn.execute(f"SELECT doc_id FROM articles WHERE doc_id IN ({','.join('?' * len(part))})", part)
         )
     return out
+
+
+def all_sources(conn: sqlite3.Connection) -> list[tuple]:
+    """(id, path, sha256, size, encoding, status, error) of every source, oldest first."""
+    return conn.execute("SELECT id, path, sha256, size, encoding, status, error FROM sources ORDER BY id").fetchall()
+
+
+def articles_of_source(conn: sqlite3.Connection, source_id: int) -> list[Article]:
+    rows = conn.execute(
+        f"SELECT {ARTICLE_COLS} FROM articles a JOIN sources s ON s.id = a.source_id WHERE a.source_id = ? "
+        "ORDER BY a.id",
+        (source_id,),
+    ).fetchall()
+    return [article_from_row(r) for r in rows]
+
+
+def chunks_of_articles(conn: sqlite3.Connection, article_ids: list[int]) -> list[Chunk]:
+    """The chunks of these articles, by article then position."""
+    out: list[Chunk] = []
+    for i in range(0, len(article_ids), _BATCH):
+        part = article_ids[i : i + _BATCH]
+        out += [
+            chunk_from_row(r)
+            for r in conn.execute(
+                f"SELECT {CHUNK_COLS} FROM chunks c WHERE c.article_id IN ({','.join('?' * len(part))}) "
+                "ORDER BY c.article_id, c.position",
+                part,
+            )
+        ]
+    return out

@@ -85,3 +85,26 @@ class Reading(IndexState):
             path=str(self.path),
         )
         return out
+
+    def export(self, batch: int = 500):
+        """Every source with its articles, chunks and stored vectors, for copying the index
+        elsewhere (``rag migrate``): yields ``(Source, batches)``, each batch ``(articles,
+        chunks per article, vectors)`` of up to ``batch`` articles (vectors None when lexical-only)."""
+        with self._lock:
+            sources = [writes.source_from_row(r) for r in queries.all_sources(self._conn)]
+        for source in sources:
+            yield source, self._export_source(int(source.id or 0), batch)
+
+    def _export_source(self, source_id: int, batch: int):
+        with self._lock:
+            articles = queries.articles_of_source(self._conn, source_id)
+        for i in range(0, len(articles), batch):
+            part = articles[i : i + batch]
+            with self._lock:
+                chunks = queries.chunks_of_articles(self._conn, [int(a.id or 0) for a in part])
+            per: dict[int, list[Chunk]] = {}
+            for c in chunks:
+                per.setdefault(c.article_id, []).append(c)
+            lists = [per.get(int(a.id or 0), []) for a in part]
+            ids = np.array([c.id for cs in lists for c in cs], dtype=np.int64)
+            yield part, lists, None if self.dim == 0 else self.vectors.vectors_of(ids)

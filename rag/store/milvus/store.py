@@ -1,0 +1,183 @@
+"""MilvusStore: the store contract on Milvus (a server or cluster at ``http://host:19530``, or
+milvus-lite, the same engine in-process, for a local ``.db`` file).
+
+Opening and creating mirror rag.store.Index: the manifest lives in the ``meta`` collection and
+is checked the same way, so a mismatched model is refused with the same message.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from rag.store.errors import IndexNotFoundError, IndexStoreError
+from rag.store.lock import WriteLock
+from rag.store.milvus.schema import (
+    MILVUS_SCHEMA,
+    create_collections,
+    dense_index,
+    names,
+)
+from rag.store.milvus.writing import MilvusWriting
+from rag.store.schema import check_manifest, new_manifest
+
+log = logging.getLogger(__name__)
+_clients: dict[tuple[str, str], Any] = {}
+_clients_lock = threading.Lock()
+
+
+def is_local(uri: str) -> bool:
+    return not uri.startswith(("http://", "https://", "tcp://", "unix:"))
+
+
+def client_for(uri: str, token: str = ""):
+    """One MilvusClient per URI and process (milvus-lite runs one engine per ``.db`` file)."""
+    import warnings
+
+    # milvus-lite 2.5 imports pkg_resources; a cluster-less iterator warns once a page
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+    logging.getLogger("pymilvus.orm.iterator").setLevel(logging.ERROR)
+    try:
+        from pymilvus import MilvusClient
+    except ImportError:
+        raise IndexStoreError(
+            "the Milvus store needs pymilvus (and milvus-lite for a local .db file): pip install '.[milvus]'"
+        ) from None
+    key = (uri, token)
+    with _clients_lock:
+        if key not in _clients:
+            if is_local(uri):
+                Path(uri).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                _clients[key] = MilvusClient(uri=uri, token=token) if token else MilvusClient(uri=uri)
+            except Exception as exc:  # noqa: BLE001 - pymilvus raises its own MilvusException and gRPC errors
+                raise IndexStoreError(f"cannot reach Milvus at {uri}: {exc}") from None
+        return _clients[key]
+
+
+class MilvusStore(MilvusWriting):
+    """One archive in Milvus: four collections named ``<prefix>_…``."""
+
+    def __init__(self, client, uri: str, prefix: str, manifest: dict[str, str]) -> None:
+        self.client, self.uri, self.prefix = client, uri, prefix
+        self.path = Path(f"{uri}#{prefix}")  # what messages name the index by
+        self.manifest = manifest
+        self.dim = int(manifest["dim"])
+        self.model_id = manifest["model_id"]
+        self._lock = threading.RLock()
+        self._cache: dict[str, Any] = {}
+        self._reconciled = False
+        self.write_lock = WriteLock(Path(uri).parent) if is_local(uri) else None
+        self._reset_staged()
+
+    def __repr__(self) -> str:
+        return f"MilvusStore({self.uri!r}, {self.prefix!r})"
+
+    # ---- opening ---------------------------------------------------------------------------
+    @staticmethod
+    def exists(uri: str, prefix: str, token: str = "") -> bool:
+        if is_local(uri) and not Path(uri).exists():
+            return False
+        return bool(client_for(uri, token).has_collection(names(prefix)["meta"]))
+
+    @staticmethod
+    def _read_manifest(client, prefix: str) -> dict[str, str]:
+        rows = client.query(names(prefix)["meta"], filter='key != ""', output_fields=["key", "value"])
+        return {r["key"]: r["value"] for r in rows}
+
+    @classmethod
+    def peek(cls, uri: str, prefix: str, token: str = "") -> dict[str, str]:
+        if not cls.exists(uri, prefix, token):
+            raise IndexNotFoundError(cls._missing(uri, prefix))
+        return cls._read_manifest(client_for(uri, token), prefix)
+
+    @staticmethod
+    def _missing(uri: str, prefix: str) -> str:
+        return (
+            f"no index in Milvus at {uri} with collection prefix {prefix} (no {names(prefix)['meta']}): "
+            f"build one with `rag ingest FILES --store milvus` or `rag migrate --to milvus`"
+        )
+
+    @classmethod
+    def open(cls, uri: str, prefix: str, manifest: Mapping[str, Any] | None = None, token: str = "") -> MilvusStore:
+        client = client_for(uri, token)
+        if not cls.exists(uri, prefix, token):
+            raise IndexNotFoundError(cls._missing(uri, prefix))
+        have = cls._read_manifest(client, prefix)
+        check_manifest(Path(f"{uri}#{prefix}"), have, manifest)
+        if have.get("milvus_schema") != MILVUS_SCHEMA:
+            raise IndexStoreError(
+                f"{uri}#{prefix} has Milvus schema {have.get('milvus_schema', '?')}, this program reads "
+                f"{MILVUS_SCHEMA}: rebuild with `rag ingest --rebuild` or `rag migrate --to milvus`"
+            )
+        for name in names(prefix).values():
+            client.load_collection(name)
+        return cls(client, uri, prefix, have)
+
+    @classmethod
+    def create_or_open(
+        cls, uri: str, prefix: str, manifest: Mapping[str, Any], rebuild: bool = False, token: str = ""
+    ) -> MilvusStore:
+        if rebuild:
+            cls.remove(uri, prefix, token)
+        if cls.exists(uri, prefix, token):
+            return cls.open(uri, prefix, manifest, token)
+        client = client_for(uri, token)
+        values = {**new_manifest(manifest), "milvus_schema": MILVUS_SCHEMA, "generation": "0"}
+        create_collections(client, prefix, int(values["dim"]), is_local(uri))
+        store = cls(client, uri, prefix, values)
+        store._write_manifest(values)
+        return store
+
+    @staticmethod
+    def remove(uri: str, prefix: str, token: str = "") -> None:
+        if is_local(uri) and not Path(uri).exists():
+            return
+        client = client_for(uri, token)
+        for name in names(prefix).values():
+            if client.has_collection(name):
+                client.drop_collection(name)
+
+    # ---- life ------------------------------------------------------------------------------
+    def refresh(self) -> bool:
+        """True when another process committed since (its generation moved on)."""
+        have = self._read_manifest(self.client, self.prefix)
+        if have.get("generation") == self.manifest.get("generation"):
+            return False
+        self.manifest = have
+        self._cache.clear()
+        return True
+
+    def fit_dense_index(self) -> str:
+        """Switch the dense index to the type the archive's size calls for (a server only)."""
+        if self.lexical_only:
+            return "none"
+        want = dense_index(self._count("chunks"), is_local(self.uri))
+        have = self.client.describe_index(self.names["chunks"], "vector") or {}
+        if have.get("index_type") != want["index_type"]:
+            self.client.release_collection(self.names["chunks"])
+            self.client.drop_index(self.names["chunks"], "vector")
+            params = self.client.prepare_index_params()
+            params.add_index("vector", **want)
+            self.client.create_index(self.names["chunks"], params)
+            self.client.load_collection(self.names["chunks"])
+        return want["index_type"]
+
+    def problems(self) -> list[str]:
+        missing = [n for n in self.names.values() if not self.client.has_collection(n)]
+        return [f"Milvus collection {n} is missing: rebuild the index" for n in missing]
+
+    def close(self) -> None:
+        with self._lock:
+            if self.pending:
+                log.warning("%s: discarding uncommitted changes", self.path)
+            self.rollback()
+
+    def __enter__(self) -> MilvusStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
