@@ -7,6 +7,7 @@ that sets the environment for it.
 
 import os
 import sys
+import warnings
 
 OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",
@@ -26,3 +27,6 @@ def ensure_offline() -> None:
 
 
 ensure_offline()
+# jieba and milvus-lite 2.5 import pkg_resources (setuptools < 81, pinned by the milvus extra):
+# its deprecation notice would print on every command
+warnings.filterwarnings("ignore", message="pkg_resources is deprecated as an API", category=UserWarning)

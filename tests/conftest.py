@@ -164,12 +164,50 @@ def index_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def small_index(index_path: Path, fake_embedder: FakeEmbedder, manifest: dict) -> Index:
     """Both sources ingested and committed."""
-    index = Index.create_or_open(index_path, manifest)
-    for name in ("jiaozuo-2023.txt", "henan-2023.txt"):
-        ingest_source(index, fake_embedder, name)
-    index.commit_search_indexes()
+    index = build_small(Index.create_or_open(index_path, manifest), fake_embedder)
     yield index
     index.close()
+
+
+def milvus_target(tmp_path: Path, server: bool = False) -> tuple[str, str]:
+    """(uri, collection prefix) for a Milvus test: a milvus-lite file under ``tmp_path``, or,
+    with ``server``, the real server at RAG_TEST_MILVUS_URI (the test skips without it)."""
+    pytest.importorskip("pymilvus", reason="the Milvus store needs pip install '.[milvus]'")
+    if not server:
+        return str(tmp_path / "milvus.db"), "rag_test"
+    uri = os.environ.get("RAG_TEST_MILVUS_URI")
+    if not uri:
+        pytest.skip("RAG_TEST_MILVUS_URI names no Milvus server (e.g. http://127.0.0.1:19530)")
+    return uri, f"rag_test_{os.getpid()}_{abs(hash(str(tmp_path))) % 10**6}"
+
+
+def build_small(store, embedder: FakeEmbedder):
+    """Both DOCS sources ingested into ``store`` and committed."""
+    for name in ("jiaozuo-2023.txt", "henan-2023.txt"):
+        ingest_source(store, embedder, name)
+    store.commit_search_indexes()
+    return store
+
+
+@pytest.fixture(
+    scope="module", params=["embedded", "milvus", pytest.param("milvus-server", marks=pytest.mark.milvus_server)]
+)
+def any_store(request, tmp_path_factory):
+    """The small index in every store the contract has: the embedded folder, milvus-lite, and a
+    real Milvus server when RAG_TEST_MILVUS_URI names one (built once a module: read only)."""
+    folder = tmp_path_factory.mktemp("store")
+    embedder = FakeEmbedder()
+    if request.param == "embedded":
+        store = Index.create_or_open(folder / "index", manifest_for(embedder))
+    else:
+        from rag.store.milvus import MilvusStore
+
+        uri, prefix = milvus_target(folder, server=request.param == "milvus-server")
+        store = MilvusStore.create_or_open(uri, prefix, manifest_for(embedder), rebuild=True)
+    yield build_small(store, embedder)
+    store.close()
+    if request.param == "milvus-server":
+        MilvusStore.remove(uri, prefix)
 
 
 def make_fake_bot(index: Path, **settings):

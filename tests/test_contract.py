@@ -1,8 +1,9 @@
 """The seams other backends and callers build on: the store contract (rag.store.contract) and the
-retrieval pipeline (rag.retrieval.pipeline), exercised on the embedded store.
+retrieval pipeline (rag.retrieval.pipeline), exercised on every store: the embedded folder,
+Milvus through milvus-lite (the real engine in-process) and, when RAG_TEST_MILVUS_URI names
+one, a Milvus server (``-m milvus_server``).
 
-Every test here speaks only ``SearchStore`` methods, so a second backend (a distributed engine)
-runs the same file against its own fixture.
+Every test here speaks only ``SearchStore`` methods.
 """
 
 from __future__ import annotations
@@ -14,17 +15,16 @@ from rag.models import Filters
 from rag.retrieval import BM25Retriever, HybridRetriever, make_retriever
 from rag.retrieval.pipeline import PipelineOptions, RetrievalPipeline
 from rag.retrieval.rerank import AnswerTypeReranker
-from rag.store import Index
-from rag.store.contract import SearchStore
+from rag.store.contract import ArchiveStore, SearchStore
 
 
 @pytest.fixture
-def store(small_index: Index) -> SearchStore:
-    return small_index
+def store(any_store) -> SearchStore:
+    return any_store
 
 
-def test_the_embedded_index_implements_the_contract(store) -> None:
-    assert isinstance(store, SearchStore)
+def test_every_store_implements_the_contract(store) -> None:
+    assert isinstance(store, SearchStore) and isinstance(store, ArchiveStore)
     assert store.dim == 64 and store.model_id == "fake:hash" and not store.lexical_only
 
 
@@ -49,7 +49,8 @@ def test_vector_search_and_scores_agree(store, fake_embedder) -> None:
     again = store.vector_scores(query, [cid for cid, _ in found])
     assert again == {cid: pytest.approx(s, abs=1e-5) for cid, s in found}
     jiaozuo = store.chunk_ids_matching(Filters(paper="焦作日报"))
-    assert {cid for cid, _ in store.vector_search(query, 50, jiaozuo)} <= set(jiaozuo.tolist())
+    inside = store.vector_search(query, 50, jiaozuo)
+    assert inside and {a.paper for _, a in store.chunks_by_ids([cid for cid, _ in inside])} == {"焦作日报"}
 
 
 def test_fetch_keeps_order_and_skips_unknown_ids(store) -> None:

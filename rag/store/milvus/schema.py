@@ -33,7 +33,16 @@ HNSW = {"M": 16, "efConstruction": 200}
 # the engine's jieba; lowercase and punctuation out as rag.text.tokenize does; BM25 as bm25s's defaults
 ANALYZER = {"tokenizer": "jieba", "filter": ["lowercase", "cnalphanumonly"]}
 BM25_PARAMS = {"bm25_k1": 1.5, "bm25_b": 0.75}
-KINDS = ("chunks", "articles", "sources", "meta")
+KINDS = ("chunks", "articles", "sources", "meta")  # created in this order: meta, last, says it is whole
+# the scalar fields of each collection (INT64 where named in INT_FIELDS, VARCHAR otherwise)
+FIELDS = {
+    "chunks": "id article_id source_id position start end date text paper section source source_name",
+    "articles": "id article_id part parts source_id doc_id source headline paper iso_date page section byline "
+    "dateline text date start end",
+    "sources": "id path name sha256 encoding status error ingested_at size added",
+    "meta": "key value",
+}
+INT_FIELDS = {"article_id", "source_id", "position", "start", "end", "date", "part", "parts", "size", "added"}
 _PLACEHOLDER = [0.0, 0.0]
 _SAFE = re.compile(r"[^A-Za-z0-9_]")
 
@@ -107,69 +116,18 @@ def create_collections(client, prefix: str, dim: int, local: bool) -> None:
     from pymilvus import DataType, Function, FunctionType
 
     made = names(prefix)
-    for kind, fields in (
-        ("meta", [("key", "pk_text"), ("value", "text")]),
-        (
-            "sources",
-            [
-                ("id", "pk"),
-                *((f, "text") for f in ("path", "name", "sha256", "encoding", "status", "error", "ingested_at")),
-                ("size", "int"),
-                ("added", "int"),
-            ],
-        ),
-        (
-            "articles",
-            [
-                ("id", "pk"),
-                ("article_id", "int"),
-                ("part", "int"),
-                ("parts", "int"),
-                ("source_id", "int"),
-                *(
-                    (f, "text")
-                    for f in (
-                        "doc_id",
-                        "source",
-                        "headline",
-                        "paper",
-                        "iso_date",
-                        "page",
-                        "section",
-                        "byline",
-                        "dateline",
-                        "text",
-                    )
-                ),
-                ("date", "int"),
-                ("start", "int"),
-                ("end", "int"),
-            ],
-        ),
-        (
-            "chunks",
-            [
-                ("id", "pk"),
-                ("article_id", "int"),
-                ("source_id", "int"),
-                ("position", "int"),
-                ("start", "int"),
-                ("end", "int"),
-                ("date", "int"),
-                *((f, "text") for f in ("text", "paper", "section", "source", "source_name")),
-            ],
-        ),
-    ):
+    for kind in KINDS:
+        fields = FIELDS[kind]
         if client.has_collection(made[kind]):
             continue
         schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
         index = client.prepare_index_params()
-        for name, how in fields:
-            if how == "pk":
-                schema.add_field(name, DataType.INT64, is_primary=True)
-            elif how == "pk_text":
+        for name in fields.split():
+            if name == "key":  # meta's primary key
                 schema.add_field(name, DataType.VARCHAR, max_length=200, is_primary=True)
-            elif how == "int":
+            elif name == "id":
+                schema.add_field(name, DataType.INT64, is_primary=True)
+            elif name in INT_FIELDS:
                 schema.add_field(name, DataType.INT64)
             else:
                 _text(schema, DataType, name)

@@ -35,10 +35,7 @@ def is_local(uri: str) -> bool:
 
 def client_for(uri: str, token: str = ""):
     """One MilvusClient per URI and process (milvus-lite runs one engine per ``.db`` file)."""
-    import warnings
-
-    # milvus-lite 2.5 imports pkg_resources; a cluster-less iterator warns once a page
-    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+    # milvus-lite's iterator warns once a page that it keeps time on the client side
     logging.getLogger("pymilvus.orm.iterator").setLevel(logging.ERROR)
     try:
         from pymilvus import MilvusClient
@@ -69,7 +66,7 @@ class MilvusStore(MilvusWriting):
         self.model_id = manifest["model_id"]
         self._lock = threading.RLock()
         self._cache: dict[str, Any] = {}
-        self._reconciled = False
+        self._reconciled = self._held = False
         self.write_lock = WriteLock(Path(uri).parent) if is_local(uri) else None
         self._reset_staged()
 
@@ -77,11 +74,14 @@ class MilvusStore(MilvusWriting):
         return f"MilvusStore({self.uri!r}, {self.prefix!r})"
 
     # ---- opening ---------------------------------------------------------------------------
-    @staticmethod
-    def exists(uri: str, prefix: str, token: str = "") -> bool:
+    @classmethod
+    def exists(cls, uri: str, prefix: str, token: str = "") -> bool:
+        """True when the collections are there with their manifest (one whose creation was
+        cut short, without the manifest, does not exist: creating it again replaces it)."""
         if is_local(uri) and not Path(uri).exists():
             return False
-        return bool(client_for(uri, token).has_collection(names(prefix)["meta"]))
+        client = client_for(uri, token)
+        return bool(client.has_collection(names(prefix)["meta"]) and cls._read_manifest(client, prefix))
 
     @staticmethod
     def _read_manifest(client, prefix: str) -> dict[str, str]:
@@ -121,10 +121,9 @@ class MilvusStore(MilvusWriting):
     def create_or_open(
         cls, uri: str, prefix: str, manifest: Mapping[str, Any], rebuild: bool = False, token: str = ""
     ) -> MilvusStore:
-        if rebuild:
-            cls.remove(uri, prefix, token)
-        if cls.exists(uri, prefix, token):
+        if cls.exists(uri, prefix, token) and not rebuild:
             return cls.open(uri, prefix, manifest, token)
+        cls.remove(uri, prefix, token)  # also what a creation cut short left
         client = client_for(uri, token)
         values = {**new_manifest(manifest), "milvus_schema": MILVUS_SCHEMA, "generation": "0"}
         create_collections(client, prefix, int(values["dim"]), is_local(uri))

@@ -46,13 +46,13 @@ class MilvusWriting(MilvusReading):
 
     write_lock: WriteLock | None
     _reconciled: bool
+    _held: bool
 
     def _reset_staged(self) -> None:
         self._staged_sources: dict[int, dict] = {}
         self._staged_chunks: list[dict] = []
         self._staged_articles: list[dict] = []
         self._stale: set[int] = set()
-        self._held = False
 
     # ---- the writer lock -------------------------------------------------------------------
     def begin(self) -> None:
