@@ -2,7 +2,11 @@
 time, serving memory and size on disk; prints JSON.
 
     python bench/query_latency.py INDEX [--questions ../shared/eval/crud_dev.jsonl] [--n 100]
-        [--vectors-from DENSE_INDEX]
+        [--vectors-from DENSE_INDEX] [--store embedded|milvus|both [--milvus-uri URI]]
+
+``--store both`` measures the embedded index and its Milvus copy (``rag migrate``) one after
+the other in one run, the same questions in the same order (the milvus-lite engine runs in a
+process of its own: its memory is reported as ``milvus_server_rss_mb``).
 
 Each query runs the whole retrieval path a user waits for (normalise, filters read from the
 question, first stage, answer-type rescoring, one-passage-per-article collapse, SQLite fetch),
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import sys
 import time
@@ -85,30 +90,56 @@ def borrowed_vectors(index: Index, dense: Path) -> tuple[VectorStore, dict]:
     }
 
 
+def children_rss_mb() -> float:
+    """Resident memory of this process's children (the milvus-lite engine)."""
+    total = 0.0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        if fields.get("PPid", "").strip() == str(os.getpid()):
+            total += int(fields.get("VmRSS", "0 kB").split()[0]) / 1024
+    return round(total, 1)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("index", type=Path)
     p.add_argument("--questions", type=Path, default=SHARED / "eval" / "crud_dev.jsonl")
     p.add_argument("--n", type=int, default=100)
     p.add_argument("--vectors-from", type=Path)
+    p.add_argument("--store", choices=("embedded", "milvus", "both"), default="embedded")
+    p.add_argument("--milvus-uri", default="")
     a = p.parse_args(argv)
     questions = [q.question for q in load_questions(a.questions)][: a.n]
+    stores = ("embedded", "milvus") if a.store == "both" else (a.store,)
+    runs = {store: measure(a, store, questions) for store in stores}
     out = {"machine": machine(), "index": str(a.index), "queries": len(questions)}
+    out.update(runs[stores[0]] if len(stores) == 1 else runs)
+    print(json.dumps(out, ensure_ascii=False, indent=1))
+    return 0
+
+
+def measure(a: argparse.Namespace, store: str, questions: list[str]) -> dict:
+    out: dict = {"store": store}
     base = rss_mb()
-    bot = Assistant(Settings.load(index=a.index))
+    bot = Assistant(Settings.load(index=a.index, store=store, milvus_uri=a.milvus_uri or None))
     t0 = time.perf_counter()
-    index = bot.index  # SQLite + memory-mapped FAISS + memory-mapped bm25s + lexicon
+    index = bot.index  # SQLite + memory-mapped FAISS + memory-mapped bm25s + lexicon; or Milvus collections
     out["load_index_s"] = round(time.perf_counter() - t0, 3)
     out["rss_after_load_mb"] = round(rss_mb() - base, 1)
     stats = index.stats()
+    size = stats.get("size_bytes") or sum(f.stat().st_size for f in a.index.rglob("milvus.db*") if f.is_file())
     out.update(
         articles=stats["articles"],
         chunks=stats["chunks"],
         vector_index=stats["vector_index"],
-        disk_mb=disk(a.index),
-        disk_mb_total=round(stats["size_bytes"] / 2**20, 1),
+        disk_mb=disk(a.index) if store == "embedded" else {"milvus.db": round(size / 2**20, 1)},
+        disk_mb_total=round(size / 2**20, 1),
     )
-    out["disk_mb_per_10k_chunks"] = round(stats["size_bytes"] / 2**20 / stats["chunks"] * 10_000, 2)
+    out["disk_mb_per_10k_chunks"] = round(size / 2**20 / stats["chunks"] * 10_000, 2)
     retrievers = ["bm25"]
     if a.vectors_from:
         store, info = borrowed_vectors(index, a.vectors_from)
@@ -137,8 +168,10 @@ def main(argv: list[str] | None = None) -> int:
     out["ask_extractive"] = percentiles_ms(times)
     out["rss_serving_mb"] = rss_mb()
     out["peak_rss_mb"] = peak_rss_mb()
-    print(json.dumps(out, ensure_ascii=False, indent=1))
-    return 0
+    if store == "milvus":
+        out["milvus_server_rss_mb"] = children_rss_mb()
+    bot.close()
+    return out
 
 
 if __name__ == "__main__":

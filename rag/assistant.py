@@ -124,7 +124,7 @@ class Assistant:
         try:
             found = index.problems()
             # the model loads only if something has to be re-embedded
-            done = index.repair(None if index.lexical_only else self.embedder)
+            done = index.repair(self.embedder if len(index.missing_vectors) and not index.lexical_only else None)
             return {"found": found, **done, "problems": index.problems()}
         finally:
             index.close()

@@ -75,7 +75,8 @@ class Reading(IndexState):
     def stats(self) -> dict[str, Any]:
         with self._lock:
             out = queries.counts(self._conn)
-        size = sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
+        mine = (f for f in self.path.rglob("*") if f.is_file() and "milvus.db" not in f.name)  # not its Milvus copy
+        size = sum(f.stat().st_size for f in mine)
         out.update(
             vectors=int(self.vectors.ntotal),
             vector_index=self.vectors.kind,

@@ -78,8 +78,15 @@ class MilvusReading:
     dim: int
     manifest: dict[str, str]
     path: Path
+    local: bool  # a milvus-lite file (FLAT only), not a server
     _lock: threading.RLock
-    _cache: dict[str, Any]
+    _cache: dict[str, Any]  # the article list, per generation
+    _known: set[int]  # chunk ids searches returned this generation (they exist)
+
+    def _forget(self) -> None:
+        """Drop what was read of an earlier generation."""
+        self._cache.clear()
+        self._known.clear()
 
     @property
     def names(self) -> dict[str, str]:
@@ -121,7 +128,11 @@ class MilvusReading:
             search_params=params,
             output_fields=[],
         )
-        return [(int(h["id"]), float(h["distance"])) for h in found[0]]
+        hits = [(int(h["id"]), float(h["distance"])) for h in found[0]]
+        if len(self._known) > 200_000:
+            self._known.clear()
+        self._known.update(cid for cid, _ in hits)
+        return hits
 
     # ---- search ----------------------------------------------------------------------------
     def chunk_ids_matching(self, filters: Filters | None) -> str | None:
@@ -152,14 +163,18 @@ class MilvusReading:
         return [(cid, s) for cid, s in found if s > 0]
 
     def lexical_scores(self, query: str, ids: Sequence[int]) -> dict[int, float]:
-        """BM25 of ``ids``: a search restricted to them (0.0 for a known id no term matches)."""
+        """BM25 of ``ids``: a search restricted to them (0.0 for a stored id no term matches;
+        ids a search just returned are known to be stored, the others are looked up)."""
         out: dict[int, float] = {}
         for i in range(0, len(ids), PAGE):
-            part = ids[i : i + PAGE]
-            known = self._query("chunks", f"id in {id_list(part)}", ["id"])
-            out.update({int(r["id"]): 0.0 for r in known})
+            part = [int(c) for c in ids[i : i + PAGE]]
+            known = [c for c in part if c in self._known]
+            unsure = [c for c in part if c not in self._known]
+            if unsure:
+                known += [int(r["id"]) for r in self._query("chunks", f"id in {id_list(unsure)}", ["id"])]
+            out.update(dict.fromkeys(known, 0.0))
             if known:
-                out.update(self.lexical_search(query, len(part), f"id in {id_list(part)}"))
+                out.update(self.lexical_search(query, len(known), f"id in {id_list(known)}"))
         return out
 
     def query_tokens(self, query: str) -> list[str]:
@@ -194,7 +209,8 @@ class MilvusReading:
         rows: dict[int, list[dict]] = {}
         ordered = sorted(article_ids)
         for i in range(0, len(ordered), PAGE):
-            for r in self._scan("articles", f"article_id in {id_list(ordered[i : i + PAGE])}", ARTICLE_FIELDS):
+            expr = f"article_id in {id_list(ordered[i : i + PAGE])}"
+            for r in self._query("articles", expr, ARTICLE_FIELDS, limit=MAX_TOPK):
                 rows.setdefault(int(r["article_id"]), []).append(r)
         return {aid: article_from_parts(parts) for aid, parts in rows.items() if len(parts) == parts[0]["parts"]}
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,6 @@ from rag.store.lock import WriteLock
 from rag.store.milvus.schema import (
     MILVUS_SCHEMA,
     create_collections,
-    dense_index,
     names,
 )
 from rag.store.milvus.writing import MilvusWriting
@@ -27,6 +27,7 @@ from rag.store.schema import check_manifest, new_manifest
 log = logging.getLogger(__name__)
 _clients: dict[tuple[str, str], Any] = {}
 _clients_lock = threading.Lock()
+REFRESH_EVERY = 1.0  # seconds: another process's commit is seen this soon
 
 
 def is_local(uri: str) -> bool:
@@ -35,14 +36,14 @@ def is_local(uri: str) -> bool:
 
 def client_for(uri: str, token: str = ""):
     """One MilvusClient per URI and process (milvus-lite runs one engine per ``.db`` file)."""
-    # milvus-lite's iterator warns once a page that it keeps time on the client side
-    logging.getLogger("pymilvus.orm.iterator").setLevel(logging.ERROR)
     try:
         from pymilvus import MilvusClient
     except ImportError:
         raise IndexStoreError(
             "the Milvus store needs pymilvus (and milvus-lite for a local .db file): pip install '.[milvus]'"
         ) from None
+    # milvus-lite's iterator warns once a page that it keeps time on the client side
+    logging.getLogger("pymilvus.orm.iterator").setLevel(logging.ERROR)
     key = (uri, token)
     with _clients_lock:
         if key not in _clients:
@@ -51,6 +52,11 @@ def client_for(uri: str, token: str = ""):
             try:
                 _clients[key] = MilvusClient(uri=uri, token=token) if token else MilvusClient(uri=uri)
             except Exception as exc:  # noqa: BLE001 - pymilvus raises its own MilvusException and gRPC errors
+                if is_local(uri) and "Open local milvus failed" in str(exc):
+                    raise IndexStoreError(
+                        f"the milvus-lite file {uri} is open in another process (milvus-lite serves one "
+                        "process a file): stop that `rag` process, or run a Milvus server for several"
+                    ) from None
                 raise IndexStoreError(f"cannot reach Milvus at {uri}: {exc}") from None
         return _clients[key]
 
@@ -67,6 +73,9 @@ class MilvusStore(MilvusWriting):
         self._lock = threading.RLock()
         self._cache: dict[str, Any] = {}
         self._reconciled = self._held = False
+        self.local = is_local(uri)
+        self._known: set[int] = set()
+        self._looked = time.monotonic()
         self.write_lock = WriteLock(Path(uri).parent) if is_local(uri) else None
         self._reset_staged()
 
@@ -142,28 +151,17 @@ class MilvusStore(MilvusWriting):
 
     # ---- life ------------------------------------------------------------------------------
     def refresh(self) -> bool:
-        """True when another process committed since (its generation moved on)."""
+        """True when another process committed since (its generation moved on); asks the
+        engine at most once every ``REFRESH_EVERY`` seconds (one round trip each time)."""
+        if time.monotonic() - self._looked < REFRESH_EVERY:
+            return False
+        self._looked = time.monotonic()
         have = self._read_manifest(self.client, self.prefix)
         if have.get("generation") == self.manifest.get("generation"):
             return False
         self.manifest = have
-        self._cache.clear()
+        self._forget()
         return True
-
-    def fit_dense_index(self) -> str:
-        """Switch the dense index to the type the archive's size calls for (a server only)."""
-        if self.lexical_only:
-            return "none"
-        want = dense_index(self._count("chunks"), is_local(self.uri))
-        have = self.client.describe_index(self.names["chunks"], "vector") or {}
-        if have.get("index_type") != want["index_type"]:
-            self.client.release_collection(self.names["chunks"])
-            self.client.drop_index(self.names["chunks"], "vector")
-            params = self.client.prepare_index_params()
-            params.add_index("vector", **want)
-            self.client.create_index(self.names["chunks"], params)
-            self.client.load_collection(self.names["chunks"])
-        return want["index_type"]
 
     def problems(self) -> list[str]:
         missing = [n for n in self.names.values() if not self.client.has_collection(n)]

@@ -33,7 +33,7 @@ from rag.models import Article, Chunk, Source
 from rag.store import files
 from rag.store.lock import WriteLock
 from rag.store.milvus.reading import MilvusReading
-from rag.store.milvus.schema import TEXT_PART, date_number, id_list, placeholder_rows, quote, stable_id
+from rag.store.milvus.schema import TEXT_PART, date_number, dense_index, id_list, placeholder_rows, quote, stable_id
 from rag.store.schema import now
 from rag.text.normalize import fold
 
@@ -53,6 +53,7 @@ class MilvusWriting(MilvusReading):
         self._staged_chunks: list[dict] = []
         self._staged_articles: list[dict] = []
         self._stale: set[int] = set()
+        self._staged_chunks_sent = False
 
     # ---- the writer lock -------------------------------------------------------------------
     def begin(self) -> None:
@@ -195,6 +196,7 @@ class MilvusWriting(MilvusReading):
             try:
                 self._send("sources", placeholder_rows(list(self._staged_sources.values())))
                 self._send("chunks", self._staged_chunks)
+                self._staged_chunks_sent = bool(self._staged_chunks)
                 self._send("articles", placeholder_rows(self._staged_articles))
                 if self._stale:
                     self._delete_sources(self._stale)
@@ -202,10 +204,28 @@ class MilvusWriting(MilvusReading):
                 update = {"updated_at": now(), "generation": str(generation)}
                 self._write_manifest(update)
                 self.manifest.update(update)
-                self._cache.clear()
+                self._forget()
+                if self._staged_chunks_sent and not self.local:
+                    self.fit_dense_index()  # HNSW once the archive outgrows FLAT
             finally:
                 self._reset_staged()
                 self.release()
+
+    def fit_dense_index(self) -> str:
+        """Switch the dense index to the type the archive's size calls for (FLAT while small,
+        HNSW beyond; milvus-lite has FLAT only)."""
+        if self.dim == 0:
+            return "none"
+        want = dense_index(self._count("chunks"), self.local)
+        have = self.client.describe_index(self.names["chunks"], "vector") or {}
+        if have.get("index_type") != want["index_type"]:
+            self.client.release_collection(self.names["chunks"])
+            self.client.drop_index(self.names["chunks"], "vector")
+            params = self.client.prepare_index_params()
+            params.add_index("vector", **want)
+            self.client.create_index(self.names["chunks"], params)
+            self.client.load_collection(self.names["chunks"])
+        return want["index_type"]
 
     def _write_manifest(self, values: Mapping[str, Any]) -> None:
         rows = [{"key": k, "value": str(v)} for k, v in values.items()]
@@ -238,15 +258,18 @@ class MilvusWriting(MilvusReading):
 
     # ---- maintenance (what the embedded store's files need; nothing here) --------------------
     def repair(self, embedder=None) -> dict[str, int]:
-        """Nothing to mend in files: vectors and BM25 live in the chunk rows.  Removes the
-        leftovers of interrupted replacements."""
+        """Nothing to re-embed or rebuild (vectors and BM25 live in the chunk rows): removes
+        the leftovers of interrupted file replacements; reports like the embedded store."""
         with self._lock:
             self.begin()
             try:
+                before = self._count("sources")
                 self._reconcile()
+                after = self._count("sources")
             finally:
                 self.release()
-        return {"reembedded": 0, "removed_vectors": 0}
+        chunks = self._count("chunks")
+        return {"reembedded": 0, "stray_vectors_removed": 0, "bm25_docs": chunks, "problems_found": before - after}
 
     def relearn_lexicon(self) -> int:
         raise ValueError(
