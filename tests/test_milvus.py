@@ -203,3 +203,18 @@ def test_sigkill_during_a_milvus_ingest_resumes_without_duplicates(tmp_path: Pat
     assert stats["articles"] == 900 and stats["sources"] == 1
     assert stats["chunks"] == cli("stats", "--index", str(embedded))["chunks"]  # no chunk twice, none lost
     assert cli("ingest", str(data), *on_milvus(index, uri))["files_unchanged"] == 1  # complete: a no-op
+
+
+def test_the_chat_server_answers_from_milvus(sample_index: Path, tmp_path: Path) -> None:
+    """`rag serve` with RAG_STORE=milvus: the UI's /ask API answers from the Milvus copy."""
+    from gradio_client import Client
+    from serving import served
+
+    index = tmp_path / "sample"
+    shutil.copytree(sample_index, index)
+    uri = str(tmp_path / "milvus.db")
+    cli("migrate", "--index", str(index), "--milvus-uri", uri)
+    env = {"RAG_STORE": "milvus", "RAG_MILVUS_URI": uri, "RAG_EMBEDDING_MODEL": FAKE_HASH}
+    with served(index, env=env) as url:
+        answer = Client(url, verbose=False).predict(QUESTION, 5, "", "", "", "", api_name="/ask")
+    assert "46.5公里" in answer["answer"] and answer["citations"][0]["source"] == "page_02.txt"

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from rag.store.schema import check_manifest, new_manifest
 
 log = logging.getLogger(__name__)
 _clients: dict[tuple[str, str], Any] = {}
+_users: dict[tuple[str, str], int] = {}  # open MilvusStores per client
 _clients_lock = threading.Lock()
 REFRESH_EVERY = 1.0  # seconds: another process's commit is seen this soon
 
@@ -61,10 +63,38 @@ def client_for(uri: str, token: str = ""):
         return _clients[key]
 
 
+def _hold(uri: str, token: str, by: int) -> None:
+    """Count the stores using a client; the last one out closes it, and for a milvus-lite file
+    stops its engine, so another process can open the file."""
+    key = (uri, token)
+    with _clients_lock:
+        _users[key] = _users.get(key, 0) + by
+        if _users[key] > 0 or key not in _clients:
+            return
+        _users.pop(key)
+        client = _clients.pop(key)
+    client.close()
+    if is_local(uri):
+        from milvus_lite.server_manager import server_manager_instance
+
+        server_manager_instance.release_server(uri)
+
+
+@contextmanager
+def _using(uri: str, token: str) -> Iterator[Any]:
+    """The client for one operation (closed after it unless a store holds it)."""
+    client = client_for(uri, token)
+    _hold(uri, token, +1)
+    try:
+        yield client
+    finally:
+        _hold(uri, token, -1)
+
+
 class MilvusStore(MilvusWriting):
     """One archive in Milvus: four collections named ``<prefix>_…``."""
 
-    def __init__(self, client, uri: str, prefix: str, manifest: dict[str, str]) -> None:
+    def __init__(self, client, uri: str, prefix: str, manifest: dict[str, str], token: str = "") -> None:
         self.client, self.uri, self.prefix = client, uri, prefix
         self.path = Path(f"{uri}#{prefix}")  # what messages name the index by
         self.manifest = manifest
@@ -77,6 +107,8 @@ class MilvusStore(MilvusWriting):
         self._known: set[int] = set()
         self._looked = time.monotonic()
         self.write_lock = WriteLock(Path(uri).parent) if is_local(uri) else None
+        self._token, self._closed = token, False
+        _hold(uri, token, +1)
         self._reset_staged()
 
     def __repr__(self) -> str:
@@ -89,8 +121,8 @@ class MilvusStore(MilvusWriting):
         cut short, without the manifest, does not exist: creating it again replaces it)."""
         if is_local(uri) and not Path(uri).exists():
             return False
-        client = client_for(uri, token)
-        return bool(client.has_collection(names(prefix)["meta"]) and cls._read_manifest(client, prefix))
+        with _using(uri, token) as client:
+            return bool(client.has_collection(names(prefix)["meta"]) and cls._read_manifest(client, prefix))
 
     @staticmethod
     def _read_manifest(client, prefix: str) -> dict[str, str]:
@@ -99,9 +131,10 @@ class MilvusStore(MilvusWriting):
 
     @classmethod
     def peek(cls, uri: str, prefix: str, token: str = "") -> dict[str, str]:
-        if not cls.exists(uri, prefix, token):
-            raise IndexNotFoundError(cls._missing(uri, prefix))
-        return cls._read_manifest(client_for(uri, token), prefix)
+        with _using(uri, token) as client:
+            if not cls.exists(uri, prefix, token):
+                raise IndexNotFoundError(cls._missing(uri, prefix))
+            return cls._read_manifest(client, prefix)
 
     @staticmethod
     def _missing(uri: str, prefix: str) -> str:
@@ -112,42 +145,44 @@ class MilvusStore(MilvusWriting):
 
     @classmethod
     def open(cls, uri: str, prefix: str, manifest: Mapping[str, Any] | None = None, token: str = "") -> MilvusStore:
-        client = client_for(uri, token)
-        if not cls.exists(uri, prefix, token):
+        if is_local(uri) and not Path(uri).exists():
             raise IndexNotFoundError(cls._missing(uri, prefix))
-        have = cls._read_manifest(client, prefix)
-        check_manifest(Path(f"{uri}#{prefix}"), have, manifest)
-        if have.get("milvus_schema") != MILVUS_SCHEMA:
-            raise IndexStoreError(
-                f"{uri}#{prefix} has Milvus schema {have.get('milvus_schema', '?')}, this program reads "
-                f"{MILVUS_SCHEMA}: rebuild with `rag ingest --rebuild` or `rag migrate --to milvus`"
-            )
-        for name in names(prefix).values():
-            client.load_collection(name)
-        return cls(client, uri, prefix, have)
+        with _using(uri, token) as client:
+            if not cls.exists(uri, prefix, token):
+                raise IndexNotFoundError(cls._missing(uri, prefix))
+            have = cls._read_manifest(client, prefix)
+            check_manifest(Path(f"{uri}#{prefix}"), have, manifest)
+            if have.get("milvus_schema") != MILVUS_SCHEMA:
+                raise IndexStoreError(
+                    f"{uri}#{prefix} has Milvus schema {have.get('milvus_schema', '?')}, this program reads "
+                    f"{MILVUS_SCHEMA}: rebuild with `rag ingest --rebuild` or `rag migrate --to milvus`"
+                )
+            for name in names(prefix).values():
+                client.load_collection(name)
+            return cls(client, uri, prefix, have, token)
 
     @classmethod
     def create_or_open(
         cls, uri: str, prefix: str, manifest: Mapping[str, Any], rebuild: bool = False, token: str = ""
     ) -> MilvusStore:
-        if cls.exists(uri, prefix, token) and not rebuild:
-            return cls.open(uri, prefix, manifest, token)
-        cls.remove(uri, prefix, token)  # also what a creation cut short left
-        client = client_for(uri, token)
-        values = {**new_manifest(manifest), "milvus_schema": MILVUS_SCHEMA, "generation": "0"}
-        create_collections(client, prefix, int(values["dim"]), is_local(uri))
-        store = cls(client, uri, prefix, values)
-        store._write_manifest(values)
-        return store
+        with _using(uri, token) as client:
+            if cls.exists(uri, prefix, token) and not rebuild:
+                return cls.open(uri, prefix, manifest, token)
+            cls.remove(uri, prefix, token)  # also what a creation cut short left
+            values = {**new_manifest(manifest), "milvus_schema": MILVUS_SCHEMA, "generation": "0"}
+            create_collections(client, prefix, int(values["dim"]), is_local(uri))
+            store = cls(client, uri, prefix, values, token)
+            store._write_manifest(values)
+            return store
 
     @staticmethod
     def remove(uri: str, prefix: str, token: str = "") -> None:
         if is_local(uri) and not Path(uri).exists():
             return
-        client = client_for(uri, token)
-        for name in names(prefix).values():
-            if client.has_collection(name):
-                client.drop_collection(name)
+        with _using(uri, token) as client:
+            for name in names(prefix).values():
+                if client.has_collection(name):
+                    client.drop_collection(name)
 
     # ---- life ------------------------------------------------------------------------------
     def refresh(self) -> bool:
@@ -168,10 +203,15 @@ class MilvusStore(MilvusWriting):
         return [f"Milvus collection {n} is missing: rebuild the index" for n in missing]
 
     def close(self) -> None:
+        """Discard uncommitted writes (with a warning); the last store of a client closes it."""
         with self._lock:
+            if self._closed:
+                return
+            self._closed = True
             if self.pending:
                 log.warning("%s: discarding uncommitted changes", self.path)
             self.rollback()
+        _hold(self.uri, self._token, -1)
 
     def __enter__(self) -> MilvusStore:
         return self
