@@ -43,6 +43,14 @@ def normalized(vectors: np.ndarray | None, n: int, dim: int) -> np.ndarray:
     return vectors
 
 
+def batch_vectors(articles: Sequence, chunks_per_article: Sequence[Sequence], vectors: np.ndarray | None, dim: int):
+    """An ``add_articles`` batch checked (one chunk list an article) and its vectors, one row a
+    chunk, L2-normalised; None for a lexical-only store (``dim`` 0)."""
+    if len(articles) != len(chunks_per_article):
+        raise ValueError(f"{len(articles)} articles but {len(chunks_per_article)} chunk lists")
+    return None if dim == 0 else normalized(vectors, sum(len(cs) for cs in chunks_per_article), dim)
+
+
 def build_bm25(token_lists: Iterable[Sequence[str]]):
     """A bm25s index over the token lists (streamed), or None when there is nothing to index.
 

@@ -248,11 +248,7 @@ class Index(SearchFiles, Reading, ArchiveWords):
         Sets ``id`` on every Article and Chunk (and ``Chunk.article_id``); returns article ids.
         All or nothing for this call; persisted by the next :meth:`commit_search_indexes`.
         """
-        if len(articles) != len(chunks_per_article):
-            raise ValueError(f"{len(articles)} articles but {len(chunks_per_article)} chunk lists")
-        n = sum(len(cs) for cs in chunks_per_article)
-        if not self.lexical_only:
-            vectors = files.normalized(vectors, n, self.dim)
+        vectors = files.batch_vectors(articles, chunks_per_article, vectors, self.dim)
         with self._lock:
             self._begin()
             self._learn_words(articles)
@@ -270,8 +266,8 @@ class Index(SearchFiles, Reading, ArchiveWords):
                 raise
             finally:
                 self._conn.execute("RELEASE add_articles")
-            if n:
-                if vectors is not None and not self.lexical_only:
+            if chunk_ids:
+                if vectors is not None:
                     self.vectors.add(vectors, chunk_ids)
                 self._faiss_dirty = self._bm25_dirty = True
         flat = iter(chunk_ids)

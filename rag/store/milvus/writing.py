@@ -138,10 +138,7 @@ class MilvusWriting(MilvusReading):
     ) -> list[int]:
         """Stage articles, their chunks and one vector per chunk (rows = chunks flattened);
         sets ``id`` on every Article and Chunk.  Sent by the next commit."""
-        if len(articles) != len(chunks_per_article):
-            raise ValueError(f"{len(articles)} articles but {len(chunks_per_article)} chunk lists")
-        n = sum(len(cs) for cs in chunks_per_article)
-        vectors = None if self.dim == 0 else files.normalized(vectors, n, self.dim)
+        vectors = files.batch_vectors(articles, chunks_per_article, vectors, self.dim)
         with self._lock:
             self.begin()
             source = self._staged_sources.get(source_id) or self._source_row(source_id)
