@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -218,3 +219,22 @@ def test_the_chat_server_answers_from_milvus(sample_index: Path, tmp_path: Path)
     with served(index, env=env) as url:
         answer = Client(url, verbose=False).predict(QUESTION, 5, "", "", "", "", api_name="/ask")
     assert "46.5公里" in answer["answer"] and answer["citations"][0]["source"] == "page_02.txt"
+
+
+def test_a_changed_file_replaces_its_articles_and_lexical_only_works(tmp_path: Path) -> None:
+    uri = str(tmp_path / "milvus.db")
+    page = tmp_path / "pages" / "page_01.txt"
+    page.parent.mkdir()
+    shutil.copy(SAMPLE / "page_01.txt", page)
+    where = [*on_milvus(tmp_path / "idx", uri), "--lexical-only"]
+    first = cli("ingest", str(page), *where)
+    before = cli("stats", *where[:-1])
+    assert before["vectors"] == 0 and before["manifest"]["dim"] == "0"
+    changed = re.sub(r"年(\s*)货(\s*)节", r"迎\1春\2会", page.read_text(encoding="utf-8"))  # column breaks too
+    page.write_text(changed, encoding="utf-8")
+    again = cli("ingest", str(page), *where)
+    after = cli("stats", *where[:-1])
+    assert again["files_ingested"] == 1 and after["articles"] == first["articles"] == again["articles"]
+    assert after["chunks"] == before["chunks"] and after["sources"] == 1
+    assert hits(where[:-1], "迎春会", "hybrid", 5)  # hybrid falls back to BM25 without vectors
+    assert all("年货节" not in h["text"] for h in hits(where[:-1], "年货节", "bm25", 20))
