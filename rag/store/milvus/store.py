@@ -44,8 +44,10 @@ def client_for(uri: str, token: str = ""):
         raise IndexStoreError(
             "the Milvus store needs pymilvus (and milvus-lite for a local .db file): pip install '.[milvus]'"
         ) from None
-    # milvus-lite's iterator warns once a page that it keeps time on the client side
+    # milvus-lite's iterator warns once a page that it keeps time on the client side; a failed
+    # connection is reported below, in one line, instead of pymilvus's log line
     logging.getLogger("pymilvus.orm.iterator").setLevel(logging.ERROR)
+    logging.getLogger("pymilvus.milvus_client._utils").setLevel(logging.CRITICAL)
     key = (uri, token)
     with _clients_lock:
         if key not in _clients:
