@@ -8,7 +8,7 @@ SAMPLE_INDEX := index/sample
 QUESTION ?= 鹭江引水工程柳溪段的输水管线有多长？
 
 
-.PHONY: install run ask browser test test-fast lint format sample-index eval-dev eval-crud eval-adversarial fit-answers fit-ranker tune-fusion eval-crud20k eval-crud-all bench-scale clean
+.PHONY: install run ask browser test test-fast lint format sample-index eval-dev eval-crud eval-adversarial fit-answers fit-ranker tune-fusion eval-crud20k eval-crud-all bench-scale eval-milvus clean
 
 install: $(STAMP)
 
@@ -116,6 +116,16 @@ bench-scale: $(STAMP)
 	$(BIN)/python bench/query_latency.py index/crud20k
 	$(BIN)/python bench/query_latency.py index/crud-all --vectors-from index/crud20k
 	$(BIN)/python bench/concurrent_ask.py --index index/crud20k -n 10 --question 考察队收集了什么样的标本？
+
+# Issue 18: the seed and 6k indexes copied into Milvus (milvus-lite files beside them), scored
+# beside the embedded store, latency of both in one run, the cluster sizing (docs/milvus.md).
+eval-milvus: eval-dev eval-crud
+	for i in seeds crud6k; do $(BIN)/rag migrate --to milvus --index index/$$i || exit 1; done
+	$(BIN)/rag eval ../shared/eval/dev.jsonl --index index/seeds --store milvus --out eval/reports/dev-milvus
+	$(BIN)/rag eval ../shared/eval/crud_dev.jsonl --index index/crud6k --store milvus --out eval/reports/crud-milvus
+	$(BIN)/rag eval compare eval/reports/crud-hybrid eval/reports/crud-milvus
+	$(BIN)/python bench/query_latency.py index/crud6k --store both
+	$(BIN)/python bench/milvus_sizing.py index/crud6k
 
 clean:
 	rm -rf $(VENV) index/sample index/seeds index/crud6k index/crud6k.jsonl
