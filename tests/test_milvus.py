@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -186,7 +187,10 @@ def test_sigkill_during_a_milvus_ingest_resumes_without_duplicates(tmp_path: Pat
     # (progress lines to wait for, then seconds before the kill)
     for lines, delay in [(0, 1.5), (1, rng.uniform(0.0, 0.2)), (1, rng.uniform(0.2, 0.6)), (2, 0.0)]:
         proc = _child(index, uri, data)
+        watchdog = threading.Timer(300, proc.kill)  # a hung child fails the test instead of hanging it
+        watchdog.start()
         seen = [proc.stdout.readline() for _ in range(lines)] if proc.stdout else []
+        watchdog.cancel()
         time.sleep(delay)
         killed = proc.poll() is None
         if killed:
