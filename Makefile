@@ -44,7 +44,7 @@ test: lint $(STAMP) browser
 
 # The fast loop: no model, no browser, no torch (the hash stand-in embedder); under a minute.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow and not milvus_server"
 
 # ruff (lint + format check) and mypy over rag/ and app/ (baseline in pyproject.toml).
 lint: $(STAMP)

@@ -3,7 +3,8 @@ Milvus engine in-process; the same client code talks to a server): the CLI end t
 copy of an embedded index, replaced and deleted files, SIGKILL in the middle of an ingest.
 
 The contract itself (search, fetch, catalog, filters, the pipeline) runs on every store in
-tests/test_contract.py.
+tests/test_contract.py.  Tests that start child processes (each starting the engine: a second
+or more) are marked ``slow``: ``make test`` and CI run them, ``make test-fast`` does not.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from rag.cli import app
@@ -46,6 +48,7 @@ def hits(args: list[str], query: str, retriever: str, k: int = 20) -> list[dict]
     return cli("search", query, *args, "--retriever", retriever, "-k", str(k))["hits"]
 
 
+@pytest.mark.slow  # child processes, each starting the engine: in make test, not test-fast
 def test_cli_ingest_ask_search_delete_on_milvus(tmp_path: Path) -> None:
     uri, _ = milvus_target(tmp_path)
     where = on_milvus(tmp_path / "sample", uri)
@@ -76,6 +79,7 @@ def test_cli_ingest_ask_search_delete_on_milvus(tmp_path: Path) -> None:
     assert cli("stats", *where)["chunks"] == stats["chunks"]
 
 
+@pytest.mark.slow  # child processes, each starting the engine: in make test, not test-fast
 def test_a_mismatched_model_is_refused_as_in_the_embedded_store(tmp_path: Path) -> None:
     uri, _ = milvus_target(tmp_path)
     where = on_milvus(tmp_path / "sample", uri)
@@ -175,6 +179,7 @@ def _child(index: Path, uri: str, data: Path) -> subprocess.Popen:
     )
 
 
+@pytest.mark.slow  # child processes, each starting the engine: in make test, not test-fast
 def test_sigkill_during_a_milvus_ingest_resumes_without_duplicates(tmp_path: Path) -> None:
     from tests.test_reliability import records
 
@@ -210,6 +215,7 @@ def test_sigkill_during_a_milvus_ingest_resumes_without_duplicates(tmp_path: Pat
     assert cli("ingest", str(data), *on_milvus(index, uri))["files_unchanged"] == 1  # complete: a no-op
 
 
+@pytest.mark.slow  # child processes, each starting the engine: in make test, not test-fast
 def test_the_chat_server_answers_from_milvus(sample_index: Path, tmp_path: Path) -> None:
     """`rag serve` with RAG_STORE=milvus: the UI's /ask API answers from the Milvus copy."""
     from gradio_client import Client
@@ -225,6 +231,7 @@ def test_the_chat_server_answers_from_milvus(sample_index: Path, tmp_path: Path)
     assert "46.5公里" in answer["answer"] and answer["citations"][0]["source"] == "page_02.txt"
 
 
+@pytest.mark.slow  # child processes, each starting the engine: in make test, not test-fast
 def test_a_changed_file_replaces_its_articles_and_lexical_only_works(tmp_path: Path) -> None:
     uri = str(tmp_path / "milvus.db")
     page = tmp_path / "pages" / "page_01.txt"
