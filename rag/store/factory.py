@@ -79,7 +79,7 @@ class StoreLocation:
         if self.milvus:
             from rag.store.milvus import MilvusStore
 
-            return MilvusStore.open(self.uri, self.prefix, manifest, self.token)
+            return MilvusStore.open(self.uri, self.prefix, manifest, self.token, wait, on_wait)
         from rag.store import Index
 
         return Index.open(self.folder, manifest, wait=wait, on_wait=on_wait)
@@ -94,7 +94,7 @@ class StoreLocation:
         if self.milvus:
             from rag.store.milvus import MilvusStore
 
-            return MilvusStore.create_or_open(self.uri, self.prefix, manifest, rebuild, self.token)
+            return MilvusStore.create_or_open(self.uri, self.prefix, manifest, rebuild, self.token, wait, on_wait)
         from rag.store import Index
 
         return Index.create_or_open(self.folder, manifest, rebuild=rebuild, wait=wait, on_wait=on_wait)

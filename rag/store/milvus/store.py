@@ -96,7 +96,9 @@ def _using(uri: str, token: str) -> Iterator[Any]:
 class MilvusStore(MilvusWriting):
     """One archive in Milvus: four collections named ``<prefix>_…``."""
 
-    def __init__(self, client, uri: str, prefix: str, manifest: dict[str, str], token: str = "") -> None:
+    def __init__(
+        self, client, uri: str, prefix: str, manifest: dict[str, str], token: str = "", wait=None, on_wait=None
+    ) -> None:
         self.client, self.uri, self.prefix = client, uri, prefix
         self.path = Path(f"{uri}#{prefix}")  # what messages name the index by
         self.manifest = manifest
@@ -108,7 +110,7 @@ class MilvusStore(MilvusWriting):
         self.local = is_local(uri)
         self._known: set[int] = set()
         self._looked = time.monotonic()
-        self.write_lock = WriteLock(Path(uri).parent) if is_local(uri) else None
+        self.write_lock = WriteLock(Path(uri).parent, wait, on_wait) if is_local(uri) else None
         self._token, self._closed = token, False
         _hold(uri, token, +1)
         self._reset_staged()
@@ -146,7 +148,11 @@ class MilvusStore(MilvusWriting):
         )
 
     @classmethod
-    def open(cls, uri: str, prefix: str, manifest: Mapping[str, Any] | None = None, token: str = "") -> MilvusStore:
+    def open(
+        cls, uri: str, prefix: str, manifest: Mapping[str, Any] | None = None, token: str = "", wait=None, on_wait=None
+    ) -> MilvusStore:
+        """The archive at ``uri`` under ``prefix``, checked against ``manifest``; ``wait`` and
+        ``on_wait`` are for the writer lock of a local file (as the embedded store's)."""
         if is_local(uri) and not Path(uri).exists():
             raise IndexNotFoundError(cls._missing(uri, prefix))
         with _using(uri, token) as client:
@@ -161,19 +167,26 @@ class MilvusStore(MilvusWriting):
                 )
             for name in names(prefix).values():
                 client.load_collection(name)
-            return cls(client, uri, prefix, have, token)
+            return cls(client, uri, prefix, have, token, wait, on_wait)
 
     @classmethod
     def create_or_open(
-        cls, uri: str, prefix: str, manifest: Mapping[str, Any], rebuild: bool = False, token: str = ""
+        cls,
+        uri: str,
+        prefix: str,
+        manifest: Mapping[str, Any],
+        rebuild: bool = False,
+        token: str = "",
+        wait=None,
+        on_wait=None,
     ) -> MilvusStore:
         with _using(uri, token) as client:
             if cls.exists(uri, prefix, token) and not rebuild:
-                return cls.open(uri, prefix, manifest, token)
+                return cls.open(uri, prefix, manifest, token, wait, on_wait)
             cls.remove(uri, prefix, token)  # also what a creation cut short left
             values = {**new_manifest(manifest), "milvus_schema": MILVUS_SCHEMA, "generation": "0"}
             create_collections(client, prefix, int(values["dim"]), is_local(uri))
-            store = cls(client, uri, prefix, values, token)
+            store = cls(client, uri, prefix, values, token, wait, on_wait)
             store._write_manifest(values)
             return store
 
