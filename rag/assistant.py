@@ -30,6 +30,16 @@ def _verify_in_place(answer: Answer, hits: list[Hit]) -> None:
         answer.text, answer.citations = checked.text, checked.citations
 
 
+class _Deferred:
+    """An object made on first use (the embedding model, when ``rag repair`` must re-embed)."""
+
+    def __init__(self, make: Callable[[], object]) -> None:
+        self._make = make
+
+    def __getattr__(self, name: str):
+        return getattr(self._make(), name)
+
+
 class Assistant:
     """Owns the settings, the index and the (lazily loaded) embedding model."""
 
@@ -124,7 +134,7 @@ class Assistant:
         try:
             found = index.problems()
             # the model loads only if something has to be re-embedded
-            done = index.repair(self.embedder if len(index.missing_vectors) and not index.lexical_only else None)
+            done = index.repair(None if index.lexical_only else _Deferred(lambda: self.embedder))
             return {"found": found, **done, "problems": index.problems()}
         finally:
             index.close()
