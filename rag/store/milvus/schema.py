@@ -111,8 +111,9 @@ def _text(schema, data_type, name: str, **extra: Any) -> None:
     schema.add_field(name, data_type.VARCHAR, max_length=VARCHAR_MAX, **extra)
 
 
-def create_collections(client, prefix: str, dim: int, local: bool) -> None:
-    """Create the four collections (with their indexes) that do not exist yet."""
+def create_collections(client, prefix: str, dim: int, local: bool, shards: int = 1) -> None:
+    """Create the four collections (with their indexes) that do not exist yet; the chunks
+    collection with ``shards`` shards (fixed at creation: they spread inserts over data nodes)."""
     from pymilvus import DataType, Function, FunctionType
 
     made = names(prefix)
@@ -151,7 +152,13 @@ def create_collections(client, prefix: str, dim: int, local: bool) -> None:
         else:
             _placeholder(schema, DataType)
             index.add_index("_v", index_type="FLAT", metric_type="IP")
-        client.create_collection(made[kind], schema=schema, index_params=index, consistency_level="Strong")
+        client.create_collection(
+            made[kind],
+            schema=schema,
+            index_params=index,
+            consistency_level="Strong",
+            num_shards=shards if kind == "chunks" else 1,
+        )
 
 
 def dense_index(chunks: int, local: bool) -> dict[str, Any]:

@@ -179,13 +179,14 @@ class MilvusStore(MilvusWriting):
         token: str = "",
         wait=None,
         on_wait=None,
+        shards: int = 1,
     ) -> MilvusStore:
         with _using(uri, token) as client:
             if cls.exists(uri, prefix, token) and not rebuild:
                 return cls.open(uri, prefix, manifest, token, wait, on_wait)
             cls.remove(uri, prefix, token)  # also what a creation cut short left
             values = {**new_manifest(manifest), "milvus_schema": MILVUS_SCHEMA, "generation": "0"}
-            create_collections(client, prefix, int(values["dim"]), is_local(uri))
+            create_collections(client, prefix, int(values["dim"]), is_local(uri), shards)
             store = cls(client, uri, prefix, values, token, wait, on_wait)
             store._write_manifest(values)
             return store
