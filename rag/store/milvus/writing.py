@@ -53,7 +53,6 @@ class MilvusWriting(MilvusReading):
         self._staged_chunks: list[dict] = []
         self._staged_articles: list[dict] = []
         self._stale: set[int] = set()
-        self._staged_chunks_sent = False
 
     # ---- the writer lock -------------------------------------------------------------------
     def begin(self) -> None:
@@ -193,7 +192,7 @@ class MilvusWriting(MilvusReading):
             try:
                 self._send("sources", placeholder_rows(list(self._staged_sources.values())))
                 self._send("chunks", self._staged_chunks)
-                self._staged_chunks_sent = bool(self._staged_chunks)
+                grew = bool(self._staged_chunks)
                 self._send("articles", placeholder_rows(self._staged_articles))
                 if self._stale:
                     self._delete_sources(self._stale)
@@ -202,7 +201,7 @@ class MilvusWriting(MilvusReading):
                 self._write_manifest(update)
                 self.manifest.update(update)
                 self._forget()
-                if self._staged_chunks_sent and not self.local:
+                if grew and not self.local:
                     self.fit_dense_index()  # HNSW once the archive outgrows FLAT
             finally:
                 self._reset_staged()
