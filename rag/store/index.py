@@ -38,7 +38,7 @@ from rag.store.schema import (
     read_manifest,
     write_manifest,
 )
-from rag.store.search_files import BM25_DIR, SQLITE, VECTORS, SearchFiles
+from rag.store.search_files import BM25_DIR, INDEX_FILES, SQLITE, VECTORS, SearchFiles
 from rag.store.words import ArchiveWords
 from rag.text.lexicon import select_words
 from rag.text.tokenize import DEFAULT_TOKENIZER, make_tokenizer
@@ -175,7 +175,7 @@ class Index(SearchFiles, Reading, ArchiveWords):
     @staticmethod
     def remove(path: str | Path) -> None:
         """Delete the index files in ``path`` (other files there are left alone)."""
-        files.remove_all(Path(path), [SQLITE, SQLITE + "-wal", SQLITE + "-shm", VECTORS], [BM25_DIR])
+        files.remove_all(Path(path), INDEX_FILES, [BM25_DIR])
 
     # ---- writing -------------------------------------------------------------------------
     def _begin(self) -> None:

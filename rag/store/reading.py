@@ -11,6 +11,7 @@ import numpy as np
 from rag.models import Article, Chunk, Filters, Source
 from rag.store import queries, writes
 from rag.store.base import IndexState
+from rag.store.search_files import BM25_DIR, INDEX_FILES
 
 
 class Reading(IndexState):
@@ -75,8 +76,8 @@ class Reading(IndexState):
     def stats(self) -> dict[str, Any]:
         with self._lock:
             out = queries.counts(self._conn)
-        mine = (f for f in self.path.rglob("*") if f.is_file() and "milvus.db" not in f.name)  # not its Milvus copy
-        size = sum(f.stat().st_size for f in mine)
+        mine = [self.path / n for n in INDEX_FILES] + list((self.path / BM25_DIR).rglob("*"))
+        size = sum(f.stat().st_size for f in mine if f.is_file())  # uploads and a Milvus copy are not the index
         out.update(
             vectors=int(self.vectors.ntotal),
             vector_index=self.vectors.kind,

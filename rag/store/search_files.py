@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 VECTORS, BM25_DIR = "vectors.faiss", "bm25"
 SQLITE = "rag.sqlite"
+INDEX_FILES = [SQLITE, SQLITE + "-wal", SQLITE + "-shm", VECTORS]  # with BM25_DIR: what an index is
 
 
 class SearchFiles(IndexState):

@@ -7,6 +7,7 @@ folded as the documents were and cut by the collection's jieba analyzer.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -55,7 +56,7 @@ def article_from_parts(parts: list[dict]) -> Article:
     head = parts[0]
     return Article(
         doc_id=head["doc_id"],
-        source=Path(head["source"]).name,
+        source=os.path.basename(head["source"]),  # the file name, as the embedded store names it
         text="".join(p["text"] for p in parts),
         headline=head["headline"],
         paper=head["paper"],
@@ -237,7 +238,8 @@ class MilvusReading:
 
     def catalog(self) -> list[tuple[str, str, int]]:
         counts = Counter((r["paper"], r["iso_date"]) for r in self._article_heads())
-        return sorted(((p, d, n) for (p, d), n in counts.items()), key=lambda t: (t[1], t[0] == "", t[0]), reverse=True)
+        rows = sorted((p, d, n) for (p, d), n in counts.items())  # by paper …
+        return sorted(rows, key=lambda t: t[1], reverse=True)  # … within the newest date first, as SQL orders
 
     def articles_on(
         self, paper: str | None, date: str | None, limit: int = 500

@@ -42,6 +42,13 @@ FIELDS = {
     "sources": "id path name sha256 encoding status error ingested_at size added",
     "meta": "key value",
 }
+# scalar fields rows are fetched or deleted by (INVERTED indexes)
+LOOKED_UP = {
+    "chunks": ("article_id", "source_id"),
+    "articles": ("article_id", "source_id", "doc_id"),
+    "sources": ("path",),
+    "meta": (),
+}
 INT_FIELDS = {"article_id", "source_id", "position", "start", "end", "date", "part", "parts", "size", "added"}
 _PLACEHOLDER = [0.0, 0.0]
 _SAFE = re.compile(r"[^A-Za-z0-9_]")
@@ -103,10 +110,6 @@ def filter_expression(filters: Filters | None) -> str | None:
     return " and ".join(f"({t})" for t in terms)
 
 
-def _placeholder(schema, data_type) -> None:
-    schema.add_field("_v", data_type.FLOAT_VECTOR, dim=len(_PLACEHOLDER))
-
-
 def _text(schema, data_type, name: str, **extra: Any) -> None:
     schema.add_field(name, data_type.VARCHAR, max_length=VARCHAR_MAX, **extra)
 
@@ -147,11 +150,11 @@ def create_collections(client, prefix: str, dim: int, local: bool, shards: int =
             if dim:
                 schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
                 index.add_index("vector", **dense_index(0, local))
-            for name in ("article_id", "source_id"):
-                index.add_index(name, index_type="INVERTED")
         else:
-            _placeholder(schema, DataType)
+            schema.add_field("_v", DataType.FLOAT_VECTOR, dim=len(_PLACEHOLDER))
             index.add_index("_v", index_type="FLAT", metric_type="IP")
+        for name in LOOKED_UP[kind]:
+            index.add_index(name, index_type="INVERTED")
         client.create_collection(
             made[kind],
             schema=schema,

@@ -110,7 +110,7 @@ class MilvusStore(MilvusWriting):
         self.local = is_local(uri)
         self._known: set[int] = set()
         self._looked = time.monotonic()
-        self.write_lock = WriteLock(Path(uri).parent, wait, on_wait) if is_local(uri) else None
+        self.write_lock = WriteLock(Path(uri).parent, wait, on_wait) if self.local else None
         self._token, self._closed = token, False
         _hold(uri, token, +1)
         self._reset_staged()
