@@ -16,8 +16,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ import numpy as np
 
 from rag.models import Article, Chunk, Source
 from rag.store import files, health, queries, writes
+from rag.store.batching import Batches
 from rag.store.errors import IndexDamagedError, IndexNotFoundError, IndexStoreError
 from rag.store.lock import WriteLock
 from rag.store.reading import Reading
@@ -66,7 +66,7 @@ def _connect_checked(path: Path) -> tuple[sqlite3.Connection, dict[str, str]]:
         raise
 
 
-class Index(SearchFiles, Reading, ArchiveWords):
+class Index(SearchFiles, Reading, ArchiveWords, Batches):
     """One index folder. Build it with :meth:`create_or_open` / :meth:`open`, not the constructor."""
 
     def __init__(self, path: Path, conn, manifest: dict[str, str], write_lock: WriteLock | None = None) -> None:
@@ -342,17 +342,6 @@ class Index(SearchFiles, Reading, ArchiveWords):
         self._reconcile()
         return True
 
-    @contextmanager
-    def batch(self, bm25: bool = True) -> Iterator[Index]:
-        """``with index.batch(): ...`` commits the search indexes on success (see
-        :meth:`commit_search_indexes` for ``bm25``), rolls back on error."""
-        try:
-            yield self
-        except BaseException:
-            self.rollback()
-            raise
-        self.commit_search_indexes(bm25=bm25)
-
     def close(self) -> None:
         """Close the database; uncommitted writes are discarded (with a warning). Idempotent."""
         with self._lock:
@@ -363,9 +352,3 @@ class Index(SearchFiles, Reading, ArchiveWords):
                 log.warning("%s: discarding uncommitted changes (call commit_search_indexes())", self.path)
             self._end("ROLLBACK")
             self._conn.close()
-
-    def __enter__(self) -> Index:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -228,9 +228,3 @@ class MilvusStore(MilvusWriting):
                 log.warning("%s: discarding uncommitted changes", self.path)
             self.rollback()
         _hold(self.uri, self._token, -1)
-
-    def __enter__(self) -> MilvusStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

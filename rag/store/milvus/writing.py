@@ -23,14 +23,14 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from rag.models import Article, Chunk, Source
 from rag.store import files
+from rag.store.batching import Batches
 from rag.store.lock import WriteLock
 from rag.store.milvus.reading import MilvusReading
 from rag.store.milvus.schema import TEXT_PART, date_number, dense_index, id_list, placeholder_rows, quote, stable_id
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 ROWS_PER_CALL = 500
 
 
-class MilvusWriting(MilvusReading):
+class MilvusWriting(MilvusReading, Batches):
     """Needs ``write_lock`` besides what the reading half needs (MilvusStore sets them)."""
 
     write_lock: WriteLock | None
@@ -241,16 +241,6 @@ class MilvusWriting(MilvusReading):
         with self._lock:
             self._reset_staged()
             self.release()
-
-    @contextmanager
-    def batch(self, bm25: bool = True) -> Iterator[Any]:
-        """``with store.batch(): ...`` commits on success, discards the staged writes on error."""
-        try:
-            yield self
-        except BaseException:
-            self.rollback()
-            raise
-        self.commit_search_indexes(bm25=bm25)
 
     # ---- maintenance (what the embedded store's files need; nothing here) --------------------
     def repair(self, embedder=None) -> dict[str, int]:
