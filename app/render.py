@@ -8,8 +8,12 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
+from app.page_crop import CSS as CROP_CSS
+from app.page_crop import crop_html, whole_page
 from rag.models import Answer, Article, Citation, Hit
+from rag.regions import region_of
 
 _MARKER = re.compile(r"\[(\d+)\]")
 
@@ -43,9 +47,20 @@ def _quote_span(hit: Hit, quote: str) -> tuple[int, int]:
     return (at, at + len(quote)) if at >= 0 else (chunk.start, chunk.end)
 
 
-def source_card(n: int | None, hit: Hit, quote: str = "") -> str:
-    """One source: headline, paper/date/page/section, the passage with the quote marked, and the
-    whole article (folded) with the passage marked inside it."""
+def page_figure(article: Article, start: int, end: int, pages: Path | None) -> str:
+    """The crop of the page scan where ``article.text[start:end]`` stands, highlighted, with a
+    link to the whole page (its JPEG is written under ``pages``); "" for text sources."""
+    region = region_of(article.regions, start, end)
+    if region is None:
+        return ""
+    page = whole_page(region, pages) if pages is not None else None
+    return crop_html(region, f"/gradio_api/file={page}" if page else "")
+
+
+def source_card(n: int | None, hit: Hit, quote: str = "", pages: Path | None = None) -> str:
+    """One source: headline, paper/date/page/section, the passage with the quote marked, the
+    crop of the page scan where it stands (when read from one), and the whole article (folded)
+    with the passage marked inside it."""
     art, chunk = hit.article, hit.chunk
     label = f"[{n}] " if n is not None else ""
     anchor = f' id="src-{n}"' if n is not None else ""
@@ -58,21 +73,22 @@ def source_card(n: int | None, hit: Hit, quote: str = "") -> str:
         f'<div class="source-head"><b>{label}{html.escape(art.headline or "（无标题）")}</b></div>'
         f'<div class="source-meta">{meta_line(art)}</div>'
         f'<div class="passage">{highlighted(chunk.text, *in_chunk)}</div>'
+        f"{page_figure(art, q_start, q_end, pages)}"
         f'<details class="article"><summary>阅读全文</summary>'
         f'<div class="article-text">{highlighted(art.text, q_start, q_end)}</div></details>'
         "</div>"
     )
 
 
-def sources_html(answer: Answer | None, hits: Sequence[Hit] = ()) -> str:
+def sources_html(answer: Answer | None, hits: Sequence[Hit] = (), pages: Path | None = None) -> str:
     """The sources panel: the cited passages, or the closest passages after a refusal."""
     if answer is not None and answer.citations:
-        cards = [source_card(c.n, c.hit, c.quote) for c in answer.citations]
+        cards = [source_card(c.n, c.hit, c.quote, pages) for c in answer.citations]
         return '<div class="sources"><h3>来源</h3>' + "".join(cards) + "</div>"
     shown = list(answer.hits if answer is not None else hits)[:3]
     if not shown:
         return '<div class="sources"><p class="muted">还没有来源。</p></div>'
-    cards = [source_card(None, h) for h in shown]
+    cards = [source_card(None, h, pages=pages) for h in shown]
     return '<div class="sources"><h3>最接近的段落</h3>' + "".join(cards) + "</div>"
 
 
@@ -101,7 +117,8 @@ def citation_dicts(citations: Sequence[Citation]) -> list[dict]:
     return [c.to_dict() for c in citations]
 
 
-CSS = """
+CSS = (
+    """
 .source {border:1px solid #ddd; border-radius:8px; padding:8px 10px; margin:8px 0;}
 .source-meta {color:#666; font-size:0.9em; margin:2px 0 6px;}
 .passage {line-height:1.7; max-height:260px; overflow:auto;}
@@ -110,3 +127,5 @@ mark {background:#ffe58f; padding:0 1px;}
 a.cite {text-decoration:none; font-weight:bold;}
 .muted {color:#888;}
 """
+    + CROP_CSS
+)

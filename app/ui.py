@@ -41,6 +41,7 @@ class ChatApp:
     def __init__(self, assistant: Assistant) -> None:
         self.bot = assistant
         self.lock = threading.RLock()
+        self.pages = page_images(assistant)
 
     # ---- helpers -----------------------------------------------------------------------
     def choices(self) -> tuple[list[str], list[str]]:
@@ -124,7 +125,7 @@ class ChatApp:
             for piece in stream:
                 if isinstance(piece, Retrieval):
                     reading = reading_md(piece.query, piece.applied)
-                    yield messages, "", reading, sources_html(None, piece.hits), queries_
+                    yield messages, "", reading, sources_html(None, piece.hits, self.pages), queries_
                 elif isinstance(piece, str):
                     shown += piece
                     messages[-1] = {"role": "assistant", "content": answer_html(shown)}
@@ -133,7 +134,7 @@ class ChatApp:
                     text = piece.text + (f"\n\n（{piece.notice}）" if piece.notice else "")
                     messages[-1] = {"role": "assistant", "content": answer_html(text)}
                     queries_.append(piece.query)
-                    yield messages, "", reading, sources_html(piece), queries_
+                    yield messages, "", reading, sources_html(piece, pages=self.pages), queries_
         except ValueError as exc:  # bad filter, empty or over-long question
             messages[-1] = {"role": "assistant", "content": f"⚠️ {exc}"}
             yield messages, "", "", gr.update(), [*queries_, ""]
@@ -310,10 +311,16 @@ def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, preve
         show_error=True,
         quiet=True,
         max_file_size=s.max_upload_mb * MIB,
+        allowed_paths=[str(page_images(assistant))],  # whole pages of the cited scans (app.page_crop)
         auth=parse_auth(s.auth),
         auth_message="报刊问答：请登录",
     )
     return demo  # (reached with prevent_thread_lock: the caller closes it)
+
+
+def page_images(assistant: Assistant) -> Path:
+    """Where whole-page JPEGs of cited scans are written (and served from)."""
+    return assistant.location.folder / "page-images"
 
 
 def parse_auth(value: str) -> tuple[str, str] | None:

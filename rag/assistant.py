@@ -12,6 +12,7 @@ from rag.retrieval.pipeline import Retrieval, RetrievalPipeline
 from rag.settings import Settings
 
 MAX_K = 100
+OCR_CACHE = "ocr-cache"  # in the index folder: each scan or PDF page's OCR boxes (an ingest resumes from them)
 ISSUE_PASSAGES = 20  # passages read for "what did the paper print …" (one issue's articles)
 
 
@@ -114,7 +115,15 @@ class Assistant:
             manifest, rebuild=rebuild, wait=self.settings.write_wait, on_wait=on_wait or self.on_wait
         )
         try:
-            ingestor = Ingestor(writer, embedder, self.settings.chunk_min, self.settings.chunk_max, progress)
+            ingestor = Ingestor(
+                writer,
+                embedder,
+                self.settings.chunk_min,
+                self.settings.chunk_max,
+                progress,
+                ocr_cache=where.folder / OCR_CACHE,
+                ocr_workers=self.settings.ocr_workers,
+            )
             return ingestor.run(paths)
         finally:
             writer.close()

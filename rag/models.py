@@ -44,6 +44,7 @@ class Article:
     start: int = 0
     end: int = 0
     id: int | None = None
+    regions: str = ""  # where its lines stand on the page images (JSON: rag.regions), "" for text sources
 
     def label(self) -> str:
         """A one-line printable reference: 《headline》paper date page section."""
@@ -151,7 +152,18 @@ class Hit:
             "start": self.chunk.start,
             "end": self.chunk.end,
             "more": [{"text": c.text, "chunk_id": c.id, "start": c.start, "end": c.end} for c in self.more],
+            **self.page_region(),
         }
+
+    def page_region(self, quote: str = "") -> dict[str, Any]:
+        """``page_image`` and ``boxes`` of the passage (or of ``quote`` in it) on its page
+        scan, when the article was read from one; {} otherwise."""
+        if not self.article.regions:
+            return {}
+        from rag.regions import quote_span, region_of
+
+        region = region_of(self.article.regions, *quote_span(self.chunk.start, self.chunk.text, quote))
+        return region.to_dict() if region else {}
 
 
 @dataclass
@@ -168,6 +180,7 @@ class Citation:
         d.pop("score", None)
         d["n"] = self.n
         d["quote"] = self.quote
+        d.update(self.hit.page_region(self.quote))
         return d
 
     def label(self) -> str:

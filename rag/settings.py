@@ -41,6 +41,7 @@ class Settings:
     chunk_min: int = 200
     chunk_max: int = 400
     embed_batch: int = 32
+    ocr_workers: int = 0  # processes reading scan and PDF pages (0 = one a core); boxes kept in <index>/ocr-cache
     query_encoder: str = "onnx"  # onnx: questions through ONNX Runtime when installed (3x faster); torch
     max_question_chars: int = 500
     write_wait: float = 600.0  # seconds a writer waits for another one (`--wait`; 0 = not at all)

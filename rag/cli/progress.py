@@ -20,7 +20,8 @@ def ingest_progress(err: Console, quiet: bool):
     from rag.ingest.pipeline import IngestProgress
 
     def rate(e: IngestProgress) -> str:
-        return f"{e.chunks} chunks, {e.articles} articles, {e.chunks / max(e.seconds, 1e-9):.1f} chunks/s"
+        pages = f"{e.pages}/{e.total_pages} pages, {60 * e.pages_per_second:.1f} pages/min, " if e.total_pages else ""
+        return f"{pages}{e.chunks} chunks, {e.articles} articles, {e.chunks / max(e.seconds, 1e-9):.1f} chunks/s"
 
     if err.is_terminal and not quiet:
         with Progress(
@@ -36,7 +37,10 @@ def ingest_progress(err: Console, quiet: bool):
 
             def show(e: IngestProgress) -> None:
                 name = "building BM25 over all chunks" if e.stage == "bm25" else e.name
-                bar.update(task, description=name, total=e.total_bytes or 1, completed=e.done_bytes, rate=rate(e))
+                if e.total_pages:
+                    bar.update(task, description=name, total=e.total_pages, completed=e.pages, rate=rate(e))
+                else:
+                    bar.update(task, description=name, total=e.total_bytes or 1, completed=e.done_bytes, rate=rate(e))
 
             yield show
         return

@@ -15,9 +15,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PAGE_SUFFIXES = {".txt"}
+SCAN_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}  # page images, OCR'd (rag.ingest.scans)
+PDF_SUFFIXES = {".pdf"}  # the text layer, or OCR of the rendered page where there is none
+HTML_SUFFIXES = {".html", ".htm"}  # e-paper article pages (rag.ingest.html_page)
+KIND_OF = {
+    **dict.fromkeys(PAGE_SUFFIXES, "page"),
+    **dict.fromkeys(SCAN_SUFFIXES, "scan"),
+    **dict.fromkeys(PDF_SUFFIXES, "pdf"),
+    **dict.fromkeys(HTML_SUFFIXES, "html"),
+}
 PAGE_MAX_BYTES = 5 * 1024 * 1024  # a newspaper page is ~10–50 kB of text
 RECORD_MAX_CHARS = 200_000  # one article
 RECORD_SUFFIXES = {".jsonl", ".jsonl.xz", ".jsonl.gz", ".xz", ".gz"}
+
+
+SUPPORTED = ".txt, .jsonl(.xz/.gz), .png, .jpg, .tif, .pdf, .html"
 
 
 class LoadError(Exception):
@@ -55,7 +67,7 @@ def printable_path(path: str | Path) -> str:
 @dataclass
 class InputFile:
     path: Path
-    kind: str  # page | records
+    kind: str  # page (.txt) | records (JSONL) | scan (page images) | pdf | html
     sha256: str = ""
     size: int = 0
     meta: dict = field(default_factory=dict)
@@ -84,7 +96,7 @@ class InputFile:
 
 def _suffix(path: Path) -> str:
     name = path.name.lower()
-    for s in sorted(PAGE_SUFFIXES | RECORD_SUFFIXES, key=len, reverse=True):
+    for s in sorted(set(KIND_OF) | RECORD_SUFFIXES, key=len, reverse=True):
         if name.endswith(s):
             return s
     return ""
@@ -112,9 +124,9 @@ def discover(paths: list[Path]) -> tuple[list[InputFile], list[tuple[Path, str]]
             if path.name.endswith(".meta.json"):
                 continue
             if not suffix:
-                skipped.append((path, "unsupported file type (expected .txt, .jsonl, .jsonl.xz, .jsonl.gz)"))
+                skipped.append((path, f"unsupported file type (expected {SUPPORTED})"))
                 continue
-            kind = "page" if suffix in PAGE_SUFFIXES else "records"
+            kind = KIND_OF.get(suffix, "records")
             found.append(InputFile(path, kind, meta=_sidecar(path, skipped)))
     return found, skipped
 

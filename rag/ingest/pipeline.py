@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,10 +21,13 @@ from rag.ingest.loaders import (
     read_page,
     read_records,
 )
+from rag.ingest.page_files import PagesAhead, html_article
+from rag.ingest.placing import article_regions
 from rag.ingest.segment import segment_page
 from rag.models import Article, Chunk, Source
 
 RECORD_BATCH = 256
+Batch = tuple[str, list[Article], int]  # (encoding, articles, bytes of the file read so far)
 
 
 @dataclass
@@ -39,17 +42,27 @@ class IngestProgress:
     total_bytes: int
     seconds: float
     stage: str = "files"  # "files" while reading and embedding, "bm25" for the final index build
+    pages: int = 0  # scan and PDF pages read this run (OCR or text layer)
+    total_pages: int = 0  # of the scans and PDFs given (0: none)
 
     @property
     def fraction(self) -> float:
+        if self.total_pages:
+            return min(1.0, self.pages / self.total_pages)
         return min(1.0, self.done_bytes / self.total_bytes) if self.total_bytes else 1.0
 
     @property
+    def pages_per_second(self) -> float:
+        return self.pages / self.seconds if self.seconds > 0 else 0.0
+
+    @property
     def eta_seconds(self) -> float | None:
-        """Seconds left at the rate so far (None before there is a rate)."""
-        if self.done_bytes <= 0 or self.seconds <= 0:
+        """Seconds left at the rate so far (None before there is a rate): by pages when there
+        are scans or PDFs (OCR is the slow part), else by bytes."""
+        done, total = (self.pages, self.total_pages) if self.total_pages else (self.done_bytes, self.total_bytes)
+        if done <= 0 or self.seconds <= 0:
             return None
-        return max(0.0, self.seconds * (self.total_bytes - self.done_bytes) / self.done_bytes)
+        return max(0.0, self.seconds * (total - done) / done)
 
 
 Progress = Callable[[IngestProgress], None]
@@ -100,30 +113,45 @@ class Ingestor:
     """Adds files to an index; unchanged files are no-ops, changed files replace their articles."""
 
     def __init__(
-        self, index, embedder: Embedder, chunk_min: int = 200, chunk_max: int = 400, progress: Progress | None = None
+        self,
+        index,
+        embedder: Embedder,
+        chunk_min: int = 200,
+        chunk_max: int = 400,
+        progress: Progress | None = None,
+        ocr_cache: Path | None = None,
+        ocr_workers: int = 0,
     ) -> None:
         self.index, self.embedder = index, embedder
         self.chunk_min, self.chunk_max = chunk_min, chunk_max
         self.progress = progress or (lambda event: None)
+        self.ocr_cache, self.ocr_workers = ocr_cache, ocr_workers
+        self._pages = self._total_pages = 0
 
     def run(self, paths: Iterable[Path]) -> IngestReport:
         self._started = started = time.perf_counter()
-        report = IngestReport()
+        report = self._run_report = IngestReport()
         inputs, skipped = discover(list(paths))
         report.skipped += [(printable_path(p), why) for p, why in skipped]
         self._total_bytes = sum(_size(item.path) for item in inputs)
         self._done_bytes = 0  # of the files finished
         self._mend_vectors(report)
+        self._reader = None
+        if any(i.kind in ("scan", "pdf") for i in inputs):
+            self._reader = PagesAhead(inputs, self.ocr_cache, self.ocr_workers, self.needs_reading, self.page_read)
+            self._total_pages = self._reader.total_pages
         try:
-            for item in inputs:
+            for at, item in enumerate(inputs):
                 try:
-                    self._ingest_file(item, report)
+                    self._ingest_file(item, report, inputs[at + 1 :])
                 except LoadError as exc:
                     self.index.rollback()
                     report.skipped.append((item.shown, str(exc)))
                 self._done_bytes += _size(item.path)
                 self._report(item.name, report, 0)
         finally:
+            if self._reader is not None:
+                self._reader.close()
             if self.index.bm25_behind:
                 self._report("", report, 0, stage="bm25")
                 self.index.commit_search_indexes()  # one BM25 build for the whole run
@@ -140,24 +168,20 @@ class Ingestor:
             self.index.repair(self.embedder)
             report.warnings.append(f"re-embedded {missing} chunks that had no vectors (left by an interrupted write)")
 
-    def _ingest_file(self, item: InputFile, report: IngestReport) -> None:
+    def _ingest_file(self, item: InputFile, report: IngestReport, upcoming: Sequence[InputFile] = ()) -> None:
         """One file, in committed batches.  Its source row says ``partial`` until the last batch
         is in: a run killed half way resumes there (records already stored are skipped), and an
         unchanged file is a no-op only once it was complete.  Chunks are embedded before the
         writer lock is taken; ids are checked again under it."""
         key = item.key
-        try:
-            item.sha256, item.size = file_digest(item.path)
-        except OSError as exc:
-            raise LoadError(f"cannot read: {exc.strerror or exc}") from None
         old = self.index.source_by_path(key)
-        if old is not None and old.sha256 == item.sha256 and old.status == "ok":
+        if not self.needs_reading(item, old):
             report.unchanged.append(item.shown)
             return
         resume = old if old is not None and old.sha256 == item.sha256 else None
         done = self.index.doc_ids_of_source(resume.id) if resume else set()
         replaced = self.index.doc_ids_of_source(old.id) if old and not resume else set()
-        batches = self._page_batches(item) if item.kind == "page" else self._record_batches(item, report)
+        batches = self._record_batches(item, report) if item.kind == "records" else self._page_batches(item, upcoming)
         source_id = resume.id if resume else None
         stopped: LoadError | None = None
         read = 0
@@ -197,6 +221,16 @@ class Ingestor:
             report.warnings.append(
                 f"{item.shown}: reading stopped ({stopped}); the records before that point were added"
             )
+
+    def needs_reading(self, item: InputFile, old: Source | None = None) -> bool:
+        """False for a file the index holds complete and unchanged (its digest is taken here)."""
+        if not item.sha256:
+            try:
+                item.sha256, item.size = file_digest(item.path)
+            except OSError as exc:
+                raise LoadError(f"cannot read: {exc.strerror or exc}") from None
+        old = old or self.index.source_by_path(item.key)
+        return not (old is not None and old.sha256 == item.sha256 and old.status == "ok")
 
     def _drop_old_version(self, old: Source | None, resume: Source | None, key: str, why: LoadError) -> None:
         """The file changed into something with no readable text: its earlier articles no
@@ -240,12 +274,29 @@ class Ingestor:
                 self._total_bytes,
                 time.perf_counter() - self._started,
                 stage,
+                self._pages,
+                self._total_pages,
             )
         )
 
-    def _page_batches(self, item: InputFile) -> Iterator[tuple[str, list[Article], int]]:
-        text, encoding = read_page(item.path)
-        articles = segment_page(text, item.name, item.meta)
+    def page_read(self, name: str, report: IngestReport | None = None) -> None:
+        """A scan or PDF page was read (OCR, text layer or the OCR cache)."""
+        self._pages += 1
+        self._report(name, report or self._run_report, 0, stage="ocr")
+
+    def _page_batches(self, item: InputFile, upcoming: Sequence[InputFile] = ()) -> Iterator[Batch]:
+        """A text page, a scan, a PDF or an HTML article page: one batch of articles."""
+        if item.kind == "html":
+            articles, encoding = [html_article(item)], "html"
+        elif item.kind in ("scan", "pdf"):
+            assert self._reader is not None
+            layout = self._reader.layout(item, upcoming)
+            articles, encoding = segment_page(layout.text, item.name, item.meta), item.kind
+            for a in articles:
+                a.regions = article_regions(a, layout, item.key, "pdf" if item.kind == "pdf" else "image")
+        else:
+            text, encoding = read_page(item.path)
+            articles = segment_page(text, item.name, item.meta)
         for a in articles:  # A08.txt of two different days must not share ids
             a.doc_id = f"{a.doc_id}@{item.tag}"
         if not articles:

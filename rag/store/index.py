@@ -31,6 +31,7 @@ from rag.store.reading import Reading
 from rag.store.schema import (
     DDL,
     LEXICON_DDL,
+    REGIONS_DDL,
     check_manifest,
     connect,
     new_manifest,
@@ -141,6 +142,8 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
             check_manifest(path, have, manifest)
             if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'lexicon'").fetchone():
                 conn.execute(LEXICON_DDL)  # indexes from before the archive lexicon
+            if not any(row[1] == "regions" for row in conn.execute("PRAGMA table_info(articles)")):
+                conn.execute(REGIONS_DDL)
             index = cls(path, conn, have, WriteLock(path, wait, on_wait))
         except Exception as exc:
             conn.close()

@@ -11,14 +11,14 @@ from rag.models import Article, Chunk, Filters
 
 ARTICLE_COLS = (
     "a.id, a.doc_id, s.name, a.text, a.headline, a.paper, a.date, a.page, a.section, "
-    'a.byline, a.dateline, a.start, a."end"'
+    'a.byline, a.dateline, a.start, a."end", a.regions'
 )
 CHUNK_COLS = 'c.id, c.article_id, c.text, c.start, c."end", c.position'
 _BATCH = 500
 
 
 def article_from_row(row: tuple) -> Article:
-    (id_, doc_id, source, text, headline, paper, date, page, section, byline, dateline, start, end) = row
+    (id_, doc_id, source, text, headline, paper, date, page, section, byline, dateline, start, end, regions) = row
     return Article(
         doc_id=doc_id,
         source=source,
@@ -33,6 +33,7 @@ def article_from_row(row: tuple) -> Article:
         start=start,
         end=end,
         id=id_,
+        regions=regions,
     )
 
 

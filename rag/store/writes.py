@@ -74,7 +74,7 @@ def insert_articles(
     for art, chunks in zip(articles, chunks_per_article):
         cur = conn.execute(
             "INSERT INTO articles(source_id, doc_id, headline, paper, date, page, section, "
-            'byline, dateline, text, start, "end") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+            'byline, dateline, text, start, "end", regions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
             (
                 source_id,
                 art.doc_id,
@@ -88,6 +88,7 @@ def insert_articles(
                 art.text,
                 art.start,
                 art.end,
+                art.regions,
             ),
         )
         aid = _rowid(cur)

@@ -42,6 +42,7 @@ ARTICLE_FIELDS = [
     "start",
     "end",
 ]
+REGIONS = "regions"  # articles' page regions: a field since issue 19, absent in older collections
 SOURCE_FIELDS = ["id", "path", "name", "sha256", "size", "encoding", "status", "error", "added"]
 
 
@@ -58,6 +59,7 @@ def article_from_parts(parts: list[dict]) -> Article:
         doc_id=head["doc_id"],
         source=os.path.basename(head["source"]),  # the file name, as the embedded store names it
         text="".join(p["text"] for p in parts),
+        regions="".join(p.get(REGIONS, "") for p in parts),
         headline=head["headline"],
         paper=head["paper"],
         date=head["iso_date"],
@@ -83,6 +85,15 @@ class MilvusReading:
     _lock: threading.RLock
     _cache: dict[str, Any]  # the article list, per generation
     _known: set[int]  # chunk ids searches returned this generation (they exist)
+
+    @property
+    def _article_fields(self) -> list[str]:
+        """The article fields to read: with ``regions`` where the collection has it."""
+        if "article_fields" not in self._cache:
+            info = self.client.describe_collection(self.names["articles"])
+            present = {f["name"] for f in info.get("fields", [])}
+            self._cache["article_fields"] = ARTICLE_FIELDS + ([REGIONS] if REGIONS in present else [])
+        return self._cache["article_fields"]
 
     def _forget(self) -> None:
         """Drop what was read of an earlier generation."""
@@ -211,7 +222,7 @@ class MilvusReading:
         ordered = sorted(article_ids)
         for i in range(0, len(ordered), PAGE):
             expr = f"article_id in {id_list(ordered[i : i + PAGE])}"
-            for r in self._query("articles", expr, ARTICLE_FIELDS, limit=MAX_TOPK):
+            for r in self._query("articles", expr, self._article_fields, limit=MAX_TOPK):
                 rows.setdefault(int(r["article_id"]), []).append(r)
         return {aid: article_from_parts(parts) for aid, parts in rows.items() if len(parts) == parts[0]["parts"]}
 

@@ -6,8 +6,9 @@ Four collections share a prefix (``<prefix>_chunks`` …):
   the embedded store folds them, cut by the engine's jieba analyzer into a BM25 sparse vector
   the engine computes), the dense vector, and the article's filter fields copied in (paper,
   section, date as yyyymmdd, source path and name) so filters are expressions inside a search;
-* ``articles``: one row per part of an article's text (Milvus VARCHAR fields hold 65,535
-  bytes; a part holds ≤ 16,000 characters, safe for any UTF-8), with the metadata;
+* ``articles``: one row per part of an article's text and page regions (Milvus VARCHAR fields
+  hold 65,535 bytes; a part holds ≤ 16,000 characters of each, safe for any UTF-8), with the
+  metadata; collections made before page regions have no ``regions`` field and store none;
 * ``sources``: one row per input file (path, sha256, status …);
 * ``meta``: the manifest (model, dimension, chunker and schema versions, the generation).
 
@@ -38,7 +39,7 @@ KINDS = ("chunks", "articles", "sources", "meta")  # created in this order: meta
 FIELDS = {
     "chunks": "id article_id source_id position start end date text paper section source source_name",
     "articles": "id article_id part parts source_id doc_id source headline paper iso_date page section byline "
-    "dateline text date start end",
+    "dateline text date start end regions",
     "sources": "id path name sha256 encoding status error ingested_at size added",
     "meta": "key value",
 }

@@ -32,7 +32,7 @@ from rag.models import Article, Chunk, Source
 from rag.store import files
 from rag.store.batching import Batches
 from rag.store.lock import WriteLock
-from rag.store.milvus.reading import MilvusReading
+from rag.store.milvus.reading import REGIONS, MilvusReading
 from rag.store.milvus.schema import TEXT_PART, date_number, dense_index, id_list, placeholder_rows, quote, stable_id
 from rag.store.schema import now
 from rag.text.normalize import fold
@@ -164,7 +164,9 @@ class MilvusWriting(MilvusReading, Batches):
                         row["vector"] = vectors[at].tolist()
                     at += 1
                     self._staged_chunks.append(row)
-                self._staged_articles += _article_rows(art, common, source["path"])
+                self._staged_articles += _article_rows(
+                    art, common, source["path"], regions=REGIONS in self._article_fields
+                )
             return [a.id for a in articles if a.id is not None]
 
     def delete_source(self, path: str) -> int:
@@ -264,17 +266,21 @@ class MilvusWriting(MilvusReading, Batches):
         )
 
 
-def _article_rows(art: Article, common: dict, source_path: str) -> list[dict]:
-    """One row per ≤ TEXT_PART characters of the article's text (the metadata on each)."""
-    parts = [art.text[i : i + TEXT_PART] for i in range(0, len(art.text), TEXT_PART)] or [""]
+def _article_rows(art: Article, common: dict, source_path: str, regions: bool) -> list[dict]:
+    """One row per ≤ TEXT_PART characters of the article's text and of its page regions (the
+    metadata on each); ``regions`` False for a collection made before it had that field."""
+    texts = [art.text[i : i + TEXT_PART] for i in range(0, len(art.text), TEXT_PART)]
+    places = [art.regions[i : i + TEXT_PART] for i in range(0, len(art.regions), TEXT_PART)] if regions else []
+    count = max(1, len(texts), len(places))
     rows = []
-    for n, text in enumerate(parts):
+    for n in range(count):
+        text = texts[n] if n < len(texts) else ""
         rows.append(
             {
                 **common,
                 "id": art.id if n == 0 else stable_id(art.doc_id, "part", n),
                 "part": n,
-                "parts": len(parts),
+                "parts": count,
                 "doc_id": art.doc_id,
                 "source": source_path,
                 "headline": art.headline,
@@ -287,6 +293,7 @@ def _article_rows(art: Article, common: dict, source_path: str) -> list[dict]:
                 "text": text,
                 "start": art.start,
                 "end": art.end,
+                **({REGIONS: places[n] if n < len(places) else ""} if regions else {}),
             }
         )
     return rows

@@ -1,0 +1,100 @@
+"""Offline OCR of page images: RapidOCR (PP-OCRv4 Chinese, models inside the wheel) on ONNX
+Runtime (``rag.ingest.scans`` runs it in a pool of worker processes and caches each page).
+
+``rapidocr-onnxruntime`` is the ``ocr`` extra; without it, scans are reported as skipped with the
+install command.  Vertical text (a headline printed top to bottom) is detected as a tall box;
+the recogniser reads lines, so the box is cut into its character cells, laid side by side and
+read again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rag.ingest.reading_order import TextBox
+
+INSTALL_HINT = "OCR needs the ocr extra: pip install 'baokan-rag[ocr]' (rapidocr-onnxruntime, models included)"
+MAX_SIDE = 4000  # pixels the detector sees on the long side (a broadsheet at 150 dpi is ~3,300)
+MIN_SCORE = 0.5  # recognition confidence under which a box is dropped (RapidOCR's default)
+
+_engine = None
+
+
+def engine(threads: int = 0):
+    """This process's RapidOCR (made once; ``threads`` ONNX Runtime threads, 0 = all cores)."""
+    global _engine
+    if _engine is None:
+        try:
+            from rapidocr_onnxruntime import RapidOCR
+        except ImportError:
+            from rag.ingest.loaders import LoadError
+
+            raise LoadError(INSTALL_HINT) from None
+
+        n = threads or -1
+        _engine = RapidOCR(
+            max_side_len=MAX_SIDE,
+            intra_op_num_threads=n,
+            inter_op_num_threads=1 if threads else -1,
+            text_score=MIN_SCORE,
+        )
+    return _engine
+
+
+def read_image(image: np.ndarray, threads: int = 0) -> list[TextBox]:
+    """The text boxes of one page image (RGB or grey array), in page pixels."""
+    ocr = engine(threads)
+    if image.ndim == 2:
+        image = np.stack([image] * 3, axis=-1)
+    image = np.ascontiguousarray(image[:, :, ::-1])  # RGB → BGR, as OpenCV expects
+    result, _ = ocr(image, return_word_box=True)
+    boxes = []
+    for found in result or []:
+        for box in _pieces(found):
+            if box.height >= 2.0 * box.width and box.height >= 3 * max(1.0, box.width):
+                box = _read_vertical(ocr, image, box)
+            if box.text.strip():
+                boxes.append(box)
+    return boxes
+
+
+def _pieces(found: list) -> list[TextBox]:
+    """One detected line as boxes, cut where its characters stand further apart than a
+    character's height: the detector joins lines of neighbouring columns across a narrow gap."""
+    points, text = found[0], str(found[1])
+    whole = TextBox(text, *_bounds(points))
+    if len(found) < 5 or not found[3] or len(found[3]) != len(found[4]):
+        return [whole]
+    pieces: list[TextBox] = []
+    for word_points, word in zip(found[3], found[4]):
+        x0, y0, x1, y1 = _bounds(word_points)
+        last = pieces[-1] if pieces else None
+        if last is not None and x0 - last.x1 < 0.8 * whole.height:
+            spaced = last.text[-1:].isascii() and str(word)[:1].isascii() and x0 - last.x1 > 0.2 * whole.height
+            last.text += (" " if spaced else "") + str(word)
+            last.x1, last.y0, last.y1 = max(last.x1, x1), min(last.y0, y0), max(last.y1, y1)
+        else:
+            pieces.append(TextBox(str(word), x0, y0, x1, y1))
+    return pieces if "".join(p.text for p in pieces).replace(" ", "") == text.replace(" ", "") else [whole]
+
+
+def _bounds(points) -> tuple[float, float, float, float]:
+    xs = [float(p[0]) for p in points]
+    ys = [float(p[1]) for p in points]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _read_vertical(ocr, image: np.ndarray, box: TextBox) -> TextBox:
+    """A tall box read as vertical text: its square character cells side by side, read as a line."""
+    x0, y0, x1, y1 = (round(v) for v in (box.x0, box.y0, box.x1, box.y1))
+    crop = image[max(0, y0) : y1, max(0, x0) : x1]
+    size = crop.shape[1]
+    count = max(1, round(crop.shape[0] / size))
+    step = crop.shape[0] / count
+    cells = [crop[round(i * step) : round((i + 1) * step)] for i in range(count)]
+    height = min(c.shape[0] for c in cells)
+    pad = np.full((height, max(2, size // 6), 3), 255, dtype=crop.dtype)
+    strip = np.concatenate([part for c in cells for part in (c[:height], pad)], axis=1)
+    result, _ = ocr(strip, use_det=False, use_cls=False, use_rec=True)
+    text = "".join(str(r[0]) for r in result or [] if r and float(r[1]) >= MIN_SCORE)
+    return TextBox(text, box.x0, box.y0, box.x1, box.y1, vertical=True)

@@ -1,0 +1,238 @@
+"""Text boxes of a page (OCR or a PDF text layer) → page text in reading order, with where each
+line stands on the page.
+
+Newspaper pages are columns, sometimes under a headline that spans several of them, sometimes
+with a headline printed vertically.  The boxes are split recursively (an XY-cut): first at a
+vertical gap that runs the full height of the region (columns, left to right), else at a
+horizontal gap taller than the line spacing (bands, top to bottom).  Within a leaf, boxes are
+gathered into lines by their vertical overlap; a new paragraph starts at an indented line or
+after a short one, as a compositor sets them.  The text that comes out has the shape of the
+``.txt`` pages (column lines, blank lines between blocks), so the segmenter reads both alike.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from statistics import median
+
+
+@dataclass
+class TextBox:
+    """One piece of text on a page, in page pixels (x to the right, y down)."""
+
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    vertical: bool = False  # printed top to bottom (a vertical headline)
+
+    @property
+    def height(self) -> float:
+        return self.y1 - self.y0
+
+    @property
+    def width(self) -> float:
+        return self.x1 - self.x0
+
+    @property
+    def em(self) -> float:
+        """The character size: the narrow side of the box."""
+        return self.width if self.vertical else self.height
+
+
+@dataclass
+class PlacedLine:
+    """A line of page text: its character span in the page text and its rectangle."""
+
+    start: int
+    end: int
+    page: int  # 1-based
+    box: tuple[int, int, int, int]
+
+
+@dataclass
+class PageSize:
+    number: int  # 1-based
+    width: int
+    height: int
+
+
+@dataclass
+class PageLayout:
+    """A file's text (pages in order, blank lines between blocks) and where its lines stand."""
+
+    text: str = ""
+    lines: list[PlacedLine] = field(default_factory=list)
+    pages: list[PageSize] = field(default_factory=list)
+
+    def add_page(self, number: int, width: int, height: int, blocks: list[list[tuple[str, TextBox]]]) -> None:
+        """Append a page's blocks (each a list of (line text, line box)) to the text."""
+        self.pages.append(PageSize(number, int(width), int(height)))
+        parts = [self.text] if self.text else []
+        at = len(self.text)
+        for block in blocks:
+            if parts:
+                parts.append("\n\n")
+                at += 2
+            for i, (text, box) in enumerate(block):
+                if i:
+                    parts.append("\n")
+                    at += 1
+                self.lines.append(PlacedLine(at, at + len(text), number, _rounded(box)))
+                parts.append(text)
+                at += len(text)
+        self.text = "".join(parts)
+
+
+def _rounded(box: TextBox) -> tuple[int, int, int, int]:
+    return round(box.x0), round(box.y0), round(box.x1), round(box.y1)
+
+
+def order_page(boxes: list[TextBox]) -> list[list[tuple[str, TextBox]]]:
+    """The page's text blocks in reading order; each block a list of (line text, line box)."""
+    boxes = [b for b in boxes if b.text.strip() and b.width > 0 and b.height > 0]
+    if not boxes:
+        return []
+    em = median(b.em for b in boxes)
+    boxes = _join_stacks(boxes)
+    blocks: list[list[tuple[str, TextBox]]] = []
+    for leaf in _cut(boxes, em):
+        blocks.extend(_leaf_blocks(leaf, em))
+    return blocks
+
+
+def _join_stacks(boxes: list[TextBox]) -> list[TextBox]:
+    """Single characters stacked one under the other (a vertical headline that OCR or a PDF's
+    text layer gives a character at a time) joined into one vertical box, when most of them
+    stand alone: characters with text set solid beside them belong to their lines."""
+    rows: dict[int, list[TextBox]] = {}
+    step = max(1.0, median(b.em for b in boxes))
+    for b in boxes:
+        for r in range(int(b.y0 // step), int(b.y1 // step) + 1):
+            rows.setdefault(r, []).append(b)
+
+    def alone(b: TextBox) -> bool:
+        size = max(b.width, b.height)
+        near = {id(c): c for r in range(int(b.y0 // step), int(b.y1 // step) + 1) for c in rows.get(r, [])}
+        return not any(
+            c is not b
+            and min(b.y1, c.y1) - max(b.y0, c.y0) > 0.5 * min(b.height, c.height)
+            and max(c.x0 - b.x1, b.x0 - c.x1) < 0.25 * size  # set solid: characters of a line touch
+            for c in near.values()
+        )
+
+    def cell(b: TextBox) -> bool:  # one character's square (OCR may read it as two: 引 → 12)
+        n = len(b.text.strip())
+        return not b.vertical and (n == 1 or (n == 2 and 0.5 <= b.width / b.height <= 1.5))
+
+    singles = sorted((b for b in boxes if cell(b)), key=lambda b: b.y0)
+    runs: list[list[TextBox]] = []
+    for b in singles:
+        for run in runs:
+            last = run[-1]
+            size = max(last.width, last.height)
+            aligned = abs((b.x0 + b.x1) / 2 - (last.x0 + last.x1) / 2) <= 0.25 * size
+            if aligned and -0.1 * size <= b.y0 - last.y1 <= 0.35 * size:  # closer than lines are
+                run.append(b)
+                break
+        else:
+            runs.append([b])
+    runs = [run for run in runs if len(run) >= 2 and 2 * sum(alone(b) for b in run) > len(run)]
+    joined = {id(b) for run in runs for b in run}
+    out = [b for b in boxes if id(b) not in joined]
+    for run in runs:
+        if run:
+            text = "".join(b.text.strip() for b in run)
+            out.append(TextBox(text, min(b.x0 for b in run), run[0].y0, max(b.x1 for b in run), run[-1].y1, True))
+    return out
+
+
+def _cut(boxes: list[TextBox], em: float) -> list[list[TextBox]]:
+    """XY-cut: the regions of ``boxes`` in reading order."""
+    if len(boxes) <= 1:
+        return [boxes]
+    for axis, min_gap in (("x", 0.9 * em), ("y", 1.2 * em)):
+        parts = _split(boxes, axis, min_gap)
+        if len(parts) > 1:
+            return [leaf for part in parts for leaf in _cut(part, em)]
+    return [boxes]
+
+
+def _split(boxes: list[TextBox], axis: str, min_gap: float) -> list[list[TextBox]]:
+    """Groups of ``boxes`` separated by empty stripes at least ``min_gap`` wide along ``axis``."""
+    lo = (lambda b: b.x0) if axis == "x" else (lambda b: b.y0)
+    hi = (lambda b: b.x1) if axis == "x" else (lambda b: b.y1)
+    ordered = sorted(boxes, key=lo)
+    groups: list[list[TextBox]] = [[ordered[0]]]
+    reach = hi(ordered[0])
+    for b in ordered[1:]:
+        if lo(b) - reach >= min_gap:
+            groups.append([])
+        groups[-1].append(b)
+        reach = max(reach, hi(b))
+    return groups
+
+
+def _leaf_blocks(boxes: list[TextBox], em: float) -> list[list[tuple[str, TextBox]]]:
+    """A region's lines, cut into blocks at paragraph starts; vertical text is a block alone,
+    read before the lines beside it."""
+    vertical = sorted((b for b in boxes if b.vertical), key=lambda b: (b.y0, b.x0))
+    lines = _lines([b for b in boxes if not b.vertical])
+    blocks: list[list[tuple[str, TextBox]]] = []
+    left = min((b.x0 for b in lines), default=0.0)
+    right = max((b.x1 for b in lines), default=0.0)
+    cur: list[tuple[str, TextBox]] = []
+    prev: TextBox | None = None
+    for box in lines:
+        while vertical and vertical[0].y0 <= box.y0 + 0.5 * box.height:
+            if cur:
+                blocks.append(cur)
+                cur, prev = [], None
+            head = vertical.pop(0)
+            blocks.append([(head.text.strip(), head)])
+        size = box.height
+        indented = box.x0 - left >= 1.2 * size
+        short_before = prev is not None and right - prev.x1 >= 1.5 * size
+        gap = prev is not None and box.y0 - prev.y1 >= 0.9 * size
+        if cur and (indented or short_before or gap):
+            blocks.append(cur)
+            cur = []
+        cur.append((box.text, box))
+        prev = box
+    if cur:
+        blocks.append(cur)
+    blocks += [[(b.text.strip(), b)] for b in vertical]
+    return blocks
+
+
+def _lines(boxes: list[TextBox]) -> list[TextBox]:
+    """Boxes that share a line (overlap by half their height) joined left to right."""
+    lines: list[list[TextBox]] = []
+    for b in sorted(boxes, key=lambda b: (b.y0 + b.y1) / 2):
+        if lines:
+            last = lines[-1]
+            top, bottom = min(x.y0 for x in last), max(x.y1 for x in last)
+            overlap = min(bottom, b.y1) - max(top, b.y0)
+            if overlap >= 0.5 * min(b.height, bottom - top):
+                last.append(b)
+                continue
+        lines.append([b])
+    out = []
+    for parts in lines:
+        parts.sort(key=lambda b: b.x0)
+        text = parts[0].text.strip()
+        for a, b in itertools.pairwise(parts):
+            spaced = text[-1:].isascii() and b.text.strip()[:1].isascii() and b.x0 - a.x1 > 0.25 * a.height
+            text += (" " if spaced else "") + b.text.strip()
+        out.append(
+            TextBox(
+                text,
+                min(b.x0 for b in parts),
+                min(b.y0 for b in parts),
+                max(b.x1 for b in parts),
+                max(b.y1 for b in parts),
+            )
+        )
+    return out

@@ -1,0 +1,288 @@
+"""Page scans (PNG, JPEG, TIFF) and PDFs → text boxes per page → a ``PageLayout``.
+
+A page is read in a worker: an image page is OCR'd; a PDF page gives its text layer when it has
+one, else it is rendered at ``PDF_DPI`` and OCR'd.  Coordinates are page pixels: the image's
+own, or the PDF page at ``PDF_DPI``, so a citation's boxes and the page shown line up.  Limits
+stop decompression bombs: ``MAX_PIXELS`` a page, ``MAX_PAGES`` a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rag.ingest import ocr
+from rag.ingest.loaders import LoadError
+from rag.ingest.reading_order import PageLayout, TextBox, order_page
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+PDF_SUFFIXES = {".pdf"}
+MAX_PIXELS = 80_000_000  # a broadsheet page scanned at 400 dpi is ~45 megapixels
+MAX_PAGES = 300  # a file; a daily's issue is 4–64 pages
+# the resolution a PDF page without text is rendered at for OCR (bench/ocr_quality.py --pdf-dpi)
+PDF_DPI = int(os.environ.get("RAG_PDF_DPI", "150"))
+CACHE_VERSION = "1"  # of the cached boxes: raise it when reading a page changes
+MIN_TEXT_LAYER = 20  # characters a PDF page needs in its text layer to be read without OCR
+
+
+@dataclass
+class PageBoxes:
+    """One page as read: its size in pixels, its text boxes and how they were obtained."""
+
+    width: int
+    height: int
+    boxes: list[TextBox]
+    how: str  # ocr | text-layer
+
+
+class OcrCache:
+    """Each page's boxes as a small JSON file under ``folder``, keyed by the file's sha256, the
+    page and the settings: a killed or repeated ingest reads pages already OCR'd from here."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+
+    def _path(self, key: str) -> Path | None:
+        return None if self.folder is None else self.folder / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> PageBoxes | None:
+        path = self._path(f"{key}-{CACHE_VERSION}")
+        if path is None or not path.is_file():
+            return None
+        try:
+            data = json.loads(path.read_text("utf-8"))
+            return PageBoxes(data["width"], data["height"], [TextBox(**b) for b in data["boxes"]], data["how"])
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+
+    def put(self, key: str, page: PageBoxes) -> None:
+        path = self._path(f"{key}-{CACHE_VERSION}")
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(asdict(page), ensure_ascii=False), "utf-8")
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a cache that cannot be written only costs time
+
+
+def page_count(path: Path, kind: str) -> int:
+    """Pages in a scan or PDF; LoadError for a damaged, encrypted or oversized file."""
+    if kind == "pdf":
+        with _pdf(path) as doc:
+            n = len(doc)
+    else:
+        with _image(path) as im:
+            n = getattr(im, "n_frames", 1)
+    if n > MAX_PAGES:
+        raise LoadError(f"{n} pages, the limit is {MAX_PAGES} a file: split it")
+    if n == 0:
+        raise LoadError("no pages")
+    return n
+
+
+def read_page(path: Path, kind: str, number: int, cache_key: str = "", cache: OcrCache | None = None) -> PageBoxes:
+    """Page ``number`` (1-based) of a scan or PDF as text boxes, from ``cache`` when known."""
+    key = f"{cache_key}-{number}-{PDF_DPI if kind == 'pdf' else 0}" if cache_key else ""
+    if key and cache is not None and (hit := cache.get(key)) is not None:
+        return hit
+    if kind == "pdf":
+        page = _pdf_page(path, number)
+    else:
+        image = _image_page(path, number)
+        page = PageBoxes(image.shape[1], image.shape[0], ocr.read_image(image, threads=_threads()), "ocr")
+    if key and cache is not None:
+        cache.put(key, page)
+    return page
+
+
+def _threads() -> int:
+    return int(os.environ.get("RAG_OCR_THREADS", "0"))
+
+
+class _pdf:
+    """``with _pdf(path) as doc``: an open pdfium document, or LoadError saying why not."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self):
+        import pypdfium2 as pdfium
+
+        try:
+            self.doc = pdfium.PdfDocument(str(self.path))
+        except pdfium.PdfiumError as exc:
+            if "password" in str(exc).lower():
+                raise LoadError(
+                    "the PDF is encrypted (password protected): decrypt it first, e.g. `qpdf --decrypt IN.pdf OUT.pdf`"
+                ) from None
+            raise LoadError(f"not a readable PDF ({exc})") from None
+        except OSError as exc:
+            raise LoadError(f"cannot read: {exc.strerror or exc}") from None
+        return self.doc
+
+    def __exit__(self, *exc) -> None:
+        self.doc.close()
+
+
+def _pdf_page(path: Path, number: int) -> PageBoxes:
+    with _pdf(path) as doc:
+        page = doc[number - 1]
+        width_pt, height_pt = page.get_size()
+        scale = _scale(width_pt, height_pt, PDF_DPI / 72)
+        text = page.get_textpage()
+        boxes = _text_layer(text, height_pt, scale)
+        if sum(len(b.text) for b in boxes) >= MIN_TEXT_LAYER:
+            return PageBoxes(round(width_pt * scale), round(height_pt * scale), boxes, "text-layer")
+        image = np.asarray(page.render(scale=scale, grayscale=True).to_pil().convert("RGB"))
+    return PageBoxes(image.shape[1], image.shape[0], ocr.read_image(image, threads=_threads()), "ocr")
+
+
+def _scale(width: float, height: float, scale: float) -> float:
+    """``scale``, lowered so the rendered page stays within ``MAX_PIXELS``."""
+    if width * height * scale * scale > MAX_PIXELS:
+        scale = (MAX_PIXELS / (width * height)) ** 0.5
+    return scale
+
+
+def _text_layer(textpage, height_pt: float, scale: float) -> list[TextBox]:
+    """The text layer's runs (pdfium's text rectangles) as boxes in page pixels."""
+    boxes = []
+    for i in range(textpage.count_rects()):
+        left, bottom, right, top = textpage.get_rect(i)
+        text = textpage.get_text_bounded(left, bottom, right, top).replace("\r", "").replace("\n", "")
+        if not text.strip():
+            continue
+        box = TextBox(text, left * scale, (height_pt - top) * scale, right * scale, (height_pt - bottom) * scale)
+        box.vertical = box.height >= 2 * box.width and len(text.strip()) >= 2
+        boxes.append(box)
+    return boxes
+
+
+class _image:
+    """``with _image(path) as im``: an opened (not yet decoded) image within the pixel limit."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self):
+        from PIL import Image, UnidentifiedImageError
+
+        Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+        try:
+            self.im = Image.open(self.path)
+        except (UnidentifiedImageError, Image.DecompressionBombError, SyntaxError, ValueError) as exc:
+            raise LoadError(_image_problem(exc)) from None
+        except OSError as exc:
+            raise LoadError(f"cannot read: {exc.strerror or exc}") from None
+        return self.im
+
+    def __exit__(self, *exc) -> None:
+        self.im.close()
+
+
+def _image_problem(exc: Exception) -> str:
+    from PIL import Image
+
+    if isinstance(exc, Image.DecompressionBombError):
+        return f"image too large ({exc}); the limit is {MAX_PIXELS / 1e6:.0f} megapixels a page"
+    return f"not a readable image (damaged or another format): {exc}"
+
+
+def _image_page(path: Path, number: int) -> np.ndarray:
+    from PIL import Image
+
+    with _image(path) as im:
+        try:
+            im.seek(number - 1)
+            w, h = im.size
+            if w * h > MAX_PIXELS:
+                raise LoadError(f"page {number} is {w}×{h} pixels; the limit is {MAX_PIXELS / 1e6:.0f} megapixels")
+            return np.asarray(im.convert("RGB"))
+        except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
+            raise LoadError(f"page {number}: {_image_problem(exc)}") from None
+
+
+def _pooled_read(path: str, kind: str, number: int, cache_key: str, cache_folder: str | None) -> PageBoxes:
+    os.environ.setdefault("RAG_OCR_THREADS", "1")
+    cache = OcrCache(Path(cache_folder) if cache_folder else None)
+    return read_page(Path(path), kind, number, cache_key, cache)
+
+
+class PageReader:
+    """Reads the pages of scans and PDFs in ``workers`` processes, ``ahead`` pages beyond the
+    file asked for, so a folder of single-page scans keeps every core busy."""
+
+    def __init__(
+        self, cache_folder: Path | None, workers: int = 0, on_page: Callable[[str], None] = lambda how: None
+    ) -> None:
+        self.cache_folder = cache_folder
+        self.workers = workers or max(1, min(os.cpu_count() or 1, 8))
+        self.on_page = on_page
+        self._pool: ProcessPoolExecutor | None = None
+        self._queued: deque[tuple[str, int, Future]] = deque()
+
+    def layout(self, path: Path, kind: str, sha256: str, upcoming: Iterable[tuple[Path, str, str]] = ()) -> PageLayout:
+        """The reading-ordered text of one file; ``upcoming`` (path, kind, sha256) files are
+        queued behind it while it is read."""
+        pages = page_count(path, kind)
+        futures = [self._submit(path, kind, sha256, n) for n in range(1, pages + 1)]
+        for nxt in upcoming:
+            if len(self._queued) >= 2 * self.workers:
+                break
+            self._prefetch(*nxt)
+        layout = PageLayout()
+        for n, fut in enumerate(futures, 1):
+            page = fut.result()
+            self.on_page(page.how)
+            layout.add_page(n, page.width, page.height, order_page(page.boxes))
+        return layout
+
+    def _submit(self, path: Path, kind: str, sha256: str, number: int) -> Future:
+        key = (str(path), number)
+        for i, (p, n, queued) in enumerate(self._queued):
+            if (p, n) == key:
+                del self._queued[i]
+                return queued
+        folder = str(self.cache_folder) if self.cache_folder else None
+        if self.workers == 1:
+            fut: Future = Future()
+            try:
+                fut.set_result(_pooled_read(str(path), kind, number, sha256, folder))
+            except LoadError as exc:
+                fut.set_exception(exc)
+            return fut
+        return self._executor().submit(_pooled_read, str(path), kind, number, sha256, folder)
+
+    def _prefetch(self, path: Path, kind: str, sha256: str) -> None:
+        if any(p == str(path) for p, _, _ in self._queued) or self.workers == 1:
+            return
+        try:
+            pages = min(page_count(path, kind), 2 * self.workers)
+        except LoadError:
+            return  # reported when the file's turn comes
+        for n in range(1, pages + 1):
+            folder = str(self.cache_folder) if self.cache_folder else None
+            fut = self._executor().submit(_pooled_read, str(path), kind, n, sha256, folder)
+            self._queued.append((str(path), n, fut))
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            import multiprocessing
+
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None

@@ -1,0 +1,231 @@
+"""Page scans and PDFs through offline OCR: reading order, regions, citations, bad files.
+
+Pages are rendered from the project's own sample text (``bench/render_pages.py``) at test time,
+so no binary is committed; OCR is the real RapidOCR on ONNX Runtime.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from render_pages import cer, render_text, save_pdf, save_png, save_tiff
+from typer.testing import CliRunner
+
+from rag.cli import app
+from rag.ingest import ocr, scans
+from rag.ingest.reading_order import PageLayout, TextBox, order_page
+from tests.conftest import FAKE_HASH, SAMPLE
+
+pytest.importorskip("rapidocr_onnxruntime", reason="OCR needs pip install '.[ocr]'")
+runner = CliRunner()
+ENV = {"RAG_EMBEDDING_MODEL": FAKE_HASH, "RAG_OCR_WORKERS": "1"}
+
+
+def _page_text(n_blocks: int = 14) -> str:
+    """The first blocks of the sample page (our own fictional text), furniture lines dropped."""
+    text = (SAMPLE / "page_01.txt").read_text("utf-8")
+    blocks = [b for b in text.split("\n\n") if b.strip() and "DAILY" not in b and "│" not in b]
+    return "\n\n".join(blocks[:n_blocks])
+
+
+@pytest.fixture(scope="module")
+def scan(tmp_path_factory) -> tuple[Path, str, Path]:
+    """(the PNG of a 2-column page, its rendered text, an index holding it), ingested once."""
+    folder = tmp_path_factory.mktemp("scan")
+    page = render_text(_page_text(), columns=2)[0]
+    png = folder / "scan_01.png"
+    save_png(page, png)
+    index = folder / "index"
+    result = runner.invoke(app, ["ingest", str(png), "--index", str(index), "--json"], env=ENV)
+    assert result.exit_code == 0, result.output
+    return png, page.truth_text, index
+
+
+def _cached_layout(png: Path, index: Path) -> PageLayout:
+    """The page as the ingest read it (from the index's OCR cache: no second OCR run)."""
+    from rag.ingest.loaders import file_digest
+
+    reader = scans.PageReader(index / "ocr-cache", workers=1)
+    return reader.layout(png, "scan", file_digest(png)[0])
+
+
+# ---- reading order (boxes → text), no OCR ------------------------------------------------
+
+
+def _box(text: str, x0: float, y0: float, size: float = 20.0) -> TextBox:
+    return TextBox(text, x0, y0, x0 + size * len(text), y0 + size)
+
+
+def test_columns_are_read_one_after_the_other_under_a_spanning_headline() -> None:
+    boxes = [_box("柳溪县新建三座桥梁方便群众出行", 40, 10, 30)]  # the headline over both columns
+    for i in range(6):  # rows of the two columns stand at the same heights
+        boxes.append(_box(f"左栏第{i}行文字内容完整", 40, 80 + 30 * i))
+        boxes.append(_box(f"右栏第{i}行文字内容完整", 320, 80 + 30 * i))
+    text = "\n".join(t for block in order_page(boxes) for t, _ in block)
+    lines = text.splitlines()
+    assert lines[0] == "柳溪县新建三座桥梁方便群众出行"
+    assert lines[1:7] == [f"左栏第{i}行文字内容完整" for i in range(6)]
+    assert lines[7:] == [f"右栏第{i}行文字内容完整" for i in range(6)]
+
+
+def test_a_vertical_headline_given_a_character_at_a_time_is_one_block_before_its_text() -> None:
+    heading = [TextBox(c, 40, 100 + 34 * i, 72, 132 + 34 * i) for i, c in enumerate("渔光互补")]
+    body = [_box(f"正文第{i}行写在标题右边", 90, 100 + 34 * i) for i in range(5)]
+    above = _box("上一篇文章的最后一句话。", 40, 50)
+    blocks = order_page([*body, *heading, above])
+    texts = ["".join(t for t, _ in b) for b in blocks]
+    assert texts[0] == "上一篇文章的最后一句话。"
+    assert texts[1] == "渔光互补"
+    assert blocks[1][0][1].vertical
+    assert "渔" not in "".join(texts[2:])
+
+
+def test_indented_lines_start_paragraphs_and_layout_offsets_point_at_the_lines() -> None:
+    boxes = [_box("第一段的第一行文字写满", 80, 0), _box("第一段结束。", 40, 30), _box("第二段开头缩进两格", 80, 60)]
+    layout = PageLayout()
+    layout.add_page(1, 600, 800, order_page(boxes))
+    assert layout.text == "第一段的第一行文字写满\n第一段结束。\n\n第二段开头缩进两格"
+    for line in layout.lines:
+        assert layout.text[line.start : line.end] in {b.text for b in boxes}
+        assert line.page == 1
+
+
+# ---- OCR of a rendered page ---------------------------------------------------------------
+
+
+def test_a_scan_is_read_in_order_with_few_character_errors(scan) -> None:
+    png, truth, index = scan
+    layout = _cached_layout(png, index)
+    assert cer(truth, layout.text) <= 0.02
+    assert len(layout.lines) > 30
+    assert all(0 <= ln.box[0] < ln.box[2] <= 1240 and 0 <= ln.box[1] < ln.box[3] <= 1754 for ln in layout.lines)
+
+
+def test_cited_passages_carry_the_page_image_and_the_boxes_of_their_lines(scan) -> None:
+    png, _, index = scan
+    question = "柳溪县首届乡村年货节开幕首日销售额是多少？"
+    result = runner.invoke(app, ["ask", question, "--index", str(index), "--json"], env=ENV)
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["citations"], answer
+    cite = answer["citations"][0]
+    image = cite["page_image"]
+    assert Path(image["file"]) == png.resolve() and image["page"] == 1 and image["kind"] == "image"
+    assert (image["width"], image["height"]) == (1240, 1754)
+    assert cite["boxes"]
+    layout = _cached_layout(png, index)
+    by_box = {tuple(ln.box): layout.text[ln.start : ln.end] for ln in layout.lines}
+    cited = "".join(by_box[tuple(b)] for b in cite["boxes"])  # each box is a line of the page
+    quote = "".join(cite["quote"].split())
+    assert quote[:8] in "".join(cited.split())
+    assert all("page_image" in h and h["boxes"] for h in answer["hits"])  # every passage knows where it stands
+
+
+def test_a_killed_ingest_does_not_read_pages_again(scan, monkeypatch) -> None:
+    """The OCR cache in the index folder: a rebuild (or a resumed run) reads no page twice."""
+    png, _, index = scan
+
+    def no_ocr(*args, **kwargs):
+        raise AssertionError("OCR ran again")
+
+    monkeypatch.setattr(ocr, "read_image", no_ocr)
+    again = runner.invoke(app, ["ingest", str(png), "--index", str(index), "--rebuild", "--json"], env=ENV)
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["articles"] > 0
+
+
+def test_pdf_text_layer_is_read_without_ocr_and_keeps_regions(tmp_path, monkeypatch) -> None:
+    pages = render_text(_page_text(8), columns=3)
+    pdf = tmp_path / "digital.pdf"
+    save_pdf(pages[:1], pdf, text_layer=True)
+    monkeypatch.setattr(ocr, "read_image", lambda *a, **k: pytest.fail("a text layer needs no OCR"))
+    page = scans.read_page(pdf, "pdf", 1)
+    assert page.how == "text-layer"
+    layout = PageLayout()
+    layout.add_page(1, page.width, page.height, order_page(page.boxes))
+    assert cer(pages[0].truth_text, layout.text) <= 0.01
+    result = runner.invoke(app, ["ingest", str(pdf), "--index", str(tmp_path / "idx"), "--json"], env=ENV)
+    assert result.exit_code == 0, result.output
+    found = runner.invoke(app, ["search", "地区生产总值", "--index", str(tmp_path / "idx"), "--json"], env=ENV)
+    hit = json.loads(found.stdout)["hits"][0]
+    assert hit["page_image"]["kind"] == "pdf" and hit["boxes"]
+
+
+def test_a_pdf_without_text_is_rendered_and_ocred(tmp_path) -> None:
+    pages = render_text(_page_text(6), columns=2)
+    pdf = tmp_path / "scanned.pdf"
+    save_pdf(pages[:1], pdf, text_layer=False)
+    page = scans.read_page(pdf, "pdf", 1)
+    assert page.how == "ocr"
+    layout = PageLayout()
+    layout.add_page(1, page.width, page.height, order_page(page.boxes))
+    assert cer(pages[0].truth_text, layout.text) <= 0.03
+
+
+# ---- bad files: reported, skipped, exit 3; nothing else lost ------------------------------
+
+
+def _ingest(paths: list[Path], index: Path):
+    return runner.invoke(app, ["ingest", *map(str, paths), "--index", str(index), "--json"], env=ENV)
+
+
+def test_damaged_and_encrypted_files_are_reported_and_the_good_ones_kept(tmp_path) -> None:
+    from reportlab.pdfgen import canvas
+
+    good = tmp_path / "good.txt"
+    good.write_text(_page_text(4), "utf-8")
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    cut = tmp_path / "cut.png"
+    page = render_text(_page_text(2), columns=2)[0]
+    save_png(page, cut)
+    cut.write_bytes(cut.read_bytes()[:5000])  # a download broken off
+    locked = tmp_path / "locked.pdf"
+    c = canvas.Canvas(str(locked), encrypt="secret")
+    c.drawString(72, 720, "locked")
+    c.save()
+    result = _ingest([good, junk, cut, locked], tmp_path / "idx")
+    assert result.exit_code == 3, result.output
+    report = json.loads(result.stdout)
+    why = {Path(s["path"]).name: s["reason"] for s in report["files_skipped"]}
+    assert report["files_ingested"] == 1
+    assert "not a readable image" in why["junk.png"]
+    assert "page 1" in why["cut.png"]
+    assert "encrypted" in why["locked.pdf"]
+
+
+def test_page_and_pixel_limits_stop_oversized_files(tmp_path, monkeypatch) -> None:
+    pages = render_text(_page_text(30), columns=3)[:2]
+    tiff = tmp_path / "two.tif"
+    save_tiff(pages, tiff) if len(pages) == 2 else save_tiff([pages[0], pages[0]], tiff)
+    monkeypatch.setattr(scans, "MAX_PAGES", 1)
+    result = _ingest([tiff], tmp_path / "idx")
+    assert result.exit_code == 1
+    assert "2 pages, the limit is 1" in result.stdout
+    monkeypatch.setattr(scans, "MAX_PAGES", 300)
+    monkeypatch.setattr(scans, "MAX_PIXELS", 1_000_000)
+    result = _ingest([tiff], tmp_path / "idx")
+    assert result.exit_code == 1
+    assert "megapixels" in result.stdout
+
+
+def test_an_e_paper_html_page_is_one_article_with_its_metadata(tmp_path) -> None:
+    page = tmp_path / "content_20240604_2.htm"
+    page.write_text(
+        """<html><head><meta charset="utf-8"><title>砚山镇渔光互补项目并网发电_青禾日报</title>
+        <meta property="og:site_name" content="青禾日报">
+        <meta name="publishdate" content="2024-06-04"></head><body><nav>首页 | 要闻 | 砚山</nav>
+        <h1>砚山镇渔光互补项目并网发电</h1><div class="article-content">
+        <p>本报讯 6月2日，砚山镇白石村的渔光互补项目正式并网发电，装机容量2.4兆瓦。</p>
+        <p>村党支部书记韩立春介绍，项目每年可为村集体增收16万元。</p></div>
+        <footer>版权所有 青禾日报社</footer></body></html>""",
+        "utf-8",
+    )
+    result = _ingest([page], tmp_path / "idx")
+    assert result.exit_code == 0, result.output
+    found = runner.invoke(app, ["search", "渔光互补 装机容量", "--index", str(tmp_path / "idx"), "--json"], env=ENV)
+    hit = json.loads(found.stdout)["hits"][0]
+    assert (hit["headline"], hit["paper"], hit["date"]) == ("砚山镇渔光互补项目并网发电", "青禾日报", "2024-06-04")
+    assert "版权所有" not in hit["text"] and "首页" not in hit["text"]
