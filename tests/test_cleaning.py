@@ -114,3 +114,12 @@ def test_overlong_sentence_is_cut() -> None:
     spans = chunk_spans(text, 200, 400)
     assert max(s.end - s.start for s in spans) <= 400
     assert spans[-1].end == len(text)
+
+
+def test_a_page_line_whose_thin_bar_ocr_dropped_is_still_the_page_header() -> None:
+    header = PageHeader()
+    line = "A08温县新闻2023年1月10日星期二"  # A08│… as OCR reads it
+    assert furniture_kind(line) == "page"
+    read_header_line(header, "page", line)
+    assert (header.page, header.date, header.sections) == ("A08", "2023-01-10", ["温县新闻"])
+    assert furniture_kind("G20峰会于2023年9月9日在新德里举行") is None  # text goes on after the date

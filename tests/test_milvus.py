@@ -164,6 +164,44 @@ def test_a_long_article_is_stored_in_parts_and_read_back_whole(tmp_path: Path, m
     assert article.text == text and store.stats()["articles"] == 1
 
 
+def _regions(lines: int) -> str:
+    rows = [[1, 10, 20 + 30 * i, 500, 45 + 30 * i, 12 * i, 12 * i + 12] for i in range(lines)]
+    return json.dumps({"file": "/data/p.png", "kind": "image", "pages": {"1": [1240, 1754]}, "lines": rows})
+
+
+def test_page_regions_are_stored_in_parts_and_read_back(tmp_path: Path, manifest, fake_embedder) -> None:
+    """An article read from a scan keeps where its lines stand; long region lists (a full page's
+    lines) span parts as long texts do."""
+    store = _store(tmp_path, manifest)
+    regions = _regions(800)  # ~38,000 characters of JSON: three parts
+    article, chunks = _article("scan", "渔光互补项目并网发电。" * 20)
+    article.regions = regions
+    with store.batch():
+        sid = store.add_source(Source("/data/p.png", "s", 10))
+        store.add_articles(sid, [article], [chunks], fake_embedder.embed_documents([article.text]))
+        store.set_source_status(sid, "ok")
+    ((_, back),) = store.chunks_by_ids([store.lexical_search("渔光互补", 1)[0][0]])
+    assert back.regions == regions and back.text == article.text
+
+
+def test_a_collection_made_before_page_regions_still_takes_articles(
+    tmp_path: Path, manifest, fake_embedder, monkeypatch
+) -> None:
+    from rag.store.milvus import schema
+
+    monkeypatch.setitem(schema.FIELDS, "articles", schema.FIELDS["articles"].replace(" regions", ""))
+    store = _store(tmp_path, manifest)  # the collections as issue 18 made them
+    monkeypatch.undo()
+    article, chunks = _article("old", "温县山药丰收。")
+    article.regions = _regions(3)
+    with store.batch():
+        sid = store.add_source(Source("/data/q.png", "s", 10))
+        store.add_articles(sid, [article], [chunks], fake_embedder.embed_documents([article.text]))
+        store.set_source_status(sid, "ok")
+    ((_, back),) = store.chunks_by_ids([store.lexical_search("山药", 1)[0][0]])
+    assert back.text == "温县山药丰收。" and back.regions == ""
+
+
 def _child(index: Path, uri: str, data: Path) -> subprocess.Popen:
     """`rag ingest --store milvus` as the façade runs it, printing the articles committed after
     every batch (milvus-lite lets one process open a file, so the test cannot look inside)."""

@@ -362,3 +362,18 @@ def test_bm25_built_from_ids_scores_like_bm25s_from_tokens(tmp_path) -> None:
         assert np.allclose(ours.get_scores(query), want) and np.allclose(loaded.get_scores(query), want)
         assert want.max() > 0
     assert files.build_bm25(iter([[], []])) is None
+
+
+def test_an_index_from_before_page_regions_opens_and_reads(small_index: Index, index_path) -> None:
+    """Indexes built before scans were read have no ``regions`` column: opening adds it."""
+    small_index.close()
+    conn = sqlite3.connect(index_path / "rag.sqlite")
+    conn.execute("ALTER TABLE articles DROP COLUMN regions")
+    conn.commit()
+    conn.close()
+    index = Index.open(index_path)
+    try:
+        ((_, article),) = index.chunks_by_ids([index.lexical_search("山药", 1)[0][0]])
+        assert article.regions == "" and article.text
+    finally:
+        index.close()

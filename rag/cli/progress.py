@@ -20,7 +20,7 @@ def ingest_progress(err: Console, quiet: bool):
     from rag.ingest.pipeline import IngestProgress
 
     def rate(e: IngestProgress) -> str:
-        pages = f"{e.pages}/{e.total_pages} pages, {60 * e.pages_per_second:.1f} pages/min, " if e.total_pages else ""
+        pages = f"{e.pages}/{e.total_pages} pages, {e.pages_per_second:.2f} pages/s, " if e.total_pages else ""
         return f"{pages}{e.chunks} chunks, {e.articles} articles, {e.chunks / max(e.seconds, 1e-9):.1f} chunks/s"
 
     if err.is_terminal and not quiet:

@@ -43,6 +43,7 @@ _DIGIT_GAP = re.compile(r"(?<=\d)[ \t]+(?=[.%])|(?<=[.])[ \t]+(?=\d)")
 _DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _LATIN_PAPER = re.compile(r"^([A-Z][A-Z ]{2,40}(?:DAILY|NEWS|EVENING|TIMES|POST))\s*$")
 _PAGE_LINE = re.compile(r"^([A-Z]?\d{1,3})\s*[│|｜]\s*(.*)$")
+_BARE_PAGE_LINE = re.compile(r"^([A-Z]\d{1,3})\s*(.*)$")  # OCR drops the thin │ of A08│温县新闻2023年…
 _FURNITURE = re.compile(r"^(■|责任编辑|编辑[:：]|本版编辑|校对[:：]|组版[:：]|美编[:：]|本版图片)|供图$")
 _WEEKDAY = re.compile(r"星期[一二三四五六日天]|周[一二三四五六日天]")
 
@@ -88,6 +89,10 @@ def furniture_kind(line: str) -> str | None:
     m = _PAGE_LINE.match(line)
     if m and (_DATE.search(m.group(2)) or _WEEKDAY.search(m.group(2))):
         return "page"
+    m = _BARE_PAGE_LINE.match(line)
+    date = _DATE.search(m.group(2)) if m else None
+    if m and date and not _WEEKDAY.sub("", m.group(2)[date.end() :]).strip():  # ends with its date
+        return "page"
     if _FURNITURE.match(line) or ("编辑" in line and "│" in line):
         return "furniture"
     return None
@@ -100,7 +105,7 @@ def read_header_line(header: PageHeader, kind: str, line: str) -> None:
         header.paper_latin = latin
         header.paper = header.paper or PAPER_NAMES.get(latin, "")
     elif kind == "page":
-        m = _PAGE_LINE.match(line)
+        m = _PAGE_LINE.match(line) or _BARE_PAGE_LINE.match(line)
         assert m is not None
         header.page = header.page or m.group(1)
         rest = m.group(2)

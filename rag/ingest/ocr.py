@@ -48,9 +48,10 @@ def read_image(image: np.ndarray, threads: int = 0) -> list[TextBox]:
         image = np.stack([image] * 3, axis=-1)
     image = np.ascontiguousarray(image[:, :, ::-1])  # RGB → BGR, as OpenCV expects
     result, _ = ocr(image, return_word_box=True)
+    rules = column_rules(image)
     boxes = []
     for found in result or []:
-        for box in _pieces(found):
+        for box in _pieces(found, rules):
             if box.height >= 2.0 * box.width and box.height >= 3 * max(1.0, box.width):
                 box = _read_vertical(ocr, image, box)
             if box.text.strip():
@@ -58,24 +59,61 @@ def read_image(image: np.ndarray, threads: int = 0) -> list[TextBox]:
     return boxes
 
 
-def _pieces(found: list) -> list[TextBox]:
+Rule = tuple[float, float, float]  # a printed vertical line: x, top, bottom
+
+
+def column_rules(image: np.ndarray, min_share: float = 0.12) -> list[Rule]:
+    """The vertical lines printed between columns: runs of dark pixels, at most a few pixels
+    wide, at least ``min_share`` of the page tall."""
+    grey = image.mean(axis=2) if image.ndim == 3 else image
+    dark = grey < 0.8 * float(np.median(grey))  # rules are often printed grey
+    height = dark.shape[0]
+    run = np.zeros(dark.shape[1], dtype=np.int32)
+    best = np.zeros_like(run)
+    end = np.zeros_like(run)
+    for y in range(height):
+        run = np.where(dark[y], run + 1, 0)
+        longer = run > best
+        best = np.where(longer, run, best)
+        end = np.where(longer, y, end)
+    rules: list[Rule] = []
+    for x in np.flatnonzero(best >= min_share * height):
+        top, bottom = float(end[x] - best[x] + 1), float(end[x])
+        if rules and x - rules[-1][0] <= 6:  # the same rule, a few pixels wide
+            continue
+        rules.append((float(x), top, bottom))
+    return rules
+
+
+def _crossed(rules: list[Rule], x0: float, x1: float, y0: float, y1: float) -> bool:
+    return any(x0 <= x <= x1 and top <= (y0 + y1) / 2 <= bottom for x, top, bottom in rules)
+
+
+def _pieces(found: list, rules: list[Rule] = ()) -> list[TextBox]:  # type: ignore[assignment]
     """One detected line as boxes, cut where its characters stand further apart than a
-    character's height: the detector joins lines of neighbouring columns across a narrow gap."""
+    character's height or a column rule runs between them (the detector joins lines of
+    neighbouring columns across a narrow gap, and reads the rule as a character)."""
     points, text = found[0], str(found[1])
     whole = TextBox(text, *_bounds(points))
     if len(found) < 5 or not found[3] or len(found[3]) != len(found[4]):
         return [whole]
     pieces: list[TextBox] = []
+    kept = []
     for word_points, word in zip(found[3], found[4]):
         x0, y0, x1, y1 = _bounds(word_points)
-        last = pieces[-1] if pieces else None
-        if last is not None and x0 - last.x1 < 0.8 * whole.height:
+        if len(str(word)) == 1 and x1 - x0 < 0.6 * whole.height and _crossed(rules, x0 - 2, x1 + 2, y0, y1):
+            pieces.append(TextBox("", x0, y0, x1, y1))  # the rule itself: a break, no text
+            continue
+        kept.append(str(word))
+        last = pieces[-1] if pieces and pieces[-1].text else None
+        if last is not None and x0 - last.x1 < 0.8 * whole.height and not _crossed(rules, last.x1, x0, y0, y1):
             spaced = last.text[-1:].isascii() and str(word)[:1].isascii() and x0 - last.x1 > 0.2 * whole.height
             last.text += (" " if spaced else "") + str(word)
             last.x1, last.y0, last.y1 = max(last.x1, x1), min(last.y0, y0), max(last.y1, y1)
         else:
             pieces.append(TextBox(str(word), x0, y0, x1, y1))
-    return pieces if "".join(p.text for p in pieces).replace(" ", "") == text.replace(" ", "") else [whole]
+    pieces = [p for p in pieces if p.text]
+    return pieces if "".join(p.text for p in pieces).replace(" ", "") == "".join(kept).replace(" ", "") else [whole]
 
 
 def _bounds(points) -> tuple[float, float, float, float]:
