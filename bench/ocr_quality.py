@@ -7,7 +7,7 @@ the product's page reader (``rag.ingest.scans``: OCR in a worker pool, reading o
 compared with the rendered text, whitespace removed and widths folded (NFKC: the seed text mixes
 ``,`` and ``，``, which OCR cannot tell apart; ``cer_raw`` is without folding)::
 
-    python bench/ocr_quality.py [SEEDS_DIR] [--workers 2] [--pdf-dpi 150] [--out DIR]
+    python bench/ocr_quality.py [SEEDS_DIR] [--workers 2] [--dpi 150] [--pdf-dpi 150] [--out DIR]
         [--questions ../shared/eval/dev.jsonl]
 
 Prints one JSON object: per file and per layout the CER, pages and seconds, and the machine.
@@ -68,6 +68,7 @@ def main() -> None:
     ap.add_argument("seeds", nargs="?", default=str(ROOT.parent / "shared" / "corpus" / "seeds"))
     ap.add_argument("--workers", type=int, default=0, help="OCR processes (0 = one a core)")
     ap.add_argument("--pdf-dpi", type=int, default=150, help="resolution a PDF page without text is rendered at")
+    ap.add_argument("--dpi", type=int, default=150, help="resolution the pages are rendered (scanned) at")
     ap.add_argument("--out", help="render into this folder (kept) instead of a temporary one")
     ap.add_argument("--questions", help="a question set over the seed pages to rename for the scans")
     args = ap.parse_args()
@@ -76,7 +77,7 @@ def main() -> None:
 
     folder = Path(args.out or tempfile.mkdtemp(prefix="rendered-"))
     with contextlib.redirect_stdout(io.StringIO()):
-        render_main([args.seeds, "--out", str(folder)])
+        render_main([args.seeds, "--out", str(folder), "--dpi", str(args.dpi)])
     files = sorted(p for p in folder.iterdir() if p.suffix in (".tif", ".pdf"))
     reader = PageReader(None, args.workers)
     rows = []
@@ -120,6 +121,7 @@ def main() -> None:
             {
                 "machine": machine(),
                 "workers": reader.workers,
+                "dpi": args.dpi,
                 "pdf_dpi": args.pdf_dpi,
                 "layouts": layouts,
                 "files": rows,

@@ -136,6 +136,26 @@ def test_a_killed_ingest_does_not_read_pages_again(scan, monkeypatch) -> None:
     assert json.loads(again.stdout)["articles"] > 0
 
 
+def test_the_worker_pool_reads_the_next_files_ahead_and_gives_the_same_text(scan, tmp_path) -> None:
+    from rag.ingest.loaders import file_digest
+
+    png, _, index = scan
+    copies = [tmp_path / f"copy_{i}.png" for i in range(3)]
+    for c in copies:
+        c.write_bytes(png.read_bytes())
+    sha = file_digest(png)[0]
+    read: list[str] = []
+    reader = scans.PageReader(index / "ocr-cache", workers=2, on_page=read.append)
+    try:
+        first = reader.layout(copies[0], "scan", sha, [(c, "scan", sha) for c in copies[1:]])
+        assert len(reader._queued) == 2  # the next two files' pages are being read
+        later = [reader.layout(c, "scan", sha) for c in copies[1:]]
+    finally:
+        reader.close()
+    assert read == ["ocr"] * 3 and not reader._queued
+    assert all(x.text == first.text == _cached_layout(png, index).text for x in later)
+
+
 def test_pdf_text_layer_is_read_without_ocr_and_keeps_regions(tmp_path, monkeypatch) -> None:
     pages = render_text(_page_text(8), columns=3)
     pdf = tmp_path / "digital.pdf"

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -22,8 +22,6 @@ from rag.ingest import ocr
 from rag.ingest.loaders import LoadError
 from rag.ingest.reading_order import PageLayout, TextBox, order_page
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
-PDF_SUFFIXES = {".pdf"}
 MAX_PIXELS = 80_000_000  # a broadsheet page scanned at 400 dpi is ~45 megapixels
 MAX_PAGES = 300  # a file; a daily's issue is 4–64 pages
 # the resolution a PDF page without text is rendered at for OCR (bench/ocr_quality.py --pdf-dpi)
@@ -213,67 +211,78 @@ def _image_page(path: Path, number: int) -> np.ndarray:
 
 
 def _pooled_read(path: str, kind: str, number: int, cache_key: str, cache_folder: str | None) -> PageBoxes:
-    os.environ.setdefault("RAG_OCR_THREADS", "1")
+    """One page in a worker process (one ONNX Runtime thread: the pool is the parallelism)."""
+    os.environ["RAG_OCR_THREADS"] = "1"
+    return _read_reported(Path(path), kind, number, cache_key, cache_folder)
+
+
+def _read_reported(path: Path, kind: str, number: int, cache_key: str, cache_folder: str | None) -> PageBoxes:
+    """``read_page``, with anything OCR throws on a strange page reported as that page's problem."""
     cache = OcrCache(Path(cache_folder) if cache_folder else None)
-    return read_page(Path(path), kind, number, cache_key, cache)
+    try:
+        return read_page(path, kind, number, cache_key, cache)
+    except LoadError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - OpenCV/ONNX Runtime errors on a damaged page: skip the file, say why
+        raise LoadError(f"page {number}: cannot be read ({type(exc).__name__}: {exc})") from None
 
 
 class PageReader:
-    """Reads the pages of scans and PDFs in ``workers`` processes, ``ahead`` pages beyond the
-    file asked for, so a folder of single-page scans keeps every core busy."""
+    """Reads the pages of scans and PDFs in ``workers`` processes (one: in this process), and
+    the first pages of the files coming next while the caller stores the current one, so a
+    folder of single-page scans keeps every core busy."""
 
     def __init__(
         self, cache_folder: Path | None, workers: int = 0, on_page: Callable[[str], None] = lambda how: None
     ) -> None:
-        self.cache_folder = cache_folder
+        self.cache_folder = str(cache_folder) if cache_folder else None
         self.workers = workers or max(1, min(os.cpu_count() or 1, 8))
         self.on_page = on_page
         self._pool: ProcessPoolExecutor | None = None
-        self._queued: deque[tuple[str, int, Future]] = deque()
+        self._queued: dict[tuple[str, int], Future] = {}
 
     def layout(self, path: Path, kind: str, sha256: str, upcoming: Iterable[tuple[Path, str, str]] = ()) -> PageLayout:
-        """The reading-ordered text of one file; ``upcoming`` (path, kind, sha256) files are
-        queued behind it while it is read."""
+        """The reading-ordered text of one file; pages of the ``upcoming`` (path, kind, sha256)
+        files are queued behind it while it is read."""
         pages = page_count(path, kind)
-        futures = [self._submit(path, kind, sha256, n) for n in range(1, pages + 1)]
+        futures = []
+        for n in range(1, pages + 1):
+            queued = self._queued.pop((str(path), n), None)
+            futures.append(queued if queued is not None else self._start(path, kind, sha256, n))
         for nxt in upcoming:
-            if len(self._queued) >= 2 * self.workers:
+            if len(self._queued) >= 2 * self.workers or self.workers == 1:
                 break
             self._prefetch(*nxt)
         layout = PageLayout()
         for n, fut in enumerate(futures, 1):
-            page = fut.result()
+            try:
+                page = fut.result()
+            except BrokenProcessPool:
+                self.close()  # a worker died (out of memory?): a fresh pool for the next file
+                raise LoadError(f"page {n}: the OCR worker died (out of memory?)") from None
             self.on_page(page.how)
             layout.add_page(n, page.width, page.height, order_page(page.boxes))
         return layout
 
-    def _submit(self, path: Path, kind: str, sha256: str, number: int) -> Future:
-        key = (str(path), number)
-        for i, (p, n, queued) in enumerate(self._queued):
-            if (p, n) == key:
-                del self._queued[i]
-                return queued
-        folder = str(self.cache_folder) if self.cache_folder else None
-        if self.workers == 1:
-            fut: Future = Future()
-            try:
-                fut.set_result(_pooled_read(str(path), kind, number, sha256, folder))
-            except LoadError as exc:
-                fut.set_exception(exc)
-            return fut
-        return self._executor().submit(_pooled_read, str(path), kind, number, sha256, folder)
+    def _start(self, path: Path, kind: str, sha256: str, number: int) -> Future:
+        if self.workers > 1:
+            return self._executor().submit(_pooled_read, str(path), kind, number, sha256, self.cache_folder)
+        fut: Future = Future()
+        try:
+            fut.set_result(_read_reported(path, kind, number, sha256, self.cache_folder))
+        except LoadError as exc:
+            fut.set_exception(exc)
+        return fut
 
     def _prefetch(self, path: Path, kind: str, sha256: str) -> None:
-        if any(p == str(path) for p, _, _ in self._queued) or self.workers == 1:
+        if (str(path), 1) in self._queued:
             return
         try:
             pages = min(page_count(path, kind), 2 * self.workers)
         except LoadError:
             return  # reported when the file's turn comes
         for n in range(1, pages + 1):
-            folder = str(self.cache_folder) if self.cache_folder else None
-            fut = self._executor().submit(_pooled_read, str(path), kind, n, sha256, folder)
-            self._queued.append((str(path), n, fut))
+            self._queued[(str(path), n)] = self._start(path, kind, sha256, n)
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -286,3 +295,4 @@ class PageReader:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+        self._queued.clear()
