@@ -284,7 +284,7 @@ def build(assistant: Assistant) -> gr.Blocks:
             pick.change(ui.read_article, pick, article, api_visibility="private")
         with gr.Tab("上传"):
             gr.Markdown(
-                f"上传版面文字（{'、'.join(ALLOWED)}，每个不超过 "
+                f"上传版面：文字、扫描图（自动识别文字）、PDF 或电子报网页（{'、'.join(ALLOWED)}，每个不超过 "
                 f"{assistant.settings.max_upload_mb} MB），添加到当前资料库；"
                 "添加后即可提问，无需重启。"
             )

@@ -11,9 +11,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.ingest.loaders import HTML_SUFFIXES, PDF_SUFFIXES, SCAN_SUFFIXES
 from rag.text.normalize import nfkc
 
-ALLOWED = (".txt", ".jsonl", ".jsonl.gz", ".jsonl.xz")
+# page text, records, page scans (OCR), PDFs and e-paper HTML: what `rag ingest` reads
+ALLOWED = (".txt", ".jsonl", ".jsonl.gz", ".jsonl.xz", *sorted(SCAN_SUFFIXES | PDF_SUFFIXES | HTML_SUFFIXES))
 MAX_FILES = 50
 MIB = 1024 * 1024
 

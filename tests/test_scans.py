@@ -7,6 +7,7 @@ so no binary is committed; OCR is the real RapidOCR on ONNX Runtime.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -249,3 +250,32 @@ def test_an_e_paper_html_page_is_one_article_with_its_metadata(tmp_path) -> None
     hit = json.loads(found.stdout)["hits"][0]
     assert (hit["headline"], hit["paper"], hit["date"]) == ("砚山镇渔光互补项目并网发电", "青禾日报", "2024-06-04")
     assert "版权所有" not in hit["text"] and "首页" not in hit["text"]
+
+
+def test_a_scan_uploaded_in_the_chat_is_read_and_its_crop_shown(scan, tmp_path, monkeypatch) -> None:
+    """The 上传 tab takes scans: the stored copy is OCR'd (from the page cache here) and the
+    source card of an answer shows the highlighted crop of that copy."""
+    from app.render import sources_html
+    from app.uploads import ingest_uploads
+    from tests.conftest import make_fake_bot
+
+    png, _, index = scan
+    monkeypatch.setenv("RAG_OCR_WORKERS", "1")
+    target = tmp_path / "idx"
+    assert _ingest([SAMPLE / "page_02.txt"], target).exit_code == 0  # an archive open in the chat
+    shutil.copytree(index / "ocr-cache", target / "ocr-cache")  # these bytes read once: no second OCR run
+    bot = make_fake_bot(target)
+    try:
+        (result,) = ingest_uploads(bot, [png])
+        assert result.status == "已添加", result
+        answer = bot.ask("柳溪县首届乡村年货节开幕首日销售额是多少？")
+        assert answer.citations
+        card = sources_html(answer, pages=target / "page-images")
+    finally:
+        bot.close()
+    assert 'class="crop-image" src="data:image/jpeg;base64,' in card and 'class="crop-mark"' in card
+    assert {Path(c.to_dict()["page_image"]["file"]).parent.parent.name for c in answer.citations} <= {
+        "uploads",
+        "scan0",
+    }
+    assert len(list((target / "page-images").glob("*.jpg"))) == 1  # the whole page, for 查看整版
