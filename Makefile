@@ -8,7 +8,7 @@ SAMPLE_INDEX := index/sample
 QUESTION ?= 鹭江引水工程柳溪段的输水管线有多长？
 
 
-.PHONY: install run ask browser test test-fast lint format sample-index eval-dev eval-crud eval-adversarial fit-answers fit-ranker tune-fusion eval-crud20k eval-crud-all bench-scale eval-milvus clean
+.PHONY: install run ask browser test test-fast lint format sample-index eval-dev eval-crud eval-adversarial fit-answers fit-ranker tune-fusion eval-crud20k eval-crud-all bench-scale eval-milvus eval-scans clean
 
 install: $(STAMP)
 
@@ -126,6 +126,15 @@ eval-milvus: eval-dev eval-crud
 	$(BIN)/rag eval compare eval/reports/crud-hybrid eval/reports/crud-milvus
 	$(BIN)/python bench/query_latency.py index/crud6k --store both
 	$(BIN)/python bench/milvus_sizing.py index/crud6k
+
+# The seed pages rendered as 2/3-column scans and PDFs, read back by OCR (CER per layout, pages/min),
+# then dev.jsonl over an index of the scans beside the .txt index (docs/scans.md).
+RENDERED ?= eval/reports/rendered-seeds
+eval-scans: eval-dev
+	$(BIN)/python bench/ocr_quality.py --out $(RENDERED) --questions ../shared/eval/dev.jsonl
+	$(BIN)/rag ingest $(RENDERED)/*.tif --index index/seeds-scans --rebuild
+	$(BIN)/rag eval $(RENDERED)/questions.scans.jsonl --index index/seeds-scans --out eval/reports/dev-scans
+	$(BIN)/rag eval compare eval/reports/dev-hybrid eval/reports/dev-scans
 
 clean:
 	rm -rf $(VENV) index/sample index/seeds index/crud6k index/crud6k.jsonl
