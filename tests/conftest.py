@@ -281,3 +281,16 @@ def seeds_index(tmp_path_factory) -> Path:
     assert len(report.ingested) == 5 and not report.skipped
     bot.close()
     return path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian chromium through Playwright (a module's browser tests share it)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        yield b
+        b.close()

@@ -10,26 +10,20 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from serving import served
 
 from rag.embeddings.fake import FAKE_HASH
+from tests.browser import ARTIFACTS, ask, open_page, require_chromium
 from tests.conftest import ROOT, SAMPLE
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "test-artifacts"
 SHOT = ARTIFACTS / "page-crop-source-card.png"
 HEAD_CHARS = 900  # the first blocks of page_01.txt, up to about this many characters
 QUESTION = "柳溪县2023年地区生产总值是多少？"
 ANSWER = "236.8"
 pytestmark = pytest.mark.slow
-
-if not CHROMIUM.exists():
-    if os.environ.get("CI") == "true":
-        raise RuntimeError("CI=true but /usr/bin/chromium is missing (apt-get install chromium fonts-wqy-microhei)")
-    pytest.skip("no /usr/bin/chromium: apt-get install chromium fonts-wqy-microhei", allow_module_level=True)
+require_chromium()
 
 
 def head_blocks(text: str, limit: int = HEAD_CHARS) -> str:
@@ -48,9 +42,11 @@ def head_blocks(text: str, limit: int = HEAD_CHARS) -> str:
 @pytest.fixture(scope="module")
 def scan(tmp_path_factory) -> dict:
     """scan_01.png (the top of sample page 01 as one 2-column page) ingested into a new index."""
+    import importlib.util
+
     from rag.ingest import ocr
 
-    if not ocr.available():
+    if importlib.util.find_spec("rapidocr_onnxruntime") is None:
         if os.environ.get("CI") == "true":
             raise RuntimeError("CI=true but rapidocr-onnxruntime is missing (pip install '.[ocr]')")
         pytest.skip(ocr.INSTALL_HINT)
@@ -87,36 +83,11 @@ def server(scan: dict):
         pytest.fail(str(exc))
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def page(browser, server):
-    ARTIFACTS.mkdir(exist_ok=True)
-    pg = browser.new_page(viewport={"width": 1366, "height": 768})
-    pg.goto(server, wait_until="load")
-    pg.wait_for_selector("#question textarea", timeout=60000)
+    pg = open_page(browser, server, 1366, 768)
     yield pg
     pg.close()
-
-
-def ask(pg, question: str, wait_for: str) -> str:
-    """Type a question, send it, wait until the final answer and its sources are shown."""
-    before = pg.locator("#chat .message").count()
-    pg.fill("#question textarea", question)
-    pg.click("#send")
-    pg.wait_for_function("n => document.querySelectorAll('#chat .message').length >= n + 2", arg=before, timeout=60000)
-    pg.wait_for_function("t => document.querySelector('#chat').innerText.includes(t)", arg=wait_for, timeout=60000)
-    pg.wait_for_function("() => !document.querySelector('#chat').innerText.trim().endsWith('……')", timeout=60000)
-    pg.wait_for_selector("#sources .source", timeout=60000)
-    return pg.locator("#chat .message").last.inner_text()
 
 
 def inside(inner: dict, outer: dict, slack: float = 1.0) -> bool:

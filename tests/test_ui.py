@@ -13,16 +13,11 @@ from pathlib import Path
 import pytest
 from serving import served
 
+from tests.browser import ARTIFACTS, ask, open_page, require_chromium
 from tests.conftest import ROOT
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "test-artifacts"
 pytestmark = pytest.mark.slow
-
-if not CHROMIUM.exists():
-    if os.environ.get("CI") == "true":
-        raise RuntimeError("CI=true but /usr/bin/chromium is missing (apt-get install chromium fonts-wqy-microhei)")
-    pytest.skip("no /usr/bin/chromium: apt-get install chromium fonts-wqy-microhei", allow_module_level=True)
+require_chromium()
 
 UPLOAD_PAGE = """青禾日报
 A05│砚山新闻2024年6月4日 星期二
@@ -54,37 +49,11 @@ def server(seeds_index: Path, tmp_path_factory):
         pytest.fail(str(exc))
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def page(browser, server):
-    ARTIFACTS.mkdir(exist_ok=True)
-    pg = browser.new_page(viewport={"width": 1366, "height": 900})
-    pg.goto(server, wait_until="load")
-    pg.wait_for_selector("#question textarea", timeout=60000)
+    pg = open_page(browser, server)
     yield pg
     pg.close()
-
-
-def ask(pg, question: str, wait_for: str | None = None) -> str:
-    """Type a question, send it, wait until the final answer and its sources are shown."""
-    before = pg.locator("#chat .message").count()
-    pg.fill("#question textarea", question)
-    pg.click("#send")
-    pg.wait_for_function("n => document.querySelectorAll('#chat .message').length >= n + 2", arg=before, timeout=60000)
-    if wait_for:
-        pg.wait_for_function("t => document.querySelector('#chat').innerText.includes(t)", arg=wait_for, timeout=60000)
-    pg.wait_for_function("() => !document.querySelector('#chat').innerText.trim().endsWith('……')", timeout=60000)
-    pg.wait_for_selector("#sources .source", timeout=60000)
-    return pg.locator("#chat .message").last.inner_text()
 
 
 def test_ask_streams_a_cited_answer_and_shows_the_passage(page) -> None:

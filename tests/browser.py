@@ -1,0 +1,46 @@
+"""What the browser tests share (the ``browser`` fixture is in conftest.py): Debian chromium
+through Playwright (skipped without it, failing under CI=true), a page at a viewport, and asking
+in the chat until the answer and its sources are shown."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def require_chromium() -> None:
+    """Skip the module without /usr/bin/chromium (fail instead under CI=true)."""
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI") == "true":
+        raise RuntimeError("CI=true but /usr/bin/chromium is missing (apt-get install chromium fonts-wqy-microhei)")
+    pytest.skip("no /usr/bin/chromium: apt-get install chromium fonts-wqy-microhei", allow_module_level=True)
+
+
+def open_page(browser, url: str, width: int = 1366, height: int = 900):
+    """The chat UI at ``url`` in a new page of ``width``×``height``, once its question box is there."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg = browser.new_page(viewport={"width": width, "height": height})
+    pg.goto(url, wait_until="load")
+    pg.wait_for_selector("#question textarea", timeout=60000)
+    return pg
+
+
+def ask(pg, question: str, wait_for: str | None = None) -> str:
+    """Type a question, send it, wait until the final answer and its sources are shown."""
+    before = pg.locator("#chat .message").count()
+    pg.fill("#question textarea", question)
+    pg.click("#send")
+    pg.wait_for_function("n => document.querySelectorAll('#chat .message').length >= n + 2", arg=before, timeout=60000)
+    if wait_for:
+        pg.wait_for_function("t => document.querySelector('#chat').innerText.includes(t)", arg=wait_for, timeout=60000)
+    pg.wait_for_function("() => !document.querySelector('#chat').innerText.trim().endsWith('……')", timeout=60000)
+    pg.wait_for_selector("#sources .source", timeout=60000)
+    return pg.locator("#chat .message").last.inner_text()
