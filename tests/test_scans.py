@@ -172,6 +172,13 @@ def test_pdf_text_layer_is_read_without_ocr_and_keeps_regions(tmp_path, monkeypa
     found = runner.invoke(app, ["search", "地区生产总值", "--index", str(tmp_path / "idx"), "--json"], env=ENV)
     hit = json.loads(found.stdout)["hits"][0]
     assert hit["page_image"]["kind"] == "pdf" and hit["boxes"]
+    from app.page_crop import crop_html
+    from rag.regions import PageRegion
+
+    region = PageRegion(**hit["page_image"], boxes=[tuple(b) for b in hit["boxes"]])
+    figure = crop_html(region, "/gradio_api/file=x.jpg")  # the PDF page rendered in the boxes' pixels
+    assert 'class="crop-image" src="data:image/jpeg;base64,' in figure
+    assert figure.count('class="crop-mark"') == len(hit["boxes"])
 
 
 def test_a_pdf_without_text_is_rendered_and_ocred(tmp_path) -> None:
