@@ -42,7 +42,7 @@ browser:
 test: lint $(STAMP) browser
 	$(BIN)/python -m pytest -q
 
-# The fast loop: no model, no browser, no torch (the hash stand-in embedder); under a minute.
+# The fast loop: no model, no browser, no torch, no OCR of whole pages (the hash stand-in embedder); about a minute.
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow and not milvus_server"
 

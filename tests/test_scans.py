@@ -22,6 +22,7 @@ from tests.conftest import FAKE_HASH, SAMPLE
 pytest.importorskip("rapidocr_onnxruntime", reason="OCR needs pip install '.[ocr]'")
 runner = CliRunner()
 ENV = {"RAG_EMBEDDING_MODEL": FAKE_HASH, "RAG_OCR_WORKERS": "1"}
+OCR = pytest.mark.slow  # a page through OCR is ~10 s: in make test, not in the fast loop
 
 
 def _page_text(n_blocks: int = 14) -> str:
@@ -96,6 +97,7 @@ def test_indented_lines_start_paragraphs_and_layout_offsets_point_at_the_lines()
 # ---- OCR of a rendered page ---------------------------------------------------------------
 
 
+@OCR
 def test_a_scan_is_read_in_order_with_few_character_errors(scan) -> None:
     png, truth, index = scan
     layout = _cached_layout(png, index)
@@ -104,6 +106,7 @@ def test_a_scan_is_read_in_order_with_few_character_errors(scan) -> None:
     assert all(0 <= ln.box[0] < ln.box[2] <= 1240 and 0 <= ln.box[1] < ln.box[3] <= 1754 for ln in layout.lines)
 
 
+@OCR
 def test_cited_passages_carry_the_page_image_and_the_boxes_of_their_lines(scan) -> None:
     png, _, index = scan
     question = "柳溪县首届乡村年货节开幕首日销售额是多少？"
@@ -124,6 +127,7 @@ def test_cited_passages_carry_the_page_image_and_the_boxes_of_their_lines(scan) 
     assert all("page_image" in h and h["boxes"] for h in answer["hits"])  # every passage knows where it stands
 
 
+@OCR
 def test_a_killed_ingest_does_not_read_pages_again(scan, monkeypatch) -> None:
     """The OCR cache in the index folder: a rebuild (or a resumed run) reads no page twice."""
     png, _, index = scan
@@ -137,6 +141,7 @@ def test_a_killed_ingest_does_not_read_pages_again(scan, monkeypatch) -> None:
     assert json.loads(again.stdout)["articles"] > 0
 
 
+@OCR
 def test_the_worker_pool_reads_the_next_files_ahead_and_gives_the_same_text(scan, tmp_path) -> None:
     from rag.ingest.loaders import file_digest
 
@@ -181,6 +186,7 @@ def test_pdf_text_layer_is_read_without_ocr_and_keeps_regions(tmp_path, monkeypa
     assert figure.count('class="crop-mark"') == len(hit["boxes"])
 
 
+@OCR
 def test_a_pdf_without_text_is_rendered_and_ocred(tmp_path) -> None:
     pages = render_text(_page_text(6), columns=2)
     pdf = tmp_path / "scanned.pdf"
@@ -259,6 +265,7 @@ def test_an_e_paper_html_page_is_one_article_with_its_metadata(tmp_path) -> None
     assert "版权所有" not in hit["text"] and "首页" not in hit["text"]
 
 
+@OCR
 def test_a_scan_uploaded_in_the_chat_is_read_and_its_crop_shown(scan, tmp_path, monkeypatch) -> None:
     """The 上传 tab takes scans: the stored copy is OCR'd (from the page cache here) and the
     source card of an answer shows the highlighted crop of that copy."""
