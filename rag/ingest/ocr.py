@@ -9,6 +9,8 @@ read again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from rag.ingest.reading_order import TextBox
@@ -85,11 +87,11 @@ def column_rules(image: np.ndarray, min_share: float = 0.12) -> list[Rule]:
     return rules
 
 
-def _crossed(rules: list[Rule], x0: float, x1: float, y0: float, y1: float) -> bool:
+def _crossed(rules: Sequence[Rule], x0: float, x1: float, y0: float, y1: float) -> bool:
     return any(x0 <= x <= x1 and top <= (y0 + y1) / 2 <= bottom for x, top, bottom in rules)
 
 
-def _pieces(found: list, rules: list[Rule] = ()) -> list[TextBox]:  # type: ignore[assignment]
+def _pieces(found: list, rules: Sequence[Rule] = ()) -> list[TextBox]:
     """One detected line as boxes, cut where its characters stand further apart than a
     character's height or a column rule runs between them (the detector joins lines of
     neighbouring columns across a narrow gap, and reads the rule as a character)."""

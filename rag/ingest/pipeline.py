@@ -303,7 +303,7 @@ class Ingestor:
             raise LoadError("no article text found")
         yield encoding, articles, 0
 
-    def _record_batches(self, item: InputFile, report: IngestReport) -> Iterator[tuple[str, list[Article], int]]:
+    def _record_batches(self, item: InputFile, report: IngestReport) -> Iterator[Batch]:
         """Batches of ``RECORD_BATCH`` records, streamed (the file is never read whole)."""
         errors: list[str] = []
         batch: list[Article] = []
