@@ -38,15 +38,6 @@ def highlighted(text: str, start: int, end: int) -> str:
     return out.replace("\n", "<br>")
 
 
-def _quote_span(hit: Hit, quote: str) -> tuple[int, int]:
-    """The quoted sentence's span in the article (falls back to the whole passage)."""
-    art, chunk = hit.article, hit.chunk
-    at = art.text.find(quote, chunk.start) if quote else -1
-    if at < 0 and quote:
-        at = art.text.find(quote)
-    return (at, at + len(quote)) if at >= 0 else (chunk.start, chunk.end)
-
-
 def page_figure(article: Article, start: int, end: int, pages: Path | None) -> str:
     """The crop of the page scan where ``article.text[start:end]`` stands, highlighted, with a
     link to the whole page (its JPEG is written under ``pages``); "" for text sources."""
@@ -64,7 +55,7 @@ def source_card(n: int | None, hit: Hit, quote: str = "", pages: Path | None = N
     art, chunk = hit.article, hit.chunk
     label = f"[{n}] " if n is not None else ""
     anchor = f' id="src-{n}"' if n is not None else ""
-    q_start, q_end = _quote_span(hit, quote)
+    q_start, q_end = hit.quote_span(quote)
     in_chunk = (
         (q_start - chunk.start, q_end - chunk.start) if quote and chunk.start <= q_start < chunk.end else (0, 0)
     )  # closest passages: nothing quoted

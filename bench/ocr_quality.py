@@ -57,8 +57,10 @@ def write_questions(questions: Path, folder: Path, files: list[Path]) -> None:
             continue
         row = json.loads(line)
         src = row.get("source")
-        rename = lambda s: scans.get(Path(s).stem, s)  # noqa: E731
-        row["source"] = [rename(s) for s in src] if isinstance(src, list) else rename(src) if src else src
+        if isinstance(src, list):
+            row["source"] = [scans.get(Path(s).stem, s) for s in src]
+        elif src:
+            row["source"] = scans.get(Path(src).stem, src)
         rows.append(json.dumps(row, ensure_ascii=False))
     (folder / "questions.scans.jsonl").write_text("\n".join(rows) + "\n", "utf-8")
 

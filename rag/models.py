@@ -155,14 +155,23 @@ class Hit:
             **self.page_region(),
         }
 
+    def quote_span(self, quote: str = "") -> tuple[int, int]:
+        """The quoted sentence's span in the article (from the passage on, else anywhere),
+        falling back to the whole passage."""
+        art, chunk = self.article, self.chunk
+        at = art.text.find(quote, chunk.start) if quote else -1
+        if at < 0 and quote:
+            at = art.text.find(quote)
+        return (at, at + len(quote)) if at >= 0 else (chunk.start, chunk.end)
+
     def page_region(self, quote: str = "") -> dict[str, Any]:
         """``page_image`` and ``boxes`` of the passage (or of ``quote`` in it) on its page
         scan, when the article was read from one; {} otherwise."""
         if not self.article.regions:
             return {}
-        from rag.regions import quote_span, region_of
+        from rag.regions import region_of
 
-        region = region_of(self.article.regions, *quote_span(self.chunk.start, self.chunk.text, quote))
+        region = region_of(self.article.regions, *self.quote_span(quote))
         return region.to_dict() if region else {}
 
 

@@ -62,11 +62,3 @@ def region_of(regions: str, start: int, end: int) -> PageRegion | None:
         return PageRegion(data["file"], int(page), int(width), int(height), data.get("kind", "image"), boxes)
     except (ValueError, KeyError, TypeError, IndexError):
         return None  # regions written by another version: no picture rather than a failure
-
-
-def quote_span(chunk_start: int, chunk_text: str, quote: str) -> tuple[int, int]:
-    """Offsets of ``quote`` in the article (within its chunk when found there, else the chunk)."""
-    at = chunk_text.find(quote) if quote else -1
-    if at < 0:
-        return chunk_start, chunk_start + len(chunk_text)
-    return chunk_start + at, chunk_start + at + len(quote)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rag.ingest.reading_order import TextBox
+from rag.ingest.reading_order import TextBox, joined
 
 INSTALL_HINT = "OCR needs the ocr extra: pip install 'baokan-rag[ocr]' (rapidocr-onnxruntime, models included)"
 MAX_SIDE = 4000  # pixels the detector sees on the long side (a broadsheet at 150 dpi is ~3,300)
@@ -54,7 +54,7 @@ def read_image(image: np.ndarray, threads: int = 0) -> list[TextBox]:
     boxes = []
     for found in result or []:
         for box in _pieces(found, rules):
-            if box.height >= 2.0 * box.width and box.height >= 3 * max(1.0, box.width):
+            if box.height >= 3 * max(1.0, box.width):  # a column of characters: vertical text
                 box = _read_vertical(ocr, image, box)
             if box.text.strip():
                 boxes.append(box)
@@ -109,8 +109,7 @@ def _pieces(found: list, rules: Sequence[Rule] = ()) -> list[TextBox]:
         kept.append(str(word))
         last = pieces[-1] if pieces and pieces[-1].text else None
         if last is not None and x0 - last.x1 < 0.8 * whole.height and not _crossed(rules, last.x1, x0, y0, y1):
-            spaced = last.text[-1:].isascii() and str(word)[:1].isascii() and x0 - last.x1 > 0.2 * whole.height
-            last.text += (" " if spaced else "") + str(word)
+            last.text = joined(last.text, str(word), x0 - last.x1, whole.height)
             last.x1, last.y0, last.y1 = max(last.x1, x1), min(last.y0, y0), max(last.y1, y1)
         else:
             pieces.append(TextBox(str(word), x0, y0, x1, y1))

@@ -279,10 +279,10 @@ class Ingestor:
             )
         )
 
-    def page_read(self, name: str, report: IngestReport | None = None) -> None:
+    def page_read(self, name: str) -> None:
         """A scan or PDF page was read (OCR, text layer or the OCR cache)."""
         self._pages += 1
-        self._report(name, report or self._run_report, 0, stage="ocr")
+        self._report(name, self._run_report, 0, stage="ocr")
 
     def _page_batches(self, item: InputFile, upcoming: Sequence[InputFile] = ()) -> Iterator[Batch]:
         """A text page, a scan, a PDF or an HTML article page: one batch of articles."""

@@ -86,6 +86,13 @@ class PageLayout:
         self.text = "".join(parts)
 
 
+def joined(left: str, right: str, gap: float, height: float) -> str:
+    """Two pieces of one line side by side: a space only between Latin words or numbers set
+    apart (Chinese is set solid; OCR's gaps between characters are not spaces)."""
+    spaced = left[-1:].isascii() and right[:1].isascii() and gap > 0.2 * height
+    return left + (" " if spaced else "") + right
+
+
 def _rounded(box: TextBox) -> tuple[int, int, int, int]:
     return round(box.x0), round(box.y0), round(box.x1), round(box.y1)
 
@@ -99,7 +106,7 @@ def order_page(boxes: list[TextBox]) -> list[list[tuple[str, TextBox]]]:
     boxes = _join_stacks(boxes)
     blocks: list[list[tuple[str, TextBox]]] = []
     for leaf in _cut(boxes, em):
-        blocks.extend(_leaf_blocks(leaf, em))
+        blocks.extend(_leaf_blocks(leaf))
     return blocks
 
 
@@ -143,9 +150,8 @@ def _join_stacks(boxes: list[TextBox]) -> list[TextBox]:
     joined = {id(b) for run in runs for b in run}
     out = [b for b in boxes if id(b) not in joined]
     for run in runs:
-        if run:
-            text = "".join(b.text.strip() for b in run)
-            out.append(TextBox(text, min(b.x0 for b in run), run[0].y0, max(b.x1 for b in run), run[-1].y1, True))
+        text = "".join(b.text.strip() for b in run)
+        out.append(TextBox(text, min(b.x0 for b in run), run[0].y0, max(b.x1 for b in run), run[-1].y1, True))
     return out
 
 
@@ -175,7 +181,7 @@ def _split(boxes: list[TextBox], axis: str, min_gap: float) -> list[list[TextBox
     return groups
 
 
-def _leaf_blocks(boxes: list[TextBox], em: float) -> list[list[tuple[str, TextBox]]]:
+def _leaf_blocks(boxes: list[TextBox]) -> list[list[tuple[str, TextBox]]]:
     """A region's lines, cut into blocks at paragraph starts; vertical text is a block alone,
     read before the lines beside it."""
     vertical = sorted((b for b in boxes if b.vertical), key=lambda b: (b.y0, b.x0))
@@ -224,8 +230,7 @@ def _lines(boxes: list[TextBox]) -> list[TextBox]:
         parts.sort(key=lambda b: b.x0)
         text = parts[0].text.strip()
         for a, b in itertools.pairwise(parts):
-            spaced = text[-1:].isascii() and b.text.strip()[:1].isascii() and b.x0 - a.x1 > 0.25 * a.height
-            text += (" " if spaced else "") + b.text.strip()
+            text = joined(text, b.text.strip(), b.x0 - a.x1, a.height)
         out.append(
             TextBox(
                 text,
