@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.ingest.loaders import HTML_SUFFIXES, PDF_SUFFIXES, SCAN_SUFFIXES
+from rag.ingest.loaders import HTML_SUFFIXES, PDF_SUFFIXES, SCAN_SUFFIXES, zh_reason
 from rag.text.normalize import nfkc
 
 # page text, records, page scans (OCR), PDFs and e-paper HTML: what `rag ingest` reads
@@ -22,6 +22,8 @@ MIB = 1024 * 1024
 
 @dataclass
 class UploadResult:
+    """One row of the 上传 tab's table (shown to the user as is: its texts are Chinese)."""
+
     name: str
     status: str  # 已添加 | 未改变 | 已拒绝 | 未能读取
     detail: str = ""
@@ -69,7 +71,7 @@ def stage_one(src: Path, folder: Path, max_bytes: int) -> Staged | UploadResult:
             return UploadResult(shown, "已拒绝", f"{size / MIB:.1f} MB，超过 {max_bytes // MIB} MB 上限")
         sha = _digest(src)
     except OSError as exc:
-        return UploadResult(shown, "未能读取", str(exc.strerror or exc))
+        return UploadResult(shown, "未能读取", zh_reason(exc))
     target = folder / sha[:16] / safe_name(shown)
     if target.resolve().parent.parent != folder.resolve():  # belt and braces
         return UploadResult(shown, "已拒绝", "文件名不安全")
@@ -126,11 +128,11 @@ def _ingest_one(assistant, staged: Staged, seen: dict[str, str], progress) -> Up
 
     def waiting(message: str) -> None:
         if progress is not None:
-            progress(None, desc=message)
+            progress(None, desc=message.split(" / ")[0])  # "等待另一个写入进程（…）… / waiting for …"
 
     report = assistant.ingest([staged.path], on_wait=waiting)
+    note = "；".join(_zh(report, w) for w in report.warnings)
     if report.ingested:
-        note = "；".join(w.split(": ", 1)[-1] for w in report.warnings)
         return UploadResult(
             staged.shown,
             "已添加",
@@ -138,9 +140,14 @@ def _ingest_one(assistant, staged: Staged, seen: dict[str, str], progress) -> Up
         )
     if report.unchanged:
         return UploadResult(staged.shown, "未改变", "与已有文件相同")
-    why = "；".join(r for _, r in report.skipped) or "没有找到文字"
+    why = "；".join(_zh(report, r) for _, r in report.skipped) or "没有找到文字"
     shutil.rmtree(staged.path.parent, ignore_errors=True)
-    return UploadResult(staged.shown, "未能读取", why)
+    return UploadResult(staged.shown, "未能读取", why + (f"（{note}）" if note else ""))
+
+
+def _zh(report, text: str) -> str:
+    """A skip reason or warning of an ingest report in Chinese (the report carries them)."""
+    return report.zh.get(text) or zh_reason(Exception(text))
 
 
 def _stored_name(assistant, staged: Staged) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from rag.ingest.loaders import LoadError
+from rag.ingest.loaders import LoadError, os_reason_zh
 
 HTML_MAX_BYTES = 5_000_000
 _CJK = "\u3400-\u9fff\uf900-\ufaff"
@@ -50,22 +50,25 @@ def read_html(path: Path, max_bytes: int = HTML_MAX_BYTES) -> HtmlArticle:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise LoadError(f"too large for an HTML page ({size / 1e6:.3g} MB, the limit is {max_bytes / 1e6:.3g} MB)")
+            raise LoadError(
+                f"too large for an HTML page ({size / 1e6:.3g} MB, the limit is {max_bytes / 1e6:.3g} MB)",
+                zh=f"文件太大，不像一个网页（{size / 1e6:.3g} MB，网页的上限是 {max_bytes / 1e6:.3g} MB）",
+            )
         data = path.read_bytes()
     except OSError as exc:
-        raise LoadError(f"cannot read: {exc.strerror or exc}") from None
+        raise LoadError(f"cannot read: {exc.strerror or exc}", zh=f"无法读取：{os_reason_zh(exc)}") from None
     return parse_html(data, "/".join(path.parts[-3:]))
 
 
 def decode_html(data: bytes) -> str:
     """A BOM, else the declared ``<meta>`` charset (GB2312/GBK read as GB18030), else UTF-8, else GB18030."""
     if not data.strip():
-        raise LoadError("empty file")
+        raise LoadError("empty file", zh="文件是空的")
     for bom, codec in _BOMS:
         if data.startswith(bom):
             return data[len(bom) :].decode(codec, "replace")
     if b"\x00" in data[:4096]:
-        raise LoadError("binary file (NUL bytes), not an HTML page")
+        raise LoadError("binary file (NUL bytes), not an HTML page", zh="不是网页（含二进制内容）")
     m = re.search(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", data[:8192], re.I)
     declared = ""
     if m:
@@ -166,7 +169,7 @@ def parse_html(data: bytes | str, name: str = "") -> HtmlArticle:
         re.sub(rf"(?<=[{_CJK}\u3000-\u303f\uff00-\uffef]) (?=[{_CJK}\u3000-\u303f\uff00-\uffef])", "", p) for p in paras
     )
     if not re.search(f"[{_CJK}]", body_text):
-        raise LoadError("no article text found in the HTML")
+        raise LoadError("no article text found in the HTML", zh="网页里没有找到正文")
     return HtmlArticle(headline or paras[0][:60], body_text, paper, date, page, byline, subtitle)
 
 

@@ -10,9 +10,12 @@ import lzma
 import math
 import os
 import unicodedata
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from rag.ingest.errors import LoadError, RecordError, os_error, os_reason_zh, zh_reason
 
 PAGE_SUFFIXES = {".txt"}
 SCAN_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}  # page images, OCR'd (rag.ingest.scans)
@@ -30,10 +33,7 @@ RECORD_SUFFIXES = {".jsonl", ".jsonl.xz", ".jsonl.gz", ".xz", ".gz"}
 
 
 SUPPORTED = ".txt, .jsonl(.xz/.gz), .png, .jpg, .tif, .pdf, .html"
-
-
-class LoadError(Exception):
-    """A file that cannot be read or decoded; the message says why."""
+__all__ = ["LoadError", "RecordError", "os_reason_zh", "zh_reason"]  # (defined in rag.ingest.errors)
 
 
 @dataclass
@@ -102,19 +102,26 @@ def _suffix(path: Path) -> str:
     return ""
 
 
-def discover(paths: list[Path]) -> tuple[list[InputFile], list[tuple[Path, str]]]:
-    """Expand files and folders into input files; return (inputs, [(path, reason skipped)])."""
+def discover(paths: list[Path], zh: dict[str, str] | None = None) -> tuple[list[InputFile], list[tuple[Path, str]]]:
+    """Expand files and folders into input files; return (inputs, [(path, reason skipped)]).
+    ``zh`` (when given) receives each reason's Chinese text, keyed by the reason."""
     found: list[InputFile] = []
     skipped: list[tuple[Path, str]] = []
+    zh = {} if zh is None else zh
+
+    def skip(path: Path, reason: str, reason_zh: str) -> None:
+        skipped.append((path, reason))
+        zh[reason] = reason_zh
+
     seen: set[Path] = set()
     for root in paths:
         if not root.exists():
-            skipped.append((root, "no such file or folder"))
+            skip(root, "no such file or folder", "找不到这个文件或文件夹")
             continue
-        candidates = [root] if not root.is_dir() else sorted(p for p in _walk(root, skipped))
+        candidates = [root] if not root.is_dir() else sorted(p for p in _walk(root, skip))
         for path in candidates:
             if not path.is_file():  # a pipe, device, socket, broken link or link loop
-                skipped.append((path, "not a regular file"))
+                skip(path, "not a regular file", "不是普通文件（可能是管道、设备或失效的链接）")
                 continue
             real = path.resolve()
             if real in seen:
@@ -124,26 +131,35 @@ def discover(paths: list[Path]) -> tuple[list[InputFile], list[tuple[Path, str]]
             if path.name.endswith(".meta.json"):
                 continue
             if not suffix:
-                skipped.append((path, f"unsupported file type (expected {SUPPORTED})"))
+                skip(
+                    path,
+                    f"unsupported file type (expected {SUPPORTED})",
+                    f"不支持的文件类型（只接受 {SUPPORTED.replace(', ', '、')}）",
+                )
                 continue
             kind = KIND_OF.get(suffix, "records")
-            found.append(InputFile(path, kind, meta=_sidecar(path, skipped)))
+            found.append(InputFile(path, kind, meta=_sidecar(path, skip)))
     return found, skipped
 
 
-def _walk(root: Path, skipped: list[tuple[Path, str]]) -> Iterator[Path]:
+Skip = Callable[[Path, str, str], None]  # (path, reason, the reason in Chinese)
+
+
+def _walk(root: Path, skip: Skip) -> Iterator[Path]:
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         for name in [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
             dirnames.remove(name)  # a linked folder may loop or leave the tree: say so, skip it
-            skipped.append(
-                (Path(dirpath) / name, "a link to a folder, not followed: give the folder it points to to ingest it")
+            skip(
+                Path(dirpath) / name,
+                "a link to a folder, not followed: give the folder it points to to ingest it",
+                "这是指向文件夹的链接，没有跟随：要导入它，请直接给出它指向的文件夹",
             )
         dirnames.sort()
         for name in filenames:
             yield Path(dirpath) / name
 
 
-def _sidecar(path: Path, skipped: list[tuple[Path, str]]) -> dict:
+def _sidecar(path: Path, skip: Skip) -> dict:
     side = path.with_name(path.name + ".meta.json")
     if not side.is_file():
         side = path.with_suffix(".meta.json")
@@ -155,7 +171,8 @@ def _sidecar(path: Path, skipped: list[tuple[Path, str]]) -> dict:
             raise ValueError("not a JSON object")
         return {k: str(v) for k, v in meta.items() if k in ("paper", "date", "page", "section")}
     except (OSError, ValueError) as exc:
-        skipped.append((side, f"sidecar ignored: {exc}"))
+        why = os_reason_zh(exc) if isinstance(exc, OSError) else "不是合法的 JSON 对象"
+        skip(side, f"sidecar ignored: {exc}", f"附带的元数据文件（.meta.json）已忽略：{why}")
         return {}
 
 
@@ -172,9 +189,9 @@ def file_digest(path: Path) -> tuple[str, int]:
 def decode_bytes(data: bytes) -> tuple[str, str]:
     """Decode page bytes: UTF-8 (BOM or not), else GB18030; raise LoadError when neither fits."""
     if not data.strip():
-        raise LoadError("empty file")
+        raise LoadError("empty file", zh="文件是空的")
     if b"\x00" in data[:4096]:
-        raise LoadError("binary file (NUL bytes)")
+        raise LoadError("binary file (NUL bytes)", zh="不是文本文件（含二进制内容）")
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
@@ -187,7 +204,7 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         if encoding == "gb18030":
             _check_plausible_gb(data, text)
         return text.replace("\r\n", "\n").replace("\r", "\n"), encoding.replace("-sig", "")
-    raise LoadError("cannot decode as UTF-8 or GB18030")
+    raise LoadError("cannot decode as UTF-8 or GB18030", zh="无法识别文字编码（既不是 UTF-8 也不是 GB18030）")
 
 
 def _looks_chinese(text: str) -> bool:
@@ -219,10 +236,13 @@ def _check_plausible_gb(data: bytes, text: str) -> None:
         except UnicodeDecodeError:
             pass
     guess = " or ".join(likely) or "another encoding"
+    share = f"{100 * rare / len(wide):.0f}%"
+    iconv = f"`iconv -f {(likely or ['BIG5'])[0].upper().replace('-', '_')} -t UTF-8`"
     raise LoadError(
-        f"encoding looks like {guess}, not UTF-8 or GB18030 ({100 * rare / len(wide):.0f}% "
-        f"of its characters are rare when read as GB18030): convert it to UTF-8, "
-        f"e.g. `iconv -f {(likely or ['BIG5'])[0].upper().replace('-', '_')} -t UTF-8`"
+        f"encoding looks like {guess}, not UTF-8 or GB18030 ({share} "
+        f"of its characters are rare when read as GB18030): convert it to UTF-8, e.g. {iconv}",
+        zh=f"文字编码看起来是 {' 或 '.join(likely) or '其他编码'}，不是 UTF-8 或 GB18030（按 GB18030 读，"
+        f"{share} 的字是生僻字）：请先转换成 UTF-8，例如 {iconv}",
     )
 
 
@@ -232,11 +252,13 @@ def read_page(path: Path) -> tuple[str, str]:
         if size > PAGE_MAX_BYTES:
             raise LoadError(
                 f"too large for a page ({size / 1e6:.1f} MB, the limit is "
-                f"{PAGE_MAX_BYTES / 1e6:.0f} MB): split it, or give articles as JSONL"
+                f"{PAGE_MAX_BYTES / 1e6:.0f} MB): split it, or give articles as JSONL",
+                zh=f"文件太大（{size / 1e6:.1f} MB，一版文字的上限是 {PAGE_MAX_BYTES / 1e6:.0f} MB）："
+                "请拆分，或把文章整理成 JSONL 再上传",
             )
         data = path.read_bytes()
     except OSError as exc:
-        raise LoadError(f"cannot read: {exc.strerror or exc}") from None
+        raise os_error(exc) from None
     return decode_bytes(data)
 
 
@@ -255,9 +277,12 @@ def _open_text(path: Path) -> tuple[io.TextIOBase, io.BufferedReader]:
         raise
 
 
-def read_records(path: Path, errors: list[str] | None = None, id_tag: str = "") -> Iterator[Record]:
-    """Stream JSONL records; a bad line is reported into ``errors`` (with why) and skipped.
-    A record without an id gets ``name#line@id_tag``."""
+def read_records(
+    path: Path, errors: list[str] | None = None, id_tag: str = "", zh: dict[str, str] | None = None
+) -> Iterator[Record]:
+    """Stream JSONL records; a bad line is reported into ``errors`` (with why) and skipped,
+    its Chinese text into ``zh`` (keyed by the error).  A record without an id gets
+    ``name#line@id_tag``."""
     try:
         fh, raw = _open_text(path)
         with fh, raw:
@@ -269,12 +294,25 @@ def read_records(path: Path, errors: list[str] | None = None, id_tag: str = "") 
                 except ValueError as exc:
                     if errors is not None:
                         errors.append(f"line {n}: {exc}")
+                    if zh is not None:
+                        zh[f"line {n}: {exc}"] = f"第 {n} 行：{getattr(exc, 'zh', None) or exc}"
                     continue
                 rec.id = rec.id or f"{path.name}#{n}" + (f"@{id_tag}" if id_tag else "")
                 rec.offset = raw.tell()
                 yield rec
-    except (OSError, EOFError, lzma.LZMAError, UnicodeDecodeError) as exc:
-        raise LoadError(f"cannot read records: {exc}") from None
+    except (OSError, EOFError, lzma.LZMAError, zlib.error, UnicodeDecodeError) as exc:
+        raise LoadError(f"cannot read records: {exc}", zh=f"无法读取记录：{_records_problem_zh(exc)}") from None
+
+
+def _records_problem_zh(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "不是 UTF-8 编码"
+    if isinstance(exc, EOFError):
+        return "压缩文件不完整（在结尾之前就断了）"
+    if isinstance(exc, (lzma.LZMAError, zlib.error, gzip.BadGzipFile)):
+        return "压缩数据已损坏"
+    assert isinstance(exc, OSError)
+    return os_reason_zh(exc)
 
 
 def parse_record(line: str, n: int = 0) -> Record:
@@ -282,24 +320,32 @@ def parse_record(line: str, n: int = 0) -> Record:
     try:
         obj = json.loads(line)
     except RecursionError:
-        raise ValueError("JSON nested too deeply") from None
+        raise RecordError("JSON nested too deeply", zh="JSON 嵌套太深") from None
+    except json.JSONDecodeError as exc:
+        raise RecordError(str(exc), zh=f"不是合法的 JSON（第 {exc.colno} 个字符处出错）") from None
     if not isinstance(obj, dict):
-        raise ValueError(f"not a JSON object ({type(obj).__name__})")
+        raise RecordError(f"not a JSON object ({type(obj).__name__})", zh=f"不是 JSON 对象（而是{_json_type_zh(obj)}）")
     text = obj.get("text")
     if text is None or text == "":
-        raise ValueError("no 'text' field")
+        raise RecordError("no 'text' field", zh="缺少正文字段 “text”")
     if not isinstance(text, str):
-        raise ValueError(f"'text' is not a string ({_json_type(text)})")
+        raise RecordError(
+            f"'text' is not a string ({_json_type(text)})",
+            zh=f"正文字段 “text” 不是字符串（而是{_json_type_zh(text)}）",
+        )
     if not visible(text):
-        raise ValueError("'text' has no visible characters")
+        raise RecordError("'text' has no visible characters", zh="正文字段 “text” 没有可见的字")
     if len(text) > RECORD_MAX_CHARS:
-        raise ValueError(f"text longer than {RECORD_MAX_CHARS} characters")
+        raise RecordError(f"text longer than {RECORD_MAX_CHARS} characters", zh=f"正文超过 {RECORD_MAX_CHARS} 个字")
     fields = {name: _field(obj, name) for name in ("id", "title", "date", "source")}
     for name, value in {"text": text, **fields}.items():
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            raise ValueError(f"'{name}' holds invalid Unicode (a lone surrogate such as \\ud800)") from None
+            raise RecordError(
+                f"'{name}' holds invalid Unicode (a lone surrogate such as \\ud800)",
+                zh=f"字段 “{name}” 含无效的 Unicode 字符（例如单独的代理码 \\ud800）",
+            ) from None
     return Record(
         id=fields["id"], text=text, title=fields["title"], date=fields["date"][:10], source=fields["source"], line=n
     )
@@ -314,7 +360,9 @@ def _field(obj: dict, name: str) -> str:
         return value.strip()
     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
         return str(value)
-    raise ValueError(f"'{name}' is not a string ({_json_type(value)})")
+    raise RecordError(
+        f"'{name}' is not a string ({_json_type(value)})", zh=f"字段 “{name}” 不是字符串（而是{_json_type_zh(value)}）"
+    )
 
 
 def _json_type(value) -> str:
@@ -325,6 +373,14 @@ def _json_type(value) -> str:
     return {list: "a list", dict: "an object", int: "a number", float: "a number"}.get(
         type(value), type(value).__name__
     )
+
+
+def _json_type_zh(value) -> str:
+    if isinstance(value, bool):
+        return "布尔值 true/false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return " NaN/Infinity"
+    return {list: "列表", dict: "对象", int: "数字", float: "数字", str: "字符串"}.get(type(value), "空值 null")
 
 
 _INVISIBLE = {"Cc", "Cf", "Zs", "Zl", "Zp", "Cn", "Co", "Cs"}

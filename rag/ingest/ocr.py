@@ -16,6 +16,9 @@ import numpy as np
 from rag.ingest.reading_order import TextBox, joined
 
 INSTALL_HINT = "OCR needs the ocr extra: pip install 'baokan-rag[ocr]' (rapidocr-onnxruntime, models included)"
+INSTALL_HINT_ZH = (
+    "识别扫描件需要先安装文字识别（OCR）组件：pip install 'baokan-rag[ocr]'（即 rapidocr-onnxruntime，已含模型）"
+)
 MAX_SIDE = 4000  # pixels the detector sees on the long side (a broadsheet at 150 dpi is ~3,300)
 MIN_SCORE = 0.5  # recognition confidence under which a box is dropped (RapidOCR's default)
 
@@ -31,7 +34,7 @@ def engine(threads: int = 0):
         except ImportError:
             from rag.ingest.loaders import LoadError
 
-            raise LoadError(INSTALL_HINT) from None
+            raise LoadError(INSTALL_HINT, zh=INSTALL_HINT_ZH) from None
 
         n = threads or -1
         _engine = RapidOCR(

@@ -20,6 +20,7 @@ from rag.ingest.loaders import (
     printable_path,
     read_page,
     read_records,
+    zh_reason,
 )
 from rag.ingest.page_files import PagesAhead, html_article
 from rag.ingest.placing import article_regions
@@ -77,6 +78,17 @@ class IngestReport:
     articles: int = 0
     chunks: int = 0
     seconds: float = 0.0
+    # each skip reason and warning above in Chinese, keyed by its English text (the chat's
+    # upload tab shows these; a warning's Chinese leaves out the file it is about)
+    zh: dict[str, str] = field(default_factory=dict)
+
+    def skip(self, path: str, why: str, why_zh: str) -> None:
+        self.skipped.append((path, why))
+        self.zh[why] = why_zh
+
+    def warn(self, text: str, text_zh: str) -> None:
+        self.warnings.append(text)
+        self.zh[text] = text_zh
 
     def to_dict(self) -> dict:
         return {
@@ -131,7 +143,7 @@ class Ingestor:
     def run(self, paths: Iterable[Path]) -> IngestReport:
         self._started = started = time.perf_counter()
         report = self._run_report = IngestReport()
-        inputs, skipped = discover(list(paths))
+        inputs, skipped = discover(list(paths), report.zh)
         report.skipped += [(printable_path(p), why) for p, why in skipped]
         self._total_bytes = sum(_size(item.path) for item in inputs)
         self._done_bytes = 0  # of the files finished
@@ -146,7 +158,7 @@ class Ingestor:
                     self._ingest_file(item, report, inputs[at + 1 :])
                 except LoadError as exc:
                     self.index.rollback()
-                    report.skipped.append((item.shown, str(exc)))
+                    report.skip(item.shown, str(exc), zh_reason(exc))
                 self._done_bytes += _size(item.path)
                 self._report(item.name, report, 0)
         finally:
@@ -166,7 +178,10 @@ class Ingestor:
         self.index.release()
         if missing and not self.index.lexical_only:
             self.index.repair(self.embedder)
-            report.warnings.append(f"re-embedded {missing} chunks that had no vectors (left by an interrupted write)")
+            report.warn(
+                f"re-embedded {missing} chunks that had no vectors (left by an interrupted write)",
+                f"重新计算了 {missing} 个段落的向量（上次写入中断时留下的）",
+            )
 
     def _ingest_file(self, item: InputFile, report: IngestReport, upcoming: Sequence[InputFile] = ()) -> None:
         """One file, in committed batches.  Its source row says ``partial`` until the last batch
@@ -211,15 +226,18 @@ class Ingestor:
                 old,
                 resume,
                 key,
-                LoadError(f"all {read} records were skipped (see the warnings)" if read else "no text found"),
+                LoadError(f"all {read} records were skipped (see the warnings)", zh=f"全部 {read} 条记录都被跳过了")
+                if read
+                else LoadError("no text found", zh="没有找到文字"),
             )
         with self.index.batch(bm25=False):
             status = "ok" if stopped is None else "partial"
             self.index.set_source_status(source_id, status)
         report.ingested.append(item.shown)
         if stopped is not None:
-            report.warnings.append(
-                f"{item.shown}: reading stopped ({stopped}); the records before that point were added"
+            report.warn(
+                f"{item.shown}: reading stopped ({stopped}); the records before that point were added",
+                f"读到中途停止了（{zh_reason(stopped)}）；停止之前的记录已添加",
             )
 
     def needs_reading(self, item: InputFile, old: Source | None = None) -> bool:
@@ -228,7 +246,7 @@ class Ingestor:
             try:
                 item.sha256, item.size = file_digest(item.path)
             except OSError as exc:
-                raise LoadError(f"cannot read: {exc.strerror or exc}") from None
+                raise LoadError(f"cannot read: {exc.strerror or exc}", zh=zh_reason(exc)) from None
         old = old or self.index.source_by_path(item.key)
         return not (old is not None and old.sha256 == item.sha256 and old.status == "ok")
 
@@ -242,7 +260,8 @@ class Ingestor:
             removed = self.index.delete_source(key)
         raise LoadError(
             f"{why}; the file changed, so its earlier version's articles "
-            f"({removed} passages) were removed from the index"
+            f"({removed} passages) were removed from the index",
+            zh=f"{zh_reason(why)}；文件已经改变，所以它旧版本的文章（{removed} 个段落）已从资料库中删除",
         )
 
     def _new_articles(
@@ -259,8 +278,9 @@ class Ingestor:
             taken.add(p.article.doc_id)
         if clash:
             shown = ", ".join(p.article.doc_id for p in clash[:5]) + ("…" if len(clash) > 5 else "")
-            report.warnings.append(
-                f"{name}: {len(clash)} records skipped, their id is already in the index or repeated: {shown}"
+            report.warn(
+                f"{name}: {len(clash)} records skipped, their id is already in the index or repeated: {shown}",
+                f"跳过了 {len(clash)} 条记录，它们的 id 已在资料库中或在文件里重复：{shown}",
             )
         return fresh
 
@@ -300,16 +320,17 @@ class Ingestor:
         for a in articles:  # A08.txt of two different days must not share ids
             a.doc_id = f"{a.doc_id}@{item.tag}"
         if not articles:
-            raise LoadError("no article text found")
+            raise LoadError("no article text found", zh="没有找到正文")
         yield encoding, articles, 0
 
     def _record_batches(self, item: InputFile, report: IngestReport) -> Iterator[Batch]:
         """Batches of ``RECORD_BATCH`` records, streamed (the file is never read whole)."""
         errors: list[str] = []
+        errors_zh: dict[str, str] = {}
         batch: list[Article] = []
         offset = 0
         try:
-            for rec in read_records(item.path, errors, item.tag):
+            for rec in read_records(item.path, errors, item.tag, errors_zh):
                 batch.append(record_article(rec, item.name))
                 offset = rec.offset
                 if len(batch) >= RECORD_BATCH:
@@ -320,16 +341,18 @@ class Ingestor:
                 yield "utf-8", batch, offset
             raise
         finally:
-            self._line_warnings(item, errors, report)
+            self._line_warnings(item, errors, errors_zh, report)
         if batch:
             yield "utf-8", batch, offset
 
     @staticmethod
-    def _line_warnings(item: InputFile, errors: list[str], report: IngestReport) -> None:
-        report.warnings += [f"{item.shown} {e}" for e in errors[:20]]
+    def _line_warnings(item: InputFile, errors: list[str], errors_zh: dict[str, str], report: IngestReport) -> None:
+        for e in errors[:20]:
+            report.warn(f"{item.shown} {e}", errors_zh.get(e) or e)
         if len(errors) > 20:
-            report.warnings.append(f"{item.shown}: {len(errors) - 20} more bad lines")
+            report.warn(f"{item.shown}: {len(errors) - 20} more bad lines", f"另有 {len(errors) - 20} 行有问题")
         errors.clear()
+        errors_zh.clear()
 
     def _prepare(self, articles: list[Article]) -> list[Prepared]:
         """Chunk and embed (slow: done before the writer lock is taken)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.ingest import ocr
-from rag.ingest.loaders import LoadError
+from rag.ingest.loaders import LoadError, os_reason_zh
 from rag.ingest.reading_order import PageLayout, TextBox, order_page
 
 MAX_PIXELS = 80_000_000  # a broadsheet page scanned at 400 dpi is ~45 megapixels
@@ -82,9 +83,12 @@ def page_count(path: Path, kind: str) -> int:
         with _image(path) as im:
             n = getattr(im, "n_frames", 1)
     if n > MAX_PAGES:
-        raise LoadError(f"{n} pages, the limit is {MAX_PAGES} a file: split it")
+        raise LoadError(
+            f"{n} pages, the limit is {MAX_PAGES} a file: split it",
+            zh=f"共 {n} 页，超过每个文件 {MAX_PAGES} 页的上限：请拆分",
+        )
     if n == 0:
-        raise LoadError("no pages")
+        raise LoadError("no pages", zh="文件里没有页面")
     return n
 
 
@@ -121,11 +125,12 @@ class _pdf:
         except pdfium.PdfiumError as exc:
             if "password" in str(exc).lower():
                 raise LoadError(
-                    "the PDF is encrypted (password protected): decrypt it first, e.g. `qpdf --decrypt IN.pdf OUT.pdf`"
+                    "the PDF is encrypted (password protected): decrypt it first, e.g. `qpdf --decrypt IN.pdf OUT.pdf`",
+                    zh="PDF 已加密（有密码）：请先解密，例如 `qpdf --decrypt IN.pdf OUT.pdf`",
                 ) from None
-            raise LoadError(f"not a readable PDF ({exc})") from None
+            raise LoadError(f"not a readable PDF ({exc})", zh="不是可读的 PDF（文件已损坏或不是 PDF）") from None
         except OSError as exc:
-            raise LoadError(f"cannot read: {exc.strerror or exc}") from None
+            raise LoadError(f"cannot read: {exc.strerror or exc}", zh=f"无法读取：{os_reason_zh(exc)}") from None
         return self.doc
 
     def __exit__(self, *exc) -> None:
@@ -179,9 +184,9 @@ class _image:
         try:
             self.im = Image.open(self.path)
         except (UnidentifiedImageError, Image.DecompressionBombError, SyntaxError, ValueError) as exc:
-            raise LoadError(_image_problem(exc)) from None
+            raise LoadError(_image_problem(exc), zh=_image_problem_zh(exc)) from None
         except OSError as exc:
-            raise LoadError(f"cannot read: {exc.strerror or exc}") from None
+            raise LoadError(f"cannot read: {exc.strerror or exc}", zh=f"无法读取：{os_reason_zh(exc)}") from None
         return self.im
 
     def __exit__(self, *exc) -> None:
@@ -196,6 +201,16 @@ def _image_problem(exc: Exception) -> str:
     return f"not a readable image (damaged or another format): {exc}"
 
 
+def _image_problem_zh(exc: Exception) -> str:
+    from PIL import Image
+
+    if isinstance(exc, Image.DecompressionBombError):
+        m = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(m.group(1)) / 1e6:.0f} 百万像素，" if m else ""
+        return f"图片太大（{size}每页上限 {MAX_PIXELS / 1e6:.0f} 百万像素）"
+    return "不是可读的图片（文件已损坏或是其他格式）"
+
+
 def _image_page(path: Path, number: int) -> np.ndarray:
     from PIL import Image
 
@@ -204,10 +219,15 @@ def _image_page(path: Path, number: int) -> np.ndarray:
             im.seek(number - 1)
             w, h = im.size
             if w * h > MAX_PIXELS:
-                raise LoadError(f"page {number} is {w}×{h} pixels; the limit is {MAX_PIXELS / 1e6:.0f} megapixels")
+                raise LoadError(
+                    f"page {number} is {w}×{h} pixels; the limit is {MAX_PIXELS / 1e6:.0f} megapixels",
+                    zh=f"第 {number} 页有 {w}×{h} 像素，超过每页 {MAX_PIXELS / 1e6:.0f} 百万像素的上限",
+                )
             return np.asarray(im.convert("RGB"))
         except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
-            raise LoadError(f"page {number}: {_image_problem(exc)}") from None
+            raise LoadError(
+                f"page {number}: {_image_problem(exc)}", zh=f"第 {number} 页：{_image_problem_zh(exc)}"
+            ) from None
 
 
 def _pooled_read(path: str, kind: str, number: int, cache_key: str, cache_folder: str | None) -> PageBoxes:
@@ -224,7 +244,10 @@ def _read_reported(path: Path, kind: str, number: int, cache_key: str, cache_fol
     except LoadError:
         raise
     except Exception as exc:  # noqa: BLE001 - OpenCV/ONNX Runtime errors on a damaged page: skip the file, say why
-        raise LoadError(f"page {number}: cannot be read ({type(exc).__name__}: {exc})") from None
+        raise LoadError(
+            f"page {number}: cannot be read ({type(exc).__name__}: {exc})",
+            zh=f"第 {number} 页无法识别（读取这一页时出错，页面可能已损坏）",
+        ) from None
 
 
 class PageReader:
@@ -259,7 +282,10 @@ class PageReader:
                 page = fut.result()
             except BrokenProcessPool:
                 self.close()  # a worker died (out of memory?): a fresh pool for the next file
-                raise LoadError(f"page {n}: the OCR worker died (out of memory?)") from None
+                raise LoadError(
+                    f"page {n}: the OCR worker died (out of memory?)",
+                    zh=f"第 {n} 页：文字识别进程意外退出（可能是内存不足）",
+                ) from None
             self.on_page(page.how)
             layout.add_page(n, page.width, page.height, order_page(page.boxes))
         return layout
