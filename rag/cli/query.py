@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.text import Text
 
+from rag.citation_style import STYLES, style_of
 from rag.cli.common import (
     GeneratorOpt,
     IndexOpt,
@@ -82,17 +83,29 @@ def _print_reading(query: str, applied: list[str]) -> None:
         err.print(f"按问题限定：{'；'.join(applied)}", style="cyan")
 
 
-def _print_sources(answer) -> None:
+def _print_sources(answer, cite: str | None = None) -> None:
     if answer.notice:
         err.print(f"注意：{answer.notice}", style="yellow")
     if answer.citations:
+        reference = style_of(cite) if cite else None
         out.print("\n来源：")
         for c in answer.citations:
-            out.print(f"  {c.label()}\n     「{c.quote}」")
+            if reference:  # one unwrapped line, to copy into a reference list
+                out.print(f"  [{c.n}] {reference(c.hit.article)}", soft_wrap=True)
+                out.print(f"     「{c.quote}」")
+            else:
+                out.print(f"  {c.label()}\n     「{c.quote}」")
     else:
         out.print("\n最接近的段落：")
         for h in answer.hits[:3]:
             out.print(f"  {h.article.label()}\n     {h.chunk.text[:120]}")
+
+
+def _cite_style(value: str | None) -> str | None:
+    """--cite takes one of the styles in rag.citation_style.STYLES."""
+    if value is not None and value not in STYLES:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(STYLES)}")
+    return value
 
 
 def ask(
@@ -117,6 +130,14 @@ def ask(
         help="an earlier question of the conversation (repeatable, "
         "oldest first): follow-ups like 那温县呢？ are rewritten against the last one",
     ),
+    cite: str | None = typer.Option(
+        None,
+        "--cite",
+        metavar="[" + "|".join(STYLES) + "]",
+        callback=_cite_style,
+        help="list the sources as references in this style (gbt7714: GB/T 7714-2015); "
+        "with --json, each citation gets a reference",
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Answer a question with cited passages."""
@@ -132,7 +153,11 @@ def ask(
         if as_json or not stream:
             answer = bot.ask(question, k, history=history, filters=filters)
             if as_json:
-                print_json(answer.to_dict())
+                data = answer.to_dict()
+                if cite:
+                    for c, row in zip(answer.citations, data["citations"]):
+                        row["reference"] = style_of(cite)(c.hit.article)
+                print_json(data)
                 return
             _print_reading(answer.query, answer.applied)
             out.print(answer.text, style="bold")
@@ -149,7 +174,7 @@ def ask(
             if "".join(shown) != answer.text:  # a fallback or refusal replaced what streamed
                 out.print(("\n" if shown else "") + answer.text, end="", style="bold")
             out.print()
-        _print_sources(answer)
+        _print_sources(answer, cite)
 
     run(action)
 
