@@ -8,6 +8,21 @@ from datetime import date
 from typing import Any
 
 REFUSAL = "资料中没有找到可以回答这个问题的内容。"
+UNKNOWN_PAPER = "报纸未知"  # Filters.paper for the articles whose paper is not known (shown so, too)
+
+
+class InputError(ValueError):
+    """A bad question or filter from the user: ``str()`` is the CLI's English message, ``zh``
+    the plain Chinese one the chat shows."""
+
+    def __init__(self, message: str, zh: str) -> None:
+        super().__init__(message)
+        self.zh = zh
+
+
+def user_message(exc: BaseException) -> str:
+    """The Chinese text of an error for the chat (``zh`` when it has one)."""
+    return getattr(exc, "zh", None) or str(exc)
 
 
 @dataclass
@@ -88,10 +103,11 @@ class Filters:
         source: str | None = None,
     ) -> Filters:
         """Filters from user input: dates as 2023, 2023-01, 2023-01-31 (also 2023/1/31 or
-        2023年1月31日); a bad date or ``since`` after ``until`` raises ValueError naming the flag."""
-        lo, hi = _iso_date(since, "--since"), _iso_date(until, "--until")
+        2023年1月31日); a bad date or ``since`` after ``until`` raises InputError naming the flag.
+        ``paper`` may be UNKNOWN_PAPER: the articles whose paper is not known."""
+        lo, hi = _iso_date(since, "--since", "起始日期"), _iso_date(until, "--until", "截止日期")
         if lo and hi and lo > hi + "\uffff"[: 10 - len(hi)]:
-            raise ValueError(f"--since {lo} is after --until {hi}")
+            raise InputError(f"--since {lo} is after --until {hi}", f"起始日期 {lo} 晚于截止日期 {hi}，请调换或改正")
 
         def clean(v: str | None) -> str | None:
             return (v or "").strip() or None
@@ -102,18 +118,23 @@ class Filters:
 _DATE_INPUT = re.compile(r"^(\d{4})(?:[-/.年](\d{1,2})(?:[-/.月](\d{1,2})日?)?月?)?年?$")
 
 
-def _iso_date(value: str | None, flag: str) -> str | None:
+def _iso_date(value: str | None, flag: str, label: str) -> str | None:
     """``2023/1/31`` → ``2023-01-31``; ``2023年1月`` → ``2023-01``; None/blank → None."""
     if value is None or not value.strip():
         return None
     m = _DATE_INPUT.match(value.strip())
     if not m:
-        raise ValueError(f"{flag}: expected a date like 2023-01-31, 2023-01 or 2023, got {value!r}")
+        raise InputError(
+            f"{flag}: expected a date like 2023-01-31, 2023-01 or 2023, got {value!r}",
+            f"{label}“{value.strip()[:30]}”看不懂：请写成 2023-01-31、2023-01 或 2023 这样的日期",
+        )
     y, mo, d = m.group(1), m.group(2), m.group(3)
     try:
         date(int(y), int(mo or 1), int(d or 1))
     except ValueError:
-        raise ValueError(f"{flag}: no such date {value!r}") from None
+        raise InputError(
+            f"{flag}: no such date {value!r}", f"{label}“{value.strip()}”不是真实存在的日期，请检查月份和日子"
+        ) from None
     return "-".join([y] + [f"{int(x):02d}" for x in (mo, d) if x])
 
 

@@ -1,7 +1,7 @@
 """`rag` command line — a thin layer over the façade (rag.assistant).
 
 One module per group of commands (archive: ingest, reindex, stats, repair, delete; query:
-search, ask, serve; evaluate: eval), the shared options and error handling in ``common``.
+search, ask, serve; evaluate: eval; archive also retag), the shared options and error handling in ``common``.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ for command in (
     archive.stats,
     archive.repair,
     archive.delete,
+    archive.retag,
 ):
     app.command()(command)
 app.add_typer(eval_app, name="eval")

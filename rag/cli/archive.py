@@ -1,4 +1,4 @@
-"""`rag ingest`, `reindex`, `stats`, `repair`, `delete`: building and looking after an index."""
+"""`rag ingest`, `reindex`, `stats`, `repair`, `delete`, `retag`: building and looking after an index."""
 
 from __future__ import annotations
 
@@ -194,5 +194,24 @@ def delete(
     def action() -> None:
         removed = assistant(index, store=store, milvus_uri=milvus_uri, write_wait=wait).delete(paths)
         out.print(f"removed {removed} chunks")
+
+    run(action)
+
+
+def retag(
+    path: str = typer.Argument(..., help="the source file (the path as ingested, or a unique file name)"),
+    paper: str | None = typer.Option(None, "--paper", help="the newspaper, e.g. 焦作日报"),
+    date: str | None = typer.Option(None, "--date", help="the publication date, e.g. 2023-01-10"),
+    index: Path | None = IndexOpt,
+    store: str | None = StoreOpt,
+    milvus_uri: str | None = UriOpt,
+    wait: float | None = WaitOpt,
+) -> None:
+    """Set the paper and/or date of a source's articles (for pages without a masthead or date
+    line); remembered in the index folder, so a re-ingest tags them again."""
+
+    def action() -> None:
+        changed = assistant(index, store=store, milvus_uri=milvus_uri, write_wait=wait).retag(path, paper, date)
+        out.print(f"re-tagged {changed} articles")
 
     run(action)

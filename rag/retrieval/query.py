@@ -33,7 +33,7 @@ def _date_filter(y: str, mo: str | None, d: str | None) -> tuple[str, str] | Non
     from rag.models import _iso_date
 
     try:
-        iso = _iso_date("-".join(x for x in (y, mo, d) if x), "question")
+        iso = _iso_date("-".join(x for x in (y, mo, d) if x), "question", "问题中的日期")
     except ValueError:
         return None
     if iso is None:

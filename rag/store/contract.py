@@ -86,7 +86,8 @@ class SearchStore(Protocol):
     def articles_on(
         self, paper: str | None, date: str | None, limit: int = 500
     ) -> list[tuple[int, str, str, str, str, str]]:
-        """(id, headline, paper, date, page, section) of a paper's and/or a date's articles."""
+        """(id, headline, paper, date, page, section) of a paper's and/or a date's articles (a date with
+        ``%`` is a LIKE pattern)."""
         ...
 
     def source_by_path(self, path: str) -> Source | None: ...
@@ -132,6 +133,10 @@ class ArchiveStore(SearchStore, Protocol):
     ) -> list[int]: ...
 
     def delete_source(self, path: str) -> int: ...
+
+    def retag_source(self, path: str, paper: str | None, date: str | None) -> int:
+        """Set paper and/or date (None: keep) on the source's articles; returns how many."""
+        ...
 
     def doc_ids_of_source(self, source_id: int) -> set[str]: ...
 

@@ -292,6 +292,13 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
                 self._faiss_dirty = self._bm25_dirty = True
             return len(ids)
 
+    def retag_source(self, path: str, paper: str | None, date: str | None) -> int:
+        """Set the paper and/or the date (None: keep) of every article of the source at ``path``;
+        returns how many were changed.  Persisted by the next :meth:`commit_search_indexes`."""
+        with self._lock:
+            self._begin()
+            return writes.retag_source(self._conn, str(path), paper, date)
+
     def commit_search_indexes(self, bm25: bool = True) -> None:
         """Rebuild bm25/ from the stored tokens, write vectors.faiss, update the manifest, commit.
 

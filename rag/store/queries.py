@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from rag.models import Article, Chunk, Filters
+from rag.models import UNKNOWN_PAPER, Article, Chunk, Filters
 
 ARTICLE_COLS = (
     "a.id, a.doc_id, s.name, a.text, a.headline, a.paper, a.date, a.page, a.section, "
@@ -82,7 +82,7 @@ def filter_sql(filters: Filters) -> tuple[str, list]:
         args.append(filters.until if len(filters.until) >= 10 else filters.until + "\uffff")
     if filters.paper:
         where.append("a.paper = ?")
-        args.append(filters.paper)
+        args.append("" if filters.paper == UNKNOWN_PAPER else filters.paper)
     if filters.section:
         where.append("a.section = ?")
         args.append(filters.section)
@@ -186,11 +186,12 @@ def catalog(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
 def articles_on(
     conn: sqlite3.Connection, paper: str | None, date: str | None, limit: int = 500
 ) -> list[tuple[int, str, str, str, str, str]]:
-    """(id, headline, paper, date, page, section) of the articles of a paper and/or date."""
+    """(id, headline, paper, date, page, section) of the articles of a paper and/or date (a
+    date with ``%`` is a LIKE pattern: ``2023-01%`` a month, ``%-01-10`` a day of any year)."""
     where, args = [], []
     for column, value in (("paper", paper), ("date", date)):
         if value is not None:
-            where.append(f"{column} = ?")
+            where.append(f"{column} LIKE ?" if column == "date" and "%" in value else f"{column} = ?")
             args.append(value)
     sql = (
         "SELECT id, headline, paper, date, page, section FROM articles "

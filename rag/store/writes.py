@@ -162,3 +162,16 @@ def retokenize(conn: sqlite3.Connection, tokenizer, page: int = 2000) -> int:
 
 def set_source_status(conn: sqlite3.Connection, source_id: int, status: str) -> None:
     conn.execute("UPDATE sources SET status = ? WHERE id = ?", (status, source_id))
+
+
+def retag_source(conn: sqlite3.Connection, path: str, paper: str | None, date: str | None) -> int:
+    """Set paper and/or date (None: keep) on the articles of the source at ``path``."""
+    sets = [(col, v) for col, v in (("paper", paper), ("date", date)) if v is not None]
+    if not sets:
+        return 0
+    cur = conn.execute(
+        f"UPDATE articles SET {', '.join(f'{c} = ?' for c, _ in sets)} "
+        "WHERE source_id IN (SELECT id FROM sources WHERE path = ?)",
+        [v for _, v in sets] + [path],
+    )
+    return cur.rowcount

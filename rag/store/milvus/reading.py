@@ -8,6 +8,7 @@ folded as the documents were and cut by the collection's jieba analyzer.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -44,6 +45,11 @@ ARTICLE_FIELDS = [
 ]
 REGIONS = "regions"  # articles' page regions: a field since issue 19, absent in older collections
 SOURCE_FIELDS = ["id", "path", "name", "sha256", "size", "encoding", "status", "error", "added"]
+
+
+def date_like(value: str, pattern: str) -> bool:
+    """SQL's ``LIKE`` for dates: ``%`` any run of characters (as rag.store.queries.articles_on)."""
+    return re.fullmatch(".*".join(map(re.escape, pattern.split("%"))), value) is not None
 
 
 def source_from_row(row: dict) -> Source:
@@ -258,7 +264,7 @@ class MilvusReading:
         rows = [
             (int(r["article_id"]), r["headline"], r["paper"], r["iso_date"], r["page"], r["section"])
             for r in self._article_heads()
-            if (paper is None or r["paper"] == paper) and (date is None or r["iso_date"] == date)
+            if (paper is None or r["paper"] == paper) and (date is None or date_like(r["iso_date"], date))
         ]
         rows.sort(key=lambda t: (t[4], t[0]))
         rows.sort(key=lambda t: t[3], reverse=True)

@@ -33,7 +33,16 @@ from rag.store import files
 from rag.store.batching import Batches
 from rag.store.lock import WriteLock
 from rag.store.milvus.reading import REGIONS, MilvusReading
-from rag.store.milvus.schema import TEXT_PART, date_number, dense_index, id_list, placeholder_rows, quote, stable_id
+from rag.store.milvus.schema import (
+    FIELDS,
+    TEXT_PART,
+    date_number,
+    dense_index,
+    id_list,
+    placeholder_rows,
+    quote,
+    stable_id,
+)
 from rag.store.schema import now
 from rag.text.normalize import fold
 
@@ -184,6 +193,39 @@ class MilvusWriting(MilvusReading, Batches):
             if not ids:
                 return 0
             return self._count("chunks", f"source_id in {id_list(ids)}")
+
+    def retag_source(self, path: str, paper: str | None, date: str | None) -> int:
+        """Stage the paper and/or date (None: keep) of the source's articles and of their chunks'
+        filter copies; returns the number of articles.  Sent by the next commit (upserts)."""
+        with self._lock:
+            self.begin()
+            ids = [int(r["id"]) for r in self._query("sources", f"path == {quote(str(path))}", ["id"])]
+            if not ids or (paper is None and date is None):
+                return 0
+            where = f"source_id in {id_list(ids)}"
+            chunks = list(
+                self._scan("chunks", where, [*FIELDS["chunks"].split(), "lexical", *self._has("chunks", "vector")])
+            )
+            article_fields = [f for f in FIELDS["articles"].split() if f != REGIONS] + self._has("articles", REGIONS)
+            articles = list(self._scan("articles", where, article_fields))
+            for row in chunks:
+                if paper is not None:
+                    row["paper"] = paper
+                if date is not None:
+                    row["date"] = date_number(date)
+            for row in articles:
+                if paper is not None:
+                    row["paper"] = paper
+                if date is not None:
+                    row.update(iso_date=date, date=date_number(date))
+            self._staged_chunks += chunks
+            self._staged_articles += articles
+            return len({r["article_id"] for r in articles})
+
+    def _has(self, kind: str, field: str) -> list[str]:
+        """``[field]`` when the collection has it (older ones lack some), else []."""
+        present = {f["name"] for f in self.client.describe_collection(self.names[kind])["fields"]}
+        return [field] if field in present else []
 
     # ---- commit ----------------------------------------------------------------------------
     def commit_search_indexes(self, bm25: bool = True) -> None:
