@@ -6,8 +6,9 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+from rag.assistant_archive import ArchiveMixin
 from rag.chunking import CHUNKER_VERSION
-from rag.models import Answer, Filters, Hit, Turn
+from rag.models import Answer, Filters, Hit, InputError, Turn
 from rag.retrieval.pipeline import Retrieval, RetrievalPipeline
 from rag.settings import Settings
 
@@ -41,7 +42,7 @@ class _Deferred:
         return getattr(self._make(), name)
 
 
-class Assistant:
+class Assistant(ArchiveMixin):
     """Owns the settings, the index and the (lazily loaded) embedding model."""
 
     def __init__(self, settings: Settings | None = None) -> None:
@@ -124,7 +125,9 @@ class Assistant:
                 ocr_cache=where.folder / OCR_CACHE,
                 ocr_workers=self.settings.ocr_workers,
             )
-            return ingestor.run(paths)
+            report = ingestor.run(paths)
+            self._retag_from_sidecar(writer, report.ingested)
+            return report
         finally:
             writer.close()
 
@@ -171,28 +174,6 @@ class Assistant:
             finally:
                 store.close()
 
-    def delete(self, paths: Sequence[str]) -> int:
-        """Remove sources given by path (as ingested) or by file name when that is unique.
-        ValueError names any path the index does not hold (nothing is removed then)."""
-        from rag.ingest.loaders import printable_path
-
-        keys, unknown = [], []
-        for p in paths:
-            key = self.index.find_source(printable_path(p), printable_path(Path(p).resolve()))
-            if isinstance(key, str):
-                keys.append(key)
-            else:
-                unknown.append(f"{p}" + (f" (matches {len(key)} sources: give the full path)" if key else ""))
-        if unknown:
-            raise ValueError(
-                f"no such source in index {self.location}: {', '.join(unknown)} (see `rag stats` or the 资料库 tab)"
-            )
-        removed = 0
-        with self.index.batch():
-            for key in keys:
-                removed += self.index.delete_source(key)
-        return removed
-
     # ---- query ---------------------------------------------------------------------------
     def retriever(self, name: str | None = None):
         from rag.retrieval import make_retriever
@@ -236,14 +217,16 @@ class Assistant:
     def check_question(self, question: str, k: int) -> str:
         question = " ".join((question or "").split())
         question = "".join(c for c in question if c.isprintable())
+        limit = self.settings.max_question_chars
         if not question:
-            raise ValueError("the question is empty")
-        if len(question) > self.settings.max_question_chars:
-            raise ValueError(
-                f"the question is {len(question)} characters long; the limit is {self.settings.max_question_chars}"
+            raise InputError("the question is empty", "问题是空的，请输入要问的内容")
+        if len(question) > limit:
+            raise InputError(
+                f"the question is {len(question)} characters long; the limit is {limit}",
+                f"问题太长了（{len(question)} 个字，最多 {limit} 个字），请精简后再问",
             )
         if not 1 <= k <= MAX_K:
-            raise ValueError(f"k must be between 1 and {MAX_K}, got {k}")
+            raise InputError(f"k must be between 1 and {MAX_K}, got {k}", f"段落数 k 应在 1 到 {MAX_K} 之间，收到 {k}")
         return question
 
     def search(
@@ -335,10 +318,15 @@ class Assistant:
         (evaluation) ``depth`` passages are retrieved and all of them end up in
         ``Answer.hits``.
         """
+        from rag.text.followup import needs_context
         from rag.text.intent import read_intent
 
         k = self.settings.k if k is None else k
         t0 = time.perf_counter()
+        if not history and (back := needs_context(self.check_question(question, k))):
+            yield Retrieval([])  # "那温县呢？" opening a conversation: ask what it refers to
+            yield Answer(question.strip(), back, refused=True, reason="需要上下文")
+            return
         gen = self.generator(generator)
         reads = max(k, ISSUE_PASSAGES) if read_intent(question).kind == "paper_issue" else k
         fetch = max(reads, depth if depth > k > 0 else k)
@@ -358,24 +346,8 @@ class Assistant:
                 piece.hits = hits  # the articles found (the passages read are under each: Hit.more)
             yield piece
 
-    # ---- the archive ---------------------------------------------------------------------
-    def catalog(self) -> list[tuple[str, str, int]]:
-        """(paper, date, article count), newest first."""
-        self.index.refresh()
-        return self.index.catalog()
-
-    def articles_on(self, paper: str | None, date: str | None) -> list[tuple]:
-        """(id, headline, paper, date, page, section) of a paper's and/or a date's articles."""
-        return self.index.articles_on(paper, date)
-
-    def article(self, article_id: int):
-        return self.index.article(article_id)
-
-    def facets(self) -> dict[str, list[str]]:
-        self.index.refresh()
-        return self.index.facets()
-
-    def stats(self) -> dict:
-        """Counts, papers, dates and ``problems`` (damaged files with the fix; [] when healthy)."""
-        self.index.refresh()
-        return {**self.index.stats(), "problems": self.index.problems()}
+    def warm(self) -> None:
+        """Load what the first question would (the index, the embedding model, the tokenizer's
+        dictionary, the answer models) by answering one question, so that it is answered at once."""
+        probe = (self.examples(1) or ["资料库里有什么？"])[0]
+        self.ask(probe, self.settings.k)

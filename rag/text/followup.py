@@ -44,6 +44,17 @@ def is_followup(question: str) -> bool:
     return bool(_PRONOUN.search(q)) and len(core) <= 16
 
 
+def needs_context(question: str) -> str | None:
+    """For an elliptical question that cannot open a conversation (``那温县呢？``, ``还有呢？``):
+    a question back asking what it refers to; None for any other question."""
+    q = question.strip()
+    core = _TAIL.sub("", _LEAD.sub("", q))
+    if not q.rstrip("?？ 。").endswith("呢") or _ASKS.search(core) or len(core) > 10:
+        return None
+    what = f"“{core}”的哪件事" if core else "哪件事"
+    return f"这是新对话的第一个问题，我还不知道您想问{what}。请把问题说完整：在哪里、哪件事、想知道什么。"
+
+
 def _subject(question: str) -> str:
     """What a question is about: its text before the first predicate (孟州市首届年货节)."""
     q = _LEAD.sub("", question.strip())

@@ -1,0 +1,103 @@
+"""The archive side of the façade: what it holds (catalog, articles, facets, stats), example
+questions and filter checks, and the curation of its sources (delete, re-tag)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rag.models import Filters, InputError
+
+
+class ArchiveMixin:
+    """Mixed into rag.assistant.Assistant: needs its ``index`` and ``location``."""
+
+    index: Any
+    location: Any
+
+    def catalog(self) -> list[tuple[str, str, int]]:
+        """(paper, date, article count), newest first."""
+        self.index.refresh()
+        return self.index.catalog()
+
+    def articles_on(self, paper: str | None, date: str | None) -> list[tuple]:
+        """(id, headline, paper, date, page, section) of a paper's and/or a date's articles."""
+        return self.index.articles_on(paper, date)
+
+    def article(self, article_id: int):
+        return self.index.article(article_id)
+
+    def check_filters(self, filters: Filters | None):
+        """Which filter matches no article of the archive (rag.filter_check), for a filtered
+        question that found nothing."""
+        from rag.filter_check import check_filters
+
+        return check_filters(filters, self.catalog(), self.facets()["sections"])
+
+    def examples(self, n: int = 3) -> list[str]:
+        """Example questions from the archive's newest headlines (rag.examples)."""
+        from rag.examples import example_questions
+
+        return example_questions(self.index.articles_on(None, None, 200), n)
+
+    def facets(self) -> dict[str, list[str]]:
+        self.index.refresh()
+        return self.index.facets()
+
+    def stats(self) -> dict:
+        """Counts, papers, dates and ``problems`` (damaged files with the fix; [] when healthy)."""
+        self.index.refresh()
+        return {**self.index.stats(), "problems": self.index.problems()}
+
+    def delete(self, paths: Sequence[str]) -> int:
+        """Remove sources given by path (as ingested) or by file name when that is unique.
+        ValueError names any path the index does not hold (nothing is removed then)."""
+        keys = self._sources(paths)
+        removed = 0
+        with self.index.batch():
+            for key in keys:
+                removed += self.index.delete_source(key)
+        return removed
+
+    def _sources(self, paths: Sequence[str]) -> list[str]:
+        """The stored path of each source given by path or unique file name; InputError naming
+        the ones the index does not hold."""
+        from rag.ingest.loaders import printable_path
+
+        keys, unknown = [], []
+        for p in paths:
+            key = self.index.find_source(printable_path(p), printable_path(Path(p).resolve()))
+            if isinstance(key, str):
+                keys.append(key)
+            else:
+                unknown.append(f"{p}" + (f" (matches {len(key)} sources: give the full path)" if key else ""))
+        if unknown:
+            raise InputError(
+                f"no such source in index {self.location}: {', '.join(unknown)} (see `rag stats` or the 资料库 tab)",
+                f"资料库里没有这个文件：{'、'.join(unknown)}",
+            )
+        return keys
+
+    def _retag_from_sidecar(self, writer, sources: Sequence[str]) -> None:
+        """Tag the just-ingested sources with the paper/date a person set for them (rag.source_metadata)."""
+        from rag.source_metadata import SourceMetadata
+
+        known = SourceMetadata(self.location.folder).load()
+        todo = [(s, known[s]) for s in sources if s in known]
+        if todo:
+            with writer.batch(bm25=False):
+                for source, meta in todo:
+                    writer.retag_source(source, meta.get("paper"), meta.get("date"))
+
+    def retag(self, path: str, paper: str | None = None, date: str | None = None) -> int:
+        """Set the paper and/or date of every article of one source (given as for ``delete``),
+        remembered for re-ingests; returns how many articles were re-tagged."""
+        from rag.source_metadata import SourceMetadata, checked
+
+        paper, date = checked(paper, date)
+        (key,) = self._sources([path])
+        with self.index.batch(bm25=False):
+            n = self.index.retag_source(key, paper, date)
+        SourceMetadata(self.location.folder).set(key, paper, date)
+        return n
