@@ -1,5 +1,8 @@
 """HTML for the chat UI: answers with linked [n] markers, the sources panel, whole articles.
 
+The panel keeps every answer's sources, one ``<section class="turn-sources">`` per turn (the
+latest shown); ``[n]`` of turn t links to ``#src-t-n`` and app/chat.js shows that turn's
+section and scrolls the card, its passage and its full text to the highlighted sentence.
 Everything taken from the archive or the user is escaped; only our own tags are emitted.
 """
 
@@ -12,21 +15,32 @@ from pathlib import Path
 
 from app.page_crop import CSS as CROP_CSS
 from app.page_crop import crop_html, whole_page
-from rag.models import Answer, Article, Citation, Hit
+from rag.citation_style import gbt7714
+from rag.models import UNKNOWN_PAPER, Answer, Article, Hit
 from rag.regions import region_of
 
 _MARKER = re.compile(r"\[(\d+)\]")
+CLOSEST = 3  # cards shown after a refusal
+COPY_LABEL = "复制答案和来源"
 
 
-def answer_html(text: str) -> str:
-    """Answer text, escaped, with each [n] a link to source n in the sources panel."""
+def answer_html(text: str, turn: int = 0, copyable: bool = False) -> str:
+    """Answer text, escaped, with each [n] a link to source n of this turn in the sources
+    panel, and (once final, with sources) a link that copies the answer and its references."""
     safe = html.escape(text)
-    return _MARKER.sub(lambda m: f'<a href="#src-{m.group(1)}" class="cite">[{m.group(1)}]</a>', safe)
+    out = _MARKER.sub(lambda m: f'<a href="#src-{turn}-{m.group(1)}" class="cite">[{m.group(1)}]</a>', safe)
+    if copyable:
+        out += f'<div class="answer-tools"><a href="#copy-{turn}" class="copy-answer">{COPY_LABEL}</a></div>'
+    return out
 
 
 def meta_line(article: Article) -> str:
-    parts = [article.paper, article.date, f"{article.page}版" if article.page else "", article.section]
-    return " · ".join(html.escape(p) for p in parts if p) or html.escape(article.source)
+    """Paper, date, page and section as known (``报纸未知`` when the paper is not), then the
+    file it was read from in small print."""
+    page = article.page if not article.page or article.page.endswith("版") else f"{article.page}版"
+    parts = [article.paper or UNKNOWN_PAPER, article.date, page, article.section]
+    known = " · ".join(html.escape(p) for p in parts if p)
+    return f'{known} <span class="source-file">{html.escape(Path(article.source).name)}</span>'
 
 
 def highlighted(text: str, start: int, end: int) -> str:
@@ -48,13 +62,13 @@ def page_figure(article: Article, start: int, end: int, pages: Path | None) -> s
     return crop_html(region, f"/gradio_api/file={page}" if page else "")
 
 
-def source_card(n: int | None, hit: Hit, quote: str = "", pages: Path | None = None) -> str:
+def source_card(n: int | None, hit: Hit, quote: str = "", pages: Path | None = None, turn: int = 0) -> str:
     """One source: headline, paper/date/page/section, the passage with the quote marked, the
     crop of the page scan where it stands (when read from one), and the whole article (folded)
     with the passage marked inside it."""
     art, chunk = hit.article, hit.chunk
     label = f"[{n}] " if n is not None else ""
-    anchor = f' id="src-{n}"' if n is not None else ""
+    anchor = f' id="src-{turn}-{n}"' if n is not None else ""
     q_start, q_end = hit.quote_span(quote)
     in_chunk = (
         (q_start - chunk.start, q_end - chunk.start) if quote and chunk.start <= q_start < chunk.end else (0, 0)
@@ -71,16 +85,51 @@ def source_card(n: int | None, hit: Hit, quote: str = "", pages: Path | None = N
     )
 
 
-def sources_html(answer: Answer | None, hits: Sequence[Hit] = (), pages: Path | None = None) -> str:
-    """The sources panel: the cited passages, or the closest passages after a refusal."""
+def one_per_article(hits: Sequence[Hit]) -> list[Hit]:
+    """The hits with one card per article: the first of each article, and of articles printed
+    twice (the same headline and opening) only the first."""
+    seen: set[object] = set()
+    out = []
+    for h in hits:
+        keys = {("id", h.article.id), ("text", h.article.headline, h.article.text[:60])}
+        if not keys & seen:
+            out.append(h)
+        seen |= keys
+    return out
+
+
+def copy_text(answer: Answer) -> str:
+    """What the copy link puts on the clipboard: the answer, then its numbered GB/T 7714 references."""
+    refs = [f"[{c.n}] {gbt7714(c.hit.article)}" for c in answer.citations]
+    return answer.text.strip() + ("\n\n来源：\n" + "\n".join(refs) if refs else "")
+
+
+def turn_sources(turn: int, answer: Answer | None, hits: Sequence[Hit] = (), pages: Path | None = None) -> str:
+    """One turn's section of the panel: its cited passages, or the closest passages after a
+    refusal (one card per article), with the text the copy link copies."""
+    head, cards, copied = "来源", "", ""
     if answer is not None and answer.citations:
-        cards = [source_card(c.n, c.hit, c.quote, pages) for c in answer.citations]
-        return '<div class="sources"><h3>来源</h3>' + "".join(cards) + "</div>"
-    shown = list(answer.hits if answer is not None else hits)[:3]
-    if not shown:
+        cards = "".join(source_card(c.n, c.hit, c.quote, pages, turn) for c in answer.citations)
+        copied = f'<pre class="copy-text" hidden>{html.escape(copy_text(answer))}</pre>'
+    else:
+        shown = one_per_article(answer.hits if answer is not None else hits)[:CLOSEST]
+        head = "最接近的段落"
+        cards = "".join(source_card(None, h, pages=pages) for h in shown)
+    if not cards:
+        return f'<section class="turn-sources" data-turn="{turn}"><p class="muted">没有找到相关段落。</p></section>'
+    return f'<section class="turn-sources" data-turn="{turn}"><h3>{head}</h3>{cards}{copied}</section>'
+
+
+def sources_html(sections: Sequence[str] = (), shown: int | None = None) -> str:
+    """The sources panel: every turn's section, the one of turn ``shown`` (default: the last) visible."""
+    if not sections:
         return '<div class="sources"><p class="muted">还没有来源。</p></div>'
-    cards = [source_card(None, h, pages=pages) for h in shown]
-    return '<div class="sources"><h3>最接近的段落</h3>' + "".join(cards) + "</div>"
+    shown = len(sections) - 1 if shown is None else shown
+    body = "".join(
+        s.replace('class="turn-sources"', 'class="turn-sources shown"', 1) if i == shown else s
+        for i, s in enumerate(sections)
+    )
+    return f'<div class="sources">{body}</div>'
 
 
 def reading_md(query: str, applied: Sequence[str]) -> str:
@@ -104,18 +153,31 @@ def article_html(article: Article | None) -> str:
     )
 
 
-def citation_dicts(citations: Sequence[Citation]) -> list[dict]:
-    return [c.to_dict() for c in citations]
-
-
 CSS = (
     """
 .source {border:1px solid #ddd; border-radius:8px; padding:8px 10px; margin:8px 0;}
 .source-meta {color:#666; font-size:0.9em; margin:2px 0 6px;}
+.source-file {color:#999; font-size:0.8em; margin-left:4px;}
+.turn-sources {display:none;}
+.turn-sources.shown {display:block;}
+.source.flash {outline:2px solid #e6a700;}
+.answer-tools {margin-top:6px; font-size:.85em;}
+a.copy-answer {text-decoration:none; color:#555;}
+#drop-filter {width:auto; align-self:flex-start;}
 .passage {line-height:1.7; max-height:260px; overflow:auto;}
 .article-text {line-height:1.7; max-height:420px; overflow:auto; padding-top:6px;}
 mark {background:#ffe58f; padding:0 1px;}
 a.cite {text-decoration:none; font-weight:bold;}
+.loading {padding:6px 10px; background:#fff7e0; border:1px solid #f0d58a; border-radius:6px;}
+#filter-chips {gap:6px; flex-wrap:wrap;}
+#filter-chips button.chip {flex:0 0 auto; width:auto; min-width:0; border-radius:14px;}
+/* phone: the sources directly under the answer, then the question box */
+@media (max-width: 768px) {
+  #chat-row {flex-direction:column; flex-wrap:nowrap;}
+  #chat-col, #sources-col {display:contents;}
+  #chat {order:1;} #sources {order:2;} #filter-chips {order:3;} #drop-filter {order:3;}
+  #reading {order:4;} #ask-row {order:5;} #chat-tools {order:6;} #examples {order:7;}
+}
 .muted {color:#888;}
 """
     + CROP_CSS

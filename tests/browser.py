@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
+SHOWN = "#sources .turn-sources.shown"  # the sources of the answer on show
 ARTIFACTS = ROOT / "test-artifacts"
 
 
@@ -33,14 +34,19 @@ def open_page(browser, url: str, width: int = 1366, height: int = 900):
     return pg
 
 
-def ask(pg, question: str, wait_for: str | None = None) -> str:
-    """Type a question, send it, wait until the final answer and its sources are shown."""
+def ask(pg, question: str, wait_for: str | None = None, sources: bool = True) -> str:
+    """Type a question, send it, wait until the final answer (and, unless ``sources`` is False,
+    its section of the sources panel) is shown."""
     before = pg.locator("#chat .message").count()
+    turns = pg.locator("#sources .turn-sources").count()
     pg.fill("#question textarea", question)
     pg.click("#send")
     pg.wait_for_function("n => document.querySelectorAll('#chat .message').length >= n + 2", arg=before, timeout=60000)
     if wait_for:
         pg.wait_for_function("t => document.querySelector('#chat').innerText.includes(t)", arg=wait_for, timeout=60000)
     pg.wait_for_function("() => !document.querySelector('#chat').innerText.trim().endsWith('……')", timeout=60000)
-    pg.wait_for_selector("#sources .source", timeout=60000)
+    if sources:
+        pg.wait_for_function(
+            "n => document.querySelectorAll('#sources .turn-sources').length > n", arg=turns, timeout=60000
+        )
     return pg.locator("#chat .message").last.inner_text()

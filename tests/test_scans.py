@@ -269,7 +269,7 @@ def test_an_e_paper_html_page_is_one_article_with_its_metadata(tmp_path) -> None
 def test_a_scan_uploaded_in_the_chat_is_read_and_its_crop_shown(scan, tmp_path, monkeypatch) -> None:
     """The 上传 tab takes scans: the stored copy is OCR'd (from the page cache here) and the
     source card of an answer shows the highlighted crop of that copy."""
-    from app.render import sources_html
+    from app.render import turn_sources
     from app.uploads import ingest_uploads
     from tests.conftest import make_fake_bot
 
@@ -284,7 +284,7 @@ def test_a_scan_uploaded_in_the_chat_is_read_and_its_crop_shown(scan, tmp_path, 
         assert result.status == "已添加", result
         answer = bot.ask("柳溪县首届乡村年货节开幕首日销售额是多少？")
         assert answer.citations
-        card = sources_html(answer, pages=target / "page-images")
+        card = turn_sources(0, answer, pages=target / "page-images")
     finally:
         bot.close()
     assert 'class="crop-image" src="data:image/jpeg;base64,' in card and 'class="crop-mark"' in card

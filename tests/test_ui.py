@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from serving import served
 
-from tests.browser import ARTIFACTS, ask, open_page, require_chromium
+from tests.browser import ARTIFACTS, SHOWN, ask, open_page, require_chromium
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -59,11 +59,11 @@ def page(browser, server):
 def test_ask_streams_a_cited_answer_and_shows_the_passage(page) -> None:
     answer = ask(page, "孟州市人大常委会主任是谁？", wait_for="刘继承")
     assert "刘继承" in answer and "[1]" in answer
-    source = page.locator("#sources .source").first
+    source = page.locator(f"{SHOWN} .source").first
     assert "焦作日报" in source.inner_text() and "2023-01-10" in source.inner_text()
     assert "刘继承" in source.locator("mark").first.inner_text()  # the quoted sentence, highlighted
     page.locator("#chat a.cite").first.click()  # the marker links to its source card
-    assert page.evaluate("location.hash") == "#src-1"
+    assert page.evaluate("location.hash") == "#src-0-1"
     source.locator("summary").click()  # open the whole article
     assert source.locator(".article-text").is_visible()
     page.screenshot(path=str(ARTIFACTS / "ui-answer.png"), full_page=True)
@@ -87,7 +87,7 @@ def test_a_date_filter_changes_the_sources(page) -> None:
     filtered = page.locator("#sources").inner_text()
     assert filtered != unfiltered and "672" not in answer
     assert "资料中没有找到" in answer and "最接近的段落" in filtered  # a refusal keeps the passages
-    metas = page.locator("#sources .source-meta").all_inner_texts()
+    metas = page.locator(f"{SHOWN} .source-meta").all_inner_texts()
     assert metas and all("2023-01-10" in m for m in metas)  # only the dated 焦作日报 pages
     page.screenshot(path=str(ARTIFACTS / "ui-filtered.png"), full_page=True)
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 def test_chat_stream_resumed_across_threads_releases_the_lock(sample_index_e5: Path) -> None:
     ui = ChatApp(Assistant(Settings.load(index=sample_index_e5)))
     steps = ui.chat(
-        "鹭江引水工程柳溪段的输水管线有多长？", [], [], "extractive", 5, "混合（推荐）", "", "", "全部", "全部"
+        "鹭江引水工程柳溪段的输水管线有多长？", [], None, "extractive", 5, "混合（推荐）", "", "", "全部", "全部"
     )
     outputs, errors = [], []
 
@@ -35,12 +35,13 @@ def test_chat_stream_resumed_across_threads_releases_the_lock(sample_index_e5: P
         t.start()
         t.join(60)
         assert not errors, errors
-    messages, _, _, sources, queries = outputs[-2]
-    assert "46.5公里" in messages[-1]["content"] and "来源" in sources and queries == [""]
+    messages, _, _, sources, conv, _, download = outputs[-2]
+    assert "46.5公里" in messages[-1]["content"] and "来源" in sources and conv.queries == [""]
+    assert download and "46.5公里" in Path(download).read_text(encoding="utf-8")  # the conversation, as Markdown
     got = []
-    reader = threading.Thread(target=lambda: got.append(ui.catalog()))
+    reader = threading.Thread(target=lambda: got.append(ui.archive.catalog()))
     reader.start()
     reader.join(10)
     assert got and got[0], "the index lock is still held after the answer"
-    bad = list(ui.chat("问题", [], [], "extractive", 5, "混合（推荐）", "2023-13-01", "", "全部", "全部"))
-    assert "--since" in bad[-1][0][-1]["content"]  # a bad filter is shown in the chat
+    bad = list(ui.chat("问题", [], None, "extractive", 5, "混合（推荐）", "2023-13-01", "", "全部", "全部"))
+    assert "起始日期“2023-13-01”不是真实存在的日期" in bad[-1][0][-1]["content"]  # a bad filter, in Chinese

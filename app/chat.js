@@ -1,0 +1,120 @@
+// The chat page's behaviour that needs no server round trip (loaded in <head> by app/ui.py).
+// * [n] in any answer shows that answer's sources (the panel keeps every turn's) and scrolls
+//   the card into view and its passage box (and open full text) to the highlighted sentence;
+// * new sources, and 阅读全文 when opened, scroll to their highlighted sentence too;
+// * 复制答案和来源 copies the answer with its numbered references.
+(() => {
+  const panel = () => document.querySelector("#sources");
+
+  function toMark(box) {
+    const mark = box && box.querySelector("mark");
+    if (!mark) return;
+    const b = box.getBoundingClientRect();
+    const m = mark.getBoundingClientRect();
+    box.scrollTop += m.top - b.top - Math.max(0, (box.clientHeight - Math.min(m.height, box.clientHeight)) / 3);
+  }
+
+  function settle(root) {
+    root.querySelectorAll(".passage").forEach(toMark);
+    root.querySelectorAll("details[open] .article-text").forEach(toMark);
+  }
+
+  function showTurn(turn) {
+    let shown = null;
+    panel()?.querySelectorAll(".turn-sources").forEach((s) => {
+      const on = s.dataset.turn === String(turn);
+      s.classList.toggle("shown", on);
+      if (on) shown = s;
+    });
+    return shown;
+  }
+
+  function openSource(turn, n) {
+    const section = showTurn(turn);
+    const card = document.getElementById(`src-${turn}-${n}`);
+    if (!section || !card) return;
+    card.scrollIntoView({ block: "start" });
+    settle(card);
+    card.classList.add("flash");
+    setTimeout(() => card.classList.remove("flash"), 1500);
+    history.replaceState(null, "", `#src-${turn}-${n}`);
+  }
+
+  function fallbackCopy(text) {
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    let ok = false;
+    try {
+      ok = document.execCommand("copy");
+    } catch (e) {
+      ok = false;
+    }
+    area.remove();
+    return ok;
+  }
+
+  function copyTurn(link, turn) {
+    const pre = panel()?.querySelector(`.turn-sources[data-turn="${turn}"] .copy-text`);
+    const text = pre ? pre.textContent : link.closest(".message")?.innerText || "";
+    const label = link.textContent;
+    const done = (ok) => {
+      link.textContent = ok ? "已复制" : "复制失败，请手动选择文字";
+      setTimeout(() => (link.textContent = label), 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(() => done(true), () => done(fallbackCopy(text)));
+    } else {
+      done(fallbackCopy(text));
+    }
+  }
+
+  document.addEventListener(
+    "click",
+    (e) => {
+      const link = e.target.closest && e.target.closest("a.cite, a.copy-answer");
+      if (!link) return;
+      const href = link.getAttribute("href") || "";
+      let m = /^#src-(\d+)-(\d+)$/.exec(href);
+      if (m) {
+        e.preventDefault();
+        e.stopPropagation();
+        openSource(m[1], m[2]);
+        return;
+      }
+      m = /^#copy-(\d+)$/.exec(href);
+      if (m) {
+        e.preventDefault();
+        e.stopPropagation();
+        copyTurn(link, m[1]);
+      }
+    },
+    true,
+  );
+
+  document.addEventListener(
+    "toggle",
+    (e) => {
+      const d = e.target;
+      if (d.matches && d.matches("details.article") && d.open) toMark(d.querySelector(".article-text"));
+    },
+    true,
+  );
+
+  let watched = null;
+  const observer = new MutationObserver(() => {
+    const shown = panel()?.querySelector(".turn-sources.shown");
+    if (shown) requestAnimationFrame(() => settle(shown));
+  });
+  setInterval(() => {
+    const p = panel();
+    if (p && p !== watched) {
+      observer.disconnect();
+      observer.observe(p, { childList: true, subtree: true });
+      watched = p;
+    }
+  }, 300);
+})();

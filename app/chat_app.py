@@ -1,0 +1,286 @@
+"""The chat tab's request handlers (no layout: app.ui builds the page around them): a question
+streamed into an answer with its sources, the loading state, filters that left nothing, the
+JSON ``ask`` API and uploads."""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from app.archive_tab import ALL, ArchiveTab
+from app.conversation import Conversation, export_markdown
+from app.render import answer_html, reading_md, sources_html, turn_sources
+from app.streaming import locked_stream
+from app.uploads import ingest_uploads
+from rag.assistant import Assistant
+from rag.filter_check import describe
+from rag.models import Answer, Filters, InputError, Turn, user_message
+from rag.retrieval.pipeline import Retrieval
+from rag.store.errors import IndexStoreError
+
+log = logging.getLogger(__name__)
+
+_TAGS = re.compile(r"<[^>]+>")
+_TOOLS = re.compile(r'<div class="answer-tools">.*?</div>', re.S)
+RETRIEVERS = {"混合（推荐）": "hybrid", "向量": "dense", "关键词 BM25": "bm25"}
+GENERATORS = {
+    "extractive": "摘录原文（不调用大模型）",
+    "openai": "大模型（OpenAI 兼容接口）",
+    "llamacpp": "本地大模型（llama.cpp）",
+}
+LOADING = '<div class="loading">正在加载模型…（首次启动约需十几秒，可以先输入问题）</div>'
+READY_WAIT = 600  # seconds a question waits for the models at most
+FILTER_INPUTS = {"date": ("since", "until"), "paper": ("paper",), "section": ("section",)}
+
+
+class ChatApp:
+    """UI state that outlives one request: the assistant, a lock that takes questions one at a
+    time, and whether the models are loaded.  Uploads do not take the lock: they write through
+    a writer of their own, so questions are answered while an upload runs."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.bot = assistant
+        self.lock = threading.RLock()
+        self.pages = page_images(assistant)
+        self.archive = ArchiveTab(assistant, self.lock)
+        self.ready = threading.Event()
+        self.ready.set()  # serve() clears it while warming up
+
+    # ---- start-up -------------------------------------------------------------------------
+    def start_warming(self) -> None:
+        """Load the models in the background; questions wait for it (``ready``)."""
+        self.ready.clear()
+
+        def warm() -> None:
+            try:
+                with self.lock:
+                    self.bot.warm()
+            except Exception:  # a question will then report the problem itself
+                log.exception("warming up failed")
+            finally:
+                self.ready.set()
+
+        threading.Thread(target=warm, name="warm-up", daemon=True).start()
+
+    def status(self):
+        """(loading notice, the timer polling for it): both go away once ready."""
+        if self.ready.is_set():
+            return gr.update(value="", visible=False), gr.Timer(active=False)
+        return gr.update(value=LOADING, visible=True), gr.Timer(active=True)
+
+    def on_load(self):
+        """Per page load: the loading notice, examples and paper choices of the archive now."""
+        papers = self.archive.papers()
+        with self.lock:
+            examples = self.bot.examples()
+        return (
+            *self.status(),
+            gr.update(samples=[[q] for q in examples]),
+            gr.update(choices=papers),
+            papers_update(papers),
+        )
+
+    # ---- helpers -----------------------------------------------------------------------
+    def generators(self) -> list[tuple[str, str]]:
+        """(Chinese label, name): extractive, each LLM generator that is configured, plugins."""
+        from rag.generation import available
+
+        s = self.bot.settings
+        configured = {"openai": bool(s.llm_model), "llamacpp": bool(s.model_path)}
+        names = ["extractive"] + [n for n in available() if n != "extractive" and configured.get(n, True)]
+        names = names if s.generator in names else [*names, s.generator]
+        return [(GENERATORS.get(n, n), n) for n in names]
+
+    @staticmethod
+    def filters(since: str, until: str, paper: str, section: str) -> Filters | None:
+        f = Filters.parse(
+            since or None,
+            until or None,
+            None if paper in ("", ALL, None) else paper,
+            None if section in ("", ALL, None) else section,
+        )
+        return None if f.is_empty() else f
+
+    @staticmethod
+    def history_of(messages: list[dict], queries_: list[str]) -> list[Turn]:
+        """Turns from the chat messages (Gradio 6 sends content as a list of text parts) and
+        the standalone queries kept in session state, one per user turn."""
+        turns: list[Turn] = []
+        for m in messages:
+            if not isinstance(m, dict):
+                continue
+            content = m.get("content")
+            if isinstance(content, list):
+                content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+            if not isinstance(content, str):
+                continue
+            if m.get("role") == "user":
+                turns.append(Turn(content))
+            elif turns and m.get("role") == "assistant":
+                turns[-1].answer = html.unescape(_TAGS.sub("", _TOOLS.sub("", content)))
+        for turn, query in zip(turns, queries_ or []):
+            turn.query = query
+        return turns
+
+    # ---- chat ---------------------------------------------------------------------------
+    def chat(
+        self,
+        question: str,
+        messages: list[dict],
+        conv: Conversation | None,
+        generator: str,
+        k: float,
+        retriever: str,
+        since: str,
+        until: str,
+        paper: str,
+        section: str,
+    ):
+        """Stream (chat messages, cleared box, how the question was read, sources panel, the
+        conversation state, the drop-a-filter button, the Markdown download)."""
+        messages = list(messages or [])
+        conv = conv.copy() if isinstance(conv, Conversation) else Conversation()
+        question = (question or "").strip()
+        keep = gr.update()
+        if not question:
+            yield messages, "", keep, keep, conv, keep, keep
+            return
+        turn = len(conv.sections)
+        history = self.history_of(messages, conv.queries)
+        messages = [*messages, {"role": "user", "content": question}, {"role": "assistant", "content": "……"}]
+        conv.blocked = None
+        hide = gr.update(visible=False)
+        if not self.ready.is_set():
+            messages[-1] = {"role": "assistant", "content": LOADING}
+            yield messages, "", "", keep, conv, hide, keep
+            self.ready.wait(READY_WAIT)
+            messages[-1] = {"role": "assistant", "content": "……"}
+        yield messages, "", "", keep, conv, hide, keep
+        try:
+            filters = self.filters(since, until, paper, section)
+            shown, reading = "", ""
+            stream = locked_stream(
+                self.lock,
+                lambda: self.bot.stream(
+                    question, int(k), history, filters, RETRIEVERS.get(retriever, retriever), generator
+                ),
+            )
+            for piece in stream:
+                if isinstance(piece, Retrieval):
+                    reading = reading_md(piece.query, piece.applied)
+                    live = turn_sources(turn, None, piece.hits, self.pages)
+                    yield messages, "", reading, sources_html([*conv.sections, live]), conv, hide, keep
+                elif isinstance(piece, str):
+                    shown += piece
+                    messages[-1] = {"role": "assistant", "content": answer_html(shown, turn)}
+                    yield messages, "", reading, keep, conv, hide, keep
+                elif isinstance(piece, Answer):
+                    yield self._final(piece, question, turn, messages, conv, reading, filters)
+        except (InputError, ValueError, IndexStoreError) as exc:  # bad filter, empty or over-long question
+            messages[-1] = {"role": "assistant", "content": f"⚠️ {html.escape(user_message(exc))}"}
+            conv.queries.append("")
+            yield messages, "", "", keep, conv, hide, keep
+
+    def _final(self, answer: Answer, question: str, turn: int, messages, conv: Conversation, reading, filters):
+        """The outputs for a finished answer; a filter that matches nothing is named and offered to drop."""
+        text = answer.text + (f"\n\n（{answer.notice}）" if answer.notice else "")
+        drop = gr.update(visible=False)
+        if answer.refused and not answer.hits and filters is not None:
+            with self.lock:
+                check = self.bot.check_filters(filters)
+            if check:
+                text = check.message
+                conv.blocked = (check.blocking, question)
+                what = "、".join(describe(n, filters) for n in check.blocking)
+                drop = gr.update(value=f"去掉“{what}”再问", visible=True)
+        messages[-1] = {"role": "assistant", "content": answer_html(text, turn, copyable=bool(answer.citations))}
+        conv.queries.append(answer.query)
+        conv.sections.append(turn_sources(turn, answer, pages=self.pages))
+        conv.add_markdown(question, answer)
+        return messages, "", reading, sources_html(conv.sections), conv, drop, export_markdown(conv)
+
+    @staticmethod
+    def drop_blocked(conv: Conversation | None):
+        """Clear the filters that left nothing and put the question back in the box."""
+        blocking, question = conv.blocked if conv and conv.blocked else ([], "")
+        cleared = {name for b in blocking for name in FILTER_INPUTS[b]}
+        since, until = ("" if "since" in cleared else gr.update()), ("" if "until" in cleared else gr.update())
+        paper = ALL if "paper" in cleared else gr.update()
+        section = ALL if "section" in cleared else gr.update()
+        return since, until, paper, section, gr.update(visible=False), question
+
+    def ask_api(
+        self, question: str, k: int = 5, since: str = "", until: str = "", paper: str = "", section: str = ""
+    ) -> dict[str, Any]:
+        """JSON answer for API clients: text, citations with passages, how it was read."""
+        if not isinstance(question, str):
+            raise gr.Error("question 必须是一段文字（字符串）")
+        for name, value in (("since", since), ("until", until), ("paper", paper), ("section", section)):
+            if value is not None and not isinstance(value, str):
+                raise gr.Error(f"{name} 必须是字符串")
+        try:
+            k = int(k)
+        except (TypeError, ValueError, OverflowError):
+            raise gr.Error(f"k 必须是 1–100 的整数，收到 {str(k)[:20]}") from None
+        if not self.ready.wait(READY_WAIT):
+            raise gr.Error("模型还在加载，请稍后再试")
+        try:
+            with self.lock:
+                answer = self.bot.ask(question, k, filters=self.filters(since, until, paper, section))
+        except (ValueError, IndexStoreError) as exc:
+            raise gr.Error(user_message(exc)) from None
+        except Exception:
+            log.exception("ask failed")
+            raise gr.Error("内部错误，未能回答（详情见服务器日志）") from None
+        return answer.to_dict()
+
+    # ---- upload -------------------------------------------------------------------------
+    def upload(self, files: list[str] | None, progress=gr.Progress()):
+        if not files:
+            return [["—", "没有文件", "请先选择要添加的文件"]], *self._refreshed()
+        results = ingest_uploads(self.bot, files, progress, discard=discard_upload)
+        return [r.row() for r in results], *self._refreshed()
+
+    def _refreshed(self):
+        papers = self.archive.papers()
+        with self.lock:
+            sections = [ALL] + self.bot.facets()["sections"]
+        return gr.update(choices=papers), gr.update(choices=sections), self.archive.catalog(), papers_update(papers)
+
+
+def papers_update(papers: list[str]):
+    return gr.update(choices=papers)
+
+
+def chip_updates(since: str, until: str, paper: str, section: str):
+    """The removable chips of the active filters (hidden when a filter is not set)."""
+    shown = (
+        ("起始日期", since),
+        ("截止日期", until),
+        ("报纸", "" if paper in (None, "", ALL) else paper),
+        ("版面", "" if section in (None, "", ALL) else section),
+    )
+    return [gr.update(value=f"{label}：{(v or '').strip()} ✕", visible=bool((v or "").strip())) for label, v in shown]
+
+
+def page_images(assistant: Assistant) -> Path:
+    """Where whole-page JPEGs of cited scans are written (and served from)."""
+    return assistant.location.folder / "page-images"
+
+
+def discard_upload(path: Path) -> None:
+    """Remove Gradio's temporary copy of an upload once handled (only inside its upload folder)."""
+    from gradio.utils import get_upload_folder
+
+    folder = Path(get_upload_folder()).resolve()
+    path = Path(path).resolve()
+    if folder in path.parents:
+        path.unlink(missing_ok=True)
+        if path.parent != folder and not any(path.parent.iterdir()):
+            path.parent.rmdir()
