@@ -10,7 +10,14 @@ import lzma
 import pytest
 
 from rag.chunking import chunk_spans, sentences
-from rag.ingest.cleaning import PageHeader, clean_line, furniture_kind, read_header_line
+from rag.ingest.cleaning import (
+    PHOTO_CREDIT,
+    PageHeader,
+    clean_line,
+    furniture_kind,
+    photo_end,
+    read_header_line,
+)
 from rag.ingest.loaders import LoadError, decode_bytes, discover, read_records
 
 
@@ -123,3 +130,26 @@ def test_a_page_line_whose_thin_bar_ocr_dropped_is_still_the_page_header() -> No
     read_header_line(header, "page", line)
     assert (header.page, header.date, header.sections) == ("A08", "2023-01-10", ["温县新闻"])
     assert furniture_kind("G20峰会于2023年9月9日在新德里举行") is None  # text goes on after the date
+
+
+@pytest.mark.parametrize(
+    "line, credit",
+    [
+        ("周小满 摄", True),
+        ("本报记者 宋知远 摄", True),
+        ("（记者 苗青禾 通讯员 柯一鸣 摄）", True),
+        ("林晚舟/摄", True),
+        ("游客在草莓基地采摘草莓。 记者 苗青禾 摄", False),  # a caption with its credit, not a credit line
+        ("村民们用手机拍摄", False),
+        ("无人机航摄", False),
+    ],
+)
+def test_photo_credit_lines(line: str, credit: bool) -> None:
+    assert bool(PHOTO_CREDIT.match(clean_line(line))) is credit
+
+
+def test_a_line_ending_in_a_photo_credit_ends_a_caption() -> None:
+    assert photo_end(clean_line("3月4日，游客在砚山镇草莓基地采摘草莓。 记者 苗青禾 摄"))
+    assert photo_end(clean_line("张春禾 摄"))
+    assert not photo_end(clean_line("活动现场，摄影爱好者们纷纷举起相机拍摄"))
+    assert not photo_end(clean_line("县里组织摄影家协会会员进村入户拍摄。"))

@@ -41,11 +41,20 @@ _OCR_SPACE = re.compile(rf"(?<=[{CJK}{CJK_PUNCT}])[ \t]+|[ \t]+(?=[{CJK}{CJK_PUN
 _DIGIT_GAP = re.compile(r"(?<=\d)[ \t]+(?=[.%])|(?<=[.])[ \t]+(?=\d)")
 
 _DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
-_LATIN_PAPER = re.compile(r"^([A-Z][A-Z ]{2,40}(?:DAILY|NEWS|EVENING|TIMES|POST))\s*$")
+# An all-caps banner (JIAOZUO DAILY, XI'AN EVENING NEWS), alone or before its page line.
+_LATIN_PAPER = re.compile(
+    r"^([A-Z][A-Z'&.\- ]{2,40}(?:DAILY|NEWS|EVENING|TIMES|POST|HERALD|JOURNAL|TRIBUNE|GAZETTE))(?![A-Za-z])\s*(.*)$"
+)
 _PAGE_LINE = re.compile(r"^([A-Z]?\d{1,3})\s*[│|｜]\s*(.*)$")
 _BARE_PAGE_LINE = re.compile(r"^([A-Z]\d{1,3})\s*(.*)$")  # OCR drops the thin │ of A08│温县新闻2023年…
 _FURNITURE = re.compile(r"^(■|责任编辑|编辑[:：]|本版编辑|校对[:：]|组版[:：]|美编[:：]|本版图片)|供图$")
 _WEEKDAY = re.compile(r"星期[一二三四五六日天]|周[一二三四五六日天]")
+# A photo credit: 徐宏星 摄, 本报记者 刘金元 摄, （记者 王琳 通讯员 张成 摄）, 王琳/摄 (spaces gone after clean_line).
+_ROLE = r"(?:本报|特约)?(?:摄影记者|记者|通讯员|实习生)"
+_NAMES = rf"(?:{_ROLE})?[\u4e00-\u9fff·]{{2,4}}(?:[、\s]?(?:{_ROLE})?[\u4e00-\u9fff·]{{2,4}}){{0,2}}"
+_PHOTO = rf"[（(]?{_NAMES}\s*[/／]?(?<![拍航])摄影?[）)]?"  # not 拍摄, 航摄
+PHOTO_CREDIT = re.compile(rf"^{_PHOTO}$")
+TRAILING_PHOTO_CREDIT = re.compile(rf"(?<=[。！？!?”])\s*({_PHOTO})$")
 
 
 def normalize_width(text: str) -> str:
@@ -67,6 +76,7 @@ class PageHeader:
 
     paper: str = ""
     paper_latin: str = ""
+    masthead: str = ""  # a Chinese paper name printed at the top of the page (商丘晚报)
     date: str = ""
     page: str = ""
     sections: list[str] = field(default_factory=list)
@@ -84,26 +94,36 @@ def parse_date(text: str) -> str:
 
 def furniture_kind(line: str) -> str | None:
     """Classify a cleaned line as page furniture: 'paper', 'page', 'furniture' or None."""
-    if _LATIN_PAPER.match(line):
+    m = _LATIN_PAPER.match(line)
+    if m and (not m.group(2) or _page_kind(m.group(2))):
         return "paper"
-    m = _PAGE_LINE.match(line)
-    if m and (_DATE.search(m.group(2)) or _WEEKDAY.search(m.group(2))):
-        return "page"
-    m = _BARE_PAGE_LINE.match(line)
-    date = _DATE.search(m.group(2)) if m else None
-    if m and date and not _WEEKDAY.sub("", m.group(2)[date.end() :]).strip():  # ends with its date
+    if _page_kind(line):
         return "page"
     if _FURNITURE.match(line) or ("编辑" in line and "│" in line):
         return "furniture"
     return None
 
 
+def _page_kind(line: str) -> bool:
+    """A page line: A08│温县新闻2023年1月10日 星期二 (or A08温县新闻… with the bar lost)."""
+    m = _PAGE_LINE.match(line)
+    if m and (_DATE.search(m.group(2)) or _WEEKDAY.search(m.group(2))):
+        return True
+    m = _BARE_PAGE_LINE.match(line)
+    date = _DATE.search(m.group(2)) if m else None
+    return bool(m and date and not _WEEKDAY.sub("", m.group(2)[date.end() :]).strip())  # ends with its date
+
+
 def read_header_line(header: PageHeader, kind: str, line: str) -> None:
     """Fold one furniture line into the page header being collected."""
     if kind == "paper":
-        latin = _LATIN_PAPER.match(line).group(1).strip()  # type: ignore[union-attr]
-        header.paper_latin = latin
+        m = _LATIN_PAPER.match(line)
+        assert m is not None
+        latin = re.sub(r"\s+", " ", m.group(1).strip())
+        header.paper_latin = header.paper_latin or latin
         header.paper = header.paper or PAPER_NAMES.get(latin, "")
+        if m.group(2):
+            read_header_line(header, "page", m.group(2))
     elif kind == "page":
         m = _PAGE_LINE.match(line) or _BARE_PAGE_LINE.match(line)
         assert m is not None
@@ -113,3 +133,17 @@ def read_header_line(header: PageHeader, kind: str, line: str) -> None:
         section = _WEEKDAY.sub("", _DATE.sub("", rest)).strip(" │|")
         if section and section not in header.sections:
             header.sections.append(section)
+
+
+def section_for(text: str, sections: list[str]) -> str:
+    """Pick the page section whose place name the article mentions most (first when tied)."""
+    if len(sections) <= 1:
+        return sections[0] if sections else ""
+    keys = [re.sub(r"(新闻|要闻|专版|专刊|综合)$", "", s) or s for s in sections]
+    counts = [text.count(k) for k in keys]
+    return sections[counts.index(max(counts))]
+
+
+def photo_end(text: str) -> bool:
+    """A line ending with a photo credit (… 呈现一派繁忙景象。 徐宏星 摄) ends a caption."""
+    return bool(PHOTO_CREDIT.match(text) or TRAILING_PHOTO_CREDIT.search(text))

@@ -1,12 +1,12 @@
 """Raw OCR page text → articles with headline, byline, dateline and source offsets.
 
-The page is read as lines, page furniture is folded into a ``PageHeader``, the rest is grouped
-into blocks (runs of non-blank lines) and classified: body text, headline lines, credits.
-Body blocks broken mid-sentence by the columns are rejoined into paragraphs.  Article
-boundaries come from openings (本报讯, datelines, （上接一版）, ●), closings (credits such as
-（白靖杰 黄福兴）, 本报记者 X) and headline lines between dissimilar text.  Headlines are then
-matched to articles by their shared wording, since these pages print a headline before *or*
-after its article.
+The page is read as lines, page furniture and mastheads are folded into a ``PageHeader``, the rest
+is grouped into blocks (runs of non-blank lines) and classified: body text, headline lines, credits.
+Body blocks broken mid-sentence by the columns are rejoined into paragraphs.  Article boundaries
+come from openings (本报讯, datelines, （上接一版）, ●), closings (credits such as （白靖杰 黄福兴）,
+本报记者 X, a photo caption's 徐宏星 摄) and headline lines between dissimilar text; a caption sharing
+little wording with the article around it is its own article.  Headlines are then matched to
+articles by their shared wording, since these pages print a headline before *or* after its article.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from rag.ingest.cleaning import PageHeader, clean_line, furniture_kind, read_header_line
+from rag.ingest.cleaning import PHOTO_CREDIT, TRAILING_PHOTO_CREDIT, PageHeader, clean_line, photo_end, section_for
+from rag.ingest.mastheads import page_furniture, read_furniture, settle_paper
 from rag.models import Article
 
 TERMINAL = (*tuple("。！？!?…”」』）)"), "——")
@@ -35,6 +36,8 @@ _TRAILING_CREDIT = re.compile(
     r"(?<=[。！？”])\s*([（(][^（()）。，；]{1,24}[）)]|本报记者\s*[^\s，。]{2,4}(?:\s*通讯员\s*[^\s，。]{2,4})*)$"
 )
 _HEADLINE_MAX = 40
+_CAPTION_MAX = 160  # a photo caption is a sentence or three; a longer paragraph before a photo credit is an article
+_CAPTION_OVERLAP = 0.3  # share of a caption's bigrams an article must hold for the caption to be its photo's
 _SIM_BOUNDARY = 0.14  # bigram cosine under which text around headline lines is two articles (tuned on the seeds)
 
 
@@ -54,6 +57,7 @@ class Item:
     text: str
     opens: bool = False  # paragraph that opens an article
     closes: bool = False  # paragraph followed by a closing credit
+    photo: bool = False  # a photo caption closed by its credit (… 徐宏星 摄)
     byline: str = ""
     dateline: str = ""
 
@@ -73,6 +77,7 @@ class Draft:
     headline_items: list[Item] = field(default_factory=list)
     byline: str = ""
     dateline: str = ""
+    host: Draft | None = None  # for a caption printed inside another article: that article
 
 
 def read_lines(text: str) -> list[Line]:
@@ -85,20 +90,20 @@ def read_lines(text: str) -> list[Line]:
 
 
 def split_furniture(lines: list[Line]) -> tuple[list[Line], PageHeader]:
-    """Remove header and furniture lines (blank lines stay to keep blocks apart)."""
+    """Remove header, masthead and furniture lines (blank lines stay to keep blocks apart)."""
     header, kept = PageHeader(), []
-    for line in lines:
-        kind = furniture_kind(line.text) if line.text else None
+    for line, kind in zip(lines, page_furniture([x.text for x in lines])):
         if kind:
-            read_header_line(header, kind, line.text)
+            read_furniture(header, kind, line.text)
             kept.append(Line("", line.start, line.end))
         else:
             kept.append(line)
+    settle_paper(header)
     return kept, header
 
 
 def blocks_of(lines: list[Line]) -> list[list[Line]]:
-    """Runs of non-blank lines; an opening line or a run of one-character lines starts its own block."""
+    """Runs of non-blank lines; an opening line or one-character lines start a block, a photo credit ends one."""
     blocks: list[list[Line]] = []
     cur: list[Line] = []
     for line in lines:
@@ -110,7 +115,8 @@ def blocks_of(lines: list[Line]) -> list[list[Line]]:
         vertical = len(line.text) <= 2
         prev_vertical = bool(cur) and len(cur[-1].text) <= 2
         if cur and (
-            _OPENING.match(line.text)
+            photo_end(cur[-1].text)
+            or _OPENING.match(line.text)
             or _BYLINE.match(line.text)
             or (vertical != prev_vertical and _is_vertical_run([*cur, line]))
         ):
@@ -172,9 +178,14 @@ def items_of(blocks: list[list[Line]]) -> list[Item]:
     for block, width in zip(blocks, widths):
         joined = "".join(x.text for x in block)
         prev = items[-1] if items else None
+        if prev is not None and prev.photo and len(items) >= 2:
+            prev = items[-2]  # a sentence broken by a photo caption goes on after it
         continues = prev is not None and prev.kind == "para" and not prev.closes and not _complete(prev.text)
         dateline = _DATELINE.match(joined)
-        if _CREDIT.match(joined) or (dateline and dateline.group(1) == joined):
+        if PHOTO_CREDIT.match(joined) and items and items[-1].kind == "para" and not items[-1].closes:
+            items[-1].closes, items[-1].photo = True, len(items[-1].text) <= _CAPTION_MAX  # 赵春营 摄 under it
+            items.append(Item("credit", block, joined))
+        elif _CREDIT.match(joined) or (dateline and dateline.group(1) == joined):
             items.append(Item("credit", block, joined))
         elif _BYLINE.match(joined):
             items.append(Item("credit", block, joined, byline=_byline_text(joined)))
@@ -186,21 +197,24 @@ def items_of(blocks: list[list[Line]]) -> list[Item]:
             prev.text += joined
         else:
             items.append(Item("para", block, joined, opens=bool(_OPENING.match(joined))))
-        _take_trailing_credit(items[-1])
+        for item in items[-2:]:  # the last item, or a paragraph continued after a caption
+            _take_trailing_credit(item)
     return items
 
 
 def _byline_text(text: str) -> str:
     text = re.sub(r"(记者|通讯员|实习生|文/图|文图)", r" \1 ", text.replace("本报", ""))
+    text = re.sub(r"[/／]?摄影?$", " 摄", text)
     return re.sub(r"\s+", " ", text).strip()
 
 
 def _take_trailing_credit(item: Item) -> None:
-    if item.kind != "para":
+    if item.kind != "para" or item.closes:
         return
-    m = _TRAILING_CREDIT.search(item.text)
+    m = TRAILING_PHOTO_CREDIT.search(item.text) or _TRAILING_CREDIT.search(item.text)
     if m:
         item.byline = _byline_text(m.group(1).strip("（）()"))
+        item.photo = bool(PHOTO_CREDIT.match(m.group(1))) and m.start() <= _CAPTION_MAX
         item.text = item.text[: m.start()].rstrip()
         item.closes = True
 
@@ -233,17 +247,25 @@ def drafts_of(items: list[Item]) -> tuple[list[Draft], list[tuple[int, list[Item
                 pending.append(item)
             continue
         cur = drafts[-1] if drafts else None
+        host = cur.host if cur is not None and not pending and not item.opens and not item.photo else None
+        if host is not None and not _closed(host) and not _new_topic(host, items, i):
+            cur = host  # the article a foreign caption was printed inside goes on
         boundary_heads = [p for p in pending if not p.text.endswith("——")]
-        if cur is None or item.opens or _closed(cur) or (boundary_heads and _new_topic(cur, items, i)):
+        if item.photo and cur and not pending and not _closed(cur) and _share(item.text, cur) < _CAPTION_OVERLAP:
+            target = Draft([item], host=cur)  # the caption of another article's photo: an article of its own
+            drafts.append(target)
+        elif cur is None or item.opens or _closed(cur) or (boundary_heads and _new_topic(cur, items, i)):
             if pending:
                 runs.append((len(drafts), pending))
-            drafts.append(Draft([item]))
+            target = Draft([item])
+            drafts.append(target)
         else:
             if pending:  # sub-heads inside one article stay in its text
                 cur.items += [p for p in pending if p.kind == "head"]
+            target = cur
             cur.items.append(item)
         if item.byline:
-            drafts[-1].byline = drafts[-1].byline or item.byline
+            target.byline = target.byline or item.byline
         pending = []
     if pending:
         runs.append((len(drafts), pending))
@@ -262,6 +284,12 @@ def _close(draft: Draft, credit: Item) -> None:
 def _closed(draft: Draft) -> bool:
     last = draft.items[-1]
     return last.kind == "credit" or last.closes
+
+
+def _share(text: str, draft: Draft) -> float:
+    """The share of the text's bigrams that the draft's paragraphs hold."""
+    grams, body = _bigrams(text), _bigrams("".join(x.text for x in draft.items if x.kind == "para"))
+    return sum(1 for g in grams if g in body) / len(grams) if grams else 0.0
 
 
 def _new_topic(cur: Draft, items: list[Item], i: int) -> bool:
@@ -310,8 +338,7 @@ def assign_headlines(drafts: list[Draft], runs: list[tuple[int, list[Item]]]) ->
             if not grams:
                 continue
             for j, draft in enumerate(drafts):
-                body = _bigrams("".join(x.text for x in draft.items if x.kind == "para"))
-                overlap = sum(1 for g in grams if g in body) / len(grams)
+                overlap = _share(title, draft)
                 if j in (after_idx - 1, after_idx):
                     distance = 0
                 else:
@@ -331,15 +358,6 @@ def assign_headlines(drafts: list[Draft], runs: list[tuple[int, list[Item]]]) ->
             if g.kind == "credit" and g.byline:
                 drafts[j].byline = drafts[j].byline or g.byline
         drafts[j].headline_items = group
-
-
-def section_for(text: str, sections: list[str]) -> str:
-    """Pick the page section whose place name the article mentions most (first when tied)."""
-    if len(sections) <= 1:
-        return sections[0] if sections else ""
-    keys = [re.sub(r"(新闻|要闻|专版|专刊|综合)$", "", s) or s for s in sections]
-    counts = [text.count(k) for k in keys]
-    return sections[counts.index(max(counts))]
 
 
 def segment_page(text: str, source: str, meta: dict | None = None) -> list[Article]:

@@ -1,0 +1,117 @@
+"""Mastheads at the top of a page (商丘晚报, 温县报, Latin banners) on made-up pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.ingest.cleaning import PageHeader, clean_line, furniture_kind, read_header_line
+from rag.ingest.mastheads import masthead_line, paper_like, top_furniture
+from rag.ingest.segment import segment_page
+
+BUS = """市区新增三条公交线路
+本报讯 记者从市公交公司获悉，1月9日起，市区新增三条公交线路，
+新增公交线路连接城东新区和高铁站，方便城东居民出行。
+"""
+SCHOOL = """城南新建两所小学
+本报讯 今年秋季，城南新建的两所小学将投入使用，新建小学共设
+班级72个，可提供学位3240个，缓解城南片区入学压力。
+"""
+
+
+def _page(top: str) -> list:
+    return segment_page(top + BUS + "\n" + SCHOOL, "page.txt")
+
+
+@pytest.mark.parametrize(
+    "top",
+    [
+        "商丘晚报\n",
+        "商丘晚报\n2023年1月10日 星期二\n\n",
+        "第4567期\n商丘晚报\n2023年1月10日 星期二\n",
+        "商丘晚报 2023年1月10日 星期二\n",
+        "《商丘晚报》 2023年1月10日 星期二 农历腊月十九 第4567期\n\n",
+    ],
+    ids=["alone", "date-below", "issue-above", "date-on-line", "whole-strip"],
+)
+def test_a_masthead_at_the_top_names_the_paper_and_leaves_the_headline(top: str) -> None:
+    articles = _page(top)
+    assert [a.headline for a in articles] == ["市区新增三条公交线路", "城南新建两所小学"]
+    assert {a.paper for a in articles} == {"商丘晚报"}
+    assert all("商丘晚报" not in a.text for a in articles)
+    if "2023年" in top:
+        assert {a.date for a in articles} == {"2023-01-10"}
+
+
+@pytest.mark.parametrize(
+    "name", ["柳溪日报", "温县报", "桐川都市报", "焦作日报"], ids=["ribao", "xianbao", "dushibao", "known"]
+)
+def test_paper_like_names(name: str) -> None:
+    articles = _page(name + "\n")
+    assert {a.paper for a in articles} == {name}
+    assert articles[0].headline == "市区新增三条公交线路"
+
+
+def test_the_page_header_names_the_paper_before_the_masthead() -> None:
+    articles = _page("JIAOZUO DAILY\nA08│温县新闻2023年1月10日 星期二\n温县报\n\n")
+    assert {(a.paper, a.page, a.date) for a in articles} == {("焦作日报", "A08", "2023-01-10")}
+    assert articles[0].headline == "市区新增三条公交线路"
+
+
+def test_an_unknown_latin_banner_is_never_a_headline() -> None:
+    for top in ("SHANGQIU EVENING NEWS\n", "QINGHE DAILY\n柳溪日报\n", "Shangqiu Evening News\n2023年1月10日\n"):
+        articles = _page(top)
+        assert articles[0].headline == "市区新增三条公交线路"
+        assert not any(w in a.headline + a.text for a in articles for w in ("NEWS", "News", "DAILY"))
+        # the Chinese masthead wins; a banner alone is kept as printed rather than lost
+        assert articles[0].paper == ("柳溪日报" if "柳溪日报" in top else top.split("\n")[0])
+
+
+def test_a_banner_on_the_page_line() -> None:
+    header = PageHeader()
+    line = clean_line("JIAOZUO DAILY A08│温县新闻2023年1月10日 星期二")
+    assert furniture_kind(line) == "paper"
+    read_header_line(header, "paper", line)
+    assert (header.paper, header.page, header.date, header.sections) == ("焦作日报", "A08", "2023-01-10", ["温县新闻"])
+
+
+@pytest.mark.parametrize(
+    "headline",
+    ["县纪委监委发布重要通报", "捷报", "喜报", "全县安全生产情况通报", "年终喜报"],
+    ids=["tongbao", "jiebao", "xibao", "qingkuang-tongbao", "nianzhong-xibao"],
+)
+def test_headlines_ending_in_bao_are_not_mastheads(headline: str) -> None:
+    assert not paper_like(headline) and masthead_line(headline) is None
+    # inside a page: a headline like any other
+    page = BUS + "\n" + headline + "\n本报讯 近日，" + headline + "相关情况公布，全县各单位认真对照检查。\n"
+    articles = segment_page(page, "page.txt")
+    assert {a.paper for a in articles} == {""}
+    assert any(headline in a.headline for a in articles)
+    # first on the page: still a headline, and no paper
+    articles = segment_page(headline + "\n本报讯 近日，" + headline + "相关情况公布，全县各单位认真对照。\n", "p.txt")
+    assert articles[0].paper == "" and headline in articles[0].headline
+
+
+def test_a_paper_name_below_the_first_text_is_left_alone() -> None:
+    articles = segment_page(BUS + "\n柳溪日报\n" + SCHOOL, "page.txt")
+    assert {a.paper for a in articles} == {""}
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("商丘晚报2023年1月10日星期二", ("商丘晚报", "2023年1月10日星期二")),
+        ("商丘晚报第4567期", ("商丘晚报", "第4567期")),
+        ("商丘晚报记者", None),
+        ("热烈祝贺商丘晚报", None),
+        ("中共商丘市委机关报", None),
+    ],
+    ids=["date", "issue", "reporter", "greeting", "organ"],
+)
+def test_masthead_line(line: str, expected) -> None:
+    assert masthead_line(line) == expected
+
+
+def test_top_furniture() -> None:
+    assert top_furniture("2023年1月10日星期二农历腊月十九")
+    assert top_furniture("国内统一连续出版物号CN41-0013")
+    assert not top_furniture("2023年1月10日，市区新增三条公交线路")
