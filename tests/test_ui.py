@@ -107,7 +107,10 @@ def test_upload_a_page_then_ask_about_it(page, tmp_path: Path) -> None:
     page.get_by_role("tab", name="问答").click()
     answer = ask(page, "白石村渔光互补项目的装机容量是多少？", wait_for="2.4")
     assert "2.4兆瓦" in answer
-    assert "砚山镇首座光伏" in page.locator("#sources").inner_text()
+    card = page.locator(f"{SHOWN} .source").first
+    assert "砚山镇首座光伏" in card.locator(".source-head").inner_text()
+    assert "青禾日报" not in card.locator(".source-head").inner_text()  # the masthead is the paper, not the headline
+    assert card.locator(".source-meta").inner_text().startswith("青禾日报 · 2024-06-04 · A05版")
 
 
 def test_archive_tab_lists_papers_and_reads_an_article(page) -> None:
