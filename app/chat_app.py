@@ -15,7 +15,7 @@ import gradio as gr
 
 from app.archive_tab import ALL, ArchiveTab
 from app.conversation import Conversation, export_markdown
-from app.render import answer_html, reading_md, sources_html, turn_sources
+from app.render import answer_html, no_sources, reading_md, sources_html, turn_sources
 from app.streaming import locked_stream
 from app.uploads import ingest_uploads
 from rag.assistant import Assistant
@@ -185,7 +185,8 @@ class ChatApp:
         except (InputError, ValueError, IndexStoreError) as exc:  # bad filter, empty or over-long question
             messages[-1] = {"role": "assistant", "content": f"⚠️ {html.escape(user_message(exc))}"}
             conv.queries.append("")
-            yield messages, "", "", keep, conv, hide, keep
+            conv.sections.append(no_sources(turn))
+            yield messages, "", "", sources_html(conv.sections), conv, hide, keep
 
     def _final(self, answer: Answer, question: str, turn: int, messages, conv: Conversation, reading, filters):
         """The outputs for a finished answer; a filter that matches nothing is named and offered to drop."""

@@ -115,9 +115,14 @@ def turn_sources(turn: int, answer: Answer | None, hits: Sequence[Hit] = (), pag
         shown = one_per_article(answer.hits if answer is not None else hits)[:CLOSEST]
         head = "最接近的段落"
         cards = "".join(source_card(None, h, pages=pages) for h in shown)
-    if not cards:
-        return f'<section class="turn-sources" data-turn="{turn}"><p class="muted">没有找到相关段落。</p></section>'
-    return f'<section class="turn-sources" data-turn="{turn}"><h3>{head}</h3>{cards}{copied}</section>'
+    final = " data-final" if answer is not None else ""  # (streaming shows the passages found first)
+    body = f"<h3>{head}</h3>{cards}{copied}" if cards else '<p class="muted">没有找到相关段落。</p>'
+    return f'<section class="turn-sources" data-turn="{turn}"{final}>{body}</section>'
+
+
+def no_sources(turn: int) -> str:
+    """The section of a turn that ended in an error (so that turn t is always section t)."""
+    return f'<section class="turn-sources" data-turn="{turn}" data-final></section>'
 
 
 def sources_html(sections: Sequence[str] = (), shown: int | None = None) -> str:

@@ -83,12 +83,13 @@ def build(assistant: Assistant, ui: ChatApp | None = None) -> gr.Blocks:
             outputs = [chatbot, box, reading, sources, conv, drop, download]
             send.click(ui.chat, inputs, outputs, api_visibility="private")
             box.submit(ui.chat, inputs, outputs, api_visibility="private")
-            clear.click(
-                lambda: ([], "", sources_html(), Conversation(), gr.update(visible=False), None),
-                None,
-                [chatbot, reading, sources, conv, drop, download],
-                api_visibility="private",
-            )
+
+            def fresh():
+                return [], "", sources_html(), Conversation(), gr.update(visible=False), None
+
+            fresh_outputs = [chatbot, reading, sources, conv, drop, download]
+            clear.click(fresh, None, fresh_outputs, api_visibility="private")
+            chatbot.clear(fresh, None, fresh_outputs, api_visibility="private")  # the chat's own 🗑 button
             example_set.click(lambda sample: sample[0], example_set, box, api_visibility="private")
             drop.click(ui.drop_blocked, conv, [*filter_boxes, drop, box], api_visibility="private").then(
                 ui.chat, inputs, outputs, api_visibility="private"

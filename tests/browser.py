@@ -5,6 +5,7 @@ in the chat until the answer and its sources are shown."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,7 @@ def ask(pg, question: str, wait_for: str | None = None, sources: bool = True) ->
     """Type a question, send it, wait until the final answer (and, unless ``sources`` is False,
     its section of the sources panel) is shown."""
     before = pg.locator("#chat .message").count()
-    turns = pg.locator("#sources .turn-sources").count()
+    turn = pg.locator("#sources .turn-sources[data-final]").count()  # every finished turn has one
     pg.fill("#question textarea", question)
     pg.click("#send")
     pg.wait_for_function("n => document.querySelectorAll('#chat .message').length >= n + 2", arg=before, timeout=60000)
@@ -46,7 +47,26 @@ def ask(pg, question: str, wait_for: str | None = None, sources: bool = True) ->
         pg.wait_for_function("t => document.querySelector('#chat').innerText.includes(t)", arg=wait_for, timeout=60000)
     pg.wait_for_function("() => !document.querySelector('#chat').innerText.trim().endsWith('……')", timeout=60000)
     if sources:
-        pg.wait_for_function(
-            "n => document.querySelectorAll('#sources .turn-sources').length > n", arg=turns, timeout=60000
-        )
+        final = f'#sources .turn-sources[data-turn="{turn}"][data-final]'
+        pg.wait_for_selector(final, state="attached", timeout=60000)
     return pg.locator("#chat .message").last.inner_text()
+
+
+def dropdown_options(pg, elem_id: str) -> list[str]:
+    """The choices a Gradio dropdown offers (opened by a click on its input, closed again)."""
+    pg.click(f"#{elem_id} input")
+    options = pg.locator("ul[role=listbox] li[role=option]")
+    options.first.wait_for(timeout=10000)
+    texts = [t.replace("✓", "").strip() for t in options.all_inner_texts()]
+    pg.keyboard.press("Escape")
+    return texts
+
+
+def choose(pg, elem_id: str, text: str) -> None:
+    """Pick ``text`` in the Gradio dropdown ``#elem_id`` as a user does (click, then the option)."""
+    pg.click(f"#{elem_id} input")
+    exact = re.compile(rf"^\s*(?:✓\s*)?{re.escape(text)}\s*$")
+    pg.locator("ul[role=listbox] li[role=option]").filter(has_text=exact).first.click()
+    pg.wait_for_function(
+        "([id, t]) => document.querySelector(`#${id} input`).value === t", arg=[elem_id, text], timeout=10000
+    )
