@@ -83,7 +83,7 @@ class ChatApp:
             *self.status(),
             gr.update(samples=[[q] for q in examples]),
             gr.update(choices=papers),
-            papers_update(papers),
+            gr.update(choices=papers),
         )
 
     # ---- helpers -----------------------------------------------------------------------
@@ -183,7 +183,7 @@ class ChatApp:
                 elif isinstance(piece, Answer):
                     yield self._final(piece, question, turn, messages, conv, reading, filters)
         except (InputError, ValueError, IndexStoreError) as exc:  # bad filter, empty or over-long question
-            messages[-1] = {"role": "assistant", "content": f"⚠️ {html.escape(user_message(exc))}"}
+            messages[-1] = {"role": "assistant", "content": f"⚠️ {html.escape(chat_error(exc))}"}
             conv.queries.append("")
             conv.sections.append(no_sources(turn))
             yield messages, "", "", sources_html(conv.sections), conv, hide, keep
@@ -235,7 +235,7 @@ class ChatApp:
             with self.lock:
                 answer = self.bot.ask(question, k, filters=self.filters(since, until, paper, section))
         except (ValueError, IndexStoreError) as exc:
-            raise gr.Error(user_message(exc)) from None
+            raise gr.Error(chat_error(exc)) from None
         except Exception:
             log.exception("ask failed")
             raise gr.Error("内部错误，未能回答（详情见服务器日志）") from None
@@ -252,11 +252,15 @@ class ChatApp:
         papers = self.archive.papers()
         with self.lock:
             sections = [ALL] + self.bot.facets()["sections"]
-        return gr.update(choices=papers), gr.update(choices=sections), self.archive.catalog(), papers_update(papers)
+        return gr.update(choices=papers), gr.update(choices=sections), self.archive.catalog(), gr.update(choices=papers)
 
 
-def papers_update(papers: list[str]):
-    return gr.update(choices=papers)
+def chat_error(exc: BaseException) -> str:
+    """A failed question in plain Chinese: the input's problem, or that the archive has one
+    (its English details are for whoever looks after the index)."""
+    if isinstance(exc, IndexStoreError):
+        return f"资料库出了问题，暂时无法回答，请联系管理员（运行 rag stats 查看；详情：{exc}）"
+    return user_message(exc)
 
 
 def chip_updates(since: str, until: str, paper: str, section: str):
