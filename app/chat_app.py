@@ -75,7 +75,10 @@ class ChatApp:
         return gr.update(value=LOADING, visible=True), gr.Timer(active=True)
 
     def on_load(self):
-        """Per page load: the loading notice, examples and paper choices of the archive now."""
+        """Per page load: the loading notice, examples and paper choices of the archive now
+        (those as built while the models load: this must not wait for them)."""
+        if not self.ready.is_set():
+            return *self.status(), gr.update(), gr.update(), gr.update()
         papers = self.archive.papers()
         with self.lock:
             examples = self.bot.examples()

@@ -153,8 +153,9 @@ def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, preve
     at ``max_upload_mb`` by Gradio itself (HTTP 413 before anything is kept) and
     ``settings.auth`` ("user:password") asks for a login."""
     ui = ChatApp(assistant)
+    ui.ready.clear()  # the page is built saying 正在加载模型…
+    demo = build(assistant, ui)  # (it reads the archive's examples and papers: before warming takes the lock)
     ui.start_warming()
-    demo = build(assistant, ui)
     demo.queue(default_concurrency_limit=4)
     s = assistant.settings
     demo.launch(
