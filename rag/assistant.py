@@ -348,6 +348,8 @@ class Assistant(ArchiveMixin):
 
     def warm(self) -> None:
         """Load what the first question would (the index, the embedding model, the tokenizer's
-        dictionary, the answer models) by answering one question, so that it is answered at once."""
+        dictionary, the answer models) by answering one question, so that it is answered at once.
+        The answer is extractive: warming up never calls an LLM server (its generator is only made)."""
         probe = (self.examples(1) or ["资料库里有什么？"])[0]
-        self.ask(probe, self.settings.k)
+        self.generator()
+        self.ask(probe, self.settings.k, generator="extractive")

@@ -58,7 +58,8 @@ def dropdown_options(pg, elem_id: str) -> list[str]:
     options = pg.locator("ul[role=listbox] li[role=option]")
     options.first.wait_for(timeout=10000)
     texts = [t.replace("✓", "").strip() for t in options.all_inner_texts()]
-    pg.keyboard.press("Escape")
+    pg.locator(f"#{elem_id} input").blur()  # (a click on the still focused input would close it again)
+    pg.locator("ul[role=listbox]").wait_for(state="detached", timeout=10000)
     return texts
 
 
