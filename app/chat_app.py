@@ -75,11 +75,12 @@ class ChatApp:
         return gr.update(value=LOADING, visible=True), gr.Timer(active=True)
 
     def on_load(self):
-        """Per page load: the loading notice, examples and paper choices of the archive now
-        (those as built while the models load: this must not wait for them)."""
+        """Per page load: the loading notice, and the archive as it is now (examples, paper and
+        section choices, the 资料库 catalog); while the models load, those as built (a page
+        load must not wait for the warm-up)."""
         if not self.ready.is_set():
-            return *self.status(), gr.update(), gr.update(), gr.update()
-        papers = self.archive.papers()
+            return *self.status(), *[gr.update()] * 5
+        papers, sections, catalog = self.archive.papers(), self.sections(), self.archive.catalog()
         with self.lock:
             examples = self.bot.examples()
         return (
@@ -87,7 +88,13 @@ class ChatApp:
             gr.update(samples=[[q] for q in examples]),
             gr.update(choices=papers),
             gr.update(choices=papers),
+            gr.update(choices=sections),
+            catalog,
         )
+
+    def sections(self) -> list[str]:
+        with self.lock:
+            return [ALL] + self.bot.facets()["sections"]
 
     # ---- helpers -----------------------------------------------------------------------
     def generators(self) -> list[tuple[str, str]]:
@@ -252,10 +259,8 @@ class ChatApp:
         return [r.row() for r in results], *self._refreshed()
 
     def _refreshed(self):
-        papers = self.archive.papers()
-        with self.lock:
-            sections = [ALL] + self.bot.facets()["sections"]
-        return gr.update(choices=papers), gr.update(choices=sections), self.archive.catalog(), gr.update(choices=papers)
+        papers = gr.update(choices=self.archive.papers())
+        return papers, gr.update(choices=self.sections()), self.archive.catalog(), papers
 
 
 def chat_error(exc: BaseException) -> str:

@@ -28,8 +28,8 @@ CACHE_SWEEP = (600, 3600)  # every 10 min, delete cached uploads older than an h
 def build(assistant: Assistant, ui: ChatApp | None = None) -> gr.Blocks:
     ui = ui or ChatApp(assistant)
     papers = ui.archive.papers()
+    sections = ui.sections()
     with ui.lock:
-        sections = [ALL] + assistant.facets()["sections"]
         examples = assistant.examples()
     with gr.Blocks(title="报刊问答", delete_cache=CACHE_SWEEP) as demo:
         gr.Markdown("## 报刊问答 · 地方报纸资料库\n提问后答案逐步显示；点答案里的 [1] [2] 查看对应来源。")
@@ -140,7 +140,8 @@ def build(assistant: Assistant, ui: ChatApp | None = None) -> gr.Blocks:
             result = gr.Dataframe(headers=["文件", "结果", "说明"], interactive=False, elem_id="upload-result")
             add.click(ui.upload, files, [result, paper, section, table, pick_paper], api_visibility="private")
         timer.tick(ui.status, None, [status, timer], api_visibility="private")
-        demo.load(ui.on_load, None, [status, timer, example_set, paper, pick_paper], api_visibility="private")
+        on_load = [status, timer, example_set, paper, pick_paper, section, table]
+        demo.load(ui.on_load, None, on_load, api_visibility="private")
         gr.api(ui.ask_api, api_name="ask")
     return demo
 
