@@ -130,7 +130,7 @@ def test_api_endpoint_with_gradio_client(server) -> None:
     got = client.predict("孟州市人大常委会主任是谁？", 5, "", "", "", "", api_name="/ask")
     assert "刘继承" in got["answer"] and got["citations"]
     assert got["citations"][0]["paper"] == "焦作日报" and got["citations"][0]["quote"]
-    with pytest.raises(Exception, match="since"):  # a bad filter comes back as a clear error
+    with pytest.raises(Exception, match="起始日期“2023-13-01”不是真实存在的日期"):  # a clear error, in Chinese
         client.predict("孟州市人大常委会主任是谁？", 5, "2023-13-01", "", "", "", api_name="/ask")
 
 
