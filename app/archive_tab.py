@@ -12,7 +12,7 @@ import gradio as gr
 
 from app.render import article_html
 from rag.assistant import Assistant
-from rag.models import UNKNOWN_PAPER, InputError, _iso_date, user_message
+from rag.models import UNKNOWN_PAPER, InputError, iso_date, user_message
 
 ALL = "全部"
 _MONTH_DAY = re.compile(r"^(\d{1,2})\s*(?:月|[-/.])\s*(\d{1,2})\s*日?$")
@@ -30,7 +30,7 @@ def date_pattern(text: str) -> str | None:
         if not (1 <= month <= 12 and 1 <= day <= 31):
             raise InputError(f"no such date {text!r}", f"日期“{text}”不是真实存在的日期")
         return f"%-{month:02d}-{day:02d}"
-    iso = _iso_date(text, "date", "日期")
+    iso = iso_date(text, "date", "日期")
     assert iso is not None
     return iso if len(iso) == 10 else iso + "%"
 

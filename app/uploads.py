@@ -131,7 +131,7 @@ def _ingest_one(assistant, staged: Staged, seen: dict[str, str], progress) -> Up
             progress(None, desc=message.split(" / ")[0])  # "等待另一个写入进程（…）… / waiting for …"
 
     report = assistant.ingest([staged.path], on_wait=waiting)
-    note = "；".join(_zh(report, w) for w in report.warnings)
+    note = "；".join(_zh(w) for w in report.warnings)
     if report.ingested:
         return UploadResult(
             staged.shown,
@@ -140,14 +140,14 @@ def _ingest_one(assistant, staged: Staged, seen: dict[str, str], progress) -> Up
         )
     if report.unchanged:
         return UploadResult(staged.shown, "未改变", "与已有文件相同")
-    why = "；".join(_zh(report, r) for _, r in report.skipped) or "没有找到文字"
+    why = "；".join(_zh(r) for _, r in report.skipped) or "没有找到文字"
     shutil.rmtree(staged.path.parent, ignore_errors=True)
     return UploadResult(staged.shown, "未能读取", why + (f"（{note}）" if note else ""))
 
 
-def _zh(report, text: str) -> str:
-    """A skip reason or warning of an ingest report in Chinese (the report carries them)."""
-    return report.zh.get(text) or zh_reason(Exception(text))
+def _zh(text: str) -> str:
+    """A skip reason or warning of an ingest report in Chinese (each is a Said text)."""
+    return getattr(text, "zh", None) or zh_reason(Exception(text))
 
 
 def _stored_name(assistant, staged: Staged) -> str:

@@ -323,7 +323,7 @@ class Assistant(ArchiveMixin):
 
         k = self.settings.k if k is None else k
         t0 = time.perf_counter()
-        if not history and (back := needs_context(self.check_question(question, k))):
+        if not history and (back := needs_context(question)):
             yield Retrieval([])  # "那温县呢？" opening a conversation: ask what it refers to
             yield Answer(question.strip(), back, refused=True, reason="需要上下文")
             return

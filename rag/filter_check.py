@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rag.models import UNKNOWN_PAPER, Filters
+from rag.models import Filters
 
 FIELDS = ("date", "paper", "section")  # what the user can drop: the two dates go together
 
@@ -52,7 +52,7 @@ def _date_ok(filters: Filters, date: str) -> bool:
 
 
 def _paper_ok(filters: Filters, paper: str) -> bool:
-    return not filters.paper or paper == ("" if filters.paper == UNKNOWN_PAPER else filters.paper)
+    return not filters.paper or paper == filters.stored_paper()
 
 
 def check_filters(

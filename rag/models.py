@@ -11,18 +11,34 @@ REFUSAL = "资料中没有找到可以回答这个问题的内容。"
 UNKNOWN_PAPER = "报纸未知"  # Filters.paper for the articles whose paper is not known (shown so, too)
 
 
-class InputError(ValueError):
-    """A bad question or filter from the user: ``str()`` is the CLI's English message, ``zh``
-    the plain Chinese one the chat shows."""
+class Explained(Exception):
+    """An error said twice: ``str()`` in English for the CLI, ``zh`` in plain Chinese for the
+    chat (kept through pickling, e.g. from an OCR worker process: it is in ``__dict__``)."""
 
-    def __init__(self, message: str, zh: str) -> None:
+    def __init__(self, message: str, zh: str | None = None) -> None:
         super().__init__(message)
         self.zh = zh
 
 
-def user_message(exc: BaseException) -> str:
-    """The Chinese text of an error for the chat (``zh`` when it has one)."""
-    return getattr(exc, "zh", None) or str(exc)
+class InputError(Explained, ValueError):
+    """A bad question or filter from the user."""
+
+
+class Said(str):
+    """A reason or warning passed on as plain text (English, for the CLI and JSON) that also
+    carries its Chinese (``zh``), for the chat."""
+
+    zh: str
+
+    def __new__(cls, text: str, zh: str = "") -> Said:
+        said = super().__new__(cls, text)
+        said.zh = zh
+        return said
+
+
+def user_message(said: object) -> str:
+    """The Chinese of an error or a :class:`Said` text for the chat (``zh`` when it has one)."""
+    return getattr(said, "zh", None) or str(said)
 
 
 @dataclass
@@ -93,6 +109,10 @@ class Filters:
     def is_empty(self) -> bool:
         return not any(asdict(self).values())
 
+    def stored_paper(self) -> str:
+        """The paper to match as the stores hold it: "" for UNKNOWN_PAPER (no paper known)."""
+        return "" if self.paper == UNKNOWN_PAPER else (self.paper or "")
+
     @classmethod
     def parse(
         cls,
@@ -105,7 +125,7 @@ class Filters:
         """Filters from user input: dates as 2023, 2023-01, 2023-01-31 (also 2023/1/31 or
         2023年1月31日); a bad date or ``since`` after ``until`` raises InputError naming the flag.
         ``paper`` may be UNKNOWN_PAPER: the articles whose paper is not known."""
-        lo, hi = _iso_date(since, "--since", "起始日期"), _iso_date(until, "--until", "截止日期")
+        lo, hi = iso_date(since, "--since", "起始日期"), iso_date(until, "--until", "截止日期")
         if lo and hi and lo > hi + "\uffff"[: 10 - len(hi)]:
             raise InputError(f"--since {lo} is after --until {hi}", f"起始日期 {lo} 晚于截止日期 {hi}，请调换或改正")
 
@@ -118,7 +138,7 @@ class Filters:
 _DATE_INPUT = re.compile(r"^(\d{4})(?:[-/.年](\d{1,2})(?:[-/.月](\d{1,2})日?)?月?)?年?$")
 
 
-def _iso_date(value: str | None, flag: str, label: str) -> str | None:
+def iso_date(value: str | None, flag: str, label: str) -> str | None:
     """``2023/1/31`` → ``2023-01-31``; ``2023年1月`` → ``2023-01``; None/blank → None."""
     if value is None or not value.strip():
         return None

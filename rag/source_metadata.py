@@ -13,7 +13,7 @@ import os
 import threading
 from pathlib import Path
 
-from rag.models import InputError, _iso_date
+from rag.models import InputError, iso_date
 
 FILE = "source-metadata.json"
 MAX_PAPER_CHARS = 40
@@ -28,7 +28,7 @@ def checked(paper: str | None, date: str | None) -> tuple[str | None, str | None
         raise InputError(
             f"--paper: at most {MAX_PAPER_CHARS} characters", f"报纸名称太长（最多 {MAX_PAPER_CHARS} 个字）"
         )
-    iso = _iso_date(date, "--date", "出版日期")
+    iso = iso_date(date, "--date", "出版日期")
     if iso is not None and len(iso) != 10:
         raise InputError(
             f"--date: give the full date (2023-01-10), got {date!r}",

@@ -120,9 +120,9 @@ def test_discover_gives_chinese_for_missing_unsupported_and_sidecar(tmp_path) ->
     write(tmp_path, "b.docx", "x")
     write(tmp_path, "a.txt", "本报讯 一。")
     write(tmp_path, "a.txt.meta.json", "[1, 2]")
-    zh: dict[str, str] = {}
-    _, skipped = discover([tmp_path, tmp_path / "missing.txt"], zh)
+    _, skipped = discover([tmp_path, tmp_path / "missing.txt"])
     reasons = {p.name: r for p, r in skipped}
+    zh = {r: r.zh for r in reasons.values()}  # each reason carries its Chinese
     assert "unsupported file type" in reasons["b.docx"] and "no such file" in reasons["missing.txt"]
     assert plain_chinese(zh[reasons["b.docx"]]).startswith("不支持的文件类型（只接受 .txt、.jsonl(.xz/.gz)、.png")
     assert zh[reasons["missing.txt"]] == "找不到这个文件或文件夹"

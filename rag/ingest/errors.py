@@ -5,22 +5,16 @@ from __future__ import annotations
 
 import errno
 
+from rag.models import Explained
 
-class LoadError(Exception):
+
+class LoadError(Explained):
     """A file that cannot be read or decoded; the message says why (in English, for the CLI),
     ``zh`` the same in Chinese (for the chat's upload tab)."""
 
-    def __init__(self, message: str, zh: str | None = None) -> None:
-        super().__init__(message)
-        self.zh = zh  # kept through pickling (a page read in a worker process): it is in __dict__
 
-
-class RecordError(ValueError):
+class RecordError(Explained, ValueError):
     """What is wrong with one JSONL record (the line is skipped); ``zh``: the same in Chinese."""
-
-    def __init__(self, message: str, zh: str | None = None) -> None:
-        super().__init__(message)
-        self.zh = zh
 
 
 def zh_reason(exc: BaseException) -> str:

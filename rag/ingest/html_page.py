@@ -10,11 +10,11 @@ from pathlib import Path
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from rag.ingest.cleaning import CJK
 from rag.ingest.loaders import LoadError, os_reason_zh
 
 HTML_MAX_BYTES = 5_000_000
-_CJK = "\u3400-\u9fff\uf900-\ufaff"
-_PAPER = re.compile(rf"[{_CJK}]{{2,10}}?(?:日报|晚报|早报|晨报|时报|商报|报)")
+_PAPER = re.compile(rf"[{CJK}]{{2,10}}?(?:日报|晚报|早报|晨报|时报|商报|报)")
 _SITE = re.compile(rf"{_PAPER.pattern}|(?:网|数字报|电子报|电子版|客户端|新闻)$")
 _SEP = re.compile(r"\s*(?:[|｜_]|\s[-–—－]+\s|[-–—－]{1,2}(?=\S*(?:报|网|版)$))\s*")
 _DATE = re.compile(r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)")
@@ -166,9 +166,9 @@ def parse_html(data: bytes | str, name: str = "") -> HtmlArticle:
             del paras[i]
             break
     body_text = "\n".join(
-        re.sub(rf"(?<=[{_CJK}\u3000-\u303f\uff00-\uffef]) (?=[{_CJK}\u3000-\u303f\uff00-\uffef])", "", p) for p in paras
+        re.sub(rf"(?<=[{CJK}\u3000-\u303f\uff00-\uffef]) (?=[{CJK}\u3000-\u303f\uff00-\uffef])", "", p) for p in paras
     )
-    if not re.search(f"[{_CJK}]", body_text):
+    if not re.search(f"[{CJK}]", body_text):
         raise LoadError("no article text found in the HTML", zh="网页里没有找到正文")
     return HtmlArticle(headline or paras[0][:60], body_text, paper, date, page, byline, subtitle)
 
@@ -178,11 +178,11 @@ def _clean(text: str) -> str:
 
 
 def _cjk(text: str) -> int:
-    return len(re.findall(f"[{_CJK}]", text))
+    return len(re.findall(f"[{CJK}]", text))
 
 
 def _wordy(line: str) -> bool:
-    return bool(re.search(rf"[{_CJK}A-Za-z0-9]", line))
+    return bool(re.search(rf"[{CJK}A-Za-z0-9]", line))
 
 
 def _masthead(text: str) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.ingest.errors import LoadError, RecordError, os_error, os_reason_zh, zh_reason
+from rag.models import Said, user_message
 
 PAGE_SUFFIXES = {".txt"}
 SCAN_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}  # page images, OCR'd (rag.ingest.scans)
@@ -102,16 +103,14 @@ def _suffix(path: Path) -> str:
     return ""
 
 
-def discover(paths: list[Path], zh: dict[str, str] | None = None) -> tuple[list[InputFile], list[tuple[Path, str]]]:
-    """Expand files and folders into input files; return (inputs, [(path, reason skipped)]).
-    ``zh`` (when given) receives each reason's Chinese text, keyed by the reason."""
+def discover(paths: list[Path]) -> tuple[list[InputFile], list[tuple[Path, str]]]:
+    """Expand files and folders into input files; return (inputs, [(path, reason skipped)]),
+    each reason a :class:`Said` (its Chinese in ``zh``)."""
     found: list[InputFile] = []
     skipped: list[tuple[Path, str]] = []
-    zh = {} if zh is None else zh
 
     def skip(path: Path, reason: str, reason_zh: str) -> None:
-        skipped.append((path, reason))
-        zh[reason] = reason_zh
+        skipped.append((path, Said(reason, reason_zh)))
 
     seen: set[Path] = set()
     for root in paths:
@@ -277,12 +276,9 @@ def _open_text(path: Path) -> tuple[io.TextIOBase, io.BufferedReader]:
         raise
 
 
-def read_records(
-    path: Path, errors: list[str] | None = None, id_tag: str = "", zh: dict[str, str] | None = None
-) -> Iterator[Record]:
-    """Stream JSONL records; a bad line is reported into ``errors`` (with why) and skipped,
-    its Chinese text into ``zh`` (keyed by the error).  A record without an id gets
-    ``name#line@id_tag``."""
+def read_records(path: Path, errors: list[str] | None = None, id_tag: str = "") -> Iterator[Record]:
+    """Stream JSONL records; a bad line is reported into ``errors`` (a :class:`Said`: why, also
+    in Chinese) and skipped.  A record without an id gets ``name#line@id_tag``."""
     try:
         fh, raw = _open_text(path)
         with fh, raw:
@@ -293,9 +289,7 @@ def read_records(
                     rec = parse_record(line, n)
                 except ValueError as exc:
                     if errors is not None:
-                        errors.append(f"line {n}: {exc}")
-                    if zh is not None:
-                        zh[f"line {n}: {exc}"] = f"第 {n} 行：{getattr(exc, 'zh', None) or exc}"
+                        errors.append(Said(f"line {n}: {exc}", f"第 {n} 行：{user_message(exc)}"))
                     continue
                 rec.id = rec.id or f"{path.name}#{n}" + (f"@{id_tag}" if id_tag else "")
                 rec.offset = raw.tell()

@@ -25,7 +25,7 @@ from rag.ingest.loaders import (
 from rag.ingest.page_files import PagesAhead, html_article
 from rag.ingest.placing import article_regions
 from rag.ingest.segment import segment_page
-from rag.models import Article, Chunk, Source
+from rag.models import Article, Chunk, Said, Source, user_message
 
 RECORD_BATCH = 256
 Batch = tuple[str, list[Article], int]  # (encoding, articles, bytes of the file read so far)
@@ -78,17 +78,14 @@ class IngestReport:
     articles: int = 0
     chunks: int = 0
     seconds: float = 0.0
-    # each skip reason and warning above in Chinese, keyed by its English text (the chat's
-    # upload tab shows these; a warning's Chinese leaves out the file it is about)
-    zh: dict[str, str] = field(default_factory=dict)
 
+    # (skip reasons and warnings are Said texts: their Chinese, for the chat's upload tab, in
+    # ``zh``; a warning's Chinese leaves out the file it is about)
     def skip(self, path: str, why: str, why_zh: str) -> None:
-        self.skipped.append((path, why))
-        self.zh[why] = why_zh
+        self.skipped.append((path, Said(why, why_zh)))
 
     def warn(self, text: str, text_zh: str) -> None:
-        self.warnings.append(text)
-        self.zh[text] = text_zh
+        self.warnings.append(Said(text, text_zh))
 
     def to_dict(self) -> dict:
         return {
@@ -143,7 +140,7 @@ class Ingestor:
     def run(self, paths: Iterable[Path]) -> IngestReport:
         self._started = started = time.perf_counter()
         report = self._run_report = IngestReport()
-        inputs, skipped = discover(list(paths), report.zh)
+        inputs, skipped = discover(list(paths))
         report.skipped += [(printable_path(p), why) for p, why in skipped]
         self._total_bytes = sum(_size(item.path) for item in inputs)
         self._done_bytes = 0  # of the files finished
@@ -326,11 +323,10 @@ class Ingestor:
     def _record_batches(self, item: InputFile, report: IngestReport) -> Iterator[Batch]:
         """Batches of ``RECORD_BATCH`` records, streamed (the file is never read whole)."""
         errors: list[str] = []
-        errors_zh: dict[str, str] = {}
         batch: list[Article] = []
         offset = 0
         try:
-            for rec in read_records(item.path, errors, item.tag, errors_zh):
+            for rec in read_records(item.path, errors, item.tag):
                 batch.append(record_article(rec, item.name))
                 offset = rec.offset
                 if len(batch) >= RECORD_BATCH:
@@ -341,18 +337,17 @@ class Ingestor:
                 yield "utf-8", batch, offset
             raise
         finally:
-            self._line_warnings(item, errors, errors_zh, report)
+            self._line_warnings(item, errors, report)
         if batch:
             yield "utf-8", batch, offset
 
     @staticmethod
-    def _line_warnings(item: InputFile, errors: list[str], errors_zh: dict[str, str], report: IngestReport) -> None:
+    def _line_warnings(item: InputFile, errors: list[str], report: IngestReport) -> None:
         for e in errors[:20]:
-            report.warn(f"{item.shown} {e}", errors_zh.get(e) or e)
+            report.warn(f"{item.shown} {e}", user_message(e))
         if len(errors) > 20:
             report.warn(f"{item.shown}: {len(errors) - 20} more bad lines", f"另有 {len(errors) - 20} 行有问题")
         errors.clear()
-        errors_zh.clear()
 
     def _prepare(self, articles: list[Article]) -> list[Prepared]:
         """Chunk and embed (slow: done before the writer lock is taken)."""

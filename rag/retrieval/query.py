@@ -30,10 +30,10 @@ class StatedFilters:
 
 
 def _date_filter(y: str, mo: str | None, d: str | None) -> tuple[str, str] | None:
-    from rag.models import _iso_date
+    from rag.models import iso_date
 
     try:
-        iso = _iso_date("-".join(x for x in (y, mo, d) if x), "question", "问题中的日期")
+        iso = iso_date("-".join(x for x in (y, mo, d) if x), "question", "问题中的日期")
     except ValueError:
         return None
     if iso is None:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from rag.models import UNKNOWN_PAPER, Article, Chunk, Filters
+from rag.models import Article, Chunk, Filters
 
 ARTICLE_COLS = (
     "a.id, a.doc_id, s.name, a.text, a.headline, a.paper, a.date, a.page, a.section, "
@@ -82,7 +82,7 @@ def filter_sql(filters: Filters) -> tuple[str, list]:
         args.append(filters.until if len(filters.until) >= 10 else filters.until + "\uffff")
     if filters.paper:
         where.append("a.paper = ?")
-        args.append("" if filters.paper == UNKNOWN_PAPER else filters.paper)
+        args.append(filters.stored_paper())
     if filters.section:
         where.append("a.section = ?")
         args.append(filters.section)

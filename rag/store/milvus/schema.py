@@ -24,7 +24,7 @@ import json
 import re
 from typing import Any
 
-from rag.models import UNKNOWN_PAPER, Filters
+from rag.models import Filters
 
 MILVUS_SCHEMA = "1"
 TEXT_PART = 16_000  # characters of article text a row holds (≤ 64,000 bytes of UTF-8)
@@ -103,7 +103,7 @@ def filter_expression(filters: Filters | None) -> str | None:
         high = filters.until.replace("-", "").ljust(8, "9")
         terms.append(f"date > 0 and date <= {int(high)}")
     if filters.paper:
-        terms.append(f"paper == {quote('' if filters.paper == UNKNOWN_PAPER else filters.paper)}")
+        terms.append(f"paper == {quote(filters.stored_paper())}")
     if filters.section:
         terms.append(f"section == {quote(filters.section)}")
     if filters.source:
