@@ -125,15 +125,12 @@ def no_sources(turn: int) -> str:
     return f'<section class="turn-sources" data-turn="{turn}" data-final></section>'
 
 
-def sources_html(sections: Sequence[str] = (), shown: int | None = None) -> str:
-    """The sources panel: every turn's section, the one of turn ``shown`` (default: the last) visible."""
+def sources_html(sections: Sequence[str] = ()) -> str:
+    """The sources panel: every turn's section, the last one shown (app/chat.js shows another)."""
     if not sections:
         return '<div class="sources"><p class="muted">还没有来源。</p></div>'
-    shown = len(sections) - 1 if shown is None else shown
-    body = "".join(
-        s.replace('class="turn-sources"', 'class="turn-sources shown"', 1) if i == shown else s
-        for i, s in enumerate(sections)
-    )
+    last = sections[-1].replace('class="turn-sources"', 'class="turn-sources shown"', 1)
+    body = "".join(sections[:-1]) + last
     return f'<div class="sources">{body}</div>'
 
 
