@@ -50,17 +50,16 @@ class SourceMetadata:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError):  # a damaged file must not stop an ingest: it is rewritten on the next set
+        except (OSError, ValueError):  # a damaged file must not stop an ingest (set() keeps a copy of it)
             return {}
         return {k: v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
-
-    def get(self, source: str) -> dict[str, str]:
-        return self.load().get(source, {})
 
     def set(self, source: str, paper: str | None, date: str | None) -> None:
         """Record (merge) the paper and/or date of ``source``; written atomically."""
         with _lock:
             data = self.load()
+            if not data and self.path.is_file() and self.path.stat().st_size:  # unreadable: keep what it held
+                os.replace(self.path, self.path.with_name(f"{FILE}.damaged"))
             entry = data.setdefault(source, {})
             entry.update({k: v for k, v in (("paper", paper), ("date", date)) if v is not None})
             self.path.parent.mkdir(parents=True, exist_ok=True)

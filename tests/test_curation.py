@@ -202,3 +202,14 @@ def test_closest_passages_show_one_card_per_article() -> None:
 
     hits = [hit(1, "甲", "甲文" * 40), hit(1, "甲", "甲文" * 40), hit(2, "甲", "甲文" * 40), hit(3, "乙", "乙文" * 40)]
     assert [h.article.id for h in one_per_article(hits)] == [1, 3]  # the same article, and a reprint of it
+
+
+def test_a_damaged_metadata_file_is_kept_aside_not_overwritten(tmp_path: Path) -> None:
+    from rag.source_metadata import SourceMetadata
+
+    (tmp_path / FILE).write_text('{"/a.txt": {"paper": "甲报"', encoding="utf-8")  # cut short
+    meta = SourceMetadata(tmp_path)
+    assert meta.load() == {}  # an ingest goes on without it
+    meta.set("/b.txt", "乙报", None)
+    assert meta.load() == {"/b.txt": {"paper": "乙报"}}
+    assert (tmp_path / f"{FILE}.damaged").read_text(encoding="utf-8").startswith('{"/a.txt"')
