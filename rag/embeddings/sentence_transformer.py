@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,9 +54,9 @@ def _embedding_dimension(model: Any) -> int:
     return int(dim)
 
 
-def _prompts(model: Any) -> tuple[str, str]:
-    """(query prefix, document prefix) from the model's configured prompts; '' when absent."""
-    prompts = {k: v for k, v in (getattr(model, "prompts", None) or {}).items() if v}
+def _prompts(configured: dict | None) -> tuple[str, str]:
+    """(query prefix, document prefix) from a model's configured prompts; '' when absent."""
+    prompts = {k: v for k, v in (configured or {}).items() if v}
     query = prompts.get("query", "")
     document = prompts.get("document") or prompts.get("passage") or prompts.get("doc", "")
     return query, document
@@ -88,8 +90,44 @@ def load_sentence_transformer(name_or_path: str | Path, device: str = "cpu") -> 
             raise EmbeddingModelError(f"embedding model {name_or_path!s}: {reason}") from None
 
 
+def _folder_description(folder: Path) -> tuple[int, tuple[str, str]] | None:
+    """(dim, prompts) of a Transformer → mean Pooling → Normalize folder, read from its files so
+    that torch need not load; None for any other model."""
+    try:
+        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+        kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
+        pooling = json.loads((folder / modules[1]["path"] / "config.json").read_text(encoding="utf-8"))
+        config = folder / "config_sentence_transformers.json"
+        prompts = json.loads(config.read_text(encoding="utf-8")).get("prompts", {}) if config.exists() else {}
+    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError):
+        return None
+    if kinds != ["Transformer", "Pooling", "Normalize"] or not pooling.get("pooling_mode_mean_tokens"):
+        return None
+    return int(pooling["word_embedding_dimension"]), _prompts(prompts)
+
+
+class _LazyModel:
+    """The torch model, loaded at first use; shared by the copies `load_embedder` hands out."""
+
+    def __init__(self, source: str | Path, device: str) -> None:
+        self.source, self.device = source, device
+        self.model: Any = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Any:
+        if self.model is None:
+            with self._lock:
+                if self.model is None:
+                    self.model = load_sentence_transformer(self.source, device=self.device)
+        return self.model
+
+
 class SentenceTransformerEmbedder:
-    """`Embedder` over a sentence-transformers model; prefixes come from the model's prompts."""
+    """`Embedder` over a sentence-transformers model; prefixes come from the model's prompts.
+
+    With ONNX (`use_onnx`), questions go through one ONNX Runtime session and so do passages
+    when ``passages_on_onnx``: a serving process then never loads torch (one copy of the
+    weights).  Otherwise torch loads at the first passage batch."""
 
     def __init__(
         self,
@@ -100,35 +138,49 @@ class SentenceTransformerEmbedder:
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        self.model = load_sentence_transformer(model_name_or_path, device=device)
         self.source = str(model_name_or_path)
+        self._torch = _LazyModel(model_name_or_path, device)
         self.model_id = model_id or str(model_name_or_path)
         self.batch_size = batch_size
-        self.dim = _embedding_dimension(self.model)
-        self.query_prefix, self.document_prefix = _prompts(self.model)
-        self.query_encoder: Any = None  # an OnnxQueryEncoder once use_onnx_queries() succeeded
+        local = Path(self.source).expanduser()
+        described = _folder_description(local) if local.is_dir() else None
+        if described is None:
+            self.dim = _embedding_dimension(self.model)
+            self.query_prefix, self.document_prefix = _prompts(getattr(self.model, "prompts", None))
+        else:
+            self.dim, (self.query_prefix, self.document_prefix) = described
+        self.onnx: Any = None  # an OnnxEncoder once use_onnx() succeeded
+        self.passages_on_onnx = False
 
-    def use_onnx_queries(self, cache_dir: Path) -> bool:
-        """Encode questions through ONNX Runtime (same weights, ~3x less time for one short
-        text) when onnx/onnxruntime are installed and the model is Transformer → mean pooling
-        → Normalize; False (questions stay on torch) otherwise."""
+    @property
+    def model(self) -> Any:
+        """The sentence-transformers model (loads torch on first access)."""
+        return self._torch.get()
+
+    @property
+    def query_encoder(self) -> Any:
+        return self.onnx
+
+    def use_onnx(self, cache_dir: Path, passages: bool = False) -> bool:
+        """Encode questions (and passages, with ``passages``) through ONNX Runtime when
+        onnx/onnxruntime are installed and the model is a local Transformer → mean pooling →
+        Normalize folder; False (torch answers) otherwise."""
         from rag.embeddings import onnx_query
 
-        modules = [type(m).__name__ for m in self.model]
-        if (
-            modules != ["Transformer", "Pooling", "Normalize"]
-            or not onnx_query.available()
-            or getattr(self.model[1], "pooling_mode", "mean") != "mean"
-        ):
+        folder = Path(self.source).expanduser()
+        if not folder.is_dir() or _folder_description(folder) is None or not onnx_query.available():
             return False
         try:
-            self.query_encoder = onnx_query.OnnxQueryEncoder(self.model, self.source, cache_dir)
+            self.onnx = onnx_query.OnnxEncoder(folder, cache_dir, lambda: self.model[0].auto_model)
         except Exception as exc:  # noqa: BLE001 - torch still answers
             logging.getLogger(__name__).warning("questions stay on torch: %s", exc)
             return False
+        self.passages_on_onnx = passages
         return True
 
     def _encode(self, texts: list[str]) -> np.ndarray:
+        if self.passages_on_onnx and self.onnx is not None:
+            return self.onnx.encode_batch(texts, self.batch_size)
         vectors = self.model.encode(
             texts,
             batch_size=self.batch_size,
@@ -150,8 +202,8 @@ class SentenceTransformerEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         """(dim,) float32, L2-normalised."""
-        if self.query_encoder is not None:
-            return self.query_encoder.encode(self.query_prefix + text)
+        if self.onnx is not None:
+            return self.onnx.encode(self.query_prefix + text)
         return self._encode([self.query_prefix + text])[0]
 
     def __repr__(self) -> str:
