@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-import threading
 from typing import Any
 
 import gradio as gr
@@ -43,19 +42,20 @@ def paper_value(choice: str | None) -> str | None:
 
 
 class ArchiveTab:
-    def __init__(self, assistant: Assistant, lock: threading.RLock) -> None:
-        self.bot, self.lock = assistant, lock
+    """The tab's handlers: reads go straight to the assistant (any number at once); re-tagging
+    writes through the assistant's writer, one write at a time."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.bot = assistant
 
     def papers(self) -> list[str]:
         """全部, the known papers, and 报纸未知 when some articles have none."""
-        with self.lock:
-            facets, catalog = self.bot.facets(), self.bot.catalog()
+        facets, catalog = self.bot.facets(), self.bot.catalog()
         unknown = [UNKNOWN_PAPER] if any(not p for p, _, _ in catalog) else []
         return [ALL, *facets["papers"], *unknown]
 
     def catalog(self) -> list[list[Any]]:
-        with self.lock:
-            rows = self.bot.catalog()
+        rows = self.bot.catalog()
         return [[p or UNKNOWN_PAPER, d or "日期未知", n] for p, d, n in rows]
 
     def articles(self, paper: str, date: str):
@@ -64,8 +64,7 @@ class ArchiveTab:
             pattern = date_pattern(date)
         except InputError as exc:
             return gr.update(choices=[], value=None), f"⚠️ {user_message(exc)}"
-        with self.lock:
-            rows = self.bot.articles_on(paper_value(paper), pattern)
+        rows = self.bot.articles_on(paper_value(paper), pattern)
         labels = [
             (f"{h or '（无标题）'} · {p or UNKNOWN_PAPER} {d or '日期未知'} {pg}".strip(), i)
             for i, h, p, d, pg, _ in rows
@@ -82,8 +81,7 @@ class ArchiveTab:
         """The article, and its file (for 设置来源信息)."""
         if article_id is None:
             return article_html(None), ""
-        with self.lock:
-            article = self.bot.article(int(article_id))
+        article = self.bot.article(int(article_id))
         return article_html(article), (article.source if article else "")
 
     def retag(self, source: str, paper: str, date: str) -> str:
@@ -91,8 +89,7 @@ class ArchiveTab:
         if not source:
             return "⚠️ 请先在上面选一篇文章：将设置它所在文件的全部文章。"
         try:
-            with self.lock:
-                n = self.bot.retag(source, paper or None, date or None)
+            n = self.bot.retag(source, paper or None, date or None)
         except (InputError, ValueError) as exc:
             return f"⚠️ {user_message(exc)}"
         what = "、".join(x for x in ((paper or "").strip(), (date or "").strip()) if x)

@@ -16,7 +16,6 @@ import gradio as gr
 from app.archive_tab import ALL, ArchiveTab
 from app.conversation import Conversation, export_markdown
 from app.render import answer_html, no_sources, reading_md, sources_html, turn_sources
-from app.streaming import locked_stream
 from app.uploads import ingest_uploads
 from rag.assistant import Assistant
 from rag.filter_check import describe
@@ -40,15 +39,16 @@ FILTER_INPUTS = {"date": ("since", "until"), "paper": ("paper",), "section": ("s
 
 
 class ChatApp:
-    """UI state that outlives one request: the assistant, a lock that takes questions one at a
-    time, and whether the models are loaded.  Uploads do not take the lock: they write through
-    a writer of their own, so questions are answered while an upload runs."""
+    """UI state that outlives one request: the assistant and whether the models are loaded.
+    Requests run at once, each in a worker thread of Gradio's (``settings.concurrency`` of
+    them for questions): the assistant reads the index from any number of threads, and
+    uploads and re-tagging write through a writer of their own, one at a time, while
+    questions go on (rag.assistant)."""
 
     def __init__(self, assistant: Assistant) -> None:
         self.bot = assistant
-        self.lock = threading.RLock()
         self.pages = page_images(assistant)
-        self.archive = ArchiveTab(assistant, self.lock)
+        self.archive = ArchiveTab(assistant)
         self.ready = threading.Event()
         self.ready.set()  # serve() clears it while warming up
 
@@ -59,8 +59,7 @@ class ChatApp:
 
         def warm() -> None:
             try:
-                with self.lock:
-                    self.bot.warm()
+                self.bot.warm()
             except Exception:  # a question will then report the problem itself
                 log.exception("warming up failed")
             finally:
@@ -81,8 +80,7 @@ class ChatApp:
         if not self.ready.is_set():
             return *self.status(), *[gr.update()] * 5
         papers, sections, catalog = self.archive.papers(), self.sections(), self.archive.catalog()
-        with self.lock:
-            examples = self.bot.examples()
+        examples = self.bot.examples()
         return (
             *self.status(),
             gr.update(samples=[[q] for q in examples]),
@@ -93,8 +91,7 @@ class ChatApp:
         )
 
     def sections(self) -> list[str]:
-        with self.lock:
-            return [ALL] + self.bot.facets()["sections"]
+        return [ALL] + self.bot.facets()["sections"]
 
     # ---- helpers -----------------------------------------------------------------------
     def generators(self) -> list[tuple[str, str]]:
@@ -175,13 +172,8 @@ class ChatApp:
         try:
             filters = self.filters(since, until, paper, section)
             shown, reading = "", ""
-            stream = locked_stream(
-                self.lock,
-                lambda: self.bot.stream(
-                    question, int(k), history, filters, RETRIEVERS.get(retriever, retriever), generator
-                ),
-            )
-            for piece in stream:
+            how = RETRIEVERS.get(retriever, retriever)
+            for piece in self.bot.stream(question, int(k), history, filters, how, generator):
                 if isinstance(piece, Retrieval):
                     reading = reading_md(piece.query, piece.applied)
                     live = turn_sources(turn, None, piece.hits, self.pages)
@@ -203,8 +195,7 @@ class ChatApp:
         text = answer.text + (f"\n\n（{answer.notice}）" if answer.notice else "")
         drop = gr.update(visible=False)
         if answer.refused and not answer.hits and filters is not None:
-            with self.lock:
-                check = self.bot.check_filters(filters)
+            check = self.bot.check_filters(filters)
             if check:
                 text = check.message
                 conv.blocked = (check.blocking, question)
@@ -242,8 +233,7 @@ class ChatApp:
         if not self.ready.wait(READY_WAIT):
             raise gr.Error("模型还在加载，请稍后再试")
         try:
-            with self.lock:
-                answer = self.bot.ask(question, k, filters=self.filters(since, until, paper, section))
+            answer = self.bot.ask(question, k, filters=self.filters(since, until, paper, section))
         except (ValueError, IndexStoreError) as exc:
             raise gr.Error(chat_error(exc)) from None
         except Exception:

@@ -3,7 +3,8 @@
 ``build(assistant)`` returns the Blocks; ``serve(...)`` loads the models (the page says
 正在加载模型… until then) and launches it on loopback.  Answers stream in; [n] markers link to
 that answer's sources, which stay in the panel (app/chat.js shows and scrolls them).  An ``ask``
-API endpoint returns the answer as JSON (gradio_client).
+API endpoint returns the answer as JSON (gradio_client).  Questions (chat and ``ask``) share
+one queue answering ``settings.concurrency`` at once; uploads and re-tagging take turns.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from app.conversation import Conversation
 from app.render import CSS, article_html, sources_html
 from app.uploads import ALLOWED, MIB
 from rag.assistant import Assistant
+from rag.store.vectors import search_threads
 
 __all__ = ["ChatApp", "build", "page_images", "parse_auth", "serve"]
 
@@ -29,8 +31,8 @@ def build(assistant: Assistant, ui: ChatApp | None = None) -> gr.Blocks:
     ui = ui or ChatApp(assistant)
     papers = ui.archive.papers()
     sections = ui.sections()
-    with ui.lock:
-        examples = assistant.examples()
+    examples = assistant.examples()
+    many = assistant.settings.concurrency  # questions (chat and /ask) answered at once, one queue
     with gr.Blocks(title="报刊问答", delete_cache=CACHE_SWEEP) as demo:
         gr.Markdown("## 报刊问答 · 地方报纸资料库\n提问后答案逐步显示；点答案里的 [1] [2] 查看对应来源。")
         status = gr.HTML(LOADING, visible=not ui.ready.is_set(), elem_id="model-status")
@@ -81,8 +83,12 @@ def build(assistant: Assistant, ui: ChatApp | None = None) -> gr.Blocks:
             filter_boxes: list[Any] = [since, until, paper, section]
             inputs = [box, chatbot, conv, generator, k, retriever, *filter_boxes]
             outputs = [chatbot, box, reading, sources, conv, drop, download]
-            send.click(ui.chat, inputs, outputs, api_visibility="private")
-            box.submit(ui.chat, inputs, outputs, api_visibility="private")
+            send.click(
+                ui.chat, inputs, outputs, api_visibility="private", concurrency_limit=many, concurrency_id="questions"
+            )
+            box.submit(
+                ui.chat, inputs, outputs, api_visibility="private", concurrency_limit=many, concurrency_id="questions"
+            )
 
             def fresh():
                 return [], "", sources_html(), Conversation(), gr.update(visible=False), None
@@ -92,7 +98,7 @@ def build(assistant: Assistant, ui: ChatApp | None = None) -> gr.Blocks:
             chatbot.clear(fresh, None, fresh_outputs, api_visibility="private")  # the chat's own 🗑 button
             example_set.click(lambda sample: sample[0], example_set, box, api_visibility="private")
             drop.click(ui.drop_blocked, conv, [*filter_boxes, drop, box], api_visibility="private").then(
-                ui.chat, inputs, outputs, api_visibility="private"
+                ui.chat, inputs, outputs, api_visibility="private", concurrency_limit=many, concurrency_id="questions"
             )
             for component in filter_boxes:
                 component.change(chip_updates, filter_boxes, chips, api_visibility="private", queue=False)
@@ -125,7 +131,12 @@ def build(assistant: Assistant, ui: ChatApp | None = None) -> gr.Blocks:
             )
             pick.change(ui.archive.read, pick, [article, retag_file], api_visibility="private")
             retag_go.click(
-                ui.archive.retag, [retag_file, retag_paper, retag_date], retag_note, api_visibility="private"
+                ui.archive.retag,
+                [retag_file, retag_paper, retag_date],
+                retag_note,
+                api_visibility="private",
+                concurrency_limit=1,
+                concurrency_id="writes",
             ).then(ui._refreshed, None, [paper, section, table, pick_paper], api_visibility="private").then(
                 ui.archive.read, pick, [article, retag_file], api_visibility="private"
             )
@@ -138,11 +149,18 @@ def build(assistant: Assistant, ui: ChatApp | None = None) -> gr.Blocks:
             files = gr.File(file_count="multiple", file_types=list(ALLOWED), label="文件", elem_id="upload-files")
             add = gr.Button("添加到资料库", variant="primary", elem_id="upload-add")
             result = gr.Dataframe(headers=["文件", "结果", "说明"], interactive=False, elem_id="upload-result")
-            add.click(ui.upload, files, [result, paper, section, table, pick_paper], api_visibility="private")
+            add.click(
+                ui.upload,
+                files,
+                [result, paper, section, table, pick_paper],
+                api_visibility="private",
+                concurrency_limit=1,
+                concurrency_id="writes",
+            )
         timer.tick(ui.status, None, [status, timer], api_visibility="private")
         on_load = [status, timer, example_set, paper, pick_paper, section, table]
         demo.load(ui.on_load, None, on_load, api_visibility="private")
-        gr.api(ui.ask_api, api_name="ask")
+        gr.api(ui.ask_api, api_name="ask", concurrency_limit=many, concurrency_id="questions")
     return demo
 
 
@@ -155,10 +173,11 @@ def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, preve
     ``settings.auth`` ("user:password") asks for a login."""
     ui = ChatApp(assistant)
     ui.ready.clear()  # the page is built saying 正在加载模型…
-    demo = build(assistant, ui)  # (it reads the archive's examples and papers: before warming takes the lock)
+    demo = build(assistant, ui)  # (it reads the archive's examples and papers)
     ui.start_warming()
-    demo.queue(default_concurrency_limit=4)
+    search_threads(1)  # questions run in threads of their own (rag/store/vectors.py)
     s = assistant.settings
+    demo.queue(default_concurrency_limit=s.concurrency)  # questions and reads run at once (docs/ui.md)
     demo.launch(
         server_name=host,
         server_port=port,

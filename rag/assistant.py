@@ -1,7 +1,16 @@
-"""The façade every face uses (CLI, UI, evaluation): ingest, search, ask, stats."""
+"""The façade every face uses (CLI, UI, evaluation): ingest, search, ask, stats.
+
+One Assistant answers many threads at once (``rag serve``): questions read ``index``, which
+each thread reads through its own SQLite connection and over one published generation of the
+search files (rag.store.sharing); models and retrievers are made once, under a lock.  Writes
+(ingest, retag, delete, reindex, repair) take turns on ``write_lock`` and go through a store
+of their own; questions go on meanwhile and see a write once it is committed.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -52,9 +61,10 @@ class Assistant(ArchiveMixin):
         self._retrievers: dict[str, object] = {}
         self._generators: dict[str, object] = {}
         self._pipelines: dict[str, RetrievalPipeline] = {}
-        self.on_wait: Callable[[str], None] | None = (
-            None  # told (a message) when a write waits for another process's writer
-        )
+        self._making = threading.RLock()  # one thread makes what is made on first use
+        self._turns: dict[int, threading.Lock] = {}  # generators that answer one question at a time
+        self.write_lock = threading.Lock()  # one write of this process at a time
+        self.on_wait: Callable[[str], None] | None = None  # told (a message) when a write waits for another writer
 
     # ---- resources -----------------------------------------------------------------------
     @property
@@ -62,8 +72,13 @@ class Assistant(ArchiveMixin):
         if self._embedder is None:
             from rag.embeddings import load_embedder
 
-            s = self.settings
-            self._embedder = load_embedder(s.embedding_model, s.model_cache, s.embed_batch, s.query_encoder)
+            with self._making:
+                if self._embedder is None:
+                    s = self.settings
+                    passages = "onnx" if s.passage_encoder == "auto" else s.passage_encoder
+                    self._embedder = load_embedder(
+                        s.embedding_model, s.model_cache, s.embed_batch, s.query_encoder, passages
+                    )
         return self._embedder
 
     @property
@@ -82,7 +97,9 @@ class Assistant(ArchiveMixin):
     def index(self):
         """The index, opened read-write and checked against the configured model."""
         if self._index is None:
-            self._index = self._open()
+            with self._making:
+                if self._index is None:
+                    self._index = self._open()
         return self._index
 
     def close(self) -> None:
@@ -97,6 +114,10 @@ class Assistant(ArchiveMixin):
         """Add files through a writer of its own (its own connection and write lock): questions
         on ``self.index`` go on meanwhile and see the new articles once they are committed.
         ``on_wait(message)`` is told when another writer holds the index."""
+        with self.writing(on_wait):
+            return self._ingest(paths, rebuild, progress, on_wait)
+
+    def _ingest(self, paths: Sequence[Path], rebuild: bool, progress, on_wait):
         from rag.embeddings import LEXICAL_ONLY, load_embedder
         from rag.ingest.pipeline import Ingestor
         from rag.store.schema import make_manifest
@@ -134,45 +155,24 @@ class Assistant(ArchiveMixin):
     def reindex(self) -> int:
         """Relearn the archive lexicon, re-cut every chunk, rebuild BM25 and fit the vector
         index to the archive's size (``rag reindex``); returns the lexicon's size."""
-        self.close()
-        with self._open(checked=False) as index:
-            return index.relearn_lexicon()
+        with self.writing():
+            self.close()
+            with self._open(checked=False) as index:
+                return index.relearn_lexicon()
 
     def repair(self, on_wait=None) -> dict:
         """Re-embed chunks without vectors from SQLite's text, drop stray vectors, rebuild
         BM25 (``rag repair``); returns what was found and done."""
-        self.close()
-        index = self._open(on_wait=on_wait)  # the same model check as for questions: re-embedding needs it
-        try:
-            found = index.problems()
-            # the model loads only if something has to be re-embedded
-            done = index.repair(None if index.lexical_only else _Deferred(lambda: self.embedder))
-            return {"found": found, **done, "problems": index.problems()}
-        finally:
-            index.close()
-
-    def migrate(self, to: str = "milvus", rebuild: bool = False, progress=None):
-        """Copy the embedded index (``settings.index``) into Milvus (``milvus_uri``,
-        ``milvus_prefix``) with its vectors, no re-embedding (``rag migrate``); resumable."""
-        from dataclasses import replace
-
-        from rag.store.factory import StoreLocation
-        from rag.store.migrate import copy_index
-
-        if to != "milvus":
-            raise ValueError(f"rag migrate copies into milvus; unknown target store {to!r}")
-        self.close()
-        source = StoreLocation.of(replace(self.settings, store="embedded"))
-        target = StoreLocation.of(replace(self.settings, store="milvus"))
-        with source.open(wait=self.settings.write_wait, on_wait=self.on_wait) as index:
-            keys = ("model_id", "dim", "chunker_version", "query_prefix", "document_prefix", "tokenizer")
-            store = target.create_or_open({k: index.manifest[k] for k in keys if k in index.manifest}, rebuild)
+        with self.writing(on_wait):
+            self.close()
+            index = self._open(on_wait=on_wait)  # the same model check as for questions: re-embedding needs it
             try:
-                report = copy_index(index, store, progress)
-                report.target = str(target)
-                return report
+                found = index.problems()
+                # the model loads only if something has to be re-embedded
+                done = index.repair(None if index.lexical_only else _Deferred(lambda: self.embedder))
+                return {"found": found, **done, "problems": index.problems()}
             finally:
-                store.close()
+                index.close()
 
     # ---- query ---------------------------------------------------------------------------
     def retriever(self, name: str | None = None):
@@ -190,11 +190,13 @@ class Assistant(ArchiveMixin):
         if key not in self._retrievers:
             if key != "bm25":
                 self.index.require_vectors()  # a lost vectors file: `rag repair`, before the model loads
-            embedder = None if key == "bm25" else self.embedder
-            weights = {"dense": self.settings.rrf_weight_dense, "bm25": self.settings.rrf_weight_bm25}
-            self._retrievers[key] = make_retriever(
-                key, self.index, embedder, rrf_k=self.settings.rrf_k, weights=weights
-            )
+            with self._making:
+                if key not in self._retrievers:
+                    embedder = None if key == "bm25" else self.embedder
+                    weights = {"dense": self.settings.rrf_weight_dense, "bm25": self.settings.rrf_weight_bm25}
+                    self._retrievers[key] = make_retriever(
+                        key, self.index, embedder, rrf_k=self.settings.rrf_k, weights=weights
+                    )
         return self._retrievers[key]
 
     @property
@@ -203,7 +205,9 @@ class Assistant(ArchiveMixin):
         if not hasattr(self, "_reranker"):
             from rag.retrieval.rerank import make_reranker
 
-            self._reranker = make_reranker(self.settings.reranker)
+            with self._making:
+                if not hasattr(self, "_reranker"):
+                    self._reranker = make_reranker(self.settings.reranker)
         return self._reranker
 
     def generator(self, name: str | None = None):
@@ -211,7 +215,9 @@ class Assistant(ArchiveMixin):
 
         key = (name or self.settings.generator).lower()
         if key not in self._generators:
-            self._generators[key] = make_generator(key, self.settings)
+            with self._making:
+                if key not in self._generators:
+                    self._generators[key] = make_generator(key, self.settings)
         return self._generators[key]
 
     def check_question(self, question: str, k: int) -> str:
@@ -247,9 +253,11 @@ class Assistant(ArchiveMixin):
         if key not in self._pipelines:
             from rag.retrieval.pipeline import PipelineOptions, RetrievalPipeline
 
-            self._pipelines[key] = RetrievalPipeline(
-                self.index, self.retriever(key), self.reranker, PipelineOptions.from_settings(self.settings)
-            )
+            with self._making:
+                if key not in self._pipelines:
+                    self._pipelines[key] = RetrievalPipeline(
+                        self.index, self.retriever(key), self.reranker, PipelineOptions.from_settings(self.settings)
+                    )
         return self._pipelines[key]
 
     def retrieve(
@@ -277,7 +285,8 @@ class Assistant(ArchiveMixin):
         gen = self.generator(generator)
         if hasattr(gen, "rewrite_question"):
             try:
-                return gen.rewrite_question(question, history) or rewrite(question, history)
+                with self._turn_of(gen):
+                    return gen.rewrite_question(question, history) or rewrite(question, history)
             except Exception:  # noqa: BLE001 - a failing LLM must not stop the answer
                 pass
         return rewrite(question, history)
@@ -335,16 +344,25 @@ class Assistant(ArchiveMixin):
         t1 = time.perf_counter()
         yield found
         read = [p for h in hits[:reads] for p in h.passages()]  # each article's best passages
-        for piece in gen.stream(found.query or question.strip(), read, history):
-            if isinstance(piece, Answer):
-                piece.question = question.strip()
-                piece.query, piece.applied = found.query, found.applied
-                if not getattr(gen, "verifies_citations", False):
-                    _verify_in_place(piece, read)
-                t2 = time.perf_counter()
-                piece.timings.update({"retrieve": t1 - t0, "generate": t2 - t1, "total": t2 - t0})
-                piece.hits = hits  # the articles found (the passages read are under each: Hit.more)
-            yield piece
+        with self._turn_of(gen):  # (a Lock, not an RLock: it may be released in another thread)
+            for piece in gen.stream(found.query or question.strip(), read, history):
+                if isinstance(piece, Answer):
+                    piece.question = question.strip()
+                    piece.query, piece.applied = found.query, found.applied
+                    if not getattr(gen, "verifies_citations", False):
+                        _verify_in_place(piece, read)
+                    t2 = time.perf_counter()
+                    piece.timings.update({"retrieve": t1 - t0, "generate": t2 - t1, "total": t2 - t0})
+                    piece.hits = hits  # the articles found (the passages read are under each: Hit.more)
+                yield piece
+
+    def _turn_of(self, gen):
+        """A lock for a generator that must not answer two questions at once (a local model in
+        this process: ``llamacpp``, or a plugin saying ``thread_safe = False``), else nothing."""
+        if getattr(gen, "thread_safe", getattr(gen, "name", "") != "llamacpp"):
+            return contextlib.nullcontext()
+        with self._making:
+            return self._turns.setdefault(id(gen), threading.Lock())
 
     def warm(self) -> None:
         """Load what the first question would (the index, the embedding model, the tokenizer's

@@ -43,9 +43,13 @@ class Settings:
     embed_batch: int = 32
     ocr_workers: int = 0  # processes reading scan and PDF pages (0 = one a core); boxes kept in <index>/ocr-cache
     query_encoder: str = "onnx"  # onnx: questions through ONNX Runtime when installed (3x faster); torch
+    # passages: auto = torch for `rag ingest` (faster in bulk), the questions' ONNX session elsewhere (one copy of
+    # the weights in `rag serve`, no torch); onnx | torch force one
+    passage_encoder: str = "auto"
     max_question_chars: int = 500
     write_wait: float = 600.0  # seconds a writer waits for another one (`--wait`; 0 = not at all)
     max_upload_mb: int = 50  # the UI's upload limit per file (MiB), enforced by Gradio and the app
+    concurrency: int = 8  # questions `rag serve` answers at once (chat and /ask; more wait in its queue)
     auth: str = ""  # "user:password" for the UI (RAG_AUTH); ask for it when serving beyond loopback
     # LLM generators (``--generator openai|llamacpp``)
     llm_base_url: str = "http://127.0.0.1:8080/v1"  # any OpenAI-compatible chat-completions server

@@ -197,3 +197,39 @@ def test_a_word_learnt_later_recuts_earlier_chunks(tmp_path, fake_embedder, mani
     index.close()
     with Index.open(tmp_path / "idx") as again:  # the lexicon is stored with the index
         assert "花园口镇" in again.tokenizer.words and "花园口镇" in again.bm25.vocab_dict
+
+
+def test_opening_takes_the_tuned_lexicon_from_its_file(tmp_path, fake_embedder, manifest) -> None:
+    """The last commit stores the tuned dictionary (lexicon.marshal) for its generation; an
+    opener cuts exactly as a tokenizer tuned from the lexicon table does, and a file from
+    another generation, or a damaged one, is ignored (the lexicon is tuned again)."""
+    from rag.store.words import LEXICON_STATE
+    from rag.text.tokenize import JiebaTokenizer, make_tokenizer
+
+    pages = [tmp_path / f"{n}.txt" for n in "ab"]
+    pages[0].write_text("本报讯 惠济区花园口镇八堡村新修水渠，“万人助万企”活动走进花园口镇。", encoding="utf-8")
+    pages[1].write_text("本报讯 花园口镇组织志愿者清理河道，“万人助万企”服务队到场。", encoding="utf-8")
+    index = Index.create_or_open(tmp_path / "idx", manifest)
+    Ingestor(index, fake_embedder).run(pages)
+    tuned = make_tokenizer(index.manifest["tokenizer"], index.tokenizer.words)
+    index.close()
+    state_file = tmp_path / "idx" / LEXICON_STATE
+    assert state_file.is_file()
+    text = "花园口镇的“万人助万企”活动"
+    with Index.open(tmp_path / "idx") as again:
+        assert again.tokenizer.words == tuned.words and {"花园口镇", "万人助万企"} <= tuned.words
+        assert again.tokenizer(text) == tuned(text) and "花园口镇" in again.tokenizer(text)
+        again.tokenizer.add_words(["八堡村"])  # a private dictionary: the file's state is copied, not shared
+    with Index.open(tmp_path / "idx") as third:
+        assert "八堡村" not in third.tokenizer.words
+    stale = JiebaTokenizer.from_state({"mode": "search", "words": ["花园"], "freq": {"花园": 1}, "total": 1})
+    assert stale.words == {"花园"}
+    import marshal
+
+    state = marshal.loads(state_file.read_bytes())
+    state_file.write_bytes(marshal.dumps({**state, "words": ["别的词"], "generation": "another#1"}))
+    with Index.open(tmp_path / "idx") as again:
+        assert again.tokenizer.words == tuned.words  # another generation: tuned from the table
+    state_file.write_bytes(b"\x00not marshal")
+    with Index.open(tmp_path / "idx") as again:
+        assert again.tokenizer(text) == tuned(text)

@@ -9,11 +9,16 @@ One writer at a time: every write transaction holds ``write.lock`` (rag.store.lo
 ``BEGIN`` to its ``COMMIT``, and reloads every in-memory structure another process changed
 before writing.  Readers never take the lock and never write: a damaged or missing file is
 reported (``problems``) and fixed only by an explicit :meth:`repair`.
+
+Many threads may read one Index at once (rag.store.sharing): each through a SQLite connection
+of its own, and over the published search state, which a write or a reload (:meth:`refresh`)
+replaces whole when it is done.  A write transaction belongs to the thread that began it.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
@@ -23,26 +28,26 @@ from typing import Any
 import numpy as np
 
 from rag.models import Article, Chunk, Source
-from rag.store import files, health, queries, writes
+from rag.store import files, health, writes
 from rag.store.batching import Batches
 from rag.store.errors import IndexDamagedError, IndexNotFoundError, IndexStoreError
 from rag.store.lock import WriteLock
 from rag.store.reading import Reading
 from rag.store.schema import (
-    DDL,
     LEXICON_DDL,
     REGIONS_DDL,
     check_manifest,
     connect,
+    connect_reader,
+    create_database,
     new_manifest,
     now,
     read_manifest,
     write_manifest,
 )
 from rag.store.search_files import BM25_DIR, INDEX_FILES, SQLITE, VECTORS, SearchFiles
-from rag.store.words import ArchiveWords
-from rag.text.lexicon import select_words
-from rag.text.tokenize import DEFAULT_TOKENIZER, make_tokenizer
+from rag.store.sharing import ReadConnections
+from rag.store.words import ArchiveWords, archive_tokenizer, save_tokenizer_state
 
 log = logging.getLogger(__name__)
 
@@ -71,17 +76,17 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
     """One index folder. Build it with :meth:`create_or_open` / :meth:`open`, not the constructor."""
 
     def __init__(self, path: Path, conn, manifest: dict[str, str], write_lock: WriteLock | None = None) -> None:
+        self._init_state()
         self.path = Path(path)
         self._conn = conn
+        self._readers = ReadConnections(self.path / SQLITE, connect_reader)
         self._lock = threading.RLock()
         self.write_lock = write_lock or WriteLock(self.path)
         self.manifest = manifest
         self.dim = int(manifest["dim"])
         self.model_id = manifest["model_id"]
-        self.tokenizer = make_tokenizer(
-            manifest.get("tokenizer", DEFAULT_TOKENIZER), select_words(queries.lexicon_counts(conn))
-        )
-        self._faiss_dirty = self._bm25_dirty = False
+        self.tokenizer = archive_tokenizer(self.path, conn, manifest)
+        self._faiss_dirty = self._bm25_dirty = self._bm25_kept = False
         self._closed = self._repairing = False
         self.missing_vectors, self.stray_vectors = np.zeros(0, dtype=np.int64), 0
         self._load_files()
@@ -115,8 +120,8 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
         if cls.exists(path):
             raise IndexStoreError(f"an index already exists at {path}")
         cls.remove(path)  # leftovers of an index whose rag.sqlite is gone
+        create_database(path / SQLITE, values)
         conn = connect(path / SQLITE)
-        conn.executescript(DDL)
         index = cls(path, conn, values, lock)
         index.begin()
         write_manifest(conn, values)
@@ -189,6 +194,7 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
         self.write_lock.acquire()
         try:
             self._conn.execute("BEGIN IMMEDIATE")
+            self._stage_start()  # what this write changes is published by its commit
             self._catch_up()
             if self.vectors_damaged and not self._repairing:
                 raise IndexDamagedError(self.problems()[0])
@@ -196,19 +202,22 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
             self._end("ROLLBACK")
             raise
 
-    def _end(self, statement: str) -> None:
-        """COMMIT or ROLLBACK, then let the next writer in."""
+    def _end(self, statement: str, publish: bool = False) -> None:
+        """COMMIT or ROLLBACK, then publish the state this write built (``publish``) or drop
+        it, and let the next writer in."""
         try:
             if self._conn.in_transaction:
                 self._conn.execute(statement)
+            self._stage_end(publish)
         finally:
+            self._stage_end(publish=False)  # (after a failed COMMIT)
             self.write_lock.release()
 
     def release(self) -> None:
         """End a transaction that wrote nothing (after ``begin()`` to look): lets the next
-        writer in without reloading the search files."""
+        writer in without reloading the search files (what it caught up with is kept)."""
         with self._lock:
-            self._end("ROLLBACK")
+            self._end("ROLLBACK", publish=True)
 
     def begin(self) -> None:
         """Take the writer lock now (see ``_begin``): the caller then sees every committed
@@ -271,7 +280,7 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
                 self._conn.execute("RELEASE add_articles")
             if chunk_ids:
                 if vectors is not None:
-                    self.vectors.add(vectors, chunk_ids)
+                    self._own_vectors().add(vectors, chunk_ids)
                 self._faiss_dirty = self._bm25_dirty = True
         flat = iter(chunk_ids)
         for art, aid, chunks in zip(articles, ids, chunks_per_article):
@@ -288,7 +297,7 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
             ids = writes.chunk_ids_of_sources(self._conn, "s.path = ?", [str(path)])
             self._conn.execute("DELETE FROM sources WHERE path = ?", (str(path),))
             if len(ids):
-                self.vectors.remove(ids)
+                self._own_vectors().remove(ids)
                 self._faiss_dirty = self._bm25_dirty = True
             return len(ids)
 
@@ -314,15 +323,20 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
                     write_manifest(self._conn, {"tokens_stale": "0"})
                 self._rebuild_bm25(write=True)
             # flat while small, IVF beyond IVF_MIN vectors (also for an index built before)
-            reorganized = not self.lexical_only and self.vectors.reorganize()
+            reorganized = (
+                not self.lexical_only and self.vectors.reorganize_needed() and self._own_vectors().reorganize()
+            )
             if (self._faiss_dirty or reorganized) and not self.lexical_only:
                 self.vectors.write(self.path / VECTORS)
             chunks = self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
             generation = int(read_manifest(self._conn).get("generation", "0")) + 1
-            update = {"updated_at": now(), "chunks": chunks, "generation": generation}
+            behind = str(os.getpid()) if self._bm25_dirty and not bm25 else ""  # readers: a deferred build
+            update = {"updated_at": now(), "chunks": chunks, "generation": generation, "bm25_deferred_by": behind}
             write_manifest(self._conn, update)
-            self._end("COMMIT")
-            self.manifest.update({k: str(v) for k, v in update.items()})
+            self.manifest = {**self.manifest, **{k: str(v) for k, v in update.items()}}
+            self._end("COMMIT", publish=True)
+            if bm25:  # the end of an ingest (not each deferred batch): openers skip re-tuning the lexicon
+                save_tokenizer_state(self.path, self.tokenizer, self.manifest)
             self._faiss_dirty = False
             self._bm25_dirty = self._bm25_dirty and not bm25
 
@@ -330,27 +344,10 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
         """Discard uncommitted writes and reload the committed search files."""
         with self._lock:
             self._end("ROLLBACK")
-            self._load_files()
-            self._faiss_dirty = self._bm25_dirty = False
-        self._reconcile()  # earlier deferred batches may still need their BM25 build
-
-    def refresh(self) -> bool:
-        """Reload the search files if another process committed since; True when it did."""
-        with self._lock:
-            return not self._conn.in_transaction and self._catch_up()
-
-    def _catch_up(self) -> bool:
-        """Reload manifest, search files and lexicon when another process committed since
-        this one last looked (one manifest read otherwise); True when it did."""
-        have = read_manifest(self._conn)
-        if have.get("generation") == self.manifest.get("generation"):
-            return False
-        self.manifest = have
-        self._load_files()
-        self.tokenizer.add_words(select_words(queries.lexicon_counts(self._conn)))
-        self._faiss_dirty = self._bm25_dirty = False
-        self._reconcile()
-        return True
+            with self._rebuilding():
+                self._load_files()
+                self._faiss_dirty = self._bm25_dirty = False
+                self._reconcile()  # earlier deferred batches may still need their BM25 build
 
     def close(self) -> None:
         """Close the database; uncommitted writes are discarded (with a warning). Idempotent."""
@@ -362,3 +359,4 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
                 log.warning("%s: discarding uncommitted changes (call commit_search_indexes())", self.path)
             self._end("ROLLBACK")
             self._conn.close()
+            self._readers.close()

@@ -44,6 +44,22 @@ LOCK_FILE = "write.lock"
 POLL = 0.1  # seconds between tries while another writer holds the lock
 
 
+def pid_alive(pid: str) -> bool:
+    """True when ``pid`` (as a writer wrote it down) names a running process; on Windows, when
+    one is written at all (os.kill there would end the process)."""
+    if not pid.isdigit():
+        return False
+    if sys.platform == "win32":
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it runs, as another user
+        return True
+    return True
+
+
 def waiting_message(pid: str) -> str:
     who = f"pid {pid}" if pid else "pid ?"
     return f"等待另一个写入进程（{who}）… / waiting for another writer ({who})"

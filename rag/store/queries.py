@@ -160,6 +160,12 @@ def counts(conn: sqlite3.Connection) -> dict:
     }
 
 
+def generation(conn: sqlite3.Connection) -> str | None:
+    """The manifest's commit counter (what a reader compares to see whether to reload)."""
+    row = conn.execute("SELECT value FROM manifest WHERE key = 'generation'").fetchone()
+    return row[0] if row else None
+
+
 def lexicon_counts(conn: sqlite3.Connection) -> dict[str, int]:
     """Candidate words and their counts (see rag.text.lexicon)."""
     try:

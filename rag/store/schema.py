@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -95,6 +96,34 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+def create_database(path: Path, manifest: Mapping[str, Any]) -> None:
+    """rag.sqlite with its tables and manifest, made under another name and renamed into place:
+    a creation cut short (kill -9) leaves no rag.sqlite that would read as a damaged index."""
+    from rag.store.files import fsync_path
+
+    tmp = path.with_name(path.name + ".tmp")
+    for leftover in (tmp, tmp.with_name(tmp.name + "-journal")):
+        leftover.unlink(missing_ok=True)
+    new = sqlite3.connect(tmp, isolation_level=None)
+    try:
+        new.executescript(f"BEGIN;\n{DDL}")
+        write_manifest(new, manifest)
+        new.execute("COMMIT")
+    finally:
+        new.close()
+    fsync_path(tmp)
+    os.replace(tmp, path)
+    fsync_path(path.parent)
+
+
+def connect_reader(path: Path) -> sqlite3.Connection:
+    """A read-only connection (one per reading thread: rag.store.sharing); WAL mode, set by the
+    writer's connection, is a property of the file."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA query_only=ON")
     return conn
 
 

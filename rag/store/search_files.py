@@ -6,6 +6,7 @@ by a writer's commit (rag.store.index) holding the write lock."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -15,7 +16,10 @@ from rag.embeddings.base import Embedder
 from rag.store import files, health, queries
 from rag.store.base import IndexState
 from rag.store.errors import IndexDamagedError
+from rag.store.lock import pid_alive
+from rag.store.schema import read_manifest
 from rag.store.vectors import VectorStore
+from rag.store.words import archive_tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +30,8 @@ INDEX_FILES = [SQLITE, SQLITE + "-wal", SQLITE + "-shm", VECTORS]  # with BM25_D
 
 class SearchFiles(IndexState):
     """FAISS vectors and BM25 of an index; needs ``path``, ``dim``, ``_conn``, ``_lock`` and the
-    writer's ``_begin``/``commit_search_indexes`` from the Index it is part of."""
+    writer's ``_begin``/``commit_search_indexes`` from the Index it is part of.  Searches read
+    the search state once per call (one generation: rag.store.sharing)."""
 
     def _load_files(self) -> None:
         """Load vectors.faiss and bm25/; a missing or unreadable one is recorded, not fatal:
@@ -51,12 +56,13 @@ class SearchFiles(IndexState):
         """Built without an embedding model (``rag ingest --lexical-only``): BM25 only."""
         return self.dim == 0
 
-    def _reconcile(self) -> None:
+    def _reconcile(self, rebuild_bm25: bool = True) -> None:
         """Bring the in-memory FAISS and BM25 in line with SQLite; writes nothing.
 
         Vectors of chunks SQLite does not have (a crash between the file renames and the
         commit) are dropped; chunks without vectors are recorded in ``missing_vectors``
-        (:meth:`repair` re-embeds them).  BM25 behind or damaged: rebuilt in memory.
+        (:meth:`repair` re-embeds them).  BM25 behind or damaged: rebuilt in memory (unless
+        ``rebuild_bm25`` is False: a reader while a writer is at work keeps it as loaded).
         """
         with self._lock:
             ids = queries.all_chunk_ids(self._conn)
@@ -66,7 +72,7 @@ class SearchFiles(IndexState):
                 stored = self.vectors.ids()
                 extra = np.setdiff1d(stored, ids)
                 if len(extra):
-                    self.vectors.remove(extra)
+                    self._own_vectors().remove(extra)
                     self.stray_vectors = len(extra)
                     self._faiss_dirty = True
                 self.missing_vectors = np.setdiff1d(ids, stored)
@@ -77,9 +83,64 @@ class SearchFiles(IndexState):
                         len(self.missing_vectors),
                         health.repair_hint(self.path),
                     )
-            if not np.array_equal(self.bm25_ids, ids):
+            if rebuild_bm25 and not np.array_equal(self.bm25_ids, ids):
                 self._rebuild_bm25(write=False)
                 self._bm25_dirty = True  # written by the next commit
+
+    # ---- reloading (a part of the Index, kept here for its size) ---------------------------
+    def refresh(self) -> bool:
+        """Reload the search files if another writer committed since (one read of the generation
+        otherwise); True when it did.  The new state is built aside and published whole; a
+        thread finding another one reloading, or a write open, goes on with the current state."""
+        with self._read() as conn:
+            generation = queries.generation(conn)
+        owed = self._bm25_kept and not pid_alive(self.manifest.get("bm25_deferred_by", ""))
+        if (generation == self.manifest.get("generation") and not owed) or not self._lock.acquire(blocking=False):
+            return False
+        try:
+            if self._conn.in_transaction:
+                return False
+            with self._rebuilding():
+                if self._catch_up(settle=True):
+                    return True
+                if self._bm25_kept:  # its writer ended without writing BM25: build it here
+                    self._bm25_kept = False
+                    self._reconcile()
+                return False
+        finally:
+            self._lock.release()
+
+    def _catch_up(self, settle: bool = False) -> bool:
+        """Reload manifest, search files and lexicon when another writer committed since this
+        one last looked (one manifest read otherwise); True when it did.
+
+        ``settle`` (a reader, not holding the write lock): files loaded while another commit
+        landed, or renamed in ahead of their commit, are loaded again; BM25 left behind by a
+        running writer's deferred build (``bm25_deferred_by`` names it) is kept as loaded, not
+        rebuilt in memory: that writer's last commit writes it."""
+        have = read_manifest(self._conn)
+        if have.get("generation") == self.manifest.get("generation"):
+            return False
+        for attempt in range(4 if settle else 1):
+            self.manifest = have
+            self._load_files()
+            have = read_manifest(self._conn)
+            if have.get("generation") == self.manifest.get("generation"):
+                if not (settle and self._files_ahead()):
+                    break
+                time.sleep(0.05 * (attempt + 1))  # a commit half way: its files are in, its rows not yet
+                have = read_manifest(self._conn)
+        self.tokenizer = archive_tokenizer(self.path, self._conn, self.manifest, self.tokenizer, exact=settle)
+        self._faiss_dirty = self._bm25_dirty = False
+        self._bm25_kept = settle and pid_alive(self.manifest.get("bm25_deferred_by", ""))
+        self._reconcile(rebuild_bm25=not self._bm25_kept)
+        return True
+
+    def _files_ahead(self) -> bool:
+        """The loaded files hold chunks SQLite does not (yet) have."""
+        ids = queries.all_chunk_ids(self._conn)
+        loaded = [self.bm25_ids] + ([] if self.lexical_only else [self.vectors.ids()])
+        return any(len(np.setdiff1d(have, ids, assume_unique=True)) for have in loaded)
 
     @property
     def vectors_damaged(self) -> bool:
@@ -137,14 +198,15 @@ class SearchFiles(IndexState):
                         part = missing[i : i + 512]
                         texts = [embedding_text(h, t) for h, t in queries.chunk_texts(self._conn, part)]
                         vectors = files.normalized(embedder.embed_documents(texts), len(part), self.dim)
-                        self.vectors.add(vectors, part)
+                        self._own_vectors().add(vectors, part)
                 self._faiss_dirty = not self.lexical_only
                 self._bm25_dirty = True
                 self.commit_search_indexes()
             finally:
                 self._repairing = False
-            self._load_files()  # read back what was written: problems() now tells the truth
-            self._reconcile()
+            with self._rebuilding():  # read back what was written: problems() now tells the truth
+                self._load_files()
+                self._reconcile()
         return {
             "reembedded": len(missing),
             "stray_vectors_removed": int(stray),
@@ -184,24 +246,27 @@ class SearchFiles(IndexState):
 
     def vector_scores(self, query: np.ndarray, ids: Sequence[int]) -> dict[int, float]:
         q = query.reshape(-1)
+        vectors = self.vectors  # one generation for all of them
         out: dict[int, float] = {}
         for cid in ids:
-            vec = self.vectors.reconstruct(int(cid))
+            vec = vectors.reconstruct(int(cid))
             if vec is not None:
                 out[int(cid)] = float(vec @ q)
         return out
 
-    def query_tokens(self, query: str, bm25=None) -> list[str]:
-        bm25 = bm25 or self.bm25
+    def query_tokens(self, query: str, bm25=None, tokenizer=None) -> list[str]:
+        state = self._state_here()  # BM25 and tokenizer of one generation
+        bm25 = bm25 or state.bm25_state[0]
         if bm25 is None:
             return []
-        return [t for t in dict.fromkeys(self.tokenizer(query)) if t in bm25.vocab_dict]
+        return [t for t in dict.fromkeys((tokenizer or state.tokenizer)(query)) if t in bm25.vocab_dict]
 
     def _bm25_scores(self, query: str, allowed: np.ndarray | None = None) -> tuple[np.ndarray | None, np.ndarray]:
         """``(scores, chunk ids)``: the BM25 score of every indexed chunk, aligned with the ids;
         chunks outside ``allowed`` score 0.  Scores are None when no query token is known."""
-        bm25, ids = self.bm25_state  # one consistent snapshot
-        tokens = self.query_tokens(query, bm25)
+        state = self._state_here()  # one consistent snapshot
+        bm25, ids = state.bm25_state
+        tokens = self.query_tokens(query, bm25, state.tokenizer)
         if not tokens:
             return None, ids
         mask = None if allowed is None else np.isin(ids, allowed).astype(np.float32)

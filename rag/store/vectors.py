@@ -23,7 +23,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from rag.store.files import fsync_path
+from rag.store.files import fsync_path, release_memory
 
 # bench/vector_index.py on 78,384 real e5 vectors, 300 crud_dev queries, this 2-core box:
 # flat p50 0.74 / 1.79 / 3.54 / 6.72 ms at 10k / 25k / 50k / 78k vectors (17.9 ms at 160k);
@@ -33,6 +33,18 @@ from rag.store.files import fsync_path
 IVF_MIN = 50_000
 IVF_PROBE_SHARE = 4  # probe 1/4 of the lists
 EXACT_SUBSET = 20_000  # a filter leaving this few ids is scored exactly, even over IVF
+
+
+def search_threads(n: int) -> None:
+    """The OpenMP threads FAISS uses inside one call, for the whole process.  A server asking
+    one vector per question from many threads at once wants 1: a team of threads gains nothing
+    on one vector and waits at its barrier for a core the other questions are using (hybrid
+    ask p50 on seeds 18–20 ms with 2, 11 ms with 1, while another job shared the two cores)."""
+    faiss.omp_set_num_threads(max(1, n))
+
+
+TRAIN_PER_LIST = 64  # k-means points per list (faiss warns under 39, samples down to 256)
+MOVE_BATCH = 20_000
 
 
 def nlist_for(n: int) -> int:
@@ -90,14 +102,28 @@ class VectorStore:
         os.replace(tmp, path)
         fsync_path(path.parent)
 
+    def copy(self) -> VectorStore:
+        """A private copy to change while searches of this one go on (FAISS is not safe to
+        change while another thread searches it)."""
+        if self._index is None:
+            return VectorStore(self.dim, ivf_min=self._ivf_min)
+        index = self._read_back() if self._mapped else faiss.clone_index(self._index)
+        twin = VectorStore(self.dim, index, self._path, mapped=False, ivf_min=self._ivf_min)
+        twin._sorted_ids = self._sorted_ids
+        return twin
+
+    def _read_back(self) -> faiss.Index:
+        """The mapped file read into memory, with this index's search setting."""
+        index = faiss.read_index(str(self._path))
+        nprobe = getattr(self._index, "nprobe", None)
+        if nprobe is not None:
+            index.nprobe = nprobe
+        return index
+
     def _writable(self) -> faiss.Index:
         self._sorted_ids = None  # about to change
         if self._mapped:  # FAISS cannot change a memory-mapped index: take a private copy
-            nprobe = getattr(self._index, "nprobe", None)
-            self._index = faiss.read_index(str(self._path))
-            if nprobe is not None:
-                self._index.nprobe = nprobe
-            self._mapped = False
+            self._index, self._mapped = self._read_back(), False
         return self._index
 
     # ---- shape ---------------------------------------------------------------------------
@@ -158,21 +184,36 @@ class VectorStore:
             )
             index.remove_ids(sel)
 
+    def reorganize_needed(self) -> bool:
+        """True when :meth:`reorganize` would change the structure."""
+        n, kind = self.ntotal, self.kind
+        return (
+            (kind == "ivf" and n < self.ivf_min // 2)
+            or (kind == "flat" and n >= self.ivf_min)
+            or (kind == "ivf" and self._index.nlist * 2 <= nlist_for(n))
+        )
+
     def reorganize(self) -> bool:
         """Switch flat → IVF at ``ivf_min`` vectors (IVF → flat below half of it); retrain an IVF
         the archive has outgrown fourfold.  True when the structure changed."""
-        n, kind = self.ntotal, self.kind
-        if kind == "ivf" and n < self.ivf_min // 2:
-            target = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
-        elif (kind == "flat" and n >= self.ivf_min) or (kind == "ivf" and self._index.nlist * 2 <= nlist_for(n)):
-            target = self._empty_ivf(n)
-        else:
+        if not self.reorganize_needed():
             return False
-        ids, vectors = self._all()
-        if isinstance(target, faiss.IndexIVF):
-            target.train(vectors)
-        target.add_with_ids(vectors, ids)
+        n = self.ntotal
+        if self.kind == "ivf" and n < self.ivf_min // 2:
+            target = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
+        else:
+            target = self._empty_ivf(n)
+        ids = self.ids()
+        if isinstance(target, faiss.IndexIVF):  # k-means on a sample: ~2x the memory of one copy less
+            rng = np.random.default_rng(0)
+            sample = np.sort(rng.choice(ids, min(len(ids), TRAIN_PER_LIST * target.nlist), replace=False))
+            target.train(self.vectors_of(sample))
+            del sample
+        for start in range(0, len(ids), MOVE_BATCH):  # moved in batches, never a second full copy
+            part = ids[start : start + MOVE_BATCH]
+            target.add_with_ids(self.vectors_of(part), part)
         self._index, self._mapped, self._sorted_ids = target, False, None
+        release_memory()
         return True
 
     def _empty_ivf(self, n: int) -> faiss.IndexIVFFlat:
@@ -183,10 +224,6 @@ class VectorStore:
         ivf.nprobe = nprobe_for(ivf.nlist)
         ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # reconstruct and remove by id
         return ivf
-
-    def _all(self) -> tuple[np.ndarray, np.ndarray]:
-        ids = self.ids()
-        return ids, self.vectors_of(ids)
 
     # ---- reading -------------------------------------------------------------------------
     def vectors_of(self, ids: np.ndarray) -> np.ndarray:

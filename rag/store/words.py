@@ -3,14 +3,56 @@ articles arrive, and relearning them all (``rag reindex``).  See rag.text.lexico
 
 from __future__ import annotations
 
+import marshal
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
 from rag.models import Article
 from rag.store import queries, writes
 from rag.store.base import IndexState
 from rag.store.schema import write_manifest
 from rag.text.lexicon import collect_terms, select_words
-from rag.text.tokenize import DEFAULT_TOKENIZER, make_tokenizer
+from rag.text.tokenize import DEFAULT_TOKENIZER, JiebaTokenizer, make_tokenizer
+
+LEXICON_STATE = "lexicon.marshal"  # the tuned dictionary of one generation: opening skips re-tuning
+
+
+def archive_tokenizer(folder: Path, conn, manifest: dict[str, str], current=None, exact: bool = True):
+    """The index's tokenizer with its archive words: from ``lexicon.marshal`` when that was
+    written for this generation (milliseconds), else tuned from the lexicon table (seconds
+    for tens of thousands of words).  ``current`` (a tokenizer already loaded) is extended
+    rather than rebuilt when the file does not fit (``exact``: see ``JiebaTokenizer.with_words``)."""
+    name = manifest.get("tokenizer", DEFAULT_TOKENIZER)
+    try:
+        with open(Path(folder) / LEXICON_STATE, "rb") as fh:
+            state = marshal.load(fh)
+        if state.get("generation") == _generation(manifest) and f"jieba-{state.get('mode')}" == name:
+            return JiebaTokenizer.from_state(state)
+    except (OSError, ValueError, EOFError, TypeError, KeyError, AttributeError):
+        pass  # missing, older or damaged: tune again
+    words = select_words(queries.lexicon_counts(conn))
+    return current.with_words(words, exact=exact) if current is not None else make_tokenizer(name, words)
+
+
+def _generation(manifest: dict[str, str]) -> str:
+    """A generation of this index (a rebuilt one counts again from 0: its creation time differs)."""
+    return f"{manifest.get('created_at', '')}#{manifest.get('generation', '')}"
+
+
+def save_tokenizer_state(folder: Path, tokenizer, manifest: dict[str, str]) -> None:
+    """Write the tokenizer's dictionary changes for the manifest's generation (atomically).  Only an
+    optimisation: when it cannot be written, opening tunes the lexicon again."""
+    if not hasattr(tokenizer, "state"):
+        return
+    path = Path(folder) / LEXICON_STATE
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            marshal.dump({**tokenizer.state(), "generation": _generation(manifest)}, fh)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
 
 
 class ArchiveWords(IndexState):
@@ -21,7 +63,8 @@ class ArchiveWords(IndexState):
         if not counts:
             return
         totals = writes.add_term_counts(self._conn, counts)
-        new = self.tokenizer.add_words(select_words(totals, self.tokenizer.words))
+        words = select_words(totals, self.tokenizer.words)
+        new = self._own_tokenizer().add_words(words) if words else []
         if new and self._conn.execute("SELECT 1 FROM chunks LIMIT 1").fetchone():
             write_manifest(self._conn, {"tokens_stale": "1"})
             self._bm25_dirty = True

@@ -95,11 +95,12 @@ class MilvusReading:
     @property
     def _article_fields(self) -> list[str]:
         """The article fields to read: with ``regions`` where the collection has it."""
-        if "article_fields" not in self._cache:
+        fields = self._cache.get("article_fields")  # (read once: another thread may clear the cache)
+        if fields is None:
             info = self.client.describe_collection(self.names["articles"])
             present = {f["name"] for f in info.get("fields", [])}
-            self._cache["article_fields"] = ARTICLE_FIELDS + ([REGIONS] if REGIONS in present else [])
-        return self._cache["article_fields"]
+            fields = self._cache["article_fields"] = ARTICLE_FIELDS + ([REGIONS] if REGIONS in present else [])
+        return fields
 
     def _forget(self) -> None:
         """Drop what was read of an earlier generation."""
@@ -239,12 +240,14 @@ class MilvusReading:
     def _article_heads(self) -> list[dict]:
         """(id, headline, paper, date, page, section) of every article, cached per generation."""
         key = "heads:" + self.manifest.get("generation", "")
-        if key not in self._cache:
-            self._cache.clear()
-            self._cache[key] = list(
+        heads = self._cache.get(key)  # (read once: another thread may clear the cache)
+        if heads is None:
+            heads = list(
                 self._scan("articles", "part == 0", ["article_id", "headline", "paper", "iso_date", "page", "section"])
             )
-        return self._cache[key]
+            self._cache.clear()
+            self._cache[key] = heads
+        return heads
 
     def facets(self) -> dict[str, list[str]]:
         heads = self._article_heads()
