@@ -1,17 +1,20 @@
-"""Ingest throughput against the raw encoder, fp32 and the ONNX int8 route; prints JSON.
+"""Passage-encoding routes against fp32 e5: speed on the same texts, quality on crud_dev; prints JSON.
 
-    python bench/ingest_speed.py [--articles 300] [--corpus ../shared/corpus/crud_rag/news.jsonl.xz]
-        [--no-onnx] [--no-dev]
+    python bench/ingest_speed.py [--articles 200] [--corpus ../shared/corpus/crud_rag/news.jsonl.xz]
+        [--fitted FOLDER] [--no-onnx] [--no-dev]
+        [--quality ROUTE=INDEX ...]   e.g. fp32=index/crud6k static=index/crud6k-static
 
-On the same texts (the first N CRUD-RAG articles, chunked exactly as ``rag ingest`` does):
-* raw: ``model.encode`` of the embedding texts, batch 32 (measured before and after the
-  pipeline run; the mean is used), also with one torch thread;
-* pipeline: ``Ingestor.run`` of the same articles into a fresh index (read, chunk, tokenise,
-  learn words, embed, SQLite, FAISS, BM25) - ratio pipeline/raw is the issue 7 target (≥ 0.9);
-* onnx-int8 (bench/onnx_route.py, needs onnxruntime + onnx): the same two numbers, its speed-up
-  over fp32 and cosine to the fp32 vectors; with dev, the seed pages ingested with each route
-  and ../shared/eval/dev.jsonl scored (hit@5, MRR): the route is kept only at ≥ 1.8× with MRR
-  within 0.01.
+On the same texts (the first N CRUD-RAG articles, chunked exactly as ``rag ingest`` does), per route:
+* raw: the route's passage encoding of the embedding texts (batch 32), passages/s and the
+  ratio to fp32 torch; pipeline: ``Ingestor.run`` of the same articles into a fresh index;
+* routes: ``fp32`` (torch, what ``rag ingest`` uses), ``onnx-fp32`` (the questions' ONNX
+  session, what ``rag serve`` uses for uploads), ``static`` (the distilled table,
+  static:multilingual-e5-small), ``fitted`` (a ``rag fit-static`` folder, with ``--fitted``),
+  ``onnx-int8`` (bench/onnx_route.py, issue 7, not kept);
+* quality: each ``ROUTE=INDEX`` (crud6k ingested with that route; its manifest names the model)
+  scored on ../shared/eval/crud_dev.jsonl with the hybrid retriever: hit@5 and MRR, and their
+  change against ``fp32``.  A route is kept as an option at ≥ 4x with both within 0.02, made the
+  default within 0.01 (issue 21).
 """
 
 from __future__ import annotations
@@ -107,19 +110,48 @@ def dev_scores(settings: Settings, embedder, work: Path) -> dict:
     return {key: round(result[key], 4) for key in ("hit@1", "hit@5", "mrr") if key in result}
 
 
+def crud_dev_scores(index: Path) -> dict:
+    """crud_dev scored with the hybrid retriever over ``index``, opened with the model its
+    manifest names (so a route's index is asked the way it was built)."""
+    import sqlite3
+
+    from rag.evaluation import load_questions
+    from rag.evaluation.runner import evaluate_assistant
+
+    conn = sqlite3.connect(f"file:{index / 'rag.sqlite'}?mode=ro", uri=True)
+    model = dict(conn.execute("SELECT key, value FROM manifest"))["model_id"]
+    conn.close()
+    bot = Assistant(Settings.load(index=index, embedding_model=model, retriever="hybrid"))
+    source = SHARED / "eval" / "crud_dev.jsonl"
+    result, _ = evaluate_assistant(bot, load_questions(source), source)
+    bot.close()
+    overall = result.overall
+    return {"index": str(index), "model": model, "hit@5": round(overall["hit@5"], 4), "mrr": round(overall["mrr"], 4)}
+
+
+def route_speed(name: str, embedder, docs_encode, texts, records, settings, work, reference) -> dict:
+    route = measure(name, embedder, docs_encode, texts, records, settings, work)
+    if reference is not None:
+        route["raw_speedup_vs_fp32"] = round(route["raw"]["passages_per_s"] / reference["raw"]["passages_per_s"], 3)
+    return route
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--articles", type=int, default=300)
+    p.add_argument("--articles", type=int, default=200)
     p.add_argument("--corpus", type=Path, default=SHARED / "corpus" / "crud_rag" / "news.jsonl.xz")
-    p.add_argument("--no-onnx", action="store_true")
+    p.add_argument("--fitted", type=Path, help="a `rag fit-static` folder to time as the route 'fitted'")
+    p.add_argument("--no-onnx", action="store_true", help="skip the ONNX int8 route of issue 7")
     p.add_argument("--no-dev", action="store_true")
+    p.add_argument("--quality", nargs="*", default=[], metavar="ROUTE=INDEX")
     a = p.parse_args(argv)
     import numpy as np
     import torch
 
+    from rag.embeddings import STATIC_E5, load_embedder
+
     settings = Settings.load()
-    bot = Assistant(settings)
-    fp32 = bot.embedder
+    fp32 = load_embedder(settings.embedding_model, settings.model_cache, 32, "onnx", "torch")
     work = Path(tempfile.mkdtemp(prefix="ingest-speed-"))
     records = work / "articles.jsonl"
     with lzma.open(a.corpus, "rt", encoding="utf-8") as src, records.open("w", encoding="utf-8") as dst:
@@ -138,12 +170,32 @@ def main(argv: list[str] | None = None) -> int:
         "torch_threads": torch.get_num_threads(),
         "routes": {},
     }
-    out["routes"]["fp32"] = measure("fp32", fp32, st_encode, docs, records, settings, work)
+    routes = out["routes"]
+    routes["fp32"] = measure("fp32", fp32, st_encode, docs, records, settings, work)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     one = raw_rate(st_encode, docs)
     torch.set_num_threads(threads)
-    out["routes"]["fp32"]["raw_one_thread_passages_per_s"] = round(len(docs) / one, 2)
+    routes["fp32"]["raw_one_thread_passages_per_s"] = round(len(docs) / one, 2)
+    reference = np.asarray(st_encode(docs[:200]))
+
+    def cosine_to_fp32(vectors) -> dict:
+        cos = (reference * np.asarray(vectors)[: len(reference)]).sum(1)
+        return {"min": round(float(cos.min()), 4), "mean": round(float(cos.mean()), 4)}
+
+    serving = load_embedder(settings.embedding_model, settings.model_cache, 32, "onnx", "onnx")
+    routes["onnx-fp32"] = route_speed(
+        "onnx-fp32", serving, serving.onnx.encode_batch, docs, records, settings, work, routes["fp32"]
+    )
+    routes["onnx-fp32"]["cosine_to_fp32"] = cosine_to_fp32(serving.onnx.encode_batch(docs[:200]))
+    static_routes = [("static", STATIC_E5)] + ([("fitted", str(a.fitted))] if a.fitted else [])
+    for name, model in static_routes:
+        embedder = load_embedder(model, settings.model_cache)
+        routes[name] = route_speed(
+            name, embedder, embedder.embed_documents, texts, records, settings, work, routes["fp32"]
+        )
+        routes[name]["model"] = model
+        routes[name]["cosine_to_fp32"] = cosine_to_fp32(embedder.embed_documents(texts[:200]))
     if not a.no_onnx:
         from onnx_route import OnnxInt8Embedder
 
@@ -151,17 +203,31 @@ def main(argv: list[str] | None = None) -> int:
 
         model_dir = Path(resolve_model_path(settings.embedding_model, settings.model_cache))
         int8 = OnnxInt8Embedder(model_dir, Path(settings.model_cache) / (model_dir.name + "-onnx-int8"))
-        route = measure("onnx-int8", int8, int8.encode, docs, records, settings, work)
-        route["raw_speedup_vs_fp32"] = round(
-            route["raw"]["passages_per_s"] / out["routes"]["fp32"]["raw"]["passages_per_s"], 3
-        )
-        ref, got = np.asarray(st_encode(docs[:200])), int8.encode(docs[:200])
-        cos = (ref * got).sum(1)
-        route["cosine_to_fp32"] = {"min": round(float(cos.min()), 4), "mean": round(float(cos.mean()), 4)}
-        out["routes"]["onnx-int8"] = route
+        routes["onnx-int8"] = route_speed("onnx-int8", int8, int8.encode, docs, records, settings, work, routes["fp32"])
+        routes["onnx-int8"]["cosine_to_fp32"] = cosine_to_fp32(int8.encode(docs[:200]))
         if not a.no_dev:
             out["dev"] = {"fp32": dev_scores(settings, None, work), "onnx-int8": dev_scores(settings, int8, work)}
             out["dev"]["mrr_change"] = round(out["dev"]["onnx-int8"]["mrr"] - out["dev"]["fp32"]["mrr"], 4)
+    quality = {}
+    for item in a.quality:
+        name, _, folder = item.partition("=")
+        quality[name] = crud_dev_scores(Path(folder))
+    if "fp32" in quality:
+        for name, scores in quality.items():
+            scores["hit@5_change"] = round(scores["hit@5"] - quality["fp32"]["hit@5"], 4)
+            scores["mrr_change"] = round(scores["mrr"] - quality["fp32"]["mrr"], 4)
+            speed = routes.get(name, {}).get("raw_speedup_vs_fp32", 1.0 if name == "fp32" else None)
+            worst = min(scores["hit@5_change"], scores["mrr_change"])
+            scores["verdict"] = (
+                "reference"
+                if name == "fp32"
+                else "default"
+                if speed and speed >= 4 and worst >= -0.01
+                else "option"
+                if speed and speed >= 4 and worst >= -0.02
+                else "not kept"
+            )
+    out["crud_dev_hybrid"] = quality
     out["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(out, ensure_ascii=False, indent=1))
     return 0

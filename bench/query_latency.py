@@ -125,7 +125,10 @@ def main(argv: list[str] | None = None) -> int:
 def measure(a: argparse.Namespace, store: str, questions: list[str]) -> dict:
     out: dict = {"store": store}
     base = rss_mb()
-    bot = Assistant(Settings.load(index=a.index, store=store, milvus_uri=a.milvus_uri or None))
+    model = Index.peek(a.index).get("model_id") if store != "milvus" else None  # questions as the index was built
+    if model in ("", "none"):
+        model = None
+    bot = Assistant(Settings.load(index=a.index, store=store, milvus_uri=a.milvus_uri or None, embedding_model=model))
     t0 = time.perf_counter()
     index = bot.index  # SQLite + memory-mapped FAISS + memory-mapped bm25s + lexicon; or Milvus collections
     out["load_index_s"] = round(time.perf_counter() - t0, 3)
