@@ -75,9 +75,8 @@ class Assistant(ArchiveMixin):
             with self._making:
                 if self._embedder is None:
                     s = self.settings
-                    passages = "onnx" if s.passage_encoder == "auto" else s.passage_encoder
                     self._embedder = load_embedder(
-                        s.embedding_model, s.model_cache, s.embed_batch, s.query_encoder, passages
+                        s.embedding_model, s.model_cache, s.embed_batch, s.query_encoder, s.passage_encoder
                     )
         return self._embedder
 

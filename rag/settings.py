@@ -43,9 +43,9 @@ class Settings:
     embed_batch: int = 32
     ocr_workers: int = 0  # processes reading scan and PDF pages (0 = one a core); boxes kept in <index>/ocr-cache
     query_encoder: str = "onnx"  # onnx: questions through ONNX Runtime when installed (3x faster); torch
-    # passages: auto = torch for `rag ingest` (faster in bulk), the questions' ONNX session elsewhere (one copy of
-    # the weights in `rag serve`, no torch); onnx | torch force one
-    passage_encoder: str = "auto"
+    # passages through the questions' ONNX session (one copy of the weights, no torch: ingest peak 1.2 vs 1.6-1.8 GB,
+    # 0.78x torch's speed, bench/ingest_speed.py) | torch
+    passage_encoder: str = "onnx"
     max_question_chars: int = 500
     write_wait: float = 600.0  # seconds a writer waits for another one (`--wait`; 0 = not at all)
     max_upload_mb: int = 50  # the UI's upload limit per file (MiB), enforced by Gradio and the app

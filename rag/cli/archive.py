@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import typer
@@ -54,8 +53,6 @@ def ingest(
         bot = assistant(
             index, store=store, milvus_uri=milvus_uri, embedding_model="none" if lexical_only else None, write_wait=wait
         )
-        if bot.settings.passage_encoder == "auto":  # a batch job: torch is the faster passage route in bulk
-            bot.settings = dataclasses.replace(bot.settings, passage_encoder="torch")
         with ingest_progress(err, quiet=as_json) as progress:
             report = bot.ingest(paths, rebuild=rebuild, progress=progress, on_wait=waiting)
         stats = bot.stats()

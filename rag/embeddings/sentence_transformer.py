@@ -14,6 +14,9 @@ import numpy as np
 
 from rag import ensure_offline
 
+# ONNX Runtime's arena grows with the batch: 4 passages a run is faster than 32 and peaks 0.9 GB lower
+# (bench/ingest_speed.py and docs/scale.md#encoder-routes)
+ONNX_PASSAGE_BATCH = 4
 _QUIET_LOGGERS = ("sentence_transformers", "transformers", "huggingface_hub")
 
 
@@ -180,7 +183,7 @@ class SentenceTransformerEmbedder:
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         if self.passages_on_onnx and self.onnx is not None:
-            return self.onnx.encode_batch(texts, self.batch_size)
+            return self.onnx.encode_batch(texts, ONNX_PASSAGE_BATCH)
         vectors = self.model.encode(
             texts,
             batch_size=self.batch_size,
