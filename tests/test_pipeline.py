@@ -233,3 +233,31 @@ def test_opening_takes_the_tuned_lexicon_from_its_file(tmp_path, fake_embedder, 
     state_file.write_bytes(b"\x00not marshal")
     with Index.open(tmp_path / "idx") as again:
         assert again.tokenizer(text) == tuned(text)
+
+
+def test_a_new_word_recuts_only_the_chunks_that_hold_it(tmp_path, fake_embedder, manifest) -> None:
+    """An upload into a big archive re-cuts the chunks holding its new words, not the archive."""
+    from rag.store import writes
+    from rag.store.words import STALE_WORDS_MAX, stale_words
+
+    pages = [tmp_path / f"{n}.txt" for n in "abc"]
+    pages[0].write_text("本报讯 惠济区花园口镇八堡村今年新修水渠三条，群众出行更方便了。", encoding="utf-8")
+    pages[1].write_text("本报讯 郑州市区今天气温回升，市民纷纷外出踏青赏花。", encoding="utf-8")
+    pages[2].write_text("本报讯 花园口镇组织志愿者清理河道，共清运垃圾二十余吨。", encoding="utf-8")
+    index = Index.create_or_open(tmp_path / "idx", manifest)
+    Ingestor(index, fake_embedder).run(pages[:2])
+    Ingestor(index, fake_embedder).run(pages[2:])
+    assert "花园口镇" in index.tokenizer.words and index.manifest.get("tokens_stale_words", "") == ""
+    with index.batch(bm25=False):
+        index.begin()
+        assert writes.retokenize(index._conn, index.tokenizer, ["花园口镇"]) == 2  # not the 郑州 chunk
+        assert writes.retokenize(index._conn, index.tokenizer, []) == 0
+        assert writes.retokenize(index._conn, index.tokenizer) == 3
+    index.close()
+    assert stale_words({}, ["花园口镇"]) == {"tokens_stale": "1", "tokens_stale_words": '["花园口镇"]'}
+    pending = {"tokens_stale": "1", "tokens_stale_words": '["八堡村"]'}
+    assert stale_words(pending, ["花园口镇"])["tokens_stale_words"] == '["八堡村", "花园口镇"]'
+    assert stale_words(pending, ["ＡＢ镇"])["tokens_stale_words"] == '"*"'  # folding could matter: all
+    many = [f"第{i}号村" for i in range(STALE_WORDS_MAX + 1)]
+    assert stale_words({}, many)["tokens_stale_words"] == '"*"'
+    assert stale_words({"tokens_stale": "1", "tokens_stale_words": '"*"'}, ["镇"])["tokens_stale_words"] == '"*"'

@@ -17,6 +17,7 @@ replaces whole when it is done.  A write transaction belongs to the thread that 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
@@ -318,9 +319,11 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
         with self._lock:
             self._begin()
             if self._bm25_dirty and bm25:
-                if read_manifest(self._conn).get("tokens_stale") == "1":
-                    writes.retokenize(self._conn, self.tokenizer)
-                    write_manifest(self._conn, {"tokens_stale": "0"})
+                stale = read_manifest(self._conn)
+                if stale.get("tokens_stale") == "1":
+                    words = json.loads(stale.get("tokens_stale_words") or '"*"')
+                    writes.retokenize(self._conn, self.tokenizer, None if words == "*" else words)
+                    write_manifest(self._conn, {"tokens_stale": "0", "tokens_stale_words": ""})
                 self._rebuild_bm25(write=True)
             # flat while small, IVF beyond IVF_MIN vectors (also for an index built before)
             reorganized = (

@@ -3,19 +3,36 @@ articles arrive, and relearning them all (``rag reindex``).  See rag.text.lexico
 
 from __future__ import annotations
 
+import json
 import marshal
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from rag.models import Article
 from rag.store import queries, writes
 from rag.store.base import IndexState
-from rag.store.schema import write_manifest
+from rag.store.schema import read_manifest, write_manifest
 from rag.text.lexicon import collect_terms, select_words
 from rag.text.tokenize import DEFAULT_TOKENIZER, JiebaTokenizer, make_tokenizer
 
+_CJK_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+STALE_WORDS_MAX = 200  # beyond this many new words, every chunk is re-cut (one pass) rather than searched for them
 LEXICON_STATE = "lexicon.marshal"  # the tuned dictionary of one generation: opening skips re-tuning
+
+
+def stale_words(manifest: dict[str, str], new: Sequence[str]) -> dict[str, str]:
+    """Manifest entries marking chunks to re-cut: those holding one of the words learnt since the
+    last full commit (``tokens_stale_words``, JSON), or every chunk ("*") when the words are many
+    or not plain CJK (folding could change how their text matches)."""
+    known = manifest.get("tokens_stale_words", "") if manifest.get("tokens_stale") == "1" else "[]"
+    words = "*" if known in ("", "*") else json.loads(known)
+    if words != "*":
+        words = sorted(set(words) | set(new))
+        if len(words) > STALE_WORDS_MAX or not all(_CJK_WORD.fullmatch(w) for w in words):
+            words = "*"
+    return {"tokens_stale": "1", "tokens_stale_words": json.dumps(words, ensure_ascii=False)}
 
 
 def archive_tokenizer(folder: Path, conn, manifest: dict[str, str], current=None, exact: bool = True):
@@ -66,7 +83,7 @@ class ArchiveWords(IndexState):
         words = select_words(totals, self.tokenizer.words)
         new = self._own_tokenizer().add_words(words) if words else []
         if new and self._conn.execute("SELECT 1 FROM chunks LIMIT 1").fetchone():
-            write_manifest(self._conn, {"tokens_stale": "1"})
+            write_manifest(self._conn, stale_words(read_manifest(self._conn), new))
             self._bm25_dirty = True
 
     def relearn_lexicon(self, page: int = 1000) -> int:
@@ -83,7 +100,7 @@ class ArchiveWords(IndexState):
                 last = rows[-1][0]
                 writes.add_term_counts(self._conn, collect_terms([r[2] for r in rows], [r[1] for r in rows]))
             self.tokenizer.add_words(select_words(queries.lexicon_counts(self._conn)))
-            write_manifest(self._conn, {"tokens_stale": "1"})
+            write_manifest(self._conn, {"tokens_stale": "1", "tokens_stale_words": '"*"'})
             self._bm25_dirty = True
             self.commit_search_indexes()
             return len(self.tokenizer.words)

@@ -143,14 +143,22 @@ def add_term_counts(conn: sqlite3.Connection, counts: Mapping[str, int]) -> dict
     return out
 
 
-def retokenize(conn: sqlite3.Connection, tokenizer, page: int = 2000) -> int:
-    """Recompute every chunk's stored BM25 tokens with ``tokenizer``; returns the chunk count."""
+def retokenize(conn: sqlite3.Connection, tokenizer, words: Sequence[str] | None = None, page: int = 2000) -> int:
+    """Recompute the stored BM25 tokens with ``tokenizer`` of every chunk, or (``words``) only of
+    the chunks whose headline or text holds one of those words: a dictionary word changes how
+    the texts containing it are cut, not the others.  Returns the number of chunks re-cut."""
+    where, params = "", []
+    if words is not None:
+        if not words:
+            return 0
+        where = " AND (" + " OR ".join(["instr(c.text, ?) OR instr(a.headline, ?)"] * len(words)) + ")"
+        params = [w for word in words for w in (word, word)]
     done, last = 0, -1
     while True:
         rows = conn.execute(
             "SELECT c.id, a.headline, c.text FROM chunks c JOIN articles a ON a.id = c.article_id "
-            "WHERE c.id > ? ORDER BY c.id LIMIT ?",
-            (last, page),
+            f"WHERE c.id > ?{where} ORDER BY c.id LIMIT ?",
+            (last, *params, page),
         ).fetchall()
         if not rows:
             return done
