@@ -33,7 +33,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -42,7 +41,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from common import machine
-from serving import ROOT, free_port
+from serving import ROOT, free_port, wait_until_up
 
 
 def main() -> None:
@@ -213,15 +212,8 @@ def server(index: Path, timeout: float = 300) -> Iterator[tuple[str, subprocess.
     proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.time() + timeout
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("the server did not start") from None
-                time.sleep(0.5)
+        if not wait_until_up(url, proc, timeout):
+            raise RuntimeError("the server did not start")
         yield url, proc
     finally:
         proc.terminate()

@@ -22,6 +22,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_up(url: str, proc: subprocess.Popen, timeout: float) -> bool:
+    """Poll ``url`` until it answers (True), the process exits or ``timeout`` passes (False)."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return True
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                return False
+            time.sleep(0.5)
+
+
 @contextmanager
 def served(
     index: str | Path,
@@ -53,16 +66,9 @@ def served(
         )
         url = f"http://127.0.0.1:{port}/"
         try:
-            deadline = time.time() + timeout
-            while True:
-                try:
-                    urllib.request.urlopen(url, timeout=2)
-                    break
-                except OSError:
-                    if proc.poll() is not None or time.time() > deadline:
-                        log.seek(0)
-                        raise RuntimeError(f"rag serve did not start: {log.read()[-2000:]}") from None
-                    time.sleep(0.5)
+            if not wait_until_up(url, proc, timeout):
+                log.seek(0)
+                raise RuntimeError(f"rag serve did not start: {log.read()[-2000:]}")
             if started is not None:
                 started(proc.pid)
             yield url

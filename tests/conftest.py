@@ -294,3 +294,19 @@ def browser():
         b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
         yield b
         b.close()
+
+
+# a fictional page in the raw OCR style, uploaded by the UI and concurrency tests
+UPLOAD_PAGE = """青禾日报
+A05│砚山新闻2024年6月4日 星期二
+
+砚山镇首座光伏
+养鱼塘并网发电
+
+本报讯（记者单晓岚）6月2日，砚山镇
+白石村的渔光互补项目正式并网发电。项目在
+80亩鱼塘上方架设光伏板，装机容量2.4兆瓦，
+年发电量约290万千瓦时，塘下继续养殖鲈鱼。
+村党支部书记韩立春介绍，项目每年可为村集
+体增收16万元。
+"""

@@ -19,23 +19,9 @@ from serving import free_port
 from rag.models import Article, Source
 from rag.store import Index
 from rag.store.lock import pid_alive
-from tests.conftest import ROOT, FakeEmbedder, make_fake_bot, split_sentences
+from tests.conftest import ROOT, UPLOAD_PAGE, FakeEmbedder, make_fake_bot, split_sentences
 
 QUESTIONS = [json.loads(line)["question"] for line in (ROOT / "eval" / "questions.jsonl").open(encoding="utf-8")][:6]
-
-NEW_PAGE = """青禾日报
-A05│砚山新闻2024年6月4日 星期二
-
-砚山镇首座光伏
-养鱼塘并网发电
-
-本报讯（记者单晓岚）6月2日，砚山镇
-白石村的渔光互补项目正式并网发电。项目在
-80亩鱼塘上方架设光伏板，装机容量2.4兆瓦，
-年发电量约290万千瓦时，塘下继续养殖鲈鱼。
-村党支部书记韩立春介绍，项目每年可为村集
-体增收16万元。
-"""
 
 
 def said(answer) -> tuple:
@@ -55,7 +41,7 @@ def test_questions_from_many_threads_while_a_page_is_ingested(sample_index: Path
     pages = tmp_path / "pages"
     pages.mkdir()
     for town, village in (("砚山镇", "白石村"), ("石桥镇", "青石村"), ("云岭镇", "松涧村")):  # a commit each
-        text = NEW_PAGE.replace("砚山镇", town).replace("白石村", village).replace("砚山新闻", town[:2] + "新闻")
+        text = UPLOAD_PAGE.replace("砚山镇", town).replace("白石村", village).replace("砚山新闻", town[:2] + "新闻")
         (pages / f"{town}.txt").write_text(text, encoding="utf-8")
     ingesting, done = threading.Event(), threading.Event()
     report: list = []
