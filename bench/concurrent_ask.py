@@ -41,7 +41,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from common import machine
-from serving import ROOT, free_port, wait_until_up
+from serving import ROOT, free_port, stop, wait_until_up
 
 
 def main() -> None:
@@ -216,11 +216,7 @@ def server(index: Path, timeout: float = 300) -> Iterator[tuple[str, subprocess.
             raise RuntimeError("the server did not start")
         yield url, proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 def child(index: Path, port: int) -> None:

@@ -113,14 +113,10 @@ def dev_scores(settings: Settings, embedder, work: Path) -> dict:
 def crud_dev_scores(index: Path) -> dict:
     """crud_dev scored with the hybrid retriever over ``index``, opened with the model its
     manifest names (so a route's index is asked the way it was built)."""
-    import sqlite3
-
     from rag.evaluation import load_questions
     from rag.evaluation.runner import evaluate_assistant
 
-    conn = sqlite3.connect(f"file:{index / 'rag.sqlite'}?mode=ro", uri=True)
-    model = dict(conn.execute("SELECT key, value FROM manifest"))["model_id"]
-    conn.close()
+    model = Index.peek(index)["model_id"]
     bot = Assistant(Settings.load(index=index, embedding_model=model, retriever="hybrid"))
     source = SHARED / "eval" / "crud_dev.jsonl"
     result, _ = evaluate_assistant(bot, load_questions(source), source)

@@ -22,6 +22,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop(proc: subprocess.Popen) -> None:
+    """Terminate a server process, killing it if it has not exited within 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def wait_until_up(url: str, proc: subprocess.Popen, timeout: float) -> bool:
     """Poll ``url`` until it answers (True), the process exits or ``timeout`` passes (False)."""
     deadline = time.time() + timeout
@@ -73,8 +82,4 @@ def served(
                 started(proc.pid)
             yield url
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc)

@@ -1,13 +1,10 @@
-"""Static token vectors distilled from multilingual-e5-small: the model2vec recipe, done offline.
+"""Static passage vectors: a text is the normalised mean of its pieces' rows in a table.
 
-Every XLM-R piece that can occur in Chinese news (CJK, full-width forms, ASCII letters, digits,
-punctuation: ~102k of 250k) is passed alone through e5 (``<s> piece </s>``, mean pooled) once,
-when the folder is built in the model cache (~80 s on two cores).  The table is then centred,
-its top principal directions removed ("all-but-the-top") and each row weighted by SIF,
-``a / (a + p(piece))`` with ``p`` from XLM-R's own unigram log-probabilities, so frequent pieces
-count little.  A text's vector is the mean of its pieces' rows, L2-normalised: no network, no
-torch at encode time, ~50x e5's passages/s.  Measured choices (bench/ingest_speed.py, tuned on
-eval/adversarial/crud.tune.jsonl): ``TOP_DIRECTIONS`` 32, ``SIF_A`` 1e-5.
+The table is either distilled from multilingual-e5-small once into the model cache
+(``static:multilingual-e5-small``, static_distill.py: the model2vec recipe, done offline) or
+fitted to the e5 vectors an index already holds (``rag fit-static``, static_fit.py).  No torch
+and no network at encode time; ≥ 17x e5's passages/s, but crud_dev hybrid hit@5 / MRR fall by
+.023 / .027 at best, so neither is a recommended route (docs/scale.md).
 """
 
 from __future__ import annotations

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.chunking import embedding_text
 from rag.embeddings.static import META, features
+from rag.store import Index
 from rag.store.vectors import VectorStore
 
 HELD_OUT = 2_000
@@ -29,9 +31,9 @@ _CHUNKS = "SELECT c.id, a.doc_id, a.headline, c.text FROM chunks c JOIN articles
 def training_pairs(index: Path, exclude: frozenset[str] | set[str] = frozenset()) -> tuple[list[str], np.ndarray]:
     """(embedding texts with the passage prefix, their vectors) of an embedded e5 index,
     leaving out the articles whose doc_id is in ``exclude``."""
+    manifest = Index.peek(index)
     conn = sqlite3.connect(f"file:{index / 'rag.sqlite'}?mode=ro", uri=True)
     try:
-        manifest = dict(conn.execute("SELECT key, value FROM manifest"))
         rows = [r for r in conn.execute(_CHUNKS) if r[1] not in exclude]
     finally:
         conn.close()
@@ -40,7 +42,7 @@ def training_pairs(index: Path, exclude: frozenset[str] | set[str] = frozenset()
     prefix = manifest.get("document_prefix", "")
     store = VectorStore.load(index / "vectors.faiss", int(manifest["dim"]), mmap=False)
     vectors = store.vectors_of(np.array([r[0] for r in rows], dtype=np.int64)).astype(np.float32)
-    texts = [prefix + (f"{headline}\n{text}" if headline else text) for _, _, headline, text in rows]
+    texts = [prefix + embedding_text(headline, text) for _, _, headline, text in rows]
     return texts, vectors
 
 

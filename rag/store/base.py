@@ -72,17 +72,18 @@ class IndexState(Staging):
             self._stage_end(publish=True)
 
     def _own_vectors(self) -> VectorStore:
-        """The vectors, to change in place: first copied when the published state holds them and
-        another thread reads this index (its searches go on over the unchanged ones)."""
-        vectors = self.vectors
-        if vectors is self._published.vectors and self._readers.shared():
-            vectors = self.vectors = vectors.copy()
-        return vectors
+        """The vectors, to change in place (see ``_owned``)."""
+        return self._owned("vectors")
 
     def _own_tokenizer(self) -> JiebaTokenizer:
-        """The tokenizer, to add words to: first copied when the published state holds it and
-        another thread reads this index (it may be cutting a question with it)."""
-        tokenizer = self.tokenizer
-        if tokenizer is self._published.tokenizer and self._readers.shared():
-            tokenizer = self.tokenizer = tokenizer.copy()
-        return tokenizer
+        """The tokenizer, to add words to (see ``_owned``)."""
+        return self._owned("tokenizer")
+
+    def _owned(self, name: str) -> Any:
+        """This writer's ``vectors`` or ``tokenizer``: first copied when the published state holds
+        it and another thread reads this index (its searches go on over the unchanged one)."""
+        value = getattr(self, name)
+        if value is getattr(self._published, name) and self._readers.shared():
+            value = value.copy()
+            setattr(self, name, value)
+        return value
