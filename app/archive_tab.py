@@ -34,9 +34,14 @@ def date_pattern(text: str) -> str | None:
     return iso if len(iso) == 10 else iso + "%"
 
 
+def chosen(choice: str | None) -> str:
+    """A dropdown's choice, "" for none (全部 or nothing picked)."""
+    return "" if choice in (None, "", ALL) else str(choice)
+
+
 def paper_value(choice: str | None) -> str | None:
     """The store's paper for a dropdown choice: None for 全部, "" for 报纸未知."""
-    if choice in (None, "", ALL):
+    if not chosen(choice):
         return None
     return "" if choice == UNKNOWN_PAPER else choice
 
@@ -50,12 +55,12 @@ class ArchiveTab:
 
     def papers(self) -> list[str]:
         """全部, the known papers, and 报纸未知 when some articles have none."""
-        facets, catalog = self.bot.facets(), self.bot.catalog()
+        facets, catalog = self.bot.archive.facets(), self.bot.archive.catalog()
         unknown = [UNKNOWN_PAPER] if any(not p for p, _, _ in catalog) else []
         return [ALL, *facets["papers"], *unknown]
 
     def catalog(self) -> list[list[Any]]:
-        rows = self.bot.catalog()
+        rows = self.bot.archive.catalog()
         return [[p or UNKNOWN_PAPER, d or "日期未知", n] for p, d, n in rows]
 
     def articles(self, paper: str, date: str):
@@ -64,12 +69,12 @@ class ArchiveTab:
             pattern = date_pattern(date)
         except InputError as exc:
             return gr.update(choices=[], value=None), f"⚠️ {user_message(exc)}"
-        rows = self.bot.articles_on(paper_value(paper), pattern)
+        rows = self.bot.archive.articles_on(paper_value(paper), pattern)
         labels = [
             (f"{h or '（无标题）'} · {p or UNKNOWN_PAPER} {d or '日期未知'} {pg}".strip(), i)
             for i, h, p, d, pg, _ in rows
         ]
-        where = "、".join(x for x in (paper if paper not in ("", ALL, None) else "", (date or "").strip()) if x)
+        where = "、".join(x for x in (chosen(paper), (date or "").strip()) if x)
         note = f"共 {len(rows)} 篇" + (f"（{html.escape(where)}）" if where else "")
         if not rows:
             note = (
@@ -81,7 +86,7 @@ class ArchiveTab:
         """The article, and its file (for 设置来源信息)."""
         if article_id is None:
             return article_html(None), ""
-        article = self.bot.article(int(article_id))
+        article = self.bot.archive.article(int(article_id))
         return article_html(article), (article.source if article else "")
 
     def retag(self, source: str, paper: str, date: str) -> str:
@@ -89,7 +94,7 @@ class ArchiveTab:
         if not source:
             return "⚠️ 请先在上面选一篇文章：将设置它所在文件的全部文章。"
         try:
-            n = self.bot.retag(source, paper or None, date or None)
+            n = self.bot.archive.retag(source, paper or None, date or None)
         except (InputError, ValueError) as exc:
             return f"⚠️ {user_message(exc)}"
         what = "、".join(x for x in ((paper or "").strip(), (date or "").strip()) if x)

@@ -13,15 +13,14 @@ from typing import Any
 
 import gradio as gr
 
-from app.archive_tab import ALL, ArchiveTab
+from app.archive_tab import ALL, ArchiveTab, chosen
 from app.conversation import Conversation, export_markdown
 from app.render import answer_html, no_sources, reading_md, sources_html, turn_sources
 from app.uploads import ingest_uploads
+from rag.archive import IndexStoreError
 from rag.assistant import Assistant
 from rag.filter_check import describe
 from rag.models import Answer, Filters, InputError, Turn, user_message
-from rag.retrieval.pipeline import Retrieval
-from rag.store.errors import IndexStoreError
 
 log = logging.getLogger(__name__)
 
@@ -91,12 +90,12 @@ class ChatApp:
         )
 
     def sections(self) -> list[str]:
-        return [ALL] + self.bot.facets()["sections"]
+        return [ALL] + self.bot.archive.facets()["sections"]
 
     # ---- helpers -----------------------------------------------------------------------
     def generators(self) -> list[tuple[str, str]]:
         """(Chinese label, name): extractive, each LLM generator that is configured, plugins."""
-        from rag.generation import available
+        from rag.assistant import generators_available as available
 
         s = self.bot.settings
         configured = {"openai": bool(s.llm_model), "llamacpp": bool(s.model_path)}
@@ -109,8 +108,8 @@ class ChatApp:
         f = Filters.parse(
             since or None,
             until or None,
-            None if paper in ("", ALL, None) else paper,
-            None if section in ("", ALL, None) else section,
+            chosen(paper) or None,
+            chosen(section) or None,
         )
         return None if f.is_empty() else f
 
@@ -171,19 +170,18 @@ class ChatApp:
         yield messages, "", "", keep, conv, hide, keep
         try:
             filters = self.filters(since, until, paper, section)
-            shown, reading = "", ""
+            shown = ""
             how = RETRIEVERS.get(retriever, retriever)
-            for piece in self.bot.stream(question, int(k), history, filters, how, generator):
-                if isinstance(piece, Retrieval):
-                    reading = reading_md(piece.query, piece.applied)
-                    live = turn_sources(turn, None, piece.hits, self.pages)
-                    yield messages, "", reading, sources_html([*conv.sections, live]), conv, hide, keep
-                elif isinstance(piece, str):
-                    shown += piece
-                    messages[-1] = {"role": "assistant", "content": answer_html(shown, turn)}
-                    yield messages, "", reading, keep, conv, hide, keep
-                elif isinstance(piece, Answer):
-                    yield self._final(piece, question, turn, messages, conv, reading, filters)
+            answer = self.bot.stream(question, int(k), history, filters, how, generator)
+            found = answer.retrieval
+            reading = reading_md(found.query, found.applied)
+            live = turn_sources(turn, None, found.hits, self.pages)
+            yield messages, "", reading, sources_html([*conv.sections, live]), conv, hide, keep
+            for piece in answer.tokens():
+                shown += piece
+                messages[-1] = {"role": "assistant", "content": answer_html(shown, turn)}
+                yield messages, "", reading, keep, conv, hide, keep
+            yield self._final(answer.answer(), question, turn, messages, conv, reading, filters)
         except (InputError, ValueError, IndexStoreError) as exc:  # bad filter, empty or over-long question
             messages[-1] = {"role": "assistant", "content": f"⚠️ {html.escape(chat_error(exc))}"}
             conv.queries.append("")
@@ -229,7 +227,7 @@ class ChatApp:
         try:
             k = int(k)
         except (TypeError, ValueError, OverflowError):
-            raise gr.Error(f"k 必须是 1–100 的整数，收到 {str(k)[:20]}") from None
+            raise gr.Error(f"k 必须是 1–{self.bot.settings.max_k} 的整数，收到 {str(k)[:20]}") from None
         if not self.ready.wait(READY_WAIT):
             raise gr.Error("模型还在加载，请稍后再试")
         try:
@@ -244,11 +242,12 @@ class ChatApp:
     # ---- upload -------------------------------------------------------------------------
     def upload(self, files: list[str] | None, progress=gr.Progress()):
         if not files:
-            return [["—", "没有文件", "请先选择要添加的文件"]], *self._refreshed()
+            return [["—", "没有文件", "请先选择要添加的文件"]], *self.refreshed()
         results = ingest_uploads(self.bot, files, progress, discard=discard_upload)
-        return [r.row() for r in results], *self._refreshed()
+        return [r.row() for r in results], *self.refreshed()
 
-    def _refreshed(self):
+    def refreshed(self):
+        """The paper and section choices and the 资料库 catalog as the archive is now."""
         papers = gr.update(choices=self.archive.papers())
         return papers, gr.update(choices=self.sections()), self.archive.catalog(), papers
 
@@ -266,8 +265,8 @@ def chip_updates(since: str, until: str, paper: str, section: str):
     shown = (
         ("起始日期", since),
         ("截止日期", until),
-        ("报纸", "" if paper in (None, "", ALL) else paper),
-        ("版面", "" if section in (None, "", ALL) else section),
+        ("报纸", chosen(paper)),
+        ("版面", chosen(section)),
     )
     return [gr.update(value=f"{label}：{(v or '').strip()} ✕", visible=bool((v or "").strip())) for label, v in shown]
 

@@ -20,7 +20,6 @@ from app.conversation import Conversation
 from app.render import CSS, article_html, sources_html
 from app.uploads import ALLOWED, MIB
 from rag.assistant import Assistant
-from rag.store.vectors import search_threads
 
 __all__ = ["ChatApp", "build", "page_images", "parse_auth", "serve"]
 
@@ -72,7 +71,14 @@ def build(assistant: Assistant, ui: ChatApp | None = None) -> gr.Blocks:
                     generator = gr.Dropdown(
                         ui.generators(), value=assistant.settings.generator, label="回答方式", elem_id="generator"
                     )
-                    k = gr.Slider(1, 10, value=assistant.settings.k, step=1, label="段落数 k", elem_id="k")
+                    k = gr.Slider(
+                        1,
+                        assistant.settings.chat_max_k,
+                        value=assistant.settings.k,
+                        step=1,
+                        label="段落数 k",
+                        elem_id="k",
+                    )
                     retriever = gr.Radio(list(RETRIEVERS), value="混合（推荐）", label="检索方式", elem_id="retriever")
                 with gr.Row():
                     since = gr.Textbox(label="起始日期", placeholder="2023-01-01", elem_id="since")
@@ -137,7 +143,7 @@ def build(assistant: Assistant, ui: ChatApp | None = None) -> gr.Blocks:
                 api_visibility="private",
                 concurrency_limit=1,
                 concurrency_id="writes",
-            ).then(ui._refreshed, None, [paper, section, table, pick_paper], api_visibility="private").then(
+            ).then(ui.refreshed, None, [paper, section, table, pick_paper], api_visibility="private").then(
                 ui.archive.read, pick, [article, retag_file], api_visibility="private"
             )
         with gr.Tab("上传"):
@@ -175,7 +181,7 @@ def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, preve
     ui.ready.clear()  # the page is built saying 正在加载模型…
     demo = build(assistant, ui)  # (it reads the archive's examples and papers)
     ui.start_warming()
-    search_threads(1)  # questions run in threads of their own (rag/store/vectors.py)
+    assistant.for_serving()  # questions run in threads of their own: one FAISS thread each
     s = assistant.settings
     demo.queue(default_concurrency_limit=s.concurrency)  # questions and reads run at once (docs/ui.md)
     demo.launch(

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.ingest.loaders import HTML_SUFFIXES, PDF_SUFFIXES, SCAN_SUFFIXES, zh_reason
-from rag.text.normalize import nfkc
+from rag.archive import INGESTED_SUFFIXES, zh_reason
 
 # page text, records, page scans (OCR), PDFs and e-paper HTML: what `rag ingest` reads
-ALLOWED = (".txt", ".jsonl", ".jsonl.gz", ".jsonl.xz", *sorted(SCAN_SUFFIXES | PDF_SUFFIXES | HTML_SUFFIXES))
+ALLOWED = INGESTED_SUFFIXES
 MAX_FILES = 50
 MIB = 1024 * 1024
 
@@ -35,7 +35,7 @@ class UploadResult:
 def safe_name(name: str) -> str:
     """A plain file name: no folders, no dot-files, no control or shell characters
     (Chinese letters and spaces stay readable: 温县 新闻.txt → 温县_新闻.txt)."""
-    base = nfkc(Path(str(name).replace("\\", "/")).name)
+    base = unicodedata.normalize("NFKC", Path(str(name).replace("\\", "/")).name)
     base = "".join(c if (c.isalnum() or c in "._-") else "_" for c in base).strip("._")
     return base[:120] or "upload.txt"
 
@@ -119,7 +119,7 @@ def ingest_uploads(
 def _ingest_one(assistant, staged: Staged, seen: dict[str, str], progress) -> UploadResult:
     same = seen.get(staged.sha256) or _stored_name(assistant, staged)
     if same:
-        if not assistant.index.source_by_path(str(staged.path.resolve())):
+        if not assistant.archive.holds_file(staged.path):
             staged.path.unlink(missing_ok=True)  # the same bytes are stored under another name
             if not any(staged.path.parent.iterdir()):
                 staged.path.parent.rmdir()
@@ -130,7 +130,7 @@ def _ingest_one(assistant, staged: Staged, seen: dict[str, str], progress) -> Up
         if progress is not None:
             progress(None, desc=message.split(" / ")[0])  # "等待另一个写入进程（…）… / waiting for …"
 
-    report = assistant.ingest([staged.path], on_wait=waiting)
+    report = assistant.archive.ingest([staged.path], on_wait=waiting)
     note = "；".join(_zh(w) for w in report.warnings)
     if report.ingested:
         return UploadResult(
@@ -152,9 +152,7 @@ def _zh(text: str) -> str:
 
 def _stored_name(assistant, staged: Staged) -> str:
     """The name of a complete source with these very bytes stored elsewhere ('' when none)."""
-    index = assistant.index
-    index.refresh()
-    source = index.source_by_sha(staged.sha256)
+    source = assistant.archive.stored_copy(staged.sha256)
     if source is None or source.status != "ok" or source.path == str(staged.path.resolve()):
         return ""
     return Path(source.path).name

@@ -14,10 +14,68 @@ import argparse
 import ast
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 # Layers that must not import each other (they meet in the text layer below them).
 SIDE_BY_SIDE = {("rag.retrieval", "rag.generation"), ("rag.generation", "rag.retrieval")}
+# The house's layers, bottom first (docs/architecture.md): a module imports its own layer and
+# those below it, never one above.  A module is placed by its longest listed prefix.
+LAYERS = (
+    ("rag", "rag.text", "rag.models", "rag.settings", "rag.logistic", "rag.chunking", "rag.regions"),
+    ("rag.store",),
+    ("rag.embeddings",),
+    ("rag.ingest",),
+    ("rag.retrieval", "rag.generation"),
+    ("rag.store_handle", "rag.archive", "rag.assistant", "rag.examples", "rag.filter_check", "rag.source_metadata"),
+    ("rag.citation_style", "rag.evaluation", "rag.cli", "app"),
+)
+# The faces (the CLI and the chat UI) reach the house through the façade and the data model only.
+FACES = ("rag.cli", "app")
+FACE_MAY_IMPORT = (
+    *FACES,
+    "rag.assistant",
+    "rag.archive",
+    "rag.models",
+    "rag.settings",
+    "rag.regions",
+    "rag.citation_style",
+    "rag.filter_check",
+    "rag.evaluation",
+)
+
+
+def _placed(module: str, places: Sequence[str]) -> str | None:
+    """The longest of ``places`` that ``module`` is or lies under."""
+    found = [p for p in places if module == p or module.startswith(p + ".")]
+    return max(found, key=len) if found else None
+
+
+def layer_of(module: str) -> int | None:
+    best = [(len(p), i) for i, names in enumerate(LAYERS) if (p := _placed(module, names))]
+    return max(best)[1] if best else None
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """``a -> b`` for every import of a module in a higher layer."""
+    out = []
+    for a, deps in graph.items():
+        for b in deps:
+            la, lb = layer_of(a), layer_of(b)
+            if la is not None and lb is not None and lb > la:
+                out.append(f"{a} -> {b}")
+    return sorted(out)
+
+
+def face_imports(graph: dict[str, set[str]]) -> list[str]:
+    """``a -> b`` for every import by a face of something other than the façade and models."""
+    return sorted(
+        f"{a} -> {b}"
+        for a, deps in graph.items()
+        if _placed(a, FACES)
+        for b in deps
+        if b != "rag" and not _placed(b, FACE_MAY_IMPORT)  # (the package itself: ensure_offline)
+    )
 
 
 def module_name(path: Path, root: Path) -> str:
@@ -122,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
                 "lines": sum(len(f.read_text(encoding="utf-8").splitlines()) for f in files),
                 "import_cycles": cycles(graph),
                 "side_by_side_imports": leaks,
+                "upward_imports": upward_imports(graph),
+                "face_imports": face_imports(graph),
                 "modules_over_400_lines": long_modules,
                 "longest_functions": [{"function": n, "lines": k} for k, n in functions[:5]],
             },

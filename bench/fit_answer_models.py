@@ -48,7 +48,7 @@ from rag.generation.candidates import CHOICE_FEATURES, CHOICE_FILE
 from rag.generation.extractive import CANDIDATES, ExtractiveGenerator
 from rag.logistic import LogisticModel
 from rag.settings import Settings
-from rag.text.intent import read_intent
+from rag.text.asked import read_question
 
 
 def retrieved(spec: str, cache: Path | None, augment: bool, seed: int) -> list[tuple]:
@@ -89,17 +89,17 @@ def features_of(
     for spec in specs:
         for q, hits, origin in retrieved(spec, cache, augment, seed):
             hits = hits[:k]
-            intent = read_intent(q.question)
-            if not intent.chinese or intent.kind == "paper_issue":
+            asked = read_question(q.question)
+            if not asked.intent.chinese or asked.intent.kind == "paper_issue":
                 continue  # decided without the model
-            found = gen.assess(q.question, hits) if hits else None
+            found = gen.assess(asked, hits) if hits else None
             out.append(
                 {
                     "set": spec.split("=")[0],
                     "id": q.id,
                     "group": f"{spec}:{origin}",
                     "synthetic": "~" in q.id,
-                    "kind": intent.kind,
+                    "kind": asked.intent.kind,
                     "y": int(q.answerable),
                     "found": bool(q.answerable and hit_rank(q, hits)),
                     "x": [found.features[f] for f in FEATURES] if found else None,
@@ -162,8 +162,9 @@ def fit_choice(args) -> tuple[LogisticModel, dict]:
             hits = hits[: args.k]
             if "~" in q.id or not q.answerable or not hits or not hit_rank(q, hits):
                 continue
-            pool = gen.rank(q.question, hits)[:CANDIDATES]
-            candidates = gen.candidates(q.question, pool, hits)
+            asked = read_question(q.question)
+            pool = gen.rank(asked, hits)[:CANDIDATES]
+            candidates = gen.candidates(asked, pool, hits)
             labels = [int(contains_gold(c.scored.sentence.text, q.answer, q.aliases)) for c in candidates]
             if not any(labels):
                 continue  # no single sentence states it: nothing to learn here

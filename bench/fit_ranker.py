@@ -45,8 +45,9 @@ from rag.retrieval.diversity import collapse
 from rag.retrieval.features import DENSE_FEATURES, FEATURES, candidate_features
 from rag.retrieval.pipeline import PipelineOptions, RetrievalPipeline
 from rag.retrieval.ranker import DEPTH, model_path
-from rag.retrieval.rerank import AnswerTypeReranker
+from rag.retrieval.rerank import AnswerTypeReranker, BaseReranker
 from rag.settings import Settings
+from rag.text.asked import read_question
 
 SETS = RANKING_SETS
 # --scale: crud_dev again over 20,032 articles (hybrid) and all 63,603 (a lexical-only index:
@@ -58,16 +59,16 @@ SCALE = {
 TODAY = dict(reranker="answer-type", per_article=2, passages=1)  # the retrieve step before issue 17
 
 
-class Capture:
-    """A second stage that keeps what it was given."""
+class Capture(BaseReranker):
+    """A second stage that keeps what it was given (the question's retrieval text and the hits)."""
 
     name, depth = "capture", DEPTH
 
     def __init__(self) -> None:
         self.query, self.hits = "", []
 
-    def rerank(self, query, hits):
-        self.query, self.hits = query, list(hits)
+    def rerank(self, question, hits):
+        self.query, self.hits = question.text, list(hits)
         return list(hits)
 
 
@@ -93,8 +94,9 @@ def capture(name: str, path: Path, index: Path, channel: str) -> list[Item]:
     for q in load_questions(path):
         if not q.answerable:
             continue
-        today = hit_rank(q, bot.pipeline(channel).run(q.question, 10).hits)
-        wide.run(q.question, 10)
+        asked = read_question(q.question)
+        today = hit_rank(q, bot.pipeline(channel).run(asked, 10).hits)
+        wide.run(asked, 10)
         items.append(Item(name, q.id, q, grab.query, grab.hits, today))
     bot.close()
     return items
@@ -112,7 +114,7 @@ def load(cache: Path, channel: str, sets) -> dict[str, list[Item]]:
             file.write_bytes(pickle.dumps([(i.set, i.qid, i.question, i.query, i.hits, i.today) for i in items]))
             print(f"captured {name} ({channel}): {len(items)} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         for it in items:
-            it.rows = candidate_features(it.query, it.hits)
+            it.rows = candidate_features(read_question(it.query), it.hits)
             if channel == "bm25":
                 it.rows[:, [FEATURES.index(f) for f in DENSE_FEATURES]] = 0.0
             it.labels = np.array([hit_rank(it.question, [h]) == 1 for h in it.hits], dtype=np.int8)
@@ -219,7 +221,7 @@ def evaluate(sets: dict[str, list[Item]], roles, folds: int, c: float, seed: int
 
 def at_scores(at: AnswerTypeReranker, item: Item) -> list[float]:
     head = item.hits[: at.top]
-    extra = at.sentence_score(item.query, head)
+    extra = at.sentence_score(read_question(item.query), head)
     scores = [1.0 / (at.prior_k + i) + at.weight * e for i, e in enumerate(extra, 1)]
     return scores + [-float(i) for i in range(len(item.hits) - len(head))]  # the rest as they were
 

@@ -103,7 +103,7 @@ def dev_scores(settings: Settings, embedder, work: Path) -> dict:
     bot = Assistant(Settings.load(index=folder / "idx", embedding_model=model))
     if embedder is not None:
         bot._embedder = embedder
-    bot.ingest([SHARED / "corpus" / "seeds"])
+    bot.archive.ingest([SHARED / "corpus" / "seeds"])
     qs = load_questions(SHARED / "eval" / "dev.jsonl")
     result = evaluate(qs, lambda q: bot.ask(q, 5, depth=RANK_DEPTH), k=5).overall
     bot.close()

@@ -1,10 +1,11 @@
-"""The façade every face uses (CLI, UI, evaluation): ingest, search, ask, stats.
+"""The question half of the façade every face uses (CLI, UI, evaluation): a question read
+once (rag.text.asked.Question), retrieved, answered as a typed stream (rag.models.AnswerStream).
 
-One Assistant answers many threads at once (``rag serve``): questions read ``index``, which
-each thread reads through its own SQLite connection and over one published generation of the
-search files (rag.store.sharing); models and retrievers are made once, under a lock.  Writes
-(ingest, retag, delete, reindex, repair) take turns on ``write_lock`` and go through a store
-of their own; questions go on meanwhile and see a write once it is committed.
+One Assistant answers many threads at once (``rag serve``): questions read the shared index
+(rag.store_handle), which each thread reads through its own SQLite connection and over one
+published generation of the search files (rag.store.sharing); models and retrievers are made
+once (``MadeOnce``).  ``archive`` (rag.archive.Archive) is the other half over the same store
+handle: what the archive holds and every write to it.
 """
 
 from __future__ import annotations
@@ -12,17 +13,25 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
-from rag.assistant_archive import ArchiveMixin
-from rag.chunking import CHUNKER_VERSION
-from rag.models import Answer, Filters, Hit, InputError, Turn
-from rag.retrieval.pipeline import Retrieval, RetrievalPipeline
+from rag.archive import Archive
+from rag.generation.base import Generator
+from rag.models import Answer, AnswerStream, Filters, Hit, InputError, Retrieval, Turn
+from rag.retrieval.base import Reranker
+from rag.retrieval.pipeline import PipelineOptions, RetrievalPipeline
 from rag.settings import Settings
+from rag.store_handle import MadeOnce, StoreHandle
+from rag.text.asked import Question, read_question
 
-MAX_K = 100
-OCR_CACHE = "ocr-cache"  # in the index folder: each scan or PDF page's OCR boxes (an ingest resumes from them)
+
+def generators_available() -> list[str]:
+    """The generator names a question can choose: built-ins and installed plugins."""
+    from rag.generation import available
+
+    return available()
+
+
 ISSUE_PASSAGES = 20  # passages read for "what did the paper print …" (one issue's articles)
 
 
@@ -41,137 +50,57 @@ def _verify_in_place(answer: Answer, hits: list[Hit]) -> None:
         answer.text, answer.citations = checked.text, checked.citations
 
 
-class _Deferred:
-    """An object made on first use (the embedding model, when ``rag repair`` must re-embed)."""
+class Assistant:
+    """Questions over one index; ``archive`` holds and writes it (same store handle)."""
 
-    def __init__(self, make: Callable[[], object]) -> None:
-        self._make = make
-
-    def __getattr__(self, name: str):
-        return getattr(self._make(), name)
-
-
-class Assistant(ArchiveMixin):
-    """Owns the settings, the index and the (lazily loaded) embedding model."""
-
-    def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings or Settings.load()
-        self._embedder = None
-        self._index = None
-        self._retrievers: dict[str, object] = {}
-        self._generators: dict[str, object] = {}
-        self._pipelines: dict[str, RetrievalPipeline] = {}
-        self._making = threading.RLock()  # one thread makes what is made on first use
-        self._turns: dict[int, threading.Lock] = {}  # generators that answer one question at a time
-        self.write_lock = threading.Lock()  # one write of this process at a time
-        self.on_wait: Callable[[str], None] | None = None  # told (a message) when a write waits for another writer
+    def __init__(self, settings: Settings | None = None, handle: StoreHandle | None = None) -> None:
+        self.handle = handle or StoreHandle(settings)
+        self.archive = Archive(self.handle)
+        self._made = MadeOnce()  # retrievers, pipelines, the reranker, generators, turn locks
+        self.handle.on_close(self._forget_index_views)
 
     # ---- resources -----------------------------------------------------------------------
     @property
-    def embedder(self):
-        if self._embedder is None:
-            from rag.embeddings import load_embedder
-
-            with self._making:
-                if self._embedder is None:
-                    s = self.settings
-                    self._embedder = load_embedder(
-                        s.embedding_model, s.model_cache, s.embed_batch, s.query_encoder, s.passage_encoder
-                    )
-        return self._embedder
+    def settings(self) -> Settings:
+        return self.handle.settings
 
     @property
     def location(self):
         """Where the index lives (rag.store.factory: the embedded folder or Milvus)."""
-        from rag.store.factory import StoreLocation
-
-        return StoreLocation.of(self.settings)
-
-    def _open(self, checked: bool = True, on_wait=None):
-        s = self.settings
-        expected = {"model_id": s.embedding_model, "chunker_version": CHUNKER_VERSION} if checked else None
-        return self.location.open(expected, wait=s.write_wait, on_wait=on_wait or self.on_wait)
+        return self.handle.location
 
     @property
     def index(self):
-        """The index, opened read-write and checked against the configured model."""
-        if self._index is None:
-            with self._making:
-                if self._index is None:
-                    self._index = self._open()
-        return self._index
+        """The index questions read, opened on first use and checked against the configured model."""
+        return self.handle.index
+
+    @property
+    def embedder(self):
+        return self.handle.embedder
+
+    @property
+    def on_wait(self):
+        """Told (a message) when a write waits for another writer (the store handle's)."""
+        return self.handle.on_wait
+
+    @on_wait.setter
+    def on_wait(self, tell) -> None:
+        self.handle.on_wait = tell
 
     def close(self) -> None:
-        if self._index is not None:
-            self._index.close()
-            self._index = None
-        self._retrievers.clear()
-        self._pipelines.clear()
+        self.handle.close()
 
-    # ---- ingest --------------------------------------------------------------------------
-    def ingest(self, paths: Sequence[Path], rebuild: bool = False, progress=None, on_wait=None):
-        """Add files through a writer of its own (its own connection and write lock): questions
-        on ``self.index`` go on meanwhile and see the new articles once they are committed.
-        ``on_wait(message)`` is told when another writer holds the index."""
-        with self.writing(on_wait):
-            return self._ingest(paths, rebuild, progress, on_wait)
+    def _forget_index_views(self) -> None:
+        """The index was closed: retrievers and pipelines over it are made again on next use."""
+        self._made.drop(keep=lambda key: key[0] not in ("retriever", "pipeline"))
 
-    def _ingest(self, paths: Sequence[Path], rebuild: bool, progress, on_wait):
-        from rag.embeddings import LEXICAL_ONLY, load_embedder
-        from rag.ingest.pipeline import Ingestor
-        from rag.store.schema import make_manifest
+    def for_serving(self) -> Assistant:
+        """Ready to answer many readers at once: each question searches FAISS on one thread
+        (questions run in threads of their own: rag/store/vectors.py)."""
+        from rag.store.vectors import search_threads
 
-        where = self.location
-        where.check()
-        if rebuild:
-            self.close()
-        # a damaged index fails here, in one line, before the model loads
-        lexical = not rebuild and where.exists() and where.peek().get("dim") == "0"
-        # an index keeps the kind it was created with; --lexical-only loads no model at all
-        embedder = load_embedder(LEXICAL_ONLY, self.settings.model_cache) if lexical else self.embedder
-        manifest = make_manifest(
-            embedder.model_id, embedder.dim, CHUNKER_VERSION, embedder.query_prefix, embedder.document_prefix
-        )
-        writer = where.create_or_open(
-            manifest, rebuild=rebuild, wait=self.settings.write_wait, on_wait=on_wait or self.on_wait
-        )
-        try:
-            ingestor = Ingestor(
-                writer,
-                embedder,
-                self.settings.chunk_min,
-                self.settings.chunk_max,
-                progress,
-                ocr_cache=where.folder / OCR_CACHE,
-                ocr_workers=self.settings.ocr_workers,
-            )
-            report = ingestor.run(paths)
-            self._retag_from_sidecar(writer, report.ingested)
-            return report
-        finally:
-            writer.close()
-
-    def reindex(self) -> int:
-        """Relearn the archive lexicon, re-cut every chunk, rebuild BM25 and fit the vector
-        index to the archive's size (``rag reindex``); returns the lexicon's size."""
-        with self.writing():
-            self.close()
-            with self._open(checked=False) as index:
-                return index.relearn_lexicon()
-
-    def repair(self, on_wait=None) -> dict:
-        """Re-embed chunks without vectors from SQLite's text, drop stray vectors, rebuild
-        BM25 (``rag repair``); returns what was found and done."""
-        with self.writing(on_wait):
-            self.close()
-            index = self._open(on_wait=on_wait)  # the same model check as for questions: re-embedding needs it
-            try:
-                found = index.problems()
-                # the model loads only if something has to be re-embedded
-                done = index.repair(None if index.lexical_only else _Deferred(lambda: self.embedder))
-                return {"found": found, **done, "problems": index.problems()}
-            finally:
-                index.close()
+        search_threads(1)
+        return self
 
     # ---- query ---------------------------------------------------------------------------
     def retriever(self, name: str | None = None):
@@ -186,40 +115,38 @@ class Assistant(ArchiveMixin):
                 )
             if key == "hybrid":
                 key = "bm25"  # nothing to fuse with
-        if key not in self._retrievers:
-            if key != "bm25":
-                self.index.require_vectors()  # a lost vectors file: `rag repair`, before the model loads
-            with self._making:
-                if key not in self._retrievers:
-                    embedder = None if key == "bm25" else self.embedder
-                    weights = {"dense": self.settings.rrf_weight_dense, "bm25": self.settings.rrf_weight_bm25}
-                    self._retrievers[key] = make_retriever(
-                        key, self.index, embedder, rrf_k=self.settings.rrf_k, weights=weights
-                    )
-        return self._retrievers[key]
+        if key != "bm25" and self._made.peek(("retriever", key)) is None:
+            self.index.require_vectors()  # a lost vectors file: `rag repair`, before the model loads
+
+        def make():
+            s = self.settings
+            embedder = None if key == "bm25" else self.embedder
+            weights = {"dense": s.rrf_weight_dense, "bm25": s.rrf_weight_bm25}
+            return make_retriever(key, self.index, embedder, rrf_k=s.rrf_k, weights=weights)
+
+        return self._made.get(("retriever", key), make)
 
     @property
-    def reranker(self):
+    def reranker(self) -> Reranker | None:
         """The configured second stage (None when ``settings.reranker`` is empty)."""
-        if not hasattr(self, "_reranker"):
-            from rag.retrieval.rerank import make_reranker
+        from rag.retrieval.rerank import make_reranker
 
-            with self._making:
-                if not hasattr(self, "_reranker"):
-                    self._reranker = make_reranker(self.settings.reranker)
-        return self._reranker
+        return self._made.get(("reranker",), lambda: make_reranker(self.settings.reranker))
 
-    def generator(self, name: str | None = None):
+    def use_generator(self, name: str, generator: Generator) -> None:
+        """Answer with ``generator`` (an instance, e.g. one built with other options) under ``name``."""
+        self._made.drop(keep=lambda key: key != ("generator", name.lower()))
+        self._made.get(("generator", name.lower()), lambda: generator)
+
+    def generator(self, name: str | None = None) -> Generator:
         from rag.generation import make_generator
 
         key = (name or self.settings.generator).lower()
-        if key not in self._generators:
-            with self._making:
-                if key not in self._generators:
-                    self._generators[key] = make_generator(key, self.settings)
-        return self._generators[key]
+        return self._made.get(("generator", key), lambda: make_generator(key, self.settings))
 
     def check_question(self, question: str, k: int) -> str:
+        """The question as it will be read (spaces collapsed, unprintable characters dropped);
+        InputError for an empty or over-long question or a k out of range."""
         question = " ".join((question or "").split())
         question = "".join(c for c in question if c.isprintable())
         limit = self.settings.max_question_chars
@@ -230,8 +157,9 @@ class Assistant(ArchiveMixin):
                 f"the question is {len(question)} characters long; the limit is {limit}",
                 f"问题太长了（{len(question)} 个字，最多 {limit} 个字），请精简后再问",
             )
-        if not 1 <= k <= MAX_K:
-            raise InputError(f"k must be between 1 and {MAX_K}, got {k}", f"段落数 k 应在 1 到 {MAX_K} 之间，收到 {k}")
+        top = self.settings.max_k
+        if not 1 <= k <= top:
+            raise InputError(f"k must be between 1 and {top}, got {k}", f"段落数 k 应在 1 到 {top} 之间，收到 {k}")
         return question
 
     def search(
@@ -242,22 +170,41 @@ class Assistant(ArchiveMixin):
     def explain(self, hit: Hit) -> dict[str, float]:
         """Why a hit ranks where it does: with the learned ranker each feature's contribution to
         its score (largest first); otherwise the scores each step gave it."""
-        explain = getattr(self.reranker, "explain", None)
-        parts = explain(hit) if explain else {}
+        parts = self.reranker.explain(hit) if self.reranker else {}
         return parts or {k: v for k, v in hit.scores.items() if not k.startswith("feature:")}
 
     def pipeline(self, retriever: str | None = None) -> RetrievalPipeline:
         """The retrieve step for a first-stage retriever (rag.retrieval.pipeline)."""
         key = (retriever or self.settings.retriever).lower()
-        if key not in self._pipelines:
-            from rag.retrieval.pipeline import PipelineOptions, RetrievalPipeline
+        options = PipelineOptions.from_settings(self.settings)
+        return self._made.get(
+            ("pipeline", key), lambda: RetrievalPipeline(self.index, self.retriever(key), self.reranker, options)
+        )
 
-            with self._making:
-                if key not in self._pipelines:
-                    self._pipelines[key] = RetrievalPipeline(
-                        self.index, self.retriever(key), self.reranker, PipelineOptions.from_settings(self.settings)
-                    )
-        return self._pipelines[key]
+    def read(
+        self, question: str, k: int | None = None, history: Sequence[Turn] = (), generator: str | None = None
+    ) -> Question:
+        """The question checked (``check_question``), made standalone when it follows up on
+        ``history`` (the generator's own rewrite, else the rules), and read once."""
+        return self._asked(question, self.settings.k if k is None else k, history, generator)[1]
+
+    def _asked(self, question: str, k: int, history: Sequence[Turn], generator: str | None) -> tuple[str, Question]:
+        """(the checked question, the standalone question read once)."""
+        checked = self.check_question(question, k)
+        return checked, read_question(self._standalone(checked, history, generator))
+
+    def _standalone(self, question: str, history: Sequence[Turn], generator: str | None) -> str:
+        """A follow-up rewritten against ``history``: by the generator (an LLM), else by the rules."""
+        from rag.text.followup import rewrite
+
+        if not history:
+            return question
+        gen = self.generator(generator)
+        try:
+            with self._turn_of(gen):
+                return gen.rewrite_question(question, history) or rewrite(question, history)
+        except Exception:  # noqa: BLE001 - a failing LLM must not stop the answer
+            return rewrite(question, history)
 
     def retrieve(
         self,
@@ -271,24 +218,13 @@ class Assistant(ArchiveMixin):
         """Rewrite a follow-up, then the retrieve step: normalise, apply filters the question
         states, search, rerank and make the top k distinct."""
         k = self.settings.k if k is None else k
-        question = self.check_question(question, k)
-        standalone = self._rewrite(question, history, generator) if history else question
-        found = self.pipeline(retriever).run(standalone, k, filters)
-        found.query = standalone if standalone != question else ""
+        checked, asked = self._asked(question, k, history, generator)
+        return self._search(asked, checked, k, retriever, filters)
+
+    def _search(self, asked: Question, checked: str, k: int, retriever: str | None, filters: Filters | None):
+        found = self.pipeline(retriever).run(asked, k, filters)
+        found.query = asked.text if asked.text != checked else ""  # a follow-up made standalone
         return found
-
-    def _rewrite(self, question: str, history: Sequence[Turn], generator: str | None) -> str:
-        """An LLM generator rewrites follow-ups itself; the rules are the fallback."""
-        from rag.text.followup import rewrite
-
-        gen = self.generator(generator)
-        if hasattr(gen, "rewrite_question"):
-            try:
-                with self._turn_of(gen):
-                    return gen.rewrite_question(question, history) or rewrite(question, history)
-            except Exception:  # noqa: BLE001 - a failing LLM must not stop the answer
-                pass
-        return rewrite(question, history)
 
     def ask(
         self,
@@ -300,12 +236,7 @@ class Assistant(ArchiveMixin):
         generator: str | None = None,
         depth: int = 0,
     ) -> Answer:
-        answer = None
-        for piece in self.stream(question, k, history, filters, retriever, generator, depth):
-            if isinstance(piece, Answer):
-                answer = piece
-        assert answer is not None
-        return answer
+        return self.stream(question, k, history, filters, retriever, generator, depth).answer()
 
     def stream(
         self,
@@ -316,9 +247,10 @@ class Assistant(ArchiveMixin):
         retriever: str | None = None,
         generator: str | None = None,
         depth: int = 0,
-    ) -> Iterator[Retrieval | str | Answer]:
-        """Yield the ``Retrieval`` (rewritten query, filters read from the question, hits),
-        then answer text as it is produced, then the final ``Answer`` with timings.
+    ) -> AnswerStream:
+        """Retrieve now, generate as the stream is read: ``retrieval`` (rewritten query,
+        filters read from the question, hits), then ``tokens()``, then ``answer()`` with
+        timings (rag.models.AnswerStream).
 
         The answer is generated from the top ``k`` articles' passages (each hit's best one or
         two, ``Hit.passages``; ``ISSUE_PASSAGES`` articles for a question about what an issue
@@ -327,41 +259,55 @@ class Assistant(ArchiveMixin):
         ``Answer.hits``.
         """
         from rag.text.followup import needs_context
-        from rag.text.intent import read_intent
 
         k = self.settings.k if k is None else k
         t0 = time.perf_counter()
-        if not history and (back := needs_context(question)):
-            yield Retrieval([])  # "那温县呢？" opening a conversation: ask what it refers to
-            yield Answer(question.strip(), back, refused=True, reason="需要上下文")
-            return
+        if not history and (back := needs_context(question)):  # "那温县呢？" opening a conversation
+            return AnswerStream.of(Retrieval([]), Answer(question.strip(), back, refused=True, reason="需要上下文"))
         gen = self.generator(generator)
-        reads = max(k, ISSUE_PASSAGES) if read_intent(question).kind == "paper_issue" else k
-        fetch = max(reads, depth if depth > k > 0 else k)
-        found = self.retrieve(question, fetch, retriever, filters, history, generator)
-        hits = found.hits
+        checked, asked = self._asked(question, k, history, generator)
+        reads = max(k, ISSUE_PASSAGES) if asked.intent.kind == "paper_issue" else k
+        found = self._search(asked, checked, max(reads, depth if depth > k > 0 else k), retriever, filters)
         t1 = time.perf_counter()
-        yield found
-        read = [p for h in hits[:reads] for p in h.passages()]  # each article's best passages
-        with self._turn_of(gen):  # (a Lock, not an RLock: it may be released in another thread)
-            for piece in gen.stream(found.query or question.strip(), read, history):
-                if isinstance(piece, Answer):
-                    piece.question = question.strip()
-                    piece.query, piece.applied = found.query, found.applied
-                    if not getattr(gen, "verifies_citations", False):
-                        _verify_in_place(piece, read)
-                    t2 = time.perf_counter()
-                    piece.timings.update({"retrieve": t1 - t0, "generate": t2 - t1, "total": t2 - t0})
-                    piece.hits = hits  # the articles found (the passages read are under each: Hit.more)
-                yield piece
+        read = [p for h in found.hits[:reads] for p in h.passages()]  # each article's best passages
 
-    def _turn_of(self, gen):
-        """A lock for a generator that must not answer two questions at once (a local model in
-        this process: ``llamacpp``, or a plugin saying ``thread_safe = False``), else nothing."""
-        if getattr(gen, "thread_safe", getattr(gen, "name", "") != "llamacpp"):
+        def finish(answer: Answer) -> Answer:
+            answer.question = question.strip()
+            answer.query, answer.applied = found.query, found.applied
+            if not gen.verifies_citations:
+                _verify_in_place(answer, read)
+            t2 = time.perf_counter()
+            answer.timings.update({"retrieve": t1 - t0, "generate": t2 - t1, "total": t2 - t0})
+            answer.hits = found.hits  # the articles found (the passages read are under each: Hit.more)
+            return answer
+
+        return AnswerStream(found, self._in_turn(gen, asked, read, history), finish)
+
+    def _in_turn(self, gen: Generator, asked: Question, read: list[Hit], history: Sequence[Turn]):
+        """The generator's stream, in its turn when it answers one question at a time."""
+        with self._turn_of(gen):  # (a Lock, not an RLock: it may be released in another thread)
+            yield from gen.stream(asked, read, history)
+
+    def _turn_of(self, gen: Generator):
+        """A lock for a generator that must not answer two questions at once (``thread_safe``
+        False: a local model in this process), else nothing."""
+        if gen.thread_safe:
             return contextlib.nullcontext()
-        with self._making:
-            return self._turns.setdefault(id(gen), threading.Lock())
+        return self._made.get(("turn", id(gen)), threading.Lock)
+
+    # ---- the archive, as questions see it --------------------------------------------------
+    def examples(self, n: int = 3) -> list[str]:
+        """Example questions from the archive's newest headlines (rag.examples)."""
+        from rag.examples import example_questions
+
+        return example_questions(self.index.articles_on(None, None, 200), n)
+
+    def check_filters(self, filters: Filters | None):
+        """Which filter matches no article of the archive (rag.filter_check), for a filtered
+        question that found nothing."""
+        from rag.filter_check import check_filters
+
+        return check_filters(filters, self.archive.catalog(), self.archive.facets()["sections"])
 
     def warm(self) -> None:
         """Load what the first question would (the index, the embedding model, the tokenizer's

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -270,6 +271,56 @@ class Answer:
             "hits": [h.to_dict() for h in self.hits],
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
         }
+
+
+@dataclass
+class Retrieval:
+    """What a search found, and how the question was read."""
+
+    hits: list[Hit]
+    query: str = ""  # the standalone question when a follow-up was rewritten, else ""
+    applied: list[str] = field(default_factory=list)  # filters read from the question
+
+
+class AnswerStream:
+    """One question's answer as it is produced (``Assistant.stream``): ``retrieval`` at once,
+    then the answer text piece by piece from :meth:`tokens`, then the final :meth:`answer`
+    (its text may differ from the pieces: a refusal or a fallback replaces what streamed;
+    ``finish`` completes it: the façade adds timings and hits).
+
+    ``pieces`` is a generator's own stream (rag.generation.base.Generator.stream: text pieces,
+    then the ``Answer``): this is the one place that tells the two apart."""
+
+    def __init__(
+        self,
+        retrieval: Retrieval,
+        pieces: Iterator[str | Answer] = iter(()),
+        finish: Callable[[Answer], Answer] = lambda answer: answer,
+    ) -> None:
+        self.retrieval = retrieval
+        self._pieces, self._finish = pieces, finish
+        self._answer: Answer | None = None
+
+    @classmethod
+    def of(cls, retrieval: Retrieval, answer: Answer) -> AnswerStream:
+        """A stream whose answer is known before any text (nothing to generate)."""
+        return cls(retrieval, iter((answer,)))
+
+    def tokens(self) -> Iterator[str]:
+        """The answer text as it comes; the final answer is kept for :meth:`answer`."""
+        for piece in self._pieces:
+            if isinstance(piece, Answer):
+                self._answer = self._finish(piece)
+            else:
+                yield piece
+
+    def answer(self) -> Answer:
+        """The final answer (the rest of the stream is read first)."""
+        for _ in self.tokens():
+            pass
+        if self._answer is None:
+            raise RuntimeError("the generator's stream ended without an Answer")
+        return self._answer
 
 
 @dataclass

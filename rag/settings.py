@@ -29,6 +29,8 @@ class Settings:
     retriever: str = "hybrid"  # dense | bm25 | hybrid
     generator: str = "extractive"
     k: int = 5
+    max_k: int = 100  # the most passages one question may ask for (-k, the /ask API)
+    chat_max_k: int = 10  # where the chat's k slider ends (≤ max_k)
     rrf_k: int = 60  # bench/tune_fusion.py: flat on crud_dev for k 10–100, bm25 weight 1–1.5; 30/1.25 cost dev MRR
     rrf_weight_dense: float = 1.0
     rrf_weight_bm25: float = 1.0

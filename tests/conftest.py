@@ -277,7 +277,7 @@ def seeds_index(tmp_path_factory) -> Path:
     seeds = need_shared("corpus", "seeds")
     path = tmp_path_factory.mktemp("seeds") / "idx"
     bot = Assistant(Settings.load(index=path))
-    report = bot.ingest([seeds])
+    report = bot.archive.ingest([seeds])
     assert len(report.ingested) == 5 and not report.skipped
     bot.close()
     return path

@@ -97,7 +97,7 @@ def test_crud_questions_show_spans_of_the_asked_type(tmp_path: Path) -> None:
     counts = write_subset(corpus, gold_ids(questions), 300, seed=16, out=subset)
     assert counts["gold_missing"] == 0
     bot = Assistant(Settings.load(index=tmp_path / "idx", embedding_model="fake:hash"))
-    assert not bot.ingest([subset]).skipped
+    assert not bot.archive.ingest([subset]).skipped
     n, problems = run(bot, questions)
     bot.close()
     assert n == 160 and problems == []

@@ -9,6 +9,7 @@ import pytest
 
 from rag.generation.extractive import ExtractiveGenerator
 from rag.models import Article, Chunk, Hit
+from rag.text.asked import read_question
 from rag.text.intent import read_intent
 
 from .test_extractive import BAILU_GRID, LIUXI_MEETING, assert_well_cited, hits_of
@@ -26,7 +27,7 @@ def gen() -> ExtractiveGenerator:
 
 
 def short(gen: ExtractiveGenerator, question: str, *texts: str) -> str:
-    ans = gen.answer(question, [hit(t, i) for i, t in enumerate(texts, 1)])
+    ans = gen.answer(read_question(question), [hit(t, i) for i, t in enumerate(texts, 1)])
     return "" if ans.refused else ans.short
 
 
@@ -54,7 +55,7 @@ def test_question_kinds(question, kind):
 
 
 def test_person_with_role(gen):
-    ans = gen.answer("柳溪县县委书记是谁？", hits_of(LIUXI_MEETING, BAILU_GRID))
+    ans = gen.answer(read_question("柳溪县县委书记是谁？"), hits_of(LIUXI_MEETING, BAILU_GRID))
     assert "葛思远" in ans.short and not re.search(r"\d", ans.short)
     assert_well_cited(ans)
 
@@ -75,7 +76,7 @@ def test_the_number_carries_the_asked_unit(gen):
     ],
 )
 def test_no_span_is_a_piece_of_a_word(gen, question, sentence):
-    ans = gen.answer(question, [hit(sentence)])
+    ans = gen.answer(read_question(question), [hit(sentence)])
     assert ans.short == "", ans.short
     assert ans.refused or not re.match(r"[\d一二两三四五六七八九十百千]", ans.text)
 
@@ -105,7 +106,7 @@ def test_list_from_an_enumeration(gen):
     ],
 )
 def test_yes_no_with_the_sentence(gen, question, sentence, verdict):
-    ans = gen.answer(question, [hit(sentence)])
+    ans = gen.answer(read_question(question), [hit(sentence)])
     assert not ans.refused and ans.short == verdict
     assert ans.text.startswith(f"{verdict}。") and sentence[:8] in ans.text
     assert_well_cited(ans)
@@ -116,13 +117,13 @@ def test_comparison_computed_with_the_working_shown(gen):
         hit("2023年白鹭区城镇化率达到99.94%，位居全市前列。", 1),
         hit("2022年白鹭区城镇化率为97.30%，比上年提高1.2个百分点。", 2),
     ]
-    ans = gen.answer("2023年白鹭区的城镇化率比2022年高出多少个百分点？", hits)
+    ans = gen.answer(read_question("2023年白鹭区的城镇化率比2022年高出多少个百分点？"), hits)
     assert not ans.refused
     assert ans.text.startswith("99.94% − 97.30% = 2.64个百分点[1][2]。"), ans.text
     assert ans.short == "2.64个百分点"
     assert_well_cited(ans)
     total = gen.answer(
-        "城南学校和城北学校的总投资合计多少亿元？",
+        read_question("城南学校和城北学校的总投资合计多少亿元？"),
         [hit("城南学校总投资3.2亿元，建成后可提供学位2430个。", 1), hit("城北学校总投资2.5亿元，明年秋季开学。", 2)],
     )
     assert "3.2亿元 + 2.5亿元 = 5.7亿元" in total.text and total.short == "5.7亿元"
@@ -130,7 +131,7 @@ def test_comparison_computed_with_the_working_shown(gen):
 
 def test_parts_answered_part_by_part(gen):
     text = "柳溪县委书记葛思远主持会议。县委副书记、县长秦若川作政府工作报告。"
-    ans = gen.answer("柳溪县的县委书记和县长分别是谁？", [hit(text)])
+    ans = gen.answer(read_question("柳溪县的县委书记和县长分别是谁？"), [hit(text)])
     assert ans.text.startswith("县委书记：葛思远[1]；县长：秦若川[1]。"), ans.text
     assert_well_cited(ans)
 
@@ -141,14 +142,14 @@ def test_why_is_answered_with_the_reason_sentence_alone(gen):
         "因为午间送餐高峰外卖小哥停车难，白鹭区在11点至13点增设了潮汐车位。"
         "本报讯 1月6日上午，白鹭区召开经济工作会议。"
     )
-    ans = gen.answer("白鹭区为什么要设置潮汐车位？", [hit(text)])
+    ans = gen.answer(read_question("白鹭区为什么要设置潮汐车位？"), [hit(text)])
     assert not ans.refused and "送餐高峰" in ans.text
     assert "3.6万个" not in ans.text and "本报讯" not in ans.text  # nothing unrelated appended
     assert ans.text.count("[1]") == 1
 
 
 def test_the_number_answer_is_one_sentence(gen):
-    ans = gen.answer("白鹭区设置了多少个三级网格？", hits_of(BAILU_GRID))
+    ans = gen.answer(read_question("白鹭区设置了多少个三级网格？"), hits_of(BAILU_GRID))
     assert ans.text.count("[1]") == 2 and "视频资源" not in ans.text  # the span, then its sentence only
 
 
@@ -159,13 +160,13 @@ def test_an_issue_lists_its_headlines(gen):
         hit("桐川新区开展消费促进季活动。", 3, "桐川消费季启动", paper="桐川晚报"),
         hit("白鹭区网格平台办结事件8391件。", 4, "白鹭区网格化治理见成效", date="2023-01-11"),
     ]
-    ans = gen.answer("青禾日报2023年1月10日刊登了哪些报道？", hits)
+    ans = gen.answer(read_question("青禾日报2023年1月10日刊登了哪些报道？"), hits)
     assert ans.text == "《柳溪县委常委会召开》[1]、《鹭江引水工程柳溪段通水》[2]。"
     assert_well_cited(ans)
 
 
 def test_english_question_is_refused_in_chinese(gen):
-    ans = gen.answer("Who is the party secretary of Liuxi county?", hits_of(LIUXI_MEETING))
+    ans = gen.answer(read_question("Who is the party secretary of Liuxi county?"), hits_of(LIUXI_MEETING))
     assert ans.refused and "请用中文提问" in ans.reason
 
 
@@ -177,5 +178,5 @@ def test_english_question_is_refused_in_chinese(gen):
     ],
 )
 def test_refusals_say_why(gen, question, why):
-    ans = gen.answer(question, hits_of(LIUXI_MEETING, BAILU_GRID))
+    ans = gen.answer(read_question(question), hits_of(LIUXI_MEETING, BAILU_GRID))
     assert ans.refused and why in ans.reason and ans.confidence is not None and ans.confidence < gen.threshold

@@ -49,7 +49,7 @@ def test_questions_from_many_threads_while_a_page_is_ingested(sample_index: Path
     def ingest() -> None:
         ingesting.set()
         try:
-            report.append(bot.ingest([pages]))
+            report.append(bot.archive.ingest([pages]))
         finally:
             done.set()
 
@@ -91,7 +91,7 @@ class Meeting:
         return getattr(self.inner, name)
 
     def stream(self, question, hits, history=()):
-        if question != self.question:
+        if question.text != self.question:
             yield from self.inner.stream(question, hits, history)
             return
         entered = time.monotonic()
@@ -113,7 +113,7 @@ def test_the_served_app_answers_two_api_questions_at_once(sample_index: Path, tm
     question = "鹭江引水工程柳溪段的输水管线有多长？"
     expected = said(bot.ask(question))
     meeting = Meeting(bot.generator(), question)
-    bot._generators[bot.settings.generator] = meeting
+    bot.use_generator(bot.settings.generator, meeting)
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     demo = serve(bot, "127.0.0.1", port, prevent_thread_lock=True)

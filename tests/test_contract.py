@@ -16,6 +16,7 @@ from rag.retrieval import BM25Retriever, HybridRetriever, make_retriever
 from rag.retrieval.pipeline import PipelineOptions, RetrievalPipeline
 from rag.retrieval.rerank import AnswerTypeReranker
 from rag.store.contract import ArchiveStore, SearchStore
+from rag.text.asked import read_question
 
 
 @pytest.fixture
@@ -86,7 +87,7 @@ def pipeline(store, first=None, reranker=None, **options) -> RetrievalPipeline:
 
 
 def test_pipeline_normalises_and_returns_distinct_articles(store) -> None:
-    found = pipeline(store, per_article=1).run("民 兵 工 作", 3)  # OCR spaces, full width
+    found = pipeline(store, per_article=1).run(read_question("民 兵 工 作"), 3)  # OCR spaces, full width
     docs = [h.article.doc_id for h in found.hits]
     assert docs and len(docs) == len(set(docs)) and "hn-0120-02-1" in docs
     assert [h.rank for h in found.hits] == list(range(1, len(docs) + 1))
@@ -94,25 +95,27 @@ def test_pipeline_normalises_and_returns_distinct_articles(store) -> None:
 
 
 def test_stated_filters_are_applied_and_dropped_when_they_leave_nothing(store) -> None:
-    stated = pipeline(store).run("河南日报 民兵工作会议", 5)
+    stated = pipeline(store).run(read_question("河南日报 民兵工作会议"), 5)
     assert stated.applied == ["报纸：河南日报"] and {h.article.paper for h in stated.hits} == {"河南日报"}
-    empty = pipeline(store).run("2023年3月的报道 铁棍山药", 5)  # nothing that month says so
+    empty = pipeline(store).run(read_question("2023年3月的报道 铁棍山药"), 5)  # nothing that month says so
     assert empty.applied == ["日期：2023-03（无结果，未限定）"]
     assert empty.hits[0].article.doc_id == "jz-1220-a03-1"
-    off = pipeline(store, question_filters=False).run("河南日报 民兵工作会议", 5)
+    off = pipeline(store, question_filters=False).run(read_question("河南日报 民兵工作会议"), 5)
     assert off.applied == [] and len({h.article.paper for h in off.hits}) == 2
 
 
 def test_explicit_filters_win_over_stated_ones(store) -> None:
-    found = pipeline(store).run("河南日报 民兵", 5, Filters(paper="焦作日报"))
+    found = pipeline(store).run(read_question("河南日报 民兵"), 5, Filters(paper="焦作日报"))
     assert found.applied == [] and {h.article.paper for h in found.hits} == {"焦作日报"}
 
 
 def test_pipeline_reranks_and_keeps_every_first_stage_hit(store, fake_embedder) -> None:
     first = make_retriever("hybrid", store, fake_embedder)
     assert isinstance(first, HybridRetriever)
-    plain = pipeline(store, first, per_article=0, near_dup=1.0).run("郑州地铁线路有多长？", 10)
-    reranked = pipeline(store, first, AnswerTypeReranker(), per_article=0, near_dup=1.0).run("郑州地铁线路有多长？", 10)
+    plain = pipeline(store, first, per_article=0, near_dup=1.0).run(read_question("郑州地铁线路有多长？"), 10)
+    reranked = pipeline(store, first, AnswerTypeReranker(), per_article=0, near_dup=1.0).run(
+        read_question("郑州地铁线路有多长？"), 10
+    )
     assert {h.chunk.id for h in plain.hits} == {h.chunk.id for h in reranked.hits}
     assert all("answer-type" in h.scores for h in reranked.hits[:2])
     assert np.all(np.diff([h.rank for h in reranked.hits]) == 1)

@@ -37,7 +37,7 @@ def test_gold_articles_found_among_distractors(tmp_path: Path) -> None:
     assert (tmp_path / "again.jsonl").read_bytes() == (tmp_path / "subset.jsonl").read_bytes()
 
     bot = Assistant(Settings.load(index=tmp_path / "idx"))
-    report = bot.ingest([tmp_path / "subset.jsonl"])
+    report = bot.archive.ingest([tmp_path / "subset.jsonl"])
     assert report.articles == counts["articles"] and not report.skipped
     questions = load_questions(questions_file)
     assert all(q.document_based for q in questions)

@@ -144,7 +144,7 @@ def test_sample_examples_are_answered_from_their_article(sample_index: Path) -> 
     try:
         examples = bot.examples()
         assert len(examples) == 3
-        heads = {h.replace(" ", "") for _, h, *_ in bot.articles_on(None, None)}
+        heads = {h.replace(" ", "") for _, h, *_ in bot.archive.articles_on(None, None)}
         for question in examples:
             assert question.removesuffix("的情况如何？") in heads
             answer = bot.ask(question)

@@ -36,7 +36,7 @@ def bot(tmp_path: Path):
     (pages / "a.txt").write_text(page("老街", 120, 300), encoding="utf-8")
     (pages / "b.txt").write_text(page("东岸", 86, 240), encoding="utf-8")
     bot = make_fake_bot(tmp_path / "idx")
-    report = bot.ingest([pages])
+    report = bot.archive.ingest([pages])
     assert len(report.ingested) == 2
     yield bot
     bot.close()
@@ -62,7 +62,7 @@ def test_item01_second_writer_waits_reloads_and_loses_nothing(bot, tmp_path: Pat
     first.begin()  # A: lock held
     said: list[str] = []
     result: dict = {}
-    b = threading.Thread(target=lambda: result.update(report=a.ingest([more], on_wait=said.append)))
+    b = threading.Thread(target=lambda: result.update(report=a.archive.ingest([more], on_wait=said.append)))
     b.start()
     time.sleep(1.0)
     assert b.is_alive() and said and "waiting for another writer (pid" in said[0]
@@ -110,10 +110,10 @@ def test_item02_missing_vectors_file_is_reported_never_deleted(bot) -> None:
     assert asked.exit_code == 2 and "rag repair" in asked.output
     assert counts(path) == before
     with pytest.raises(IndexDamagedError, match="rag repair"):  # and no writer goes on either
-        bot.ingest([Path(__file__).parent / "missing"])
-    done = bot.repair()
+        bot.archive.ingest([Path(__file__).parent / "missing"])
+    done = bot.archive.repair()
     assert done["reembedded"] == before["chunks"] and done["problems"] == []
-    assert counts(path) == before and bot.stats()["vectors"] == before["chunks"]
+    assert counts(path) == before and bot.archive.stats()["vectors"] == before["chunks"]
     assert bot.search("老街村 便民桥", 1)[0].article.text.count("120米")
 
 
@@ -167,7 +167,7 @@ def test_item04_upload_limit_temp_files_and_login(tmp_path: Path, monkeypatch) -
     pages.mkdir()
     (pages / "a.txt").write_text(page("老街", 120, 300), encoding="utf-8")
     bot = make_fake_bot(tmp_path / "idx", max_upload_mb=1, auth="editor:秘密123")
-    bot.ingest([pages])
+    bot.archive.ingest([pages])
     port = _free_port()
     demo = serve(bot, "127.0.0.1", port, prevent_thread_lock=True)
     base = f"http://127.0.0.1:{port}/gradio_api"
@@ -304,7 +304,7 @@ def test_item13_missing_bm25_params_is_rebuilt_and_reported(bot) -> None:
     assert json.loads(s.stdout)["bm25_docs"] == counts(path)["chunks"]  # the truth, not a stale count
     hits = cli("search", "老街村 便民桥", "--index", str(path), "--retriever", "bm25", "--json")
     assert hits.exit_code == 0 and json.loads(hits.stdout)["hits"]  # rebuilt in memory, not empty
-    assert bot.repair()["problems"] == []
+    assert bot.archive.repair()["problems"] == []
     assert cli("stats", "--index", str(path)).exit_code == 0
 
 
@@ -475,7 +475,7 @@ def test_item17_emptied_file_stops_serving_its_old_articles(bot, tmp_path: Path)
     a = tmp_path / "pages" / "a.txt"
     assert bot.search("老街村 便民桥", 1)[0].article.source == "a.txt"
     a.write_text("")
-    report = bot.ingest([a.parent])
+    report = bot.archive.ingest([a.parent])
     assert report.skipped and "removed" in report.skipped[0][1]
     assert all(h.article.source != "a.txt" for h in bot.search("老街村 便民桥", 5))
     assert counts(bot.settings.index)["sources"] == 1

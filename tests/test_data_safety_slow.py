@@ -97,7 +97,7 @@ def test_item15_a_waiting_writer_outlives_sqlite_busy_timeout(tmp_path: Path) ->
     (pages / "a.txt").write_text(page("老街", 120, 300), encoding="utf-8")
     (pages / "b.txt").write_text(page("东岸", 86, 240), encoding="utf-8")
     bot = make_fake_bot(tmp_path / "idx")
-    bot.ingest([pages])
+    bot.archive.ingest([pages])
     bot.close()
     holder = Index.open(tmp_path / "idx")
     holder.begin()

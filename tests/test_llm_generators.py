@@ -8,12 +8,13 @@ from importlib import metadata
 
 import pytest
 
-from rag.generation import GeneratorConfigError, make_generator, registry
+from rag.generation import BaseGenerator, GeneratorConfigError, make_generator, registry
 from rag.generation.llamacpp import LlamaCppGenerator
 from rag.generation.openai_compat import OpenAIGenerator
 from rag.generation.verify import verify
 from rag.models import REFUSAL, Answer, Article, Chunk, Hit
 from rag.settings import Settings
+from rag.text.asked import read_question
 from tests.llm_server import ChatServer, Reply
 
 QUESTION = "柳溪段输水管线有多长？"
@@ -56,7 +57,7 @@ def gen(server, **kw) -> OpenAIGenerator:
 
 
 def run(g, question=QUESTION, hits=HITS) -> tuple[list[str], Answer]:
-    pieces = list(g.stream(question, hits))
+    pieces = list(g.stream(read_question(question), hits))
     assert isinstance(pieces[-1], Answer)
     return pieces[:-1], pieces[-1]
 
@@ -182,18 +183,37 @@ def test_registry_config_errors_and_entry_points(tmp_path, monkeypatch):
     monkeypatch.setattr(metadata, "entry_points", lambda group=None: [ep] if group == "baokan_rag.generators" else [])
     g = make_generator("echo", Settings())
     assert g.name == "echo" and "echo" in registry()
+    assert not g.verifies_citations and g.thread_safe and g.rewrite_question("那温县呢？", []) == ""  # the defaults
+    bare = metadata.EntryPoint(name="bare", value="tests.test_llm_generators:bare_factory", group=ep.group)
+    monkeypatch.setattr(metadata, "entry_points", lambda group=None: [bare] if group == ep.group else [])
+    with pytest.raises(ValueError, match=r"'bare' \(Bare\) lacks verifies_citations, thread_safe, rewrite_question"):
+        make_generator("bare", Settings())
+    monkeypatch.setattr(metadata, "entry_points", lambda group=None: [ep] if group == ep.group else [])
     with pytest.raises(ValueError, match=r"unknown generator 'gpt'.*echo"):
         make_generator("gpt")
 
 
-class EchoGenerator:
+class EchoGenerator(BaseGenerator):
     name = "echo"
 
     def answer(self, question, hits, history=()):
-        return Answer(question=question, text=question)
+        return Answer(question=question.text, text=question.text)
+
+
+class Bare:
+    """A generator that declares only answer and stream (not the whole Generator protocol)."""
+
+    name = "bare"
+
+    def answer(self, question, hits, history=()):
+        return Answer(question=question.text, text=question.text)
 
     def stream(self, question, hits, history=()):
         yield self.answer(question, hits, history)
+
+
+def bare_factory(settings):
+    return Bare()
 
 
 def echo_factory(settings):
@@ -263,14 +283,14 @@ def test_cli_ask_and_eval_through_a_chat_server(server, sample_index, monkeypatc
 def test_plugin_answers_are_verified_by_the_assistant(sample_index, monkeypatch):
     from rag.assistant import Assistant
 
-    class Inventor:
+    class Inventor(BaseGenerator):
         name = "inventor"
 
         def stream(self, question, hits, history=()):
-            yield Answer(question=question, text="输水管线46.5公里[1]。还有一座机场[2]。", hits=list(hits))
+            yield Answer(question=question.text, text="输水管线46.5公里[1]。还有一座机场[2]。", hits=list(hits))
 
     bot = Assistant(Settings.load(index=sample_index))
-    bot._generators["inventor"] = Inventor()
+    bot.use_generator("inventor", Inventor())
     ans = bot.ask("鹭江引水工程柳溪段的输水管线有多长？", 5, generator="inventor")
     assert ans.text == "输水管线46.5公里[1]。" and len(ans.citations) == 1
     assert "46.5" in ans.citations[0].quote

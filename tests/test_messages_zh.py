@@ -42,7 +42,7 @@ def bot(tmp_path: Path):
     this process (so patched limits hold)."""
     first = write(tmp_path / "pages", "a.txt", page("老街", 120, 300))
     bot = make_fake_bot(tmp_path / "idx", ocr_workers=1)
-    assert len(bot.ingest([first]).ingested) == 1
+    assert len(bot.archive.ingest([first]).ingested) == 1
     yield bot
     bot.close()
 

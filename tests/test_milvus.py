@@ -202,7 +202,8 @@ def _child(index: Path, uri: str, data: Path) -> subprocess.Popen:
         "from rag.assistant import Assistant\nfrom rag.settings import Settings\n"
         f"bot = Assistant(Settings.load(index={str(index)!r}, store='milvus', milvus_uri={uri!r}, "
         f"embedding_model={FAKE_HASH!r}))\n"
-        f"bot.ingest([__import__('pathlib').Path({str(data)!r})], progress=lambda e: print(e.articles, flush=True))\n"
+        f"bot.archive.ingest([__import__('pathlib').Path({str(data)!r})],\n"
+        "    progress=lambda e: print(e.articles, flush=True))\n"
     )
     return subprocess.Popen(
         [sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True

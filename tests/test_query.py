@@ -9,6 +9,7 @@ from rag.models import Article, Chunk, Filters, Hit, Turn
 from rag.retrieval.diversity import collapse
 from rag.retrieval.query import merge_filters, stated_filters
 from rag.retrieval.rerank import AnswerTypeReranker, make_reranker
+from rag.text.asked import read_question
 from rag.text.followup import is_followup, rewrite
 from rag.text.lexicon import collect_terms, names_in, quoted_in, select_words
 from rag.text.normalize import normalize_query
@@ -160,7 +161,7 @@ def test_answer_type_reranker_prefers_the_passage_that_answers() -> None:
     q = "瑞庆汽车发动机技术有限公司一年能生产多少台发动机？"
     talk = _hit(1, 1, "瑞庆汽车发动机技术有限公司是当地重点企业，发动机技术领先，企业发展很快。", 1)
     answer = _hit(2, 2, "瑞庆汽车发动机技术有限公司投产后，一年能生产发动机44万台。", 2)
-    got = AnswerTypeReranker(weight=0.05).rerank(q, [talk, answer])
+    got = AnswerTypeReranker(weight=0.05).rerank(read_question(q), [talk, answer])
     assert [h.chunk.id for h in got] == [2, 1] and [h.rank for h in got] == [1, 2]
     assert got[0].scores["answer-type"] > got[1].scores["answer-type"]
 

@@ -15,6 +15,7 @@ from rag.logistic import read_model
 from rag.retrieval.features import DENSE_FEATURES, FEATURES, candidate_features
 from rag.retrieval.ranker import LearnedReranker, model_path
 from rag.retrieval.rerank import make_reranker
+from rag.text.asked import read_question
 from tests.conftest import make_fake_bot
 
 QUESTION = "鹭江引水工程柳溪段的输水管线有多长？"
@@ -38,7 +39,7 @@ def test_shipped_models_fit_the_features_this_code_computes() -> None:
 
 def test_features_are_relative_to_the_candidates(bot) -> None:
     hits = bot.retriever("hybrid").search(QUESTION, 30)
-    rows = candidate_features(QUESTION, hits)
+    rows = candidate_features(read_question(QUESTION), hits)
     assert rows.shape == (len(hits), len(FEATURES)) and np.isfinite(rows).all()
     col = {f: rows[:, i] for i, f in enumerate(FEATURES)}
     assert col["bm25"].max() == pytest.approx(1.0) and col["dense"].max() == pytest.approx(0.0)
@@ -48,7 +49,7 @@ def test_features_are_relative_to_the_candidates(bot) -> None:
     assert col["longest_match"][best] >= 4 / len("鹭江引水工程柳溪段输水管线长")
     far = [i for i, h in enumerate(hits) if "鹭江" not in h.chunk.text and "引水" not in h.chunk.text]
     assert far and all(col["cover_passage"][i] < col["cover_passage"][best] for i in far)
-    assert (candidate_features(QUESTION, hits) == rows).all()  # the same rows at train and query time
+    assert (candidate_features(read_question(QUESTION), hits) == rows).all()  # the same rows at train and query time
 
 
 def test_learned_ranker_ranks_articles_and_explains_each_hit(bot) -> None:
@@ -145,7 +146,7 @@ def test_the_answerer_reads_every_passage_of_each_article(tmp_path: Path, fake_e
     page.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
     bot = make_fake_bot(tmp_path / "idx", passages=2, retriever="bm25")
     try:
-        bot.ingest([page])
+        bot.archive.ingest([page])
         question = "在滨河路开放的青禾图书馆新馆藏书多少册？"
         (hit,) = bot.retrieve(question, 5).hits  # one article, so one hit
         texts = [p.chunk.text for p in hit.passages()]

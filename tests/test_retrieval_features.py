@@ -15,6 +15,7 @@ from rag.cli import app
 from rag.models import Filters, Turn
 from rag.settings import Settings
 from rag.store import Index
+from rag.text.asked import read_question
 
 pytestmark = pytest.mark.slow
 
@@ -171,7 +172,7 @@ def test_cross_encoder_reranker_from_a_local_folder(bot: Assistant, tmp_path: Pa
     reranker = make_reranker(f"cross-encoder:{folder}")
     assert isinstance(reranker, CrossEncoderReranker)
     hits = bot.retriever("hybrid").search("惠济区设置了多少个三级网格？", 8)
-    got = reranker.rerank("惠济区设置了多少个三级网格？", hits)
+    got = reranker.rerank(read_question("惠济区设置了多少个三级网格？"), hits)
     assert sorted(h.chunk.id for h in got) == sorted(h.chunk.id for h in hits)
     assert [h.rank for h in got] == list(range(1, len(hits) + 1))
     scores = [h.scores["cross-encoder"] for h in got[: reranker.top]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from rag.text.asked import read_question
 from rag.text.question import asks_for, focus_of, mentions_place, places_in, predicate_of, specifics_in
 from rag.text.spans import answer_span, resolve_date
 
@@ -103,7 +104,7 @@ def test_resolve_date(span, date, expected):
     ],
 )
 def test_answer_span(question, sentence, date, span):
-    got = answer_span(question, sentence, date)
+    got = answer_span(read_question(question), sentence, date)
     if span is None:  # a list: every item is in the span
         assert all(x in got for x in ("种子农资", "农机装备", "特色农产品", "智慧农业")), got
     else:

@@ -42,7 +42,7 @@ def ingest(
 
     Exit status: 0 all inputs ingested or unchanged; 3 the good ones ingested, some files or
     lines reported; 1 nothing could be ingested; 2 bad usage (missing path, index mismatch)."""
-    from rag.ingest.loaders import printable_path
+    from rag.archive import printable_path
 
     missing = [p for p in paths if not p.exists()]
     if missing:
@@ -54,8 +54,8 @@ def ingest(
             index, store=store, milvus_uri=milvus_uri, embedding_model="none" if lexical_only else None, write_wait=wait
         )
         with ingest_progress(err, quiet=as_json) as progress:
-            report = bot.ingest(paths, rebuild=rebuild, progress=progress, on_wait=waiting)
-        stats = bot.stats()
+            report = bot.archive.ingest(paths, rebuild=rebuild, progress=progress, on_wait=waiting)
+        stats = bot.archive.stats()
         bot.close()
         if as_json:
             print_json({**report.to_dict(), "index": str(bot.location), "total_chunks": stats["chunks"]})
@@ -83,8 +83,8 @@ def reindex(index: Path | None = IndexOpt, store: str | None = StoreOpt, milvus_
 
     def action() -> None:
         bot = assistant(index, store=store, milvus_uri=milvus_uri)
-        words = bot.reindex()
-        stats = bot.stats()
+        words = bot.archive.reindex()
+        stats = bot.archive.stats()
         out.print(
             f"index {bot.location}: lexicon of {words} words, {stats['chunks']} chunks "
             f"re-cut, BM25 rebuilt, vector index {stats['vector_index']}",
@@ -111,7 +111,7 @@ def migrate(
             if not as_json:
                 err.print(f"  {r.articles} articles, {r.chunks} chunks copied ({r.seconds:.0f} s)")
 
-        report = bot.migrate(to, rebuild=rebuild, progress=show)
+        report = bot.archive.migrate(to, rebuild=rebuild, progress=show)
         if as_json:
             print_json({**report.to_dict(), "from": str(bot.settings.index)})
         else:
@@ -133,7 +133,7 @@ def stats(
 
     def action() -> None:
         bot = assistant(index, store=store, milvus_uri=milvus_uri)
-        s = bot.stats()
+        s = bot.archive.stats()
         if as_json:
             print_json(s)
         else:
@@ -161,7 +161,7 @@ def repair(
 
     def action() -> None:
         bot = assistant(index, store=store, milvus_uri=milvus_uri, write_wait=wait)
-        done = bot.repair(on_wait=waiting)
+        done = bot.archive.repair(on_wait=waiting)
         if as_json:
             print_json(done)
             return
@@ -192,7 +192,7 @@ def delete(
     """Remove sources (their articles, chunks, vectors and BM25 entries)."""
 
     def action() -> None:
-        removed = assistant(index, store=store, milvus_uri=milvus_uri, write_wait=wait).delete(paths)
+        removed = assistant(index, store=store, milvus_uri=milvus_uri, write_wait=wait).archive.delete(paths)
         out.print(f"removed {removed} chunks")
 
     run(action)
@@ -211,7 +211,7 @@ def retag(
     line); remembered in the index folder, so a re-ingest tags them again."""
 
     def action() -> None:
-        changed = assistant(index, store=store, milvus_uri=milvus_uri, write_wait=wait).retag(path, paper, date)
+        changed = assistant(index, store=store, milvus_uri=milvus_uri, write_wait=wait).archive.retag(path, paper, date)
         out.print(f"re-tagged {changed} articles")
 
     run(action)

@@ -49,14 +49,14 @@ def assistant(index: Path | None, **overrides):
     from rag.settings import Settings
 
     bot = Assistant(Settings.load(index=index, **overrides))
-    bot.on_wait = waiting
+    bot.on_wait = waiting  # the store handle's: told when a write waits for another writer
     return bot
 
 
 def run(action: Callable[[], None]) -> None:
     """Turn expected failures into one clear line and exit code 2 (1 for other errors)."""
+    from rag.archive import IndexStoreError
     from rag.evaluation.questions import QuestionSetError
-    from rag.store.errors import IndexStoreError
 
     try:
         action()

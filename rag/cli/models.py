@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import typer
@@ -29,8 +28,7 @@ def fit_static(
 
     Then `rag ingest FILES --index NEW` with RAG_EMBEDDING_MODEL=FOLDER embeds passages ~50x faster
     than e5 (docs/scale.md#encoder-routes)."""
-    from rag.embeddings.static import ensure_static_model
-    from rag.embeddings.static_fit import fit_static as fit
+    from rag.archive import fit_static_model
     from rag.settings import Settings
 
     for path in (source / "rag.sqlite", *([exclude_index / "rag.sqlite"] if exclude_index else [])):
@@ -39,13 +37,15 @@ def fit_static(
             raise typer.Exit(2)
 
     def action() -> None:
-        exclude: set[str] = set()
-        if exclude_index is not None:
-            conn = sqlite3.connect(f"file:{exclude_index / 'rag.sqlite'}?mode=ro", uri=True)
-            exclude = {doc_id for (doc_id,) in conn.execute("SELECT doc_id FROM articles")}
-            conn.close()
-        base = ensure_static_model(Settings.load().model_cache)
-        report = fit(source, target, base, buckets=buckets, epochs=epochs, exclude=exclude, questions=questions)
+        report = fit_static_model(
+            source,
+            target,
+            Settings.load().model_cache,
+            exclude_index,
+            buckets=buckets,
+            epochs=epochs,
+            questions=questions,
+        )
         if as_json:
             print_json(report)
         else:

@@ -17,7 +17,7 @@ def ingest_progress(err: Console, quiet: bool):
     on stderr every ``LOG_EVERY`` seconds, so short runs print nothing."""
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-    from rag.ingest.pipeline import IngestProgress
+    from rag.archive import IngestProgress
 
     def rate(e: IngestProgress) -> str:
         pages = f"{e.pages}/{e.total_pages} pages, {e.pages_per_second:.2f} pages/s, " if e.total_pages else ""

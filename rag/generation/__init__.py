@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib import metadata
 
-from rag.generation.base import Generator
+from rag.generation.base import BaseGenerator, Generator
 from rag.generation.extractive import ExtractiveGenerator
 from rag.generation.llm import GeneratorConfigError, LLMError
 
 ENTRY_POINT_GROUP = "baokan_rag.generators"
+# what the façade reads from every generator (rag.generation.base.Generator)
+CAPABILITIES = ("name", "verifies_citations", "thread_safe", "answer", "stream", "rewrite_question")
 Factory = Callable[..., Generator]
 
 
@@ -53,14 +55,23 @@ def make_generator(name: str = "extractive", settings=None) -> Generator:
     factories = registry()
     if key not in factories:
         raise ValueError(f"unknown generator {name!r}; valid: {', '.join(sorted(factories))}")
-    return factories[key](settings or Settings())
+    made = factories[key](settings or Settings())
+    lacking = [c for c in CAPABILITIES if not hasattr(made, c)]
+    if lacking:
+        raise ValueError(
+            f"generator {name!r} ({type(made).__name__}) lacks {', '.join(lacking)}: "
+            "subclass rag.generation.BaseGenerator for the defaults (docs/generators.md)"
+        )
+    return made
 
 
 GENERATORS = tuple(BUILTIN)
 
 __all__ = [
+    "CAPABILITIES",
     "ENTRY_POINT_GROUP",
     "GENERATORS",
+    "BaseGenerator",
     "ExtractiveGenerator",
     "Generator",
     "GeneratorConfigError",

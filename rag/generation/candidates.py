@@ -13,10 +13,11 @@ from typing import Protocol
 
 from rag.logistic import LogisticModel, read_model
 from rag.models import Answer, Hit
+from rag.text.asked import Question
 from rag.text.lexicon import quoted_in
 from rag.text.normalize import CJK, compact
-from rag.text.question import ROLES, place_stem, places_in
-from rag.text.terms import content_terms, coverage, term_weights
+from rag.text.question import ROLES, place_stem
+from rag.text.terms import coverage, term_weights
 
 CHOICE_FILE = Path(__file__).with_name("sentence_choice.json")
 # what tells the sentence that answers from its neighbours; a logistic model over these
@@ -63,10 +64,10 @@ class Scored:
     phrase: float = 0.0  # longest verbatim stretch of the question in it / question length
 
 
-def evidence_coverage(question: str, hits: Sequence[Hit]) -> float:
+def evidence_coverage(question: Question, hits: Sequence[Hit]) -> float:
     """Weighted share of the question's content words found anywhere in the passages (headlines
     included): how much of the question the evidence speaks to, before any model is asked."""
-    terms = content_terms(question)
+    terms = question.terms
     if not terms or not hits:
         return 0.0
     texts = [compact(f"{h.article.headline}\n{h.chunk.text}") for h in hits]
@@ -108,16 +109,16 @@ _MONTH_DAY = re.compile(r"(?<!\d)\d{1,2}月\d{1,2}[日号]")
 _ORDINAL_OF = re.compile(r"第[一二三四五六七八九十百\d]+([期届次批轮季名位个])")
 
 
-def conflicts(question: str, sentence: str, published: str = "") -> bool:
+def conflicts(question: Question, sentence: str, published: str = "") -> bool:
     """The sentence names years, dates or ordinals of the sort the question names, but not the
     question's own (2021年 asked, 2022年 stated; 第二届 asked, 第一届 stated), or gives the role
     the question asks about to another place's holder (焦作市的市委书记 asked, 孟州市委书记 stated).
     A date that is the article's ``published`` day names the issue, not the event (1月10日焦作日报上)."""
-    q, s = compact(question), compact(sentence)
+    q, s = question.compact, compact(sentence)
     issue = chinese_date(published)[5:]
     if issue:
         q = q.replace(issue, "")
-    if role_elsewhere(q, s):
+    if role_elsewhere(q, s, question.places):
         return True
     for pattern in (_YEAR, _MONTH_DAY):
         asked, stated = set(pattern.findall(q)), set(pattern.findall(s))
@@ -130,9 +131,10 @@ def conflicts(question: str, sentence: str, published: str = "") -> bool:
     return False
 
 
-def role_elsewhere(q: str, s: str) -> bool:
-    """A role of a place the question names (焦作市的市委书记) is stated only for other places."""
-    stems = [place_stem(p) for p in places_in(q)]
+def role_elsewhere(q: str, s: str, places: Sequence[str]) -> bool:
+    """A role of a place the question names (焦作市的市委书记, its ``places``) is stated only for
+    other places."""
+    stems = [place_stem(p) for p in places]
     if not stems:
         return False
     for role in ROLES.split("|"):
@@ -196,6 +198,6 @@ class Assessor(Protocol):
     model: LogisticModel
     threshold: float
 
-    def assess(self, question: str, hits: Sequence[Hit]) -> Assessment | None: ...
+    def assess(self, question: Question, hits: Sequence[Hit]) -> Assessment | None: ...
 
-    def compose_sentences(self, question: str, hits: list[Hit], chosen: list[Sentence]) -> Answer: ...
+    def compose_sentences(self, question: Question, hits: list[Hit], chosen: list[Sentence]) -> Answer: ...

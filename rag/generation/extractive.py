@@ -22,26 +22,19 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from rag.logistic import LogisticModel
 from rag.models import REFUSAL, Answer, Citation, Hit, Turn
-from rag.text.intent import SPAN_KINDS, read_intent, specific_words
+from rag.text.asked import Question
+from rag.text.intent import SPAN_KINDS
 from rag.text.normalize import compact
-from rag.text.question import (
-    asks_for,
-    focus_coverage,
-    focus_of,
-    holds,
-    mentions_place,
-    near_question,
-    places_in,
-    predicate_of,
-)
+from rag.text.question import focus_coverage, holds, mentions_place, near_question
 from rag.text.sentences import sentence_spans
-from rag.text.terms import Terms, content_terms, coverage, longest_shared, term_coverage, term_weights
+from rag.text.terms import Terms, coverage, longest_shared, term_coverage, term_weights
 
 from .answerability import load_model
+from .base import BaseGenerator
 from .candidates import (
     Assessment,
     Candidate,
@@ -69,7 +62,7 @@ RANK_BONUS = 0.04  # / the hit's rank: first hit +0.04, second +0.02, …
 CONTEXT_CREDIT = 0.6  # a word found only elsewhere in the sentence's chunk or headline
 
 
-class ExtractiveGenerator:
+class ExtractiveGenerator(BaseGenerator):
     """Answers with the passage sentence that best answers the question, marked ``[n]``, when
     the answerability model's probability reaches ``threshold`` (the model's own by default)."""
 
@@ -85,38 +78,32 @@ class ExtractiveGenerator:
         if not 0.0 <= self.threshold <= 1.0:
             raise ValueError(f"threshold must be in [0, 1], got {self.threshold}")
 
-    def answer(self, question: str, hits: Sequence[Hit], history: Sequence[Turn] = ()) -> Answer:
+    def answer(self, question: Question, hits: Sequence[Hit], history: Sequence[Turn] = ()) -> Answer:
         """Cited answer or refusal; ``history`` is not used (retrieval resolves follow-ups)."""
         t0 = time.perf_counter()
         ans = self._answer(question, list(hits))
         ans.timings["generate"] = time.perf_counter() - t0
         return ans
 
-    def stream(self, question: str, hits: Sequence[Hit], history: Sequence[Turn] = ()) -> Iterator[str | Answer]:
-        """Yield the answer text sentence by sentence (each with its marker), then the Answer."""
-        ans = self.answer(question, hits, history)
-        yield from re.findall(r".+?\[\d+\]|.+", ans.text, flags=re.S)
-        yield ans
-
-    def rank(self, question: str, hits: Sequence[Hit]) -> list[Scored]:
+    def rank(self, question: Question, hits: Sequence[Hit]) -> list[Scored]:
         """All candidate sentences, best first."""
         return self._rank(question, hits)[0]
 
-    def _rank(self, question: str, hits: Sequence[Hit]) -> tuple[list[Scored], Terms, dict[str, float]]:
+    def _rank(self, question: Question, hits: Sequence[Hit]) -> tuple[list[Scored], Terms, dict[str, float]]:
         """The ranked sentences, with the question's content words and their weights over them."""
         sentences = [
             Sentence(h, a, b, compact(h.chunk.text[a:b]))
             for h in hits
             for a, b in sentence_spans(h.chunk.text, min_chars=4)
         ]
-        terms = content_terms(question)
+        terms = question.terms
         if not sentences or not terms:
             return [], terms, {}
         weights = term_weights(terms, [s.norm for s in sentences])
         total = sum(weights.values())
         contexts = {id(h): compact(f"{h.article.headline}\n{h.chunk.text}") for h in hits}
         ranks = {id(h): i for i, h in enumerate(hits, 1)}
-        asks, q = asks_for(question), compact(question)
+        asks, q = list(question.asks), question.compact
         out = []
         for s in sentences:
             own = {t: term_coverage(t, bg, s.norm) for t, (_, bg) in terms.items()}
@@ -124,24 +111,23 @@ class ExtractiveGenerator:
             cov = {t: max(own[t], CONTEXT_CREDIT * term_coverage(t, bg, ctx)) for t, (_, bg) in terms.items()}
             support = sum(weights[t] * c for t, c in cov.items()) / total
             own_support = sum(weights[t] * c for t, c in own.items()) / total
-            has = holds(s.text, asks, question)
+            has = holds(s.text, asks, question.text)
             near = has and near_question(s.norm, asks, list(terms))
             phrase = longest_shared(q, s.norm) / len(q)
             score = support + TYPE_BONUS * (has + near) + PHRASE_BONUS * phrase + RANK_BONUS / ranks[id(s.hit)]
             out.append(Scored(score, support, own_support, own, has, s, phrase))
         return sorted(out, key=lambda x: -x.score), terms, weights  # stable: ties keep hit and text order
 
-    def candidates(self, question: str, pool: list[Scored], hits: list[Hit]) -> list[Candidate]:
+    def candidates(self, question: Question, pool: list[Scored], hits: list[Hit]) -> list[Candidate]:
         """Each sentence of ``pool`` with its span and the features the choice model reads."""
-        intent = read_intent(question)
-        places, specifics, predicate = places_in(question), specific_words(question), predicate_of(question)
+        intent, places, specifics, predicate = question.intent, question.places, question.specifics, question.predicate
         texts = {id(h): passage_text(h) + article_text(h) + linked_text(h, hits) for h in hits}
         out = []
         for c in pool:
             s = c.sentence
             missing = missing_specifics(specifics, texts[id(s.hit)])
             places_ok = all(mentions_place(p, article_text(s.hit)) for p in places)
-            span = span_for(question, intent, c)
+            span = span_for(question, c)
             held = 1 - len(missing_specifics(specifics, context_text(s))) / len(specifics) if specifics else 1.0
             features = {
                 "score": c.score,
@@ -158,20 +144,19 @@ class ExtractiveGenerator:
             out.append(Candidate(c, span, missing, places_ok, features))
         return out
 
-    def assess(self, question: str, hits: Sequence[Hit]) -> Assessment | None:
+    def assess(self, question: Question, hits: Sequence[Hit]) -> Assessment | None:
         """The best candidate sentence and the model's features for it (None: nothing to compare)."""
         hits = list(hits)
         ranked, terms, weights = self._rank(question, hits)
         if not ranked:
             return None
-        intent = read_intent(question)
-        places, specifics = places_in(question), specific_words(question)
-        focus = focus_of(question) if intent.kind in FOCUS_KINDS else ""
+        intent, places, specifics = question.intent, list(question.places), question.specifics
+        focus = question.focus if intent.kind in FOCUS_KINDS else ""
         candidates = self.candidates(question, ranked[:CANDIDATES], hits)
         chosen = max(candidates, key=lambda c: self.choice.logit(c.features))
         best, span, missing, places_ok = chosen.scored, chosen.span, chosen.missing, chosen.places_ok
         if intent.kind == "comparison" and not span:
-            span = (computed(question, intent, self, ranked) or ("",))[0]
+            span = (computed(question, self, ranked) or ("",))[0]
         about = article_text(best.sentence.hit)
         absent = [t for t in terms if t not in about]
         features = {
@@ -196,15 +181,15 @@ class ExtractiveGenerator:
         }
         return Assessment(best, span, features, ranked, missing, places, focus, absent)
 
-    def _answer(self, question: str, hits: list[Hit]) -> Answer:
+    def _answer(self, question: Question, hits: list[Hit]) -> Answer:
         def refuse(reason: str, confidence: float | None = None) -> Answer:
             return Answer(
-                question=question, text=REFUSAL, refused=True, reason=reason, hits=hits, confidence=confidence
+                question=question.text, text=REFUSAL, refused=True, reason=reason, hits=hits, confidence=confidence
             )
 
         if not hits:
             return refuse("没有检索到相关段落")
-        intent = read_intent(question)
+        intent = question.intent
         if not intent.chinese:
             return refuse("资料库是中文报纸，请用中文提问")
         if intent.kind == "paper_issue":
@@ -214,16 +199,16 @@ class ExtractiveGenerator:
             return refuse("问题或段落中没有可比对的实义词")
         p = self.model.probability(found.features)
         if intent.kind == "multipart":  # answered part by part: answerable when one part is
-            parts = [a for a in (self.assess(part, hits) for part in intent.parts) if a is not None]
+            parts = [a for a in (self.assess(part, hits) for part in question.parts) if a is not None]
             p = max([p, *(self.model.probability(a.features) for a in parts)])
         if p < self.threshold:
             return refuse(explain_refusal(self.model, found, question), p)
-        answer = compose(question, intent, found, hits, self)
+        answer = compose(question, found, hits, self)
         answer.confidence = p
         return answer
 
     @staticmethod
-    def compose_sentences(question: str, hits: list[Hit], chosen: list[Sentence]) -> Answer:
+    def compose_sentences(question: Question, hits: list[Hit], chosen: list[Sentence]) -> Answer:
         """Markers numbered by first use; one citation per cited hit quoting its sentence (two
         sentences of one hit: the chunk from the first to the last, still an exact substring)."""
         numbers: dict[int, int] = {}  # id(hit) → n
@@ -238,4 +223,4 @@ class ExtractiveGenerator:
         citations = [
             Citation(n=n, hit=by_id[k], quote=by_id[k].chunk.text[slice(*spans[k])]) for k, n in numbers.items()
         ]
-        return Answer(question=question, text="".join(parts), citations=citations, hits=hits)
+        return Answer(question=question.text, text="".join(parts), citations=citations, hits=hits)

@@ -18,6 +18,7 @@ HOW_TO = (
 
 class LlamaCppGenerator(LLMGenerator):
     name = "llamacpp"
+    thread_safe = False  # one model in this process: one question at a time
 
     def __init__(
         self,

@@ -12,7 +12,9 @@ import time
 from collections.abc import Iterator, Sequence
 
 from rag.models import REFUSAL, Answer, Hit, Turn
+from rag.text.asked import Question
 
+from .base import BaseGenerator
 from .candidates import evidence_coverage
 from .extractive import ExtractiveGenerator
 from .prompt import build_messages, says_refusal
@@ -38,7 +40,7 @@ class GeneratorConfigError(ValueError):
     """A generator cannot be built as configured (missing extra, file, URL …)."""
 
 
-class LLMGenerator:
+class LLMGenerator(BaseGenerator):
     """Base class: subclasses set ``name`` and implement ``_chat``."""
 
     name = "llm"
@@ -84,15 +86,7 @@ class LLMGenerator:
         )
         return text if plausible else rules
 
-    def answer(self, question: str, hits: Sequence[Hit], history: Sequence[Turn] = ()) -> Answer:
-        answer = None
-        for piece in self.stream(question, hits, history):
-            if isinstance(piece, Answer):
-                answer = piece
-        assert answer is not None
-        return answer
-
-    def stream(self, question: str, hits: Sequence[Hit], history: Sequence[Turn] = ()) -> Iterator[str | Answer]:
+    def stream(self, question: Question, hits: Sequence[Hit], history: Sequence[Turn] = ()) -> Iterator[str | Answer]:
         """Yield each verified sentence as soon as it is complete, then the final Answer."""
         t0 = time.perf_counter()
         hits = list(hits)
@@ -100,10 +94,10 @@ class LLMGenerator:
         if refusal is not None:
             yield refusal
             return
-        checker = CitationChecker(hits, question, self.threshold)
+        checker = CitationChecker(hits, question.text, self.threshold)
         raw, buffer, first_token = [], "", None
         try:
-            for delta in self._chat(build_messages(question, hits, history)):
+            for delta in self._chat(build_messages(question.text, hits, history)):
                 if first_token is None:
                     first_token = time.perf_counter() - t0
                 raw.append(delta)
@@ -117,12 +111,12 @@ class LLMGenerator:
         reply = "".join(raw)
         verified = checker.finish()
         if says_refusal(reply) and verified.empty:
-            ans = Answer(question=question, text=REFUSAL, refused=True, reason="模型判断资料不能回答", hits=hits)
+            ans = Answer(question=question.text, text=REFUSAL, refused=True, reason="模型判断资料不能回答", hits=hits)
         elif verified.empty:
             yield self._fall_back(question, hits, history, "大模型的回答无法由资料证实，以下为摘录式回答")
             return
         else:
-            ans = Answer(question=question, text=verified.text, citations=verified.citations, hits=hits)
+            ans = Answer(question=question.text, text=verified.text, citations=verified.citations, hits=hits)
             if verified.unsupported or verified.removed_markers:
                 ans.reason = (
                     f"已删除 {len(verified.unsupported)} 句资料不支持的内容、{len(verified.removed_markers)} 个无效引用"
@@ -133,14 +127,14 @@ class LLMGenerator:
         ans.raw = reply
         yield ans
 
-    def _gate(self, question: str, hits: list[Hit]) -> Answer | None:
+    def _gate(self, question: Question, hits: list[Hit]) -> Answer | None:
         """The fixed refusal when the passages are too weak to send to a model."""
         if not hits:
-            return Answer(question=question, text=REFUSAL, refused=True, reason="没有检索到相关段落", hits=hits)
+            return Answer(question=question.text, text=REFUSAL, refused=True, reason="没有检索到相关段落", hits=hits)
         top = evidence_coverage(question, hits)
         if top < self.gate:
             return Answer(
-                question=question,
+                question=question.text,
                 text=REFUSAL,
                 refused=True,
                 hits=hits,
@@ -162,7 +156,7 @@ class LLMGenerator:
             if rendered:
                 yield rendered
 
-    def _fall_back(self, question: str, hits: list[Hit], history: Sequence[Turn], notice: str) -> Answer:
+    def _fall_back(self, question: Question, hits: list[Hit], history: Sequence[Turn], notice: str) -> Answer:
         ans = self.fallback.answer(question, hits, history)
         ans.notice = notice
         return ans

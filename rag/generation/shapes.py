@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from rag.logistic import LogisticModel
 from rag.models import Answer, Citation, Hit
-from rag.text.intent import Intent, read_intent, yesno_claim
+from rag.text.asked import Question
 from rag.text.lexicon import quoted_in
 from rag.text.normalize import CJK, compact
 from rag.text.sentences import END_MARK, sentence_spans
@@ -36,12 +36,12 @@ ANTONYMS = (
 )
 
 
-def verdict(question: str, sentence: str) -> str:
+def verdict(question: Question, sentence: str) -> str:
     """是 or 否 for a yes/no question — only from a sentence that speaks to what is asked: it holds
     the claim (通水 for 是否已经通水) or the question's comparative or its opposite (偏多/偏少);
     "" otherwise (the sentence is then quoted without a verdict)."""
-    q, s = compact(question), compact(sentence)
-    claim = yesno_claim(question)
+    q, s = question.compact, compact(sentence)
+    claim = question.claim
     grounded = bool(claim) and claim in s
     for a, b in ANTONYMS:
         stem = re.search(rf"([{CJK}])(?:{a}|{b})", q)
@@ -52,10 +52,10 @@ def verdict(question: str, sentence: str) -> str:
     return "否" if says_no(question, sentence) else "是"
 
 
-def says_no(question: str, sentence: str) -> bool:
+def says_no(question: Question, sentence: str) -> bool:
     """The sentence answers a yes/no question with no: it negates, or states the opposite of the
     question's own comparative (偏多 asked, 偏少 stated)."""
-    q, s = compact(question), compact(sentence)
+    q, s = question.compact, compact(sentence)
     if NEGATION.search(s) and not NEGATION.search(q):
         return True
     for a, b in ANTONYMS:
@@ -73,22 +73,22 @@ _MULTIPLIERS = {"": 1.0, "十": 10.0, "百": 100.0, "千": 1e3, "万": 1e4, "亿
 ISSUE_MAX = 20  # headlines listed for one issue
 
 
-def span_for(question: str, intent: Intent, cand: Scored) -> str:
+def span_for(question: Question, cand: Scored) -> str:
     """The span a candidate sentence offers for the question's kind ("" when none fits; for a
     comparison, only a difference the sentence states itself: see ``computed``)."""
     sentence = cand.sentence
-    if intent.kind == "comparison":
-        return direct_change(question, intent, sentence.text)
-    if intent.kind == "yesno":
+    if question.intent.kind == "comparison":
+        return direct_change(question, sentence.text)
+    if question.intent.kind == "yesno":
         return verdict(question, sentence.text)
     return answer_span(question, sentence.text, sentence.hit.article.date)
 
 
-def direct_change(question: str, intent: Intent, sentence: str) -> str:
+def direct_change(question: Question, sentence: str) -> str:
     """A difference the sentence states itself (同比增长12.5%, 高出2.64个百分点) — in a sentence
     about the first thing compared (its year, when it names one: 2022年…比上年提高 does not say
     how 2023 compares with 2022)."""
-    q = compact(question)
+    q, intent = question.compact, question.intent
     years = re.findall(r"\d{4}年", intent.compared[0]) if intent.compared else []
     if years and not any(y in compact(sentence) for y in years):
         return ""
@@ -125,16 +125,17 @@ def _fmt(x: float) -> str:
     return f"{x:.4f}".rstrip("0").rstrip(".")
 
 
-def computed(question: str, intent: Intent, gen: Assessor, ranked: list[Scored]) -> tuple[str, list[Sentence]] | None:
+def computed(question: Question, gen: Assessor, ranked: list[Scored]) -> tuple[str, list[Sentence]] | None:
     """``99.94% − 97.30% = 2.64个百分点`` from the two compared things' own numbers, each found
-    by asking for it alone over the same passages; None when either is missing or the units differ."""
-    if len(intent.compared) != 2:
+    by asking for it alone over the same passages (``Question.sides``); None when either is
+    missing or the units differ."""
+    intent = question.intent
+    if len(question.sides) != 2:
         return None
     hits = list({id(c.sentence.hit): c.sentence.hit for c in ranked}.values())
     found = []
-    for side in intent.compared:
-        unit = "" if intent.unit in ("个百分点", "倍") else intent.unit
-        sub = gen.assess(f"{side}是多少{unit}", hits) if read_intent(f"{side}是多少").kind == "quantity" else None
+    for side in question.sides:
+        sub = gen.assess(side, hits) if side is not None else None
         parsed = parse_quantity(sub.span) if sub and sub.span else None
         if sub is None or parsed is None:
             return None
@@ -143,7 +144,7 @@ def computed(question: str, intent: Intent, gen: Assessor, ranked: list[Scored])
     if u1 != u2 or s1 == s2:
         return None
     scale = _MULTIPLIERS[m1]
-    if re.search(r"几倍|多少倍", question) and v2:
+    if re.search(r"几倍|多少倍", question.text) and v2:
         return f"{s1} ÷ {s2} ≈ {_fmt(v1 / v2)}倍", [sent1, sent2]
     if intent.total:
         return f"{s1} + {s2} = {_fmt((v1 + v2) / scale)}{m1}{u1}", [sent1, sent2]
@@ -151,13 +152,13 @@ def computed(question: str, intent: Intent, gen: Assessor, ranked: list[Scored])
     return f"{s1} − {s2} = {_fmt(abs(v1 - v2) / scale)}{unit}", [sent1, sent2]
 
 
-def compose(question: str, intent: Intent, found: Assessment, hits: list[Hit], gen: Assessor) -> Answer:
+def compose(question: Question, found: Assessment, hits: list[Hit], gen: Assessor) -> Answer:
     """The answer text for the question's kind, every piece cited."""
-    sentence = found.best.sentence
+    sentence, intent = found.best.sentence, question.intent
     if intent.kind == "multipart":
-        return _parts(question, intent, hits, gen) or _with_span(question, hits, gen, sentence, found.span)
-    if intent.kind == "comparison" and not direct_change(question, intent, sentence.text):
-        result = computed(question, intent, gen, found.ranked)
+        return _parts(question, hits, gen) or _with_span(question, hits, gen, sentence, found.span)
+    if intent.kind == "comparison" and not direct_change(question, sentence.text):
+        result = computed(question, gen, found.ranked)
         if result:
             working, sentences = result
             ans = gen.compose_sentences(question, hits, distinct(sentences))
@@ -210,7 +211,7 @@ def second_sentence(found: Assessment) -> list[Sentence]:
 
 
 def _with_span(
-    question: str, hits: list[Hit], gen: Assessor, sentences: Sentence | list[Sentence], span: str
+    question: Question, hits: list[Hit], gen: Assessor, sentences: Sentence | list[Sentence], span: str
 ) -> Answer:
     ans = gen.compose_sentences(question, hits, sentences if isinstance(sentences, list) else [sentences])
     if span:
@@ -219,23 +220,23 @@ def _with_span(
     return ans
 
 
-def _parts(question: str, intent: Intent, hits: list[Hit], gen: Assessor) -> Answer | None:
+def _parts(question: Question, hits: list[Hit], gen: Assessor) -> Answer | None:
     """Each part asked on its own over the same passages; a part the model cannot answer says so."""
     pieces: list[tuple[str, str, Sentence | None]] = []
     sentences: list[Sentence] = []
-    for part in intent.parts:
+    for part in question.parts:
         sub = gen.assess(part, hits)
         if sub is None or gen.model.probability(sub.features) < gen.threshold:
-            pieces.append((part, "", None))
+            pieces.append((part.text, "", None))
             continue
-        pieces.append((part, sub.span, sub.best.sentence))
+        pieces.append((part.text, sub.span, sub.best.sentence))
         sentences.append(sub.best.sentence)
     if not sentences:
         return None
     ans = gen.compose_sentences(question, hits, distinct(sentences))
     number = {id(c.hit): c.n for c in ans.citations}
     out = []
-    for label, (_, span, sent) in zip(intent.labels, pieces, strict=True):
+    for label, (_, span, sent) in zip(question.intent.labels, pieces, strict=True):
         if sent is None:
             out.append(f"{label}：资料未说明")
         else:
@@ -246,10 +247,10 @@ def _parts(question: str, intent: Intent, hits: list[Hit], gen: Assessor) -> Ans
     return ans
 
 
-def issue_answer(question: str, hits: Sequence[Hit]) -> Answer | None:
+def issue_answer(question: Question, hits: Sequence[Hit]) -> Answer | None:
     """The headlines of the retrieved articles of the issue the question names (its paper, date
     and section, which the retrieval's stated filters already applied), each cited."""
-    q = compact(question)
+    q = question.compact
     sections = {compact(h.article.section) for h in hits if h.article.section and compact(h.article.section) in q}
     chosen: dict[str, Hit] = {}
     for h in hits:
@@ -271,10 +272,12 @@ def issue_answer(question: str, hits: Sequence[Hit]) -> Answer | None:
         citations.append(Citation(n=n, hit=h, quote=h.chunk.text[start:end]))
         names.append(f"《{h.article.headline}》[{n}]")
     short = "、".join(h.article.headline for h in chosen.values())
-    return Answer(question=question, text="、".join(names) + "。", citations=citations, hits=list(hits), short=short)
+    return Answer(
+        question=question.text, text="、".join(names) + "。", citations=citations, hits=list(hits), short=short
+    )
 
 
-def explain_refusal(model: LogisticModel, found: Assessment, question: str) -> str:
+def explain_refusal(model: LogisticModel, found: Assessment, question: Question) -> str:
     """The refusal's reason: the feature that pulled the probability down the most."""
     contrib = model.contributions(found.features)
     worst = min(contrib, key=lambda f: contrib[f])
@@ -282,7 +285,7 @@ def explain_refusal(model: LogisticModel, found: Assessment, question: str) -> s
     return REASONS[worst].format(
         specific="、".join(found.missing) or "名称",
         places="、".join(found.places) or "问题所说的地方",
-        asked=asked.get(read_intent(question).kind, "数字"),
+        asked=asked.get(question.intent.kind, "数字"),
         focus=found.focus or "数量",
         other="年份、日期或序号",
         absent="、".join(found.absent) or "内容",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from rag.retrieval.base import Retriever, candidate_depth, make_hits
+from rag.retrieval.base import BaseReranker, Reranker, Retriever, candidate_depth, make_hits
 from rag.retrieval.bm25 import BM25Retriever
 from rag.retrieval.dense import DenseRetriever
 from rag.retrieval.hybrid import HybridRetriever, rrf_fuse
+from rag.settings import Settings
 from rag.store.contract import SearchStore
 
 RETRIEVERS = ("dense", "bm25", "hybrid")
@@ -18,7 +19,7 @@ def make_retriever(
     index: SearchStore,
     embedder=None,
     *,
-    rrf_k: int = 60,
+    rrf_k: int = Settings.rrf_k,
     weights: Mapping[str, float] | None = None,
 ) -> Retriever:
     """Build a retriever by name; ``embedder`` may be None for ``bm25``."""
@@ -37,8 +38,10 @@ def make_retriever(
 __all__ = [
     "RETRIEVERS",
     "BM25Retriever",
+    "BaseReranker",
     "DenseRetriever",
     "HybridRetriever",
+    "Reranker",
     "Retriever",
     "candidate_depth",
     "make_hits",

@@ -1,4 +1,5 @@
-"""The retrieval contract: a query in, ranked hits out."""
+"""The retrieval contracts: a first stage (query text in, ranked hits out) and a second stage
+(a read question and the first stage's hits in, the same hits reordered out)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,42 @@ from typing import Protocol
 
 from rag.models import Filters, Hit
 from rag.store.contract import SearchStore
+from rag.text.asked import Question
 
 
 class Retriever(Protocol):
+    """A first stage: matches the question's retrieval text (``Question.query.text``)."""
+
     name: str
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         """Return at most ``k`` hits, best first, ranks starting at 1."""
         ...
+
+
+class Reranker(Protocol):
+    """A second stage, with every capability the pipeline and the façade read."""
+
+    name: str
+    depth: int  # first-stage candidates it wants to read (the pipeline fetches at least this many; 0: no wish)
+
+    def rerank(self, question: Question, hits: Sequence[Hit]) -> list[Hit]:
+        """The same hits, best first, ranks renumbered 1..n."""
+        ...
+
+    def explain(self, hit: Hit) -> dict[str, float]:
+        """Why ``hit`` ranks where it does (each part of its score); {} when it cannot say."""
+        ...
+
+
+class BaseReranker:
+    """The defaults of :class:`Reranker` for plugins and the built-ins: no depth wish, no explanation."""
+
+    name = ""
+    depth = 0
+
+    def explain(self, hit: Hit) -> dict[str, float]:
+        return {}
 
 
 def candidate_depth(k: int) -> int:

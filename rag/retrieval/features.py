@@ -27,10 +27,10 @@ from functools import lru_cache
 import numpy as np
 
 from rag.models import Hit
-from rag.text.intent import specific_words
+from rag.text.asked import Question
 from rag.text.normalize import compact
-from rag.text.question import asks_for, mentions_place, places_in
-from rag.text.terms import QUESTION_WORDS, content_terms, coverage, longest_shared, sentence_coverage, term_weights
+from rag.text.question import mentions_place
+from rag.text.terms import QUESTION_WORDS, coverage, longest_shared, sentence_coverage, term_weights
 
 FEATURES = (
     "first_stage_rank",
@@ -73,17 +73,17 @@ def _share(wanted: Sequence[str], text: str, found=None) -> float:
     return sum(1 for w in wanted if found(w, text)) / len(wanted)
 
 
-def candidate_features(question: str, hits: Sequence[Hit]) -> np.ndarray:
+def candidate_features(question: Question, hits: Sequence[Hit]) -> np.ndarray:
     """A ``(len(hits), len(FEATURES))`` float32 array, rows in the order of ``hits``."""
     out = np.zeros((len(hits), len(FEATURES)), dtype=np.float32)
     if not hits:
         return out
-    terms = content_terms(question)
-    asks = [a for a in asks_for(question) if a.kind != "list"]
-    specific = [compact(w) for w in specific_words(question)]
-    years = _YEAR.findall(compact(question))
-    places = places_in(question)
-    asked = _QUESTION_WORDS.sub("", compact(question))
+    terms = question.terms
+    asks = [a for a in question.asks if a.kind != "list"]
+    specific = [compact(w) for w in question.specifics]
+    years = _YEAR.findall(question.compact)
+    places = question.places
+    asked = _QUESTION_WORDS.sub("", question.compact)
     passages = [_compact(f"{h.article.headline}\n{h.chunk.text}") for h in hits]
     weights = term_weights(terms, passages) if terms else {}
     articles: dict[int, str] = {}
@@ -100,7 +100,9 @@ def candidate_features(question: str, hits: Sequence[Hit]) -> np.ndarray:
             articles[aid] = _compact(f"{h.article.headline}\n{h.article.text}")
         article, mates = articles[aid], per_article[aid]
         mates_dense = [dense[j] for j in mates if not np.isnan(dense[j])]
-        best, typed = sentence_coverage(terms, weights, _compact(h.chunk.text), asks, question) if terms else (0.0, 0.0)
+        best, typed = (
+            sentence_coverage(terms, weights, _compact(h.chunk.text), asks, question.text) if terms else (0.0, 0.0)
+        )
         values = {
             "first_stage_rank": _rank_score(i + 1),
             "bm25": bm25[i] / top_bm25,

@@ -8,13 +8,14 @@ from rag.models import Filters, Hit
 from rag.retrieval.base import candidate_depth, make_hits
 from rag.retrieval.bm25 import BM25Retriever
 from rag.retrieval.dense import DenseRetriever
+from rag.settings import Settings
 
-DEFAULT_WEIGHTS = {"dense": 1.0, "bm25": 1.0}
+DEFAULT_WEIGHTS = {"dense": Settings.rrf_weight_dense, "bm25": Settings.rrf_weight_bm25}
 
 
 def rrf_fuse(
     rankings: Mapping[str, Sequence[int]],
-    k: int = 60,
+    k: int = Settings.rrf_k,
     weights: Mapping[str, float] | None = None,
 ) -> list[tuple[int, float]]:
     """Fuse ranked id lists: ``score(d) = Σ weight_r / (k + rank_r(d))`` with 1-based ranks.
@@ -42,7 +43,7 @@ class HybridRetriever:
         self,
         dense: DenseRetriever,
         bm25: BM25Retriever,
-        rrf_k: int = 60,
+        rrf_k: int = Settings.rrf_k,
         weights: Mapping[str, float] | None = None,
         depth: int | None = None,
     ) -> None:

@@ -2,7 +2,8 @@
 collapse → fallback.  The façade (rag.assistant), the evaluation (through the façade) and the
 benchmarks (bench/tune_fusion.py, bench/query_latency.py) all retrieve through it.
 
-* **normalise**: width, script and OCR spacing (rag.text.normalize.normalize_query);
+* **normalise**: width, script and OCR spacing — the question's retrieval form, read once by
+  the façade (``Question.query``, rag.text.asked);
 * **stated filters**: a paper, section or publication date the question names
   (rag.retrieval.query), merged under the caller's explicit filters;
 * **first stage**: any ``Retriever`` (dense, BM25, hybrid), over-fetching when later steps
@@ -18,36 +19,29 @@ benchmarks (bench/tune_fusion.py, bench/query_latency.py) all retrieve through i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from rag.models import Filters, Hit
-from rag.retrieval.base import Retriever
+from rag.models import Filters, Retrieval
+from rag.retrieval.base import Reranker, Retriever
 from rag.retrieval.diversity import collapse
 from rag.retrieval.query import merge_filters, stated_filters
-from rag.retrieval.rerank import Reranker
+from rag.settings import Settings
 from rag.store.contract import SearchStore
-from rag.text.normalize import normalize_query
-
-
-@dataclass
-class Retrieval:
-    """What a search found, and how the question was read."""
-
-    hits: list[Hit]
-    query: str = ""  # the standalone question when a follow-up was rewritten, else ""
-    applied: list[str] = field(default_factory=list)  # filters read from the question
+from rag.text.asked import Question
 
 
 @dataclass(frozen=True)
 class PipelineOptions:
-    question_filters: bool = True  # read paper / section / date filters from the question
-    per_article: int = 1  # passages of one article in the top k (≤ 0: no limit)
-    near_dup: float = 0.8  # 4-gram containment that makes two passages one story (≥ 1: off)
-    merge_chars: int = 900  # neighbouring chunks of one article merged up to this length
-    passages: int = 1  # passages of an article one hit holds (Hit.more)
+    """The pipeline's settings; every default is the one in rag.settings.Settings."""
+
+    question_filters: bool = Settings.question_filters  # read paper / section / date filters from the question
+    per_article: int = Settings.per_article  # passages of one article in the top k (≤ 0: no limit)
+    near_dup: float = Settings.near_dup  # 4-gram containment that makes two passages one story (≥ 1: off)
+    merge_chars: int = Settings.merge_chars  # neighbouring chunks of one article merged up to this length
+    passages: int = Settings.passages  # passages of an article one hit holds (Hit.more)
 
     @classmethod
-    def from_settings(cls, settings) -> PipelineOptions:
+    def from_settings(cls, settings: Settings) -> PipelineOptions:
         s = settings
         return cls(s.question_filters, s.per_article, s.near_dup, s.merge_chars, s.passages)
 
@@ -58,17 +52,19 @@ class RetrievalPipeline:
         store: SearchStore,
         first_stage: Retriever,
         reranker: Reranker | None = None,
-        options: PipelineOptions = PipelineOptions(),
+        options: PipelineOptions | None = None,
     ) -> None:
-        self.store, self.first_stage, self.reranker, self.options = store, first_stage, reranker, options
+        self.store, self.first_stage, self.reranker = store, first_stage, reranker
+        self.options = options or PipelineOptions()
 
-    def run(self, question: str, k: int, filters: Filters | None = None) -> Retrieval:
+    def run(self, question: Question, k: int, filters: Filters | None = None) -> Retrieval:
         """The top ``k`` distinct hits for a standalone question (see the module doc)."""
         o = self.options
         self.store.refresh()  # another process may have committed (one manifest read)
         if self.first_stage.name != "bm25":
             self.store.require_vectors()  # a lost vectors file fails loudly: `rag repair`
-        query = normalize_query(question)
+        asked = question.query  # the normalised form: what retrieval matches
+        query = asked.text
         merged, applied = filters, list[str]()
         if o.question_filters:
             facets = self.store.facets()
@@ -76,14 +72,14 @@ class RetrievalPipeline:
             if stated:
                 merged, applied = merge_filters(filters, stated)
         spare = o.per_article > 0 or o.near_dup < 1 or self.reranker is not None
-        fetch = max(3 * k, k + 20, getattr(self.reranker, "depth", 0)) if spare else k
+        fetch = max(3 * k, k + 20, self.reranker.depth if self.reranker else 0) if spare else k
         while True:
             hits = self.first_stage.search(query, fetch, merged)
             if applied and not hits and merged is not filters:  # the stated filters found nothing
                 merged, applied = filters, [f"{a}（无结果，未限定）" for a in applied]
                 continue
             if self.reranker is not None:
-                hits = self.reranker.rerank(query, hits)
+                hits = self.reranker.rerank(asked, hits)
             if not spare:
                 break
             distinct = collapse(hits, k, o.per_article, o.near_dup, o.merge_chars, o.passages)

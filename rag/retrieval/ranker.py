@@ -16,8 +16,9 @@ from pathlib import Path
 
 from rag.logistic import LogisticModel, read_model
 from rag.models import Hit
-from rag.retrieval.base import reorder
+from rag.retrieval.base import BaseReranker, reorder
 from rag.retrieval.features import FEATURES, candidate_features
+from rag.text.asked import Question
 
 MODEL_DIR = Path(__file__).parent
 DEPTH = 100  # first-stage candidates the model rescores
@@ -27,7 +28,7 @@ def model_path(channel: str) -> Path:
     return MODEL_DIR / f"ranker_{channel}.json"
 
 
-class LearnedReranker:
+class LearnedReranker(BaseReranker):
     name = "learned"
 
     def __init__(self, models: dict[str, LogisticModel] | None = None, depth: int = DEPTH) -> None:
@@ -39,13 +40,13 @@ class LearnedReranker:
         dense = any("dense" in h.scores for h in hits)
         return self.models["hybrid" if dense else "bm25"]
 
-    def rerank(self, query: str, hits: Sequence[Hit]) -> list[Hit]:
+    def rerank(self, question: Question, hits: Sequence[Hit]) -> list[Hit]:
         """The candidates by the model's score; each keeps its feature values in ``scores``
         (``feature:<name>``) for :meth:`explain`."""
         head, tail = list(hits[: self.depth]), list(hits[self.depth :])
         if len(head) < 2:
             return list(hits)
-        rows = candidate_features(query, head)
+        rows = candidate_features(question, head)
         head = [
             replace(h, scores={**h.scores, **{f"feature:{f}": float(v) for f, v in zip(FEATURES, row, strict=True)}})
             for h, row in zip(head, rows, strict=True)

@@ -19,54 +19,45 @@ weight 0.08 with prior 1/(10 + rank) was the best of 0.01–0.3 on crud_dev.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
 
 from rag.models import Hit
-from rag.retrieval.base import reorder
+from rag.retrieval.base import BaseReranker, Reranker, reorder
+from rag.text.asked import Question
 from rag.text.normalize import compact
-from rag.text.question import asks_for
-from rag.text.terms import content_terms, sentence_coverage, term_weights
+from rag.text.terms import sentence_coverage, term_weights
 
 
-class Reranker(Protocol):
-    name: str
-
-    def rerank(self, query: str, hits: Sequence[Hit]) -> list[Hit]:
-        """The same hits, best first, ranks renumbered 1..n."""
-        ...
-
-
-class AnswerTypeReranker:
+class AnswerTypeReranker(BaseReranker):
     name = "answer-type"
 
     def __init__(self, weight: float = 0.08, prior_k: int = 10, top: int = 30) -> None:
         self.weight, self.prior_k, self.top = weight, prior_k, top
         self.depth = top  # the first stage fetches at least this many
 
-    def sentence_score(self, question: str, hits: Sequence[Hit]) -> list[float]:
+    def sentence_score(self, question: Question, hits: Sequence[Hit]) -> list[float]:
         """Per hit: the best sentence's weighted content-word coverage, halved when it does
         not hold what the question asks for."""
-        terms = content_terms(question)
-        asks = [a for a in asks_for(question) if a.kind != "list"]
+        terms = question.terms
+        asks = [a for a in question.asks if a.kind != "list"]
         if not terms:
             return [0.0] * len(hits)
         weights = term_weights(terms, [compact(f"{h.article.headline}\n{h.chunk.text}") for h in hits])
         out = []
         for h in hits:
-            best, typed = sentence_coverage(terms, weights, compact(h.chunk.text), asks, question)
+            best, typed = sentence_coverage(terms, weights, compact(h.chunk.text), asks, question.text)
             out.append(max(typed, 0.5 * best) if asks else best)
         return out
 
-    def rerank(self, query: str, hits: Sequence[Hit]) -> list[Hit]:
+    def rerank(self, question: Question, hits: Sequence[Hit]) -> list[Hit]:
         head, tail = list(hits[: self.top]), list(hits[self.top :])
         if len(head) < 2:
             return list(hits)
-        extra = self.sentence_score(query, head)
+        extra = self.sentence_score(question, head)
         scores = [1.0 / (self.prior_k + i) + self.weight * e for i, e in enumerate(extra, 1)]
         return reorder(head, tail, scores, self.name)
 
 
-class CrossEncoderReranker:
+class CrossEncoderReranker(BaseReranker):
     name = "cross-encoder"
 
     def __init__(self, model: str, top: int = 30, batch_size: int = 16) -> None:
@@ -81,16 +72,13 @@ class CrossEncoderReranker:
             ) from None
         self.top, self.batch_size = top, batch_size
 
-    def rerank(self, query: str, hits: Sequence[Hit]) -> list[Hit]:
+    def rerank(self, question: Question, hits: Sequence[Hit]) -> list[Hit]:
         head, tail = list(hits[: self.top]), list(hits[self.top :])
         if not head:
             return []
-        pairs = [(query, f"{h.article.headline}\n{h.chunk.text}") for h in head]
+        pairs = [(question.text, f"{h.article.headline}\n{h.chunk.text}") for h in head]
         scores = [float(s) for s in self.model.predict(pairs, batch_size=self.batch_size, show_progress_bar=False)]
         return reorder(head, tail, scores, self.name)
-
-
-RERANKERS = ("", "none", "answer-type", "learned", "cross-encoder:MODEL")
 
 
 def make_reranker(spec: str) -> Reranker | None:
@@ -110,3 +98,6 @@ def make_reranker(spec: str) -> Reranker | None:
     raise ValueError(
         f"unknown reranker {spec!r}; valid: none, answer-type, learned, cross-encoder:<model id or folder>"
     )
+
+
+__all__ = ["AnswerTypeReranker", "BaseReranker", "CrossEncoderReranker", "Reranker", "make_reranker"]

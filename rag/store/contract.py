@@ -28,6 +28,13 @@ Scored = list[tuple[int, float]]  # (chunk id, score), best first
 Allowed = Any  # chunk_ids_matching's answer, opaque to callers (None: every chunk)
 
 
+class PassageEncoder(Protocol):
+    """What the store needs of an embedding model to re-embed passages (``repair``): the store
+    names no embeddings module; rag.embeddings' models satisfy this."""
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
 @runtime_checkable
 class SearchStore(Protocol):
     path: Path

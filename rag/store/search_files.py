@@ -12,9 +12,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from rag.chunking import embedding_text
-from rag.embeddings.base import Embedder
 from rag.store import files, health, queries
 from rag.store.base import IndexState
+from rag.store.contract import PassageEncoder
 from rag.store.errors import IndexDamagedError
 from rag.store.lock import pid_alive
 from rag.store.schema import read_manifest
@@ -174,7 +174,7 @@ class SearchFiles(IndexState):
         if self.vectors_damaged:
             raise IndexDamagedError(self.problems()[0])
 
-    def repair(self, embedder: Embedder | None = None) -> dict[str, int]:
+    def repair(self, embedder: PassageEncoder | None = None) -> dict[str, int]:
         """Make the files agree with SQLite again, explicitly (``rag repair``): re-embed chunks
         without vectors (headline + chunk text, as at ingest) with ``embedder``, drop stray
         vectors, rebuild and write BM25.  Returns what was done."""

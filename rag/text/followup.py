@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 
 from rag.models import Turn
+from rag.text.asked import read_question
 from rag.text.people import persons
 from rag.text.question import ORDINAL, ROLES, WHO, places_in
 
@@ -121,6 +122,6 @@ def _answered_person(turn: Turn, previous: str) -> str:
         return ""
     text = _MARKERS.sub("", turn.answer or "").strip(" 。，,.")
     if len(text) > 12:  # a quoted sentence: the first role + name in it (博士张鹏)
-        text = persons(previous, text).split("、")[0]
+        text = persons(read_question(previous), text).split("、")[0]
     name = re.sub(rf"^.*?(?:{ROLES})", "", text)  # 主任孙广斌 → 孙广斌
     return name if 2 <= len(name) <= 4 and re.fullmatch(r"[\u3400-\u9fff·]+", name) else ""

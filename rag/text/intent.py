@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from rag.text.normalize import CJK, compact
 from rag.text.question import LIST, QUANTITY, WHEN, WHERE, WHO, asked_unit, cut_question
@@ -148,7 +147,6 @@ def split_compared(question: str) -> tuple[str, ...]:
     return (first, second)
 
 
-@lru_cache(maxsize=256)
 def read_intent(question: str) -> Intent:
     """The kind of answer ``question`` wants (first matching rule of ``KINDS``' order)."""
     q = compact(question)

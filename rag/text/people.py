@@ -5,16 +5,20 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from rag.text.normalize import CJK, compact
-from rag.text.question import AFTER_NAME, ROLES, cut_question, place_stem, places_in
+from rag.text.question import AFTER_NAME, ROLES, cut_question, place_stem
 from rag.text.tokenize import jieba_module
+
+if TYPE_CHECKING:
+    from rag.text.asked import Question
 
 _ROLE_NAME = re.compile(rf"((?:{ROLES}))([{CJK}]{{2,3}}){AFTER_NAME}")
 _NOT_NAME = re.compile(r"^(?:市委|县委|区委|党委|省委|副|常务|党组|委员|主任|书记)")
 
 
-def persons(question: str, text: str) -> str:
+def persons(question: Question, text: str) -> str:
     """People the question asks for: for each role it names (市委书记和市长 → 书记, 市长) the
     person holding it in ``text`` (市委书记葛巧红、市长李亦博); else the first role + name."""
     found = [
@@ -24,9 +28,9 @@ def persons(question: str, text: str) -> str:
     ]
     if not found:
         return ""
-    q = compact(question)
+    q = question.compact
     asked = [r for r in ROLES.split("|") if r in q]
-    stems = [place_stem(p) for p in places_in(question)]
+    stems = [place_stem(p) for p in question.places]
     picked = []
     for role in sorted(asked, key=q.find):
         prefix = _role_context(q, role)[0]
@@ -39,7 +43,7 @@ def persons(question: str, text: str) -> str:
             if r == role and title.endswith(prefix) and not (owner and stems and owner.group(1) not in stems):
                 picked.append(f"{prefix}{'副' if deputy else ''}{r}{name}")
                 break
-    if asked or asked_role(question):
+    if asked or question.role:
         return "、".join(dict.fromkeys(picked))  # a role the question names, or nobody
     return f"{found[0][1]}{found[0][2]}"
 
@@ -84,32 +88,15 @@ def _is_name(name: str) -> bool:
 _COMMON_TWO = {"高度", "任务", "方面", "安全", "全面", "常态", "余额", "万元", "时间", "明确", "成为", "和谐", "宁静"}
 
 
-def who_span(question: str, sentence: str, context: str) -> str:
+def who_span(question: Question, sentence: str, context: str) -> str:
     who = persons(question, sentence + context)
-    if who or any(r in compact(question) for r in ROLES.split("|")):
+    if who or any(r in question.compact for r in ROLES.split("|")):
         return who  # a role the question names is held by nobody here: no other name will do
-    role = asked_role(question)
+    role = question.role
     pattern = re.compile(rf"{re.escape(role)}(?P<name>[{CJK}]{{2,3}}){AFTER_NAME}") if role else _PERSON_NAME
     for m in pattern.finditer(compact(sentence)):
-        if _is_name(m.group("name")) and m.group("name") not in compact(question):
+        if _is_name(m.group("name")) and m.group("name") not in question.compact:
             return f"{role}{m.group('name')}" if role else m.group("name")
-    return ""
-
-
-def asked_role(question: str) -> str:
-    """The title right before 是谁 / 是哪位 (…酒店，店长是谁 → 店长; 夺得银牌的学生是谁 → 学生), or
-    after 哪位 (是哪位市领导 → 市领导)."""
-    after = re.search(rf"哪位([{CJK}]{{2,4}}?)(?:[？?。]|$)", compact(question))
-    if after:
-        return after.group(1)
-    words = [w for w, _ in cut_question(question)]
-    for i, w in enumerate(words):
-        if w in ("谁", "哪位", "是谁") and i >= 1:
-            j = i - 1
-            while j >= 0 and words[j] in ("是", "的", "为", "叫"):
-                j -= 1
-            if j >= 0 and re.fullmatch(rf"[{CJK}]{{2,4}}", words[j]):
-                return words[j]
     return ""
 
 

@@ -306,3 +306,20 @@ def focus_coverage(focus: str, text: str) -> float:
 def specifics_in(question: str) -> list[str]:
     """Ordinals the answer must be about (第四期, 第三届)."""
     return ORDINAL.findall(compact(question))
+
+
+def asked_role(question: str) -> str:
+    """The title right before 是谁 / 是哪位 (…酒店，店长是谁 → 店长; 夺得银牌的学生是谁 → 学生), or
+    after 哪位 (是哪位市领导 → 市领导)."""
+    after = re.search(rf"哪位([{CJK}]{{2,4}}?)(?:[？?。]|$)", compact(question))
+    if after:
+        return after.group(1)
+    words = [w for w, _ in cut_question(question)]
+    for i, w in enumerate(words):
+        if w in ("谁", "哪位", "是谁") and i >= 1:
+            j = i - 1
+            while j >= 0 and words[j] in ("是", "的", "为", "叫"):
+                j -= 1
+            if j >= 0 and re.fullmatch(rf"[{CJK}]{{2,4}}", words[j]):
+                return words[j]
+    return ""

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from rag.text.intent import read_intent
 from rag.text.normalize import CJK, compact, nfkc
 from rag.text.people import who_span
 from rag.text.question import (
@@ -23,12 +23,11 @@ from rag.text.question import (
     UNIT_WORDS,
     WH_WORD,
     WHO,
-    asked_unit,
-    cut_question,
-    focus_of,
-    predicate_of,
 )
 from rag.text.tokenize import jieba_module
+
+if TYPE_CHECKING:
+    from rag.text.asked import Question
 
 
 def resolve_date(span: str, article_date: str) -> str:
@@ -138,8 +137,8 @@ def unit_fits(asked: str, unit: str, number: str) -> bool:
     return any(asked in family and unit in family for family in _UNIT_FAMILIES)
 
 
-def _quantity(question: str, sentence: str, q: str) -> list[re.Match]:
-    unit = asked_unit(question)
+def _quantity(question: Question, sentence: str, q: str) -> list[re.Match]:
+    unit = question.intent.unit
     return [
         m
         for m in QUANTITY_SPAN.finditer(sentence)
@@ -202,7 +201,7 @@ def _places(sentence: str, q: str) -> list[tuple[int, str]]:
     return out
 
 
-def _ordinals(question: str, sentence: str, q: str) -> list[re.Match]:
+def _ordinals(sentence: str, q: str) -> list[re.Match]:
     """Ordinals of the asked sort: 第几届 → …届 (首届), 第几名 / 排第几 → 第3名, 第一, 榜首."""
     asked = re.search(r"第几([届名位批次期个轮季站])|哪一([届批期轮])", q)
     unit = (asked.group(1) or asked.group(2)) if asked else ""
@@ -250,10 +249,15 @@ def _edge(item: str, words: list[str], first: bool) -> str:
     return re.sub(r"[\d一二三四五六七八九十两]+[大个项类种家所条]?$", "", item).strip("“”")
 
 
-def _list(question: str, sentence: str, q: str) -> str:
+def _words(question: Question) -> list[str]:
+    """The question's words of two or more characters, question words left out."""
+    return [w for w, _ in question.cut if len(w) >= 2 and not WH_WORD.match(w)]
+
+
+def _list(question: Question, sentence: str, q: str) -> str:
     """The longest 、-enumeration of ≥ 2 items of ≤ 12 characters, its ends cut free of the clause
     around them (the subject and the thing enumerated are not items)."""
-    words = [w for w, _ in cut_question(question) if len(w) >= 2 and not WH_WORD.match(w)]
+    words = _words(question)
     best = ""
     for m in ENUMERATION.finditer(compact(sentence)):
         raw = [x for x in re.split(r"、|以及|和|及|与", m.group()) if x]
@@ -270,14 +274,14 @@ def _list(question: str, sentence: str, q: str) -> str:
     return best
 
 
-def answer_span(question: str, sentence: str, article_date: str = "", context: str = "") -> str:
+def answer_span(question: Question, sentence: str, article_date: str = "", context: str = "") -> str:
     """The part of ``sentence`` that directly answers ``question`` (see the module doc); ""
     when the question asks for none or the sentence holds no whole span of the asked kind.
     ``context`` (the other chosen sentences) may supply further people asked for."""
-    q = compact(question)
-    kind = read_intent(question).kind
-    focus, predicate = focus_of(question), predicate_of(question)
-    terms = [w for w, _ in cut_question(question) if len(w) >= 2 and not WH_WORD.match(w)]
+    q = question.compact
+    kind = question.intent.kind
+    focus, predicate = question.focus, question.predicate
+    terms = _words(question)
     if kind == "who" or (kind == "multipart" and WHO.search(q)):
         return who_span(question, sentence, context)
     if kind == "list":
@@ -286,16 +290,16 @@ def answer_span(question: str, sentence: str, article_date: str = "", context: s
         "quantity": lambda: _quantity(question, sentence, q),
         "when": lambda: _whole_matches(DATE_SPAN, sentence, q),
         "where": lambda: [Found(start, place) for start, place in _places(sentence, q)],
-        "ordinal": lambda: _ordinals(question, sentence, q),
+        "ordinal": lambda: _ordinals(sentence, q),
     }
     found = list(matches[kind]()) if kind in matches else []
     if kind == "when":
-        need = "年" if ASKS_YEAR.search(question) else "日" if re.search(r"哪天|哪一天|几号|几日", q) else "月"
+        need = "年" if ASKS_YEAR.search(question.text) else "日" if re.search(r"哪天|哪一天|几号|几日", q) else "月"
         found = [m for m in found if need in m.group() or (need == "日" and "号" in m.group())]
     best = _pick(found, sentence, focus, predicate, terms)
     if best is None:
         return ""
     span = "".join(nfkc(best.group()).split()).strip('，。、“”" ')
     if kind == "when":
-        return resolve_date(span, article_date) if not ASKS_YEAR.search(question) or "年" not in span else span
+        return resolve_date(span, article_date) if not ASKS_YEAR.search(question.text) or "年" not in span else span
     return span
