@@ -17,7 +17,7 @@ from rag.ingest.loaders import HTML_SUFFIXES, PDF_SUFFIXES, SCAN_SUFFIXES, print
 from rag.ingest.pipeline import IngestProgress, IngestReport
 from rag.models import InputError
 from rag.store.errors import IndexStoreError, WriterBusyError
-from rag.store_handle import StoreHandle
+from rag.store_handle import OverHandle, StoreHandle
 
 OCR_CACHE = "ocr-cache"  # in the index folder: each scan or PDF page's OCR boxes (an ingest resumes from them)
 # what ``ingest`` reads, by file name ending (the chat's upload accepts these)
@@ -65,23 +65,11 @@ class _Deferred:
         return getattr(self._make(), name)
 
 
-class Archive:
+class Archive(OverHandle):
     """What the archive holds and every write to it (see the module doc)."""
 
     def __init__(self, handle: StoreHandle) -> None:
         self.handle = handle
-
-    @property
-    def settings(self):
-        return self.handle.settings
-
-    @property
-    def location(self):
-        return self.handle.location
-
-    @property
-    def index(self):
-        return self.handle.index
 
     def writer(self, on_wait=None):
         """A store of its own to write through, in this process's turn (rag.store_handle)."""

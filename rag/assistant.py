@@ -21,7 +21,7 @@ from rag.models import Answer, AnswerStream, Filters, Hit, InputError, Retrieval
 from rag.retrieval.base import Reranker
 from rag.retrieval.pipeline import PipelineOptions, RetrievalPipeline
 from rag.settings import Settings
-from rag.store_handle import MadeOnce, StoreHandle
+from rag.store_handle import MadeOnce, OverHandle, StoreHandle
 from rag.text.asked import Question, read_question
 
 
@@ -50,7 +50,7 @@ def _verify_in_place(answer: Answer, hits: list[Hit]) -> None:
         answer.text, answer.citations = checked.text, checked.citations
 
 
-class Assistant:
+class Assistant(OverHandle):
     """Questions over one index; ``archive`` holds and writes it (same store handle)."""
 
     def __init__(self, settings: Settings | None = None, handle: StoreHandle | None = None) -> None:
@@ -61,31 +61,8 @@ class Assistant:
 
     # ---- resources -----------------------------------------------------------------------
     @property
-    def settings(self) -> Settings:
-        return self.handle.settings
-
-    @property
-    def location(self):
-        """Where the index lives (rag.store.factory: the embedded folder or Milvus)."""
-        return self.handle.location
-
-    @property
-    def index(self):
-        """The index questions read, opened on first use and checked against the configured model."""
-        return self.handle.index
-
-    @property
     def embedder(self):
         return self.handle.embedder
-
-    @property
-    def on_wait(self):
-        """Told (a message) when a write waits for another writer (the store handle's)."""
-        return self.handle.on_wait
-
-    @on_wait.setter
-    def on_wait(self, tell) -> None:
-        self.handle.on_wait = tell
 
     def close(self) -> None:
         self.handle.close()

@@ -48,6 +48,35 @@ class MadeOnce:
             return [self._made.pop(k) for k in gone]
 
 
+class OverHandle:
+    """A half of the façade over one :class:`StoreHandle` (its settings, index, model, writes)."""
+
+    handle: StoreHandle
+
+    @property
+    def settings(self) -> Settings:
+        return self.handle.settings
+
+    @property
+    def location(self):
+        """Where the index lives (rag.store.factory: the embedded folder or Milvus)."""
+        return self.handle.location
+
+    @property
+    def index(self):
+        """The index questions read, opened on first use and checked against the configured model."""
+        return self.handle.index
+
+    @property
+    def on_wait(self) -> Callable[[str], None] | None:
+        """Told (a message) when a write waits for another writer."""
+        return self.handle.on_wait
+
+    @on_wait.setter
+    def on_wait(self, tell: Callable[[str], None] | None) -> None:
+        self.handle.on_wait = tell
+
+
 class StoreHandle:
     """One index (embedded folder or Milvus) as the façade uses it (see the module doc)."""
 
