@@ -6,7 +6,8 @@ order made, for `rag ask`'s path (``Assistant.ask``) and the chat's (``ChatApp.c
 
 Run it with another checkout first on ``PYTHONPATH`` to walk that code (before → after).
 
-* ``stops``: calls handed the question; ``functions``: distinct functions among them;
+* ``stops``: calls handed the question (not its sub-questions); ``functions``: distinct
+  functions among them;
 * ``readers``: calls of the question readers (read_intent, places_in, specific_words,
   content_terms, asks_for, focus_of, predicate_of, asked_unit, asked_role, yesno_claim);
 * ``returns``: stops in a module left earlier for another one (back-and-forth);
@@ -38,7 +39,8 @@ READERS = {
 
 
 def walk(run, forms: set[str]) -> dict:
-    """Trace ``run()``; a call is a stop when an argument is one of ``forms`` or a Question."""
+    """Trace ``run()``; a call is a stop when an argument is one of ``forms`` or a Question of one
+    (sub-questions — a 分别 question's parts — are other questions, in both codes)."""
     stops: list[tuple[str, str]] = []
 
     def handed(frame) -> bool:
@@ -47,7 +49,9 @@ def walk(run, forms: set[str]) -> dict:
             if name == "self":
                 continue  # the value's own properties and an object's methods' receiver
             value = frame.f_locals.get(name)
-            if (isinstance(value, str) and value in forms) or type(value).__name__ == "Question":
+            if isinstance(value, str) and value in forms:
+                return True
+            if type(value).__name__ == "Question" and value.text in forms:  # not its sub-questions
                 return True
         return False
 
