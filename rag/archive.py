@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rag.chunking import CHUNKER_VERSION
 from rag.ingest.errors import zh_reason
 from rag.ingest.loaders import HTML_SUFFIXES, PDF_SUFFIXES, SCAN_SUFFIXES, printable_path
-from rag.ingest.pipeline import IngestProgress, IngestReport
 from rag.models import InputError
 from rag.store.errors import IndexStoreError, WriterBusyError
 from rag.store_handle import OverHandle, StoreHandle
+
+if TYPE_CHECKING:
+    from rag.ingest.pipeline import IngestProgress, IngestReport
 
 OCR_CACHE = "ocr-cache"  # in the index folder: each scan or PDF page's OCR boxes (an ingest resumes from them)
 # what ``ingest`` reads, by file name ending (the chat's upload accepts these)
@@ -34,6 +37,15 @@ __all__ = [
     "printable_path",
     "zh_reason",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The ingest's report and progress types, for the faces (loaded when first asked for)."""
+    if name in ("IngestProgress", "IngestReport"):
+        from rag.ingest import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def fit_static_model(

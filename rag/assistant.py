@@ -14,15 +14,18 @@ import contextlib
 import threading
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rag.archive import Archive
-from rag.generation.base import Generator
 from rag.models import Answer, AnswerStream, Filters, Hit, InputError, Retrieval, Turn
-from rag.retrieval.base import Reranker
 from rag.retrieval.pipeline import PipelineOptions, RetrievalPipeline
 from rag.settings import Settings
 from rag.store_handle import MadeOnce, OverHandle, StoreHandle
 from rag.text.asked import Question, read_question
+
+if TYPE_CHECKING:
+    from rag.generation.base import Generator
+    from rag.retrieval.base import Reranker
 
 
 def generators_available() -> list[str]:

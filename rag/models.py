@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -294,11 +294,11 @@ class AnswerStream:
     def __init__(
         self,
         retrieval: Retrieval,
-        pieces: Iterator[str | Answer] = iter(()),
+        pieces: Iterable[str | Answer] = (),
         finish: Callable[[Answer], Answer] = lambda answer: answer,
     ) -> None:
         self.retrieval = retrieval
-        self._pieces, self._finish = pieces, finish
+        self._pieces, self._finish = iter(pieces), finish
         self._answer: Answer | None = None
 
     @classmethod
