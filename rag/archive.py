@@ -219,8 +219,6 @@ class Archive(OverHandle):
     def _sources(self, paths: Sequence[str], store) -> list[str]:
         """The stored path of each source given by path or unique file name; InputError naming
         the ones the index does not hold."""
-        from rag.ingest.loaders import printable_path
-
         keys, unknown = [], []
         for p in paths:
             key = store.find_source(printable_path(p), printable_path(Path(p).resolve()))

@@ -109,14 +109,17 @@ class Assistant(OverHandle):
     @property
     def reranker(self) -> Reranker | None:
         """The configured second stage (None when ``settings.reranker`` is empty)."""
-        from rag.retrieval.rerank import make_reranker
 
-        return self._made.get(("reranker",), lambda: make_reranker(self.settings.reranker))
+        def make():
+            from rag.retrieval.rerank import make_reranker
+
+            return make_reranker(self.settings.reranker)
+
+        return self._made.get(("reranker",), make)
 
     def use_generator(self, name: str, generator: Generator) -> None:
         """Answer with ``generator`` (an instance, e.g. one built with other options) under ``name``."""
-        self._made.drop(keep=lambda key: key != ("generator", name.lower()))
-        self._made.get(("generator", name.lower()), lambda: generator)
+        self._made.put(("generator", name.lower()), generator)
 
     def generator(self, name: str | None = None) -> Generator:
         from rag.generation import make_generator
@@ -156,20 +159,16 @@ class Assistant(OverHandle):
     def pipeline(self, retriever: str | None = None) -> RetrievalPipeline:
         """The retrieve step for a first-stage retriever (rag.retrieval.pipeline)."""
         key = (retriever or self.settings.retriever).lower()
-        options = PipelineOptions.from_settings(self.settings)
-        return self._made.get(
-            ("pipeline", key), lambda: RetrievalPipeline(self.index, self.retriever(key), self.reranker, options)
-        )
 
-    def read(
-        self, question: str, k: int | None = None, history: Sequence[Turn] = (), generator: str | None = None
-    ) -> Question:
-        """The question checked (``check_question``), made standalone when it follows up on
-        ``history`` (the generator's own rewrite, else the rules), and read once."""
-        return self._asked(question, self.settings.k if k is None else k, history, generator)[1]
+        def make():
+            options = PipelineOptions.from_settings(self.settings)
+            return RetrievalPipeline(self.index, self.retriever(key), self.reranker, options)
+
+        return self._made.get(("pipeline", key), make)
 
     def _asked(self, question: str, k: int, history: Sequence[Turn], generator: str | None) -> tuple[str, Question]:
-        """(the checked question, the standalone question read once)."""
+        """(the checked question, the standalone question read once): checked (``check_question``),
+        made standalone when it follows up on ``history``, then read (rag.text.asked)."""
         checked = self.check_question(question, k)
         return checked, read_question(self._standalone(checked, history, generator))
 

@@ -37,6 +37,11 @@ class MadeOnce:
                     self._made[key] = make()
                 return self._made[key]
 
+    def put(self, key: Any, value: Any) -> None:
+        """Use ``value`` for ``key`` from now on (whatever was made before)."""
+        with self._lock:
+            self._made[key] = value
+
     def peek(self, key: Any) -> Any:
         """What was made for ``key``, or None (nothing is made)."""
         return self._made.get(key)

@@ -111,7 +111,7 @@ class ExtractiveGenerator(BaseGenerator):
             cov = {t: max(own[t], CONTEXT_CREDIT * term_coverage(t, bg, ctx)) for t, (_, bg) in terms.items()}
             support = sum(weights[t] * c for t, c in cov.items()) / total
             own_support = sum(weights[t] * c for t, c in own.items()) / total
-            has = holds(s.text, asks, question.text)
+            has = holds(s.text, asks, q)
             near = has and near_question(s.norm, asks, list(terms))
             phrase = longest_shared(q, s.norm) / len(q)
             score = support + TYPE_BONUS * (has + near) + PHRASE_BONUS * phrase + RANK_BONUS / ranks[id(s.hit)]

@@ -101,7 +101,7 @@ def candidate_features(question: Question, hits: Sequence[Hit]) -> np.ndarray:
         article, mates = articles[aid], per_article[aid]
         mates_dense = [dense[j] for j in mates if not np.isnan(dense[j])]
         best, typed = (
-            sentence_coverage(terms, weights, _compact(h.chunk.text), asks, question.text) if terms else (0.0, 0.0)
+            sentence_coverage(terms, weights, _compact(h.chunk.text), asks, question.compact) if terms else (0.0, 0.0)
         )
         values = {
             "first_stage_rank": _rank_score(i + 1),

@@ -44,7 +44,7 @@ class AnswerTypeReranker(BaseReranker):
         weights = term_weights(terms, [compact(f"{h.article.headline}\n{h.chunk.text}") for h in hits])
         out = []
         for h in hits:
-            best, typed = sentence_coverage(terms, weights, compact(h.chunk.text), asks, question.text)
+            best, typed = sentence_coverage(terms, weights, compact(h.chunk.text), asks, question.compact)
             out.append(max(typed, 0.5 * best) if asks else best)
         return out
 

@@ -36,6 +36,7 @@ class Question:
     role: str  # the title asked about (店长 in 店长是谁)
     claim: str  # what a yes/no question asks to confirm (通水)
     cut: tuple[tuple[str, str], ...]  # jieba (word, POS) of the compacted text
+    compact: str  # the text compacted (rag.text.normalize.compact): what sentences are matched against
     parts: tuple[Question, ...] = ()  # a multipart question's sub-questions, each read once
     sides: tuple[Question | None, ...] = ()  # a comparison's sides asked alone (None: not a number)
     normalized: Question | None = None  # the retrieval form when it differs from ``text`` (no parts, sides)
@@ -44,10 +45,6 @@ class Question:
     def query(self) -> Question:
         """The form retrieval matches (itself when normalising changes nothing)."""
         return self.normalized or self
-
-    @property
-    def compact(self) -> str:
-        return compact(self.text)
 
     def __str__(self) -> str:
         return self.text
@@ -76,6 +73,7 @@ def _read(text: str, answered: bool = True) -> Question:
         role=asked_role(text),
         claim=yesno_claim(text) if intent.kind == "yesno" else "",
         cut=cut_question(text),
+        compact=compact(text),
         parts=parts,
         sides=sides,
     )

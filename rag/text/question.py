@@ -10,6 +10,7 @@ that answers is found in rag.text.spans.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -192,9 +193,9 @@ def near_question(sentence: str, asks: list[Ask], terms: list[str], window: int 
     return False
 
 
-def holds(sentence: str, asks: list[Ask], question: str) -> bool:
-    """The sentence matches an asked-for pattern with something the question doesn't already say."""
-    q = compact(question)
+def holds(sentence: str, asks: Sequence[Ask], q: str) -> bool:
+    """The sentence matches an asked-for pattern with something the question (compacted: ``q``)
+    doesn't already say."""
     return any(compact(m.group()) not in q for a in asks for m in a.pattern.finditer(sentence) if a.kind != "list")
 
 

@@ -131,7 +131,7 @@ def coverage(terms: Terms, weights: dict[str, float], text: str) -> float:
     return sum(weights[t] * term_coverage(t, bg, text) for t, (_, bg) in terms.items()) / total
 
 
-def sentence_coverage(terms: Terms, weights: dict[str, float], text: str, asks: list[Ask], question: str):
+def sentence_coverage(terms: Terms, weights: dict[str, float], text: str, asks: list[Ask], q: str):
     """``(best, typed)`` over the sentences of a compacted passage: the best weighted coverage,
     and the best of a sentence that also holds what the question asks for (0 when none does
     or nothing is asked).  The answer-type reranker and the learned ranker's features read both."""
@@ -139,7 +139,7 @@ def sentence_coverage(terms: Terms, weights: dict[str, float], text: str, asks: 
     for sent in sentences(text, min_chars=4):
         cov = coverage(terms, weights, sent)
         best = max(best, cov)
-        if asks and cov > typed and holds(sent, asks, question):
+        if asks and cov > typed and holds(sent, asks, q):
             typed = cov
     return best, typed
 
