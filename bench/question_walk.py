@@ -1,5 +1,5 @@
 """The walk of a question through the code (JSON on stdout): every call that is handed the
-question — as a string (as asked, checked or normalised) or as a read ``Question`` — in the
+question — as a string (as asked, checked, normalised or compacted) or as a read ``Question`` — in the
 order made, for `rag ask`'s path (``Assistant.ask``) and the chat's (``ChatApp.chat``).
 
     python bench/question_walk.py --index index/sample [--question 鹭江引水工程柳溪段的输水管线有多长？]
@@ -98,11 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     from app.chat_app import ChatApp
     from rag.assistant import Assistant
     from rag.settings import Settings
-    from rag.text.normalize import normalize_query
+    from rag.text.normalize import compact, normalize_query
 
     bot = Assistant(Settings.load(index=args.index))
     bot.ask(args.question)  # warm: models loaded, caches filled as a served question finds them
-    forms = {args.question, args.question.strip(), normalize_query(args.question)}
+    forms = {args.question, args.question.strip(), normalize_query(args.question), compact(args.question)}
     ui = ChatApp(bot)
 
     def chat() -> None:
