@@ -107,6 +107,42 @@ def _unit(q: str, seen: str, rng: random.Random) -> str | None:
     return q[: m.start(2)] + other + q[m.end(2) :]
 
 
+_ROLE_SWAP = {
+    "书记": "市长",
+    "市长": "副市长",
+    "县长": "副县长",
+    "区长": "副区长",
+    "局长": "副局长",
+    "主任": "副主任",
+    "董事长": "总经理",
+    "院长": "副院长",
+    "校长": "副校长",
+    "部长": "副部长",
+}
+
+
+def _role(q: str, seen: str, rng: random.Random) -> str | None:
+    """The role asked about made another one the passages never give (局长 → 副局长)."""
+    found = [r for r in _ROLE_SWAP if r in q and q[max(0, q.index(r) - 1) : q.index(r)] != "副"]
+    if not found:
+        return None
+    role = rng.choice(found)
+    other = _ROLE_SWAP[role]
+    return None if other in seen else q.replace(role, other, 1)
+
+
+def _date(q: str, seen: str, rng: random.Random) -> str | None:
+    m = re.search(r"(\d{1,2})月(\d{1,2})([日号])", q)
+    if not m:
+        return None
+    for delta in rng.sample([-3, -2, -1, 1, 2, 3], 6):
+        day = int(m.group(2)) + delta
+        text = f"{m.group(1)}月{day}{m.group(3)}"
+        if 1 <= day <= 28 and text not in seen and f"{m.group(1)}月{day}日" not in seen:
+            return q[: m.start()] + text + q[m.end() :]
+    return None
+
+
 def twin(question: str, passages: str, pool: dict[str, list[str]], rng: random.Random) -> tuple[str, str] | None:
     """(change, question) — one randomly chosen applicable change — or None."""
     seen = compact(passages)
@@ -117,6 +153,8 @@ def twin(question: str, passages: str, pool: dict[str, list[str]], rng: random.R
         "place": lambda: _swap(question, places_in(question), pool["places"], seen, rng, True),
         "person": lambda: _swap(question, names, pool["names"], seen, rng, False),
         "unit": lambda: _unit(question, seen, rng),
+        "role": lambda: _role(question, seen, rng),
+        "date": lambda: _date(question, seen, rng),
     }
     for name in rng.sample(sorted(changes), len(changes)):
         made = changes[name]()
