@@ -26,6 +26,7 @@ LAYERS = (
     ("rag.store",),
     ("rag.embeddings",),
     ("rag.ingest",),
+    ("rag.reader",),
     ("rag.retrieval", "rag.generation"),
     ("rag.store_handle", "rag.archive", "rag.assistant", "rag.examples", "rag.filter_check", "rag.source_metadata"),
     ("rag.citation_style", "rag.evaluation", "rag.cli", "app"),

@@ -75,21 +75,36 @@ def max_tokens_of(folder: Path) -> int:
         return 512
 
 
+_tokenizers: dict[tuple[str, int], Any] = {}
+_tokenizers_lock = threading.Lock()
+
+
+def shared_tokenizer(folder: str | Path, max_tokens: int) -> Any:
+    """The folder's ``tokenizer.json`` (Rust ``tokenizers``, no padding, cut at ``max_tokens``),
+    loaded once per process: e5's takes ~280 MB, so the reader (rag.reader) uses this one too."""
+    from tokenizers import Tokenizer
+
+    key = (str(Path(folder).resolve()), max_tokens)
+    with _tokenizers_lock:
+        if key not in _tokenizers:
+            tok = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
+            tok.no_padding()
+            tok.enable_truncation(max_tokens)
+            _tokenizers[key] = tok
+        return _tokenizers[key]
+
+
 class OnnxEncoder:
     """Mean-pooled, L2-normalised vectors (e5's pooling); the session is opened, and exported
     through ``transformer()`` when missing, at the first text."""
 
     def __init__(self, folder: str | Path, cache_dir: Path, transformer: Callable[[], Any], threads: int = 0) -> None:
-        from tokenizers import Tokenizer
-
         self.path = export_path(folder, cache_dir)
         self._transformer, self._threads = transformer, threads
         self._session: Any = None
         self._lock = threading.Lock()
         self.max_tokens = max_tokens_of(Path(folder))
-        self.tokenizer = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(self.max_tokens)
+        self.tokenizer = shared_tokenizer(folder, self.max_tokens)
 
     @property
     def session(self) -> Any:
