@@ -66,7 +66,7 @@ def main() -> None:
     ap.add_argument("--rank", type=int, default=0, help="LoRA rank (0: train the layers themselves)")
     ap.add_argument("--train-from", type=int, default=8, help="with rank 0: the first layer trained")
     ap.add_argument("--alpha", type=float, default=32.0)
-    ap.add_argument("--epochs", type=float, default=2.0)
+    ap.add_argument("--epochs", type=float, default=4.0)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--max-tokens", type=int, default=128)
