@@ -8,7 +8,7 @@ SAMPLE_INDEX := index/sample
 QUESTION ?= 鹭江引水工程柳溪段的输水管线有多长？
 
 
-.PHONY: install run ask browser test test-fast lint format sample-index eval-dev eval-crud eval-adversarial fit-answers fit-ranker tune-fusion eval-crud20k eval-crud-all bench-scale eval-milvus eval-scans clean
+.PHONY: install run ask browser test test-fast lint format sample-index eval-dev eval-crud eval-adversarial fit-answers fit-reader fit-ranker tune-fusion eval-crud20k eval-crud-all bench-scale eval-milvus eval-scans clean
 
 install: $(STAMP)
 
@@ -79,10 +79,20 @@ eval-adversarial: $(STAMP)
 	$(BIN)/rag eval eval/adversarial/seeds.report.jsonl --index index/seeds --out eval/reports/adversarial-seeds
 	$(BIN)/rag eval eval/adversarial/crud.report.jsonl --index index/crud6k --out eval/reports/adversarial-crud
 
+ANSWER_SETS := --set eval/questions.jsonl=index/sample \
+	--set ../shared/eval/dev.jsonl=index/seeds --set ../shared/eval/crud_dev.jsonl=index/crud6k \
+	--set eval/adversarial/seeds.tune.jsonl=index/seeds --set eval/adversarial/crud.tune.jsonl=index/crud6k
+
 fit-answers: $(STAMP) sample-index
-	$(BIN)/python bench/fit_answer_models.py --augment --set eval/questions.jsonl=index/sample \
-		--set ../shared/eval/dev.jsonl=index/seeds --set ../shared/eval/crud_dev.jsonl=index/crud6k \
-		--set eval/adversarial/seeds.tune.jsonl=index/seeds --set eval/adversarial/crud.tune.jsonl=index/crud6k
+	$(BIN)/python bench/fit_answer_models.py --augment $(ANSWER_SETS)
+
+# Issue 32: the reader — its pairs from ../shared/train (CRUD-RAG, by item), its training (top 4
+# layers of e5-small, ~30 min on 2 cores; stopped, it goes on from build/reader/checkpoint.pt) and
+# the answer models refitted with its feature (the sets above; needs the three indexes).
+fit-reader: $(STAMP) sample-index
+	test -f build/reader/pairs.jsonl || $(BIN)/python bench/reader_pairs.py build/reader/pairs.jsonl
+	$(BIN)/python bench/fit_reader.py --pairs build/reader/pairs.jsonl
+	$(BIN)/python bench/fit_answer_models.py --reader --augment $(ANSWER_SETS)
 
 # Issue 17: the learned ranker's fit (held-out folds; --write saves the models) and the
 # first-stage sweep chosen on held-out folds.  Both need index/seeds, index/sample, index/crud6k.

@@ -43,8 +43,14 @@ from rag.assistant import Assistant
 from rag.evaluation.metrics import contains_gold
 from rag.evaluation.questions import Question, load_questions
 from rag.evaluation.relevance import hit_rank
-from rag.generation.answerability import FEATURES, MODEL_FILE
-from rag.generation.candidates import CHOICE_FEATURES, CHOICE_FILE
+from rag.generation.answerability import FEATURES, MODEL_FILE, READER_FEATURES, READER_MODEL_FILE, load_model
+from rag.generation.candidates import (
+    CHOICE_FEATURES,
+    CHOICE_FILE,
+    READER_CHOICE_FEATURES,
+    READER_CHOICE_FILE,
+    load_choice_model,
+)
 from rag.generation.extractive import CANDIDATES, ExtractiveGenerator
 from rag.logistic import LogisticModel
 from rag.settings import Settings
@@ -82,7 +88,13 @@ def retrieved(spec: str, cache: Path | None, augment: bool, seed: int) -> list[t
 
 
 def features_of(
-    specs: list[str], cache: Path | None, gen: ExtractiveGenerator, k: int, augment: bool = False, seed: int = 16
+    specs: list[str],
+    cache: Path | None,
+    gen: ExtractiveGenerator,
+    k: int,
+    augment: bool = False,
+    seed: int = 16,
+    names: tuple[str, ...] = FEATURES,
 ) -> list[dict]:
     """One row per question the model decides on; ``found``: its evidence is in the top ``k``."""
     out = []
@@ -102,7 +114,9 @@ def features_of(
                     "kind": asked.intent.kind,
                     "y": int(q.answerable),
                     "found": bool(q.answerable and hit_rank(q, hits)),
-                    "x": [found.features[f] for f in FEATURES] if found else None,
+                    # with --reader, a question the reader does not read (a comparison) is decided
+                    # by the model without it: not a row of this one
+                    "x": [found.features[f] for f in names] if found and set(names) <= set(found.features) else None,
                 }
             )
     return out
@@ -155,7 +169,9 @@ def choose_threshold(p: np.ndarray, weight: np.ndarray, max_false_refusal: float
 
 def fit_choice(args) -> tuple[LogisticModel, dict]:
     """The sentence-choice model, fitted on which candidate sentences state the gold answer."""
-    gen = ExtractiveGenerator(threshold=0.0)  # candidates' features do not depend on the choice
+    # candidates' features do not depend on the choice (the reader reads the feature-only order's first)
+    gen = ExtractiveGenerator(threshold=0.0, reader=args.reader_model, model=load_model(), choice=load_choice_model())
+    names = READER_CHOICE_FEATURES if args.reader_model else CHOICE_FEATURES
     x, y, groups, before = [], [], [], []
     for spec in args.set:
         for q, hits, _ in retrieved(spec, args.cache, args.augment, args.seed):
@@ -171,10 +187,10 @@ def fit_choice(args) -> tuple[LogisticModel, dict]:
             group = f"{spec}:{q.id}"
             start = len(y)
             for c, label in zip(candidates, labels, strict=True):
-                x.append([c.features[f] for f in CHOICE_FEATURES])
+                x.append([c.features[f] for f in names])
                 y.append(label)
                 groups.append(group)
-            hand = max(range(len(candidates)), key=lambda i: gen.choice.logit(candidates[i].features))
+            hand = max(range(len(candidates)), key=lambda i: gen.base_choice.logit(candidates[i].features))
             before.append((start, len(y), labels[hand]))
     xa, ya, ga = np.array(x, dtype=float), np.array(y), np.array(groups)
     weight = np.ones(len(ya))
@@ -189,14 +205,15 @@ def fit_choice(args) -> tuple[LogisticModel, dict]:
         "top1_hand_set": round(sum(b for *_, b in before) / len(before), 3),
         "top1_learned_out_of_fold": round(sum(learned) / len(learned), 3),
     }
-    return as_model(CHOICE_FEATURES, mean, scale, model, 0.5, meta), meta
+    return as_model(names, mean, scale, model, 0.5, meta), meta
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--set", action="append", required=True, help="questions.jsonl=index folder (repeat)")
-    ap.add_argument("--out", type=Path, default=MODEL_FILE)
-    ap.add_argument("--choice-out", type=Path, default=CHOICE_FILE)
+    ap.add_argument("--out", type=Path, help=f"default {MODEL_FILE.name} ({READER_MODEL_FILE.name} with --reader)")
+    ap.add_argument("--choice-out", type=Path, help=f"default {CHOICE_FILE.name} ({READER_CHOICE_FILE.name})")
+    ap.add_argument("--reader", action="store_true", help="the models with the reader's feature (rag.reader)")
     ap.add_argument("--k", type=int, default=Settings().k, help="passages the answer reads")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--c", type=float, default=1.0, help="inverse regularisation strength")
@@ -205,15 +222,36 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path)
     ap.add_argument("--augment", action="store_true", help="add one-change unanswerable twins (bench/perturb.py)")
     args = ap.parse_args(argv)
+    args.reader_model = None
+    if args.reader:
+        from rag.reader import Reader
+
+        args.reader_model = Reader()
+    args.out = args.out or (READER_MODEL_FILE if args.reader else MODEL_FILE)
+    args.choice_out = args.choice_out or (READER_CHOICE_FILE if args.reader else CHOICE_FILE)
+    names = READER_FEATURES if args.reader else FEATURES
 
     choice, choice_meta = fit_choice(args)
     if choice_meta["top1_learned_out_of_fold"] > choice_meta["top1_hand_set"]:
         args.choice_out.write_text(json.dumps(choice.to_json(), ensure_ascii=False, indent=1) + "\n", "utf-8")
         choice_meta["kept"] = "learned"
     else:  # the order it would replace is as good: keep it
-        choice, choice_meta["kept"] = ExtractiveGenerator().choice, "hand-set (the learned one is not better)"
-    gen = ExtractiveGenerator(threshold=0.0, choice=choice)
-    rows = features_of(args.set, args.cache, gen, args.k, args.augment, args.seed)
+        choice = load_choice_model()
+        choice_meta["kept"] = "hand-set (the learned one is not better)"
+        if args.reader:  # the reader's feature then weighs nothing in the choice: written so
+            hand = load_choice_model()
+            choice = LogisticModel(
+                READER_CHOICE_FEATURES,
+                (*hand.mean, 0.0),
+                (*hand.scale, 1.0),
+                (*hand.coef, 0.0),
+                hand.intercept,
+                0.5,
+                choice_meta,
+            )
+            args.choice_out.write_text(json.dumps(choice.to_json(), ensure_ascii=False, indent=1) + "\n", "utf-8")
+    gen = ExtractiveGenerator(threshold=0.0, choice=choice, reader=args.reader_model, model=load_model())
+    rows = features_of(args.set, args.cache, gen, args.k, args.augment, args.seed, names)
     # trained on what the passages can decide: unanswerable questions, and answerable ones whose
     # evidence is among the k passages read (the rest cannot be answered from them anyway)
     usable = [r for r in rows if r["x"] is not None and (r["y"] == 0 or r["found"])]
@@ -250,9 +288,9 @@ def main(argv: list[str] | None = None) -> int:
         "augment": args.augment,
         "out_of_fold": {"all": rates(np.ones(len(y), bool)), **{s: rates(sets == s) for s in dict.fromkeys(sets)}},
     }
-    fitted = as_model(FEATURES, mean, scale, model, round(threshold, 4), meta)
+    fitted = as_model(names, mean, scale, model, round(threshold, 4), meta)
     args.out.write_text(json.dumps(fitted.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    coefs = dict(zip(FEATURES, (round(c, 3) for c in fitted.coef), strict=True))
+    coefs = dict(zip(names, (round(c, 3) for c in fitted.coef), strict=True))
     summary = {"sentence_choice": choice_meta, "answerability": {**meta, "threshold": fitted.threshold, "coef": coefs}}
     json.dump(summary, sys.stdout, ensure_ascii=False, indent=1)
     print()

@@ -28,6 +28,7 @@ class Settings:
     model_cache: Path = default_cache_dir() / "models"
     retriever: str = "hybrid"  # dense | bm25 | hybrid
     generator: str = "extractive"
+    reader: bool = False  # the trained reader as a feature of the answer models (docs/reader.md: not yet better)
     k: int = 5
     max_k: int = 100  # the most passages one question may ask for (-k, the /ask API)
     chat_max_k: int = 10  # where the chat's k slider ends (≤ max_k)

@@ -41,6 +41,10 @@ SourceOpt = typer.Option(None, "--source", help="only this source file (name or 
 
 GeneratorOpt = typer.Option(None, "--generator", help="extractive | openai | llamacpp (or a plugin)")
 ModelPathOpt = typer.Option(None, "--model-path", help="GGUF file for --generator llamacpp")
+ReaderOpt = typer.Option(
+    None, "--reader/--no-reader", help="the trained reader as a feature of the answer models (docs/reader.md; off)"
+)
+RerankerOpt = typer.Option(None, "--reranker", help="none | answer-type | learned | reader | cross-encoder:<model>")
 
 
 def assistant(index: Path | None, **overrides):

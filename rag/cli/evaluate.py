@@ -15,6 +15,8 @@ from rag.cli.common import (
     JsonOpt,
     KOpt,
     ModelPathOpt,
+    ReaderOpt,
+    RerankerOpt,
     RetrieverOpt,
     StoreOpt,
     UriOpt,
@@ -84,6 +86,8 @@ def run_questions(
     retriever: str | None = RetrieverOpt,
     generator: str | None = GeneratorOpt,
     model_path: Path | None = ModelPathOpt,
+    reader: bool | None = ReaderOpt,
+    reranker: str | None = RerankerOpt,
     k: int | None = KOpt,
     limit: int | None = typer.Option(None, "--limit", min=1, help="only the first N questions"),
     out_dir: Path | None = typer.Option(None, "--out", help="write report.json, report.md and charts here"),
@@ -101,7 +105,14 @@ def run_questions(
 
         qs = load_questions(questions)[: limit or None]
         bot = assistant(
-            index, store=store, milvus_uri=milvus_uri, retriever=retriever, generator=generator, model_path=model_path
+            index,
+            store=store,
+            milvus_uri=milvus_uri,
+            retriever=retriever,
+            generator=generator,
+            model_path=model_path,
+            reader=reader,
+            reranker=reranker,
         )
         columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with Progress(*columns, console=err, disable=as_json or not err.is_terminal) as bar:

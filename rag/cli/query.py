@@ -15,6 +15,8 @@ from rag.cli.common import (
     KOpt,
     ModelPathOpt,
     PaperOpt,
+    ReaderOpt,
+    RerankerOpt,
     RetrieverOpt,
     SectionOpt,
     SinceOpt,
@@ -43,9 +45,7 @@ def search(
     paper: str | None = PaperOpt,
     section: str | None = SectionOpt,
     source: str | None = SourceOpt,
-    reranker: str | None = typer.Option(
-        None, "--reranker", help="none | answer-type | learned | cross-encoder:<model>"
-    ),
+    reranker: str | None = RerankerOpt,
     explain: bool = typer.Option(
         False, "--explain", help="why each hit ranks where it does (with the learned ranker: each feature's share)"
     ),
@@ -117,6 +117,8 @@ def ask(
     retriever: str | None = RetrieverOpt,
     generator: str | None = GeneratorOpt,
     model_path: Path | None = ModelPathOpt,
+    reader: bool | None = ReaderOpt,
+    reranker: str | None = RerankerOpt,
     stream: bool = typer.Option(True, "--stream/--no-stream", help="print the answer as it is produced"),
     since: str | None = SinceOpt,
     until: str | None = UntilOpt,
@@ -146,7 +148,14 @@ def ask(
     def action() -> None:
         filters = filters_of(since, until, paper, section, source)
         bot = assistant(
-            index, store=store, milvus_uri=milvus_uri, retriever=retriever, generator=generator, model_path=model_path
+            index,
+            store=store,
+            milvus_uri=milvus_uri,
+            retriever=retriever,
+            generator=generator,
+            model_path=model_path,
+            reader=reader,
+            reranker=reranker,
         )
         history = [Turn(q) for q in previous or []]
         if as_json or not stream:

@@ -29,7 +29,7 @@ def _llamacpp(settings) -> Generator:
 
 
 BUILTIN: dict[str, Factory] = {
-    "extractive": lambda settings: ExtractiveGenerator(),
+    "extractive": lambda settings: ExtractiveGenerator(reader=settings.reader),
     "openai": _openai,
     "llamacpp": _llamacpp,
 }

@@ -18,6 +18,7 @@ from pathlib import Path
 from rag.logistic import LogisticModel, read_model
 
 MODEL_FILE = Path(__file__).with_name("answerability.json")
+READER_MODEL_FILE = Path(__file__).with_name("answerability_reader.json")  # the same with the reader's say
 
 FEATURES = (
     "support",  # weighted share of the question's content words the chosen sentence covers (context credit)
@@ -37,8 +38,13 @@ FEATURES = (
 )
 
 
-def load_model(path: str | None = None) -> LogisticModel:
-    """The packaged answerability model (or the one at ``path``)."""
+READER_FEATURES = (*FEATURES, "reader")  # + the reader's probability that the chosen sentence answers
+
+
+def load_model(path: str | None = None, reader: bool = False) -> LogisticModel:
+    """The packaged answerability model — with the reader's feature or without — or the one at ``path``."""
+    if reader:
+        return read_model(str(path or READER_MODEL_FILE), READER_FEATURES)
     return read_model(str(path or MODEL_FILE), FEATURES)
 
 
@@ -57,4 +63,5 @@ REASONS = {
     "focus": "相关的段落没有提到问题问的“{focus}”",
     "phrase": "最相关的句子与问题的说法相去较远",
     "rank": "相关的句子排得太靠后",
+    "reader": "最相关的句子读来没有回答这个问题",
 }

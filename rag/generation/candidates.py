@@ -20,6 +20,7 @@ from rag.text.question import ROLES, place_stem
 from rag.text.terms import coverage, term_weights
 
 CHOICE_FILE = Path(__file__).with_name("sentence_choice.json")
+READER_CHOICE_FILE = Path(__file__).with_name("sentence_choice_reader.json")  # with the reader's feature
 # what tells the sentence that answers from its neighbours; a logistic model over these
 # (sentence_choice.json, fitted by bench/fit_answer_models.py) picks among the best-scored ones
 CHOICE_FEATURES = (
@@ -36,8 +37,13 @@ CHOICE_FEATURES = (
 )
 
 
-def load_choice_model(path: str | None = None) -> LogisticModel:
-    """The packaged sentence-choice model (or the one at ``path``)."""
+READER_CHOICE_FEATURES = (*CHOICE_FEATURES, "reader")  # + the reader's probability (0: not read)
+
+
+def load_choice_model(path: str | None = None, reader: bool = False) -> LogisticModel:
+    """The packaged sentence-choice model — with the reader's feature or without — or the one at ``path``."""
+    if reader:
+        return read_model(str(path or READER_CHOICE_FILE), READER_CHOICE_FEATURES)
     return read_model(str(path or CHOICE_FILE), CHOICE_FEATURES)
 
 
@@ -97,6 +103,7 @@ class Assessment:
     places: list[str]
     focus: str
     absent: list[str]  # content words the chosen article never uses
+    read: float | None = None  # the reader's probability that the chosen sentence answers
 
 
 def missing_specifics(words: Sequence[str], text: str) -> list[str]:
@@ -196,7 +203,13 @@ class Assessor(Protocol):
     passages, the model and its threshold, and composing cited sentences."""
 
     model: LogisticModel
-    threshold: float
+
+    @property
+    def threshold(self) -> float: ...
+
+    def probability(self, found: Assessment) -> float: ...
+
+    def answers(self, found: Assessment) -> bool: ...
 
     def assess(self, question: Question, hits: Sequence[Hit]) -> Assessment | None: ...
 

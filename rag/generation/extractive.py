@@ -10,22 +10,29 @@ its chunk and headline (该公司… after the sentence naming the company).  It
 bonuses for what the question asks for (a number with the asked unit, a date, a person, a
 place), for a long verbatim stretch of the question, and for an earlier hit.
 
-Among the best-scored sentences the one whose passage agrees with the question (its places,
-names, years, ordinals) and holds a whole span of the asked kind is chosen; the features of
-that choice go to the answerability model (rag.generation.answerability), which answers or
-refuses.  An answer is shaped by the question's kind (rag.generation.shapes): the typed span
-then the sentence (``672个[1]。…``), 是/否, a list, one span per part, a computed
-difference, or the headlines of an issue.
+The reader (rag.reader: a pair model trained here) reads the ``READ`` best candidates against
+the question; its probability that a sentence answers is one more feature of the choice model
+(which picks the sentence whose passage agrees with the question — its places, names, years,
+ordinals — holds a whole span of the asked kind, and reads as an answer) and of the
+answerability model (rag.generation.answerability), which answers or refuses.  Both models are
+fitted with the reader's feature (``*_reader.json``) and without it (``reader = false``, or its
+weights missing or damaged: the models of issue 16).
+
+An answer is shaped by the question's kind (rag.generation.shapes): the typed span then the
+sentence (``672个[1]。…``), 是/否, a list, one span per part, a computed difference, or the
+headlines of an issue.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Sequence
 
-from rag.logistic import LogisticModel
+from rag.logistic import LogisticModel, ModelFileError
 from rag.models import REFUSAL, Answer, Citation, Hit, Turn
+from rag.reader import Reader, ReaderUnavailable, pair_text, shared_reader
 from rag.text.asked import Question
 from rag.text.intent import SPAN_KINDS
 from rag.text.normalize import compact
@@ -52,7 +59,9 @@ from .candidates import (
 )
 from .shapes import compose, computed, explain_refusal, issue_answer, span_for
 
+log = logging.getLogger(__name__)
 CANDIDATES = 12  # best-scored sentences the choice model looks at
+READ = 6  # of those, the ones the feature-only choice model ranks first that the reader reads
 # why / how questions: a sentence that gives a reason or a means
 REASON = re.compile(r"因为|由于|为了|原因|因此|所以|为此|是因|考虑到|目的是|旨在|通过|采取|措施|办法|方式")
 FOCUS_KINDS = ("quantity", "comparison")
@@ -64,19 +73,79 @@ CONTEXT_CREDIT = 0.6  # a word found only elsewhere in the sentence's chunk or h
 
 class ExtractiveGenerator(BaseGenerator):
     """Answers with the passage sentence that best answers the question, marked ``[n]``, when
-    the answerability model's probability reaches ``threshold`` (the model's own by default)."""
+    the answerability model's probability reaches ``threshold`` (the model's own by default).
+    ``reader``: True for the shipped reader, False for none, or a Reader."""
 
     name = "extractive"
     verifies_citations = True  # quotes are exact substrings of the cited chunks by construction
 
     def __init__(
-        self, threshold: float | None = None, model: LogisticModel | None = None, choice: LogisticModel | None = None
+        self,
+        threshold: float | None = None,
+        model: LogisticModel | None = None,
+        choice: LogisticModel | None = None,
+        reader: Reader | bool = False,
     ) -> None:
-        self.model = model or load_model()
-        self.choice = choice or load_choice_model()
-        self.threshold = self.model.threshold if threshold is None else threshold
-        if not 0.0 <= self.threshold <= 1.0:
-            raise ValueError(f"threshold must be in [0, 1], got {self.threshold}")
+        self.reader: Reader | None = shared_reader() if reader is True else (reader or None)
+        self.base_choice = load_choice_model()  # orders the candidates the reader reads
+        self.base_model = load_model()  # decides what the reader does not read (a computed comparison)
+        self._given = (model, choice)
+        self._models()
+        self._threshold = threshold
+        if threshold is not None and not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold must be in [0, 1], got {threshold}")
+
+    def _models(self) -> None:
+        """The choice and answerability models: with the reader's feature while there is a reader."""
+        model, choice = self._given
+        try:
+            on = self.reader is not None
+            self.choice = choice or (load_choice_model(reader=True) if on else self.base_choice)
+            self.model = model or load_model(reader=on)
+        except ModelFileError as e:
+            log.warning("the models fitted with the reader cannot be read (%s); answering without the reader", e)
+            self.reader = None
+            self._models()
+
+    @property
+    def threshold(self) -> float:
+        """Refuse below this probability: as given, else the answerability model's own."""
+        return self.model.threshold if self._threshold is None else self._threshold
+
+    def deciding(self, found: Assessment) -> LogisticModel:
+        """The answerability model for an assessment: with the reader's feature where it was read."""
+        return self.model if "reader" in found.features or self.reader is None else self.base_model
+
+    def probability(self, found: Assessment) -> float:
+        """How likely the passages answer, by the assessed sentence's features."""
+        return self.deciding(found).probability(found.features)
+
+    def answers(self, found: Assessment) -> bool:
+        """The probability reaches the threshold (the given one, else its model's own)."""
+        model = self.deciding(found)
+        return self.probability(found) >= (model.threshold if self._threshold is None else self._threshold)
+
+    def _read(self, question: Question, candidates: list[Candidate]) -> None:
+        """With the reader: its probability as the feature ``reader`` of the ``READ`` candidates the
+        feature-only choice model ranks first (0 for the rest); without it, or for a comparison
+        (computed from two sentences, which no one sentence answers), nothing."""
+        if self.reader is None or not candidates or question.intent.kind == "comparison":
+            return
+        ranked = sorted(candidates, key=lambda c: -self.base_choice.logit(c.features))
+        pool = ranked[:READ]
+        sentences = [c.scored.sentence for c in pool]
+        texts = [pair_text(s.text, s.hit.article.headline, s.hit.article.date) for s in sentences]
+        try:
+            probs = self.reader.probabilities(question.text, texts)
+        except ReaderUnavailable as e:
+            log.warning("%s; answering with the feature models instead", e)
+            self.reader = None
+            self._models()
+            return
+        for c in candidates:
+            c.features["reader"] = 0.0
+        for c, p in zip(pool, probs, strict=True):
+            c.features["reader"] = p
 
     def answer(self, question: Question, hits: Sequence[Hit], history: Sequence[Turn] = ()) -> Answer:
         """Cited answer or refusal; ``history`` is not used (retrieval resolves follow-ups)."""
@@ -142,6 +211,7 @@ class ExtractiveGenerator(BaseGenerator):
                 "length": min(3.0, len(s.norm) / 100),
             }
             out.append(Candidate(c, span, missing, places_ok, features))
+        self._read(question, out)
         return out
 
     def assess(self, question: Question, hits: Sequence[Hit]) -> Assessment | None:
@@ -153,7 +223,10 @@ class ExtractiveGenerator(BaseGenerator):
         intent, places, specifics = question.intent, list(question.places), question.specifics
         focus = question.focus if intent.kind in FOCUS_KINDS else ""
         candidates = self.candidates(question, ranked[:CANDIDATES], hits)
-        chosen = max(candidates, key=lambda c: self.choice.logit(c.features))
+        read_any = self.reader is not None and "reader" in candidates[0].features
+        choice = self.choice if read_any else self.base_choice
+        chosen = max(candidates, key=lambda c: choice.logit(c.features))
+        read = chosen.features.get("reader") if read_any else None
         best, span, missing, places_ok = chosen.scored, chosen.span, chosen.missing, chosen.places_ok
         if intent.kind == "comparison" and not span:
             span = (computed(question, self, ranked) or ("",))[0]
@@ -179,7 +252,9 @@ class ExtractiveGenerator(BaseGenerator):
             "phrase": best.phrase,
             "rank": 1.0 / (hits.index(best.sentence.hit) + 1),
         }
-        return Assessment(best, span, features, ranked, missing, places, focus, absent)
+        if read is not None:
+            features["reader"] = read
+        return Assessment(best, span, features, ranked, missing, places, focus, absent, read)
 
     def _answer(self, question: Question, hits: list[Hit]) -> Answer:
         def refuse(reason: str, confidence: float | None = None) -> Answer:
@@ -197,12 +272,13 @@ class ExtractiveGenerator(BaseGenerator):
         found = self.assess(question, hits)
         if found is None:
             return refuse("问题或段落中没有可比对的实义词")
-        p = self.model.probability(found.features)
+        p, ok = self.probability(found), self.answers(found)
         if intent.kind == "multipart":  # answered part by part: answerable when one part is
             parts = [a for a in (self.assess(part, hits) for part in question.parts) if a is not None]
-            p = max([p, *(self.model.probability(a.features) for a in parts)])
-        if p < self.threshold:
-            return refuse(explain_refusal(self.model, found, question), p)
+            p = max([p, *(self.probability(a) for a in parts)])
+            ok = ok or any(self.answers(a) for a in parts)
+        if not ok:
+            return refuse(explain_refusal(self.deciding(found), found, question), p)
         answer = compose(question, found, hits, self)
         answer.confidence = p
         return answer

@@ -48,6 +48,7 @@ class LlamaCppGenerator(LLMGenerator):
             n_threads=settings.llm_threads,
             max_tokens=settings.llm_max_tokens,
             temperature=settings.llm_temperature,
+            reader=settings.reader,
         )
 
     @property

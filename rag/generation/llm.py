@@ -51,10 +51,11 @@ class LLMGenerator(BaseGenerator):
         gate: float = DEFAULT_GATE,
         threshold: float = SUPPORT_THRESHOLD,
         fallback: ExtractiveGenerator | None = None,
+        reader: bool = False,
     ) -> None:
         self.gate, self.threshold = gate, threshold
-        self.fallback = fallback or ExtractiveGenerator()
-        self._constraints = ExtractiveGenerator()
+        self.fallback = fallback or ExtractiveGenerator(reader=reader)
+        self._constraints = ExtractiveGenerator(reader=reader)  # the gate: the extractive decision
 
     def _chat(self, messages: list[dict[str, str]]) -> Iterator[str]:
         raise NotImplementedError

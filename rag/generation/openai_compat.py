@@ -56,6 +56,7 @@ class OpenAIGenerator(LLMGenerator):
             settings.llm_max_tokens,
             settings.llm_temperature,
             settings.llm_stream,
+            reader=settings.reader,
         )
 
     def _request(self, messages: list[dict[str, str]]) -> urllib.request.Request:

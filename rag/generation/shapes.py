@@ -226,7 +226,7 @@ def _parts(question: Question, hits: list[Hit], gen: Assessor) -> Answer | None:
     sentences: list[Sentence] = []
     for part in question.parts:
         sub = gen.assess(part, hits)
-        if sub is None or gen.model.probability(sub.features) < gen.threshold:
+        if sub is None or not gen.answers(sub):
             pieces.append((part.text, "", None))
             continue
         pieces.append((part.text, sub.span, sub.best.sentence))

@@ -8,6 +8,9 @@
 * ``LearnedReranker`` (rag.retrieval.ranker): a logistic model over each candidate's
   features, fitted by bench/fit_ranker.py; an option, not the default (it does not beat
   answer-type on every set's held-out folds: docs/retrieval.md).
+* ``ReaderReranker`` (``reranker = "reader"``): the trained reader (rag.reader) reads each of
+  the top 20 passages' two best-covering sentences against the question; a passage scores
+  its best sentence's probability, the first-stage order a small prior.
 * ``CrossEncoderReranker``: any sentence-transformers ``CrossEncoder`` id or local folder
   (``reranker = "cross-encoder:/models/bge-reranker"``), loaded offline.
 
@@ -24,7 +27,8 @@ from rag.models import Hit
 from rag.retrieval.base import BaseReranker, Reranker, reorder
 from rag.text.asked import Question
 from rag.text.normalize import compact
-from rag.text.terms import sentence_coverage, term_weights
+from rag.text.sentences import sentence_spans
+from rag.text.terms import coverage, sentence_coverage, term_weights
 
 
 class AnswerTypeReranker(BaseReranker):
@@ -81,6 +85,42 @@ class CrossEncoderReranker(BaseReranker):
         return reorder(head, tail, scores, self.name)
 
 
+class ReaderReranker(BaseReranker):
+    name = "reader"
+
+    def __init__(self, top: int = 20, per_passage: int = 2, weight: float = 0.2, prior_k: int = 10) -> None:
+        from rag.reader import shared_reader
+
+        reader = shared_reader()
+        if reader is None:
+            raise ValueError("the reader's weights are missing or damaged (see the log): use another reranker")
+        self.reader, self.top, self.per_passage, self.weight, self.prior_k = reader, top, per_passage, weight, prior_k
+        self.depth = top
+
+    def _sentences(self, question: Question, hit: Hit, weights: dict[str, float]) -> list[str]:
+        from rag.reader import pair_text
+
+        spans = sentence_spans(hit.chunk.text, min_chars=4)
+        texts = [hit.chunk.text[a:b] for a, b in spans] or [hit.chunk.text]
+        texts.sort(key=lambda s: -coverage(question.terms, weights, compact(s)) if weights else 0.0)
+        return [pair_text(s, hit.article.headline, hit.article.date) for s in texts[: self.per_passage]]
+
+    def rerank(self, question: Question, hits: Sequence[Hit]) -> list[Hit]:
+        head, tail = list(hits[: self.top]), list(hits[self.top :])
+        if len(head) < 2:
+            return list(hits)
+        terms = question.terms
+        weights = term_weights(terms, [compact(h.chunk.text) for h in head]) if terms else {}
+        texts = [self._sentences(question, h, weights) for h in head]
+        probs = self.reader.probabilities(question.text, [t for ts in texts for t in ts])
+        best, at = [], 0
+        for ts in texts:
+            best.append(max(probs[at : at + len(ts)]))
+            at += len(ts)
+        scores = [1.0 / (self.prior_k + i) + self.weight * p for i, p in enumerate(best, 1)]
+        return reorder(head, tail, scores, self.name)
+
+
 def make_reranker(spec: str) -> Reranker | None:
     """``""``/``none`` → None; ``answer-type``; ``learned`` (rag.retrieval.ranker);
     ``cross-encoder:<id or folder>``."""
@@ -89,6 +129,8 @@ def make_reranker(spec: str) -> Reranker | None:
         return None
     if key.lower() == "answer-type":
         return AnswerTypeReranker()
+    if key.lower() == "reader":
+        return ReaderReranker()
     if key.lower() == "learned":
         from rag.retrieval.ranker import LearnedReranker
 
@@ -96,7 +138,7 @@ def make_reranker(spec: str) -> Reranker | None:
     if key.lower().startswith("cross-encoder:") and key.split(":", 1)[1].strip():
         return CrossEncoderReranker(key.split(":", 1)[1].strip())
     raise ValueError(
-        f"unknown reranker {spec!r}; valid: none, answer-type, learned, cross-encoder:<model id or folder>"
+        f"unknown reranker {spec!r}; valid: none, answer-type, learned, reader, cross-encoder:<model id or folder>"
     )
 
 
