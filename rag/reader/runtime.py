@@ -2,15 +2,14 @@
 probability that the sentence answers it (issue 32).
 
 What ships is small: ``reader.safetensors`` (the change to the top layers of
-multilingual-e5-small and a head, trained here by bench/fit_reader.py; rag.reader.network) and ``reader.json`` (its
-shape, the calibration of its logit fitted on a held-out fold of items, how it was trained).
-Its probability is a feature of the extractive answerer's choice and answerability models
-(rag.generation), which decide.  The runnable model is built at first use
+multilingual-e5-small and a head, trained here by bench/fit_reader.py; rag.reader.network) and
+``reader.json`` (its shape, the calibration of its logit fitted on a held-out fold of items, how
+it was trained).  Its probability is a feature of the extractive answerer's choice and
+answerability models (rag.generation), which decide.  The runnable model is built at first use
 on top of the provisioned e5 folder — the trained change added to those layers, exported once
 to ONNX with int8 weights into the model cache (torch is loaded for that export only) — and run
-by ONNX Runtime.
-The word-embedding table is read straight from the e5 folder's ``model.safetensors``, row by
-row: it is never copied.
+by ONNX Runtime.  The word-embedding table is read straight from the e5 folder's
+``model.safetensors``, row by row: it is never copied.
 
 Scores are cached per (question, passage text), so a sentence scored once for a question is not
 scored again by the generator, the gate or the reranker.
@@ -47,10 +46,10 @@ class ReaderUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class ReaderConfig:
-    layers: int = 6
-    rank: int = 16
+    layers: int = 12
+    rank: int = 0  # LoRA rank (0: the layers from train_from up were trained themselves)
     alpha: float = 32.0
-    train_from: int = 0  # layers below this one were not trained (rank 0)
+    train_from: int = 8  # layers below this one were not trained (rank 0)
     max_tokens: int = 128
     calibration: tuple[float, float] = (1.0, 0.0)  # p = sigmoid(a · logit + b), fitted on the held-out fold
     trained: dict[str, Any] = field(default_factory=dict)  # how, on what, and the held-out figures
@@ -179,7 +178,7 @@ class Reader:
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = 0
         opts.inter_op_num_threads = 1
-        opts.enable_cpu_mem_arena = False  # the arena keeps the largest batch's buffers for ever (+180 MB)
+        opts.enable_cpu_mem_arena = False  # an arena would keep the largest batch's buffers
         self._session = ort.InferenceSession(str(folder / "model.onnx"), opts, providers=["CPUExecutionProvider"])
         self._tok = encoder_tokenizer(Path(e5))
         self._table = word_table(Path(e5))
@@ -213,7 +212,7 @@ class Reader:
 
     # -- scoring --------------------------------------------------------------------------------------------------
     def logits(self, questions: Sequence[str], passages: Sequence[str], batch: int = 16) -> np.ndarray:
-        """Raw logits of pairs (uncached; questions as asked, passages as reader_input.pair_text)."""
+        """Raw logits of pairs (uncached; questions as asked, passages as rag.reader.inputs.pair_text)."""
         self.warm()
         assert self._table is not None
         out = []
