@@ -181,6 +181,8 @@ def fit_choice(args) -> tuple[LogisticModel, dict]:
             asked = read_question(q.question)
             pool = gen.rank(asked, hits)[:CANDIDATES]
             candidates = gen.candidates(asked, pool, hits)
+            if args.reader_model and any("reader" not in c.features for c in candidates):
+                continue  # not read (a comparison): the feature-only choice model decides it
             labels = [int(contains_gold(c.scored.sentence.text, q.answer, q.aliases)) for c in candidates]
             if not any(labels):
                 continue  # no single sentence states it: nothing to learn here
