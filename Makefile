@@ -86,12 +86,13 @@ ANSWER_SETS := --set eval/questions.jsonl=index/sample \
 fit-answers: $(STAMP) sample-index
 	$(BIN)/python bench/fit_answer_models.py --augment $(ANSWER_SETS)
 
-# Issue 32: the reader — its pairs from ../shared/train (CRUD-RAG, by item), its training (top 4
-# layers of e5-small, ~30 min on 2 cores; stopped, it goes on from build/reader/checkpoint.pt) and
-# the answer models refitted with its feature (the sets above; needs the three indexes).
+# Issue 32: the reader — its pairs from ../shared/train (CRUD-RAG, by item, four one-change twins
+# a question), its training (layers 2-5 of a 6-layer e5-small, ~36 min on 2 cores; stopped, it goes
+# on from build/reader/checkpoint.pt) and the answer models refitted with its feature (the sets
+# above; needs the three indexes).
 fit-reader: $(STAMP) sample-index
-	test -f build/reader/pairs.jsonl || $(BIN)/python bench/reader_pairs.py build/reader/pairs.jsonl
-	$(BIN)/python bench/fit_reader.py --pairs build/reader/pairs.jsonl
+	test -f build/reader/pairs-v2.jsonl || $(BIN)/python bench/reader_pairs.py build/reader/pairs-v2.jsonl
+	$(BIN)/python bench/fit_reader.py --pairs build/reader/pairs-v2.jsonl
 	$(BIN)/python bench/fit_answer_models.py --reader --augment $(ANSWER_SETS)
 
 # Issue 17: the learned ranker's fit (held-out folds; --write saves the models) and the

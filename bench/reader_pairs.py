@@ -207,7 +207,7 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=SHARED / "corpus" / "crud_rag" / "news.jsonl.xz")
     ap.add_argument("--seed", type=int, default=32)
     ap.add_argument("--limit", type=int, default=0, help="first N questions only (a quick look)")
-    ap.add_argument("--twins", type=int, default=2, help="one-change twins per question (3+: against both positives)")
+    ap.add_argument("--twins", type=int, default=4, help="one-change twins per question (3+: against both positives)")
     args = ap.parse_args()
     if not args.train.exists():
         sys.exit(f"error: no training questions at {args.train}")

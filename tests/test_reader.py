@@ -40,6 +40,8 @@ def test_scores_are_deterministic_and_calibrated(reader):
     first = reader.logits([q, q], texts)
     again = Reader(MODEL_DIR, cache_dir=reader._cache_dir).logits([q, q], texts)  # a second session
     assert first.tolist() == pytest.approx(again.tolist(), abs=1e-5)
+    alone = reader.logits([q], texts[1:])  # a pair scores the same whatever else is scored with it
+    assert alone[0] == pytest.approx(first[1], abs=1e-5)
     probs = reader.probabilities(q, texts)
     assert all(0.0 <= p <= 1.0 for p in probs)
     assert probs[0] > probs[1]  # the sentence that answers outscores its neighbour
@@ -71,8 +73,10 @@ GAP = "issue 32: the shipped reader does not yet refuse this twin (docs/reader.m
     "twin",
     [
         pytest.param("白鹭区商务局副局长是谁？", marks=pytest.mark.xfail(strict=True, reason=GAP)),  # role
-        pytest.param("青石区划分了多少个三级网格？", marks=pytest.mark.xfail(strict=True, reason=GAP)),  # place
-        pytest.param("白鹭区划分了多少吨三级网格？", marks=pytest.mark.xfail(strict=True, reason=GAP)),  # unit
+        "青石区划分了多少个三级网格？",  # place
+        # unit: the reader scores it far below the question (the test below), but the answerability
+        # model, weighing the other features too, puts it just over its threshold (.164 vs .160)
+        pytest.param("白鹭区划分了多少吨三级网格？", marks=pytest.mark.xfail(strict=True, reason=GAP)),
         "柳溪县县委书记葛思远主持召开了县委常委会第25次会议的时间是？",  # ordinal
     ],
 )

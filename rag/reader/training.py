@@ -23,13 +23,13 @@ from .runtime import encode_pairs, encoder_tokenizer
 
 @dataclass(frozen=True)
 class TrainOptions:
-    layers: int = 12
+    layers: int = 6
     rank: int = 0  # LoRA rank (0: the layers themselves are trained)
-    train_from: int = 8  # with rank 0: layers below this stay frozen (their output computed once)
+    train_from: int = 2  # with rank 0: layers below this stay frozen (their output computed once)
     alpha: float = 32.0
-    epochs: float = 1.5
+    epochs: float = 5.0
     batch: int = 32
-    lr: float = 1e-4  # the head's is ten times this (it starts from random)
+    lr: float = 1.5e-4  # the head's is ten times this (it starts from random)
     max_tokens: int = 128
     seed: int = 32
     save_every: int = 50
