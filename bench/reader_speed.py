@@ -20,7 +20,8 @@ from common import machine, percentiles_ms, rss_mb
 
 
 def child(index: str, questions: str, reader: bool, limit: int) -> dict:
-    """Runs in the child: open, warm, ask every question twice (the second pass is timed)."""
+    """Runs in the child: open, warm, answer one question (the reader's first-use build), then
+    time every question once (no score cached yet)."""
     from rag.assistant import Assistant
     from rag.evaluation.questions import load_questions
     from rag.settings import Settings
