@@ -184,12 +184,14 @@ def test_an_index_read_from_threads_while_it_is_written_and_reloaded(small_index
 
     with ThreadPoolExecutor(4) as pool:
         readers = [pool.submit(read) for _ in range(4)]
-        for round_ in range(3):
-            with small_index.batch():  # written through the index the readers read
-                _add(small_index, embedder, f"self{round_}")
-            with Index.open(index_path) as other, other.batch():  # another writer; readers reload
-                _add(other, embedder, f"other{round_}")
-        stop.set()
+        try:
+            for round_ in range(3):
+                with small_index.batch():  # written through the index the readers read
+                    _add(small_index, embedder, f"self{round_}")
+                with Index.open(index_path) as other, other.batch():  # another writer; readers reload
+                    _add(other, embedder, f"other{round_}")
+        finally:
+            stop.set()  # (a failed write must not leave the readers running)
         assert all(r.result(120) >= 5 for r in readers)
     assert seen and all(vectors == docs for vectors, docs in seen), sorted(set(seen))
     small_index.refresh()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 
 import numpy as np
@@ -223,9 +224,10 @@ def test_batch_rolls_back_on_error(small_index: Index, fake_embedder):
     assert after["chunks"] == before["chunks"] == after["vectors"] == after["bm25_docs"]
 
 
-def test_files_ahead_of_sqlite_are_repaired(index_path, fake_embedder, manifest):
-    """Crash after the files were renamed but before the SQLite commit: a reader drops the stray
-    vectors in memory (writing nothing); the next writer's commit puts the files in step."""
+def test_files_ahead_of_sqlite_are_named_and_repaired(index_path, fake_embedder, manifest):
+    """Search files newer than rag.sqlite (files from another moment; a commit can no longer
+    leave this: tests/test_crash_atomicity.py): a reader leaves the stray vectors out in memory
+    (writing nothing) and names the mismatch; the next writer's commit puts the files in step."""
     index = Index.create_or_open(index_path, manifest)
     ingest_source(index, fake_embedder, "henan-2023.txt")
     index.commit_search_indexes()
@@ -238,11 +240,34 @@ def test_files_ahead_of_sqlite_are_repaired(index_path, fake_embedder, manifest)
     with Index.open(index_path, manifest) as again:
         assert np.array_equal(sqlite_ids(again), committed)
         assert np.array_equal(np.sort(again.vectors.ids()), committed)  # in memory
-        assert again.problems() == []
+        (problem,) = again.problems()
+        assert f"holds {len(ahead) - len(committed)} vectors of chunks rag.sqlite does not have" in problem
+        assert "rag repair" in problem
     assert np.array_equal(VectorStore.load(index_path / "vectors.faiss", 64).ids(), ahead)
     with Index.open(index_path, manifest) as writer:
         writer.commit_search_indexes()
         assert_in_step(writer)
+        assert writer.problems() == []
+
+
+def test_a_copy_without_the_wal_keeps_every_commit(index_path, fake_embedder, manifest, tmp_path):
+    """Every commit is checkpointed into rag.sqlite: a folder copied while its writer is still
+    running (or after it was killed), without rag.sqlite-wal, holds every committed row."""
+    index = Index.create_or_open(index_path, manifest)
+    for name in ("henan-2023.txt", "jiaozuo-2023.txt"):
+        ingest_source(index, fake_embedder, name)
+        index.commit_search_indexes()
+    committed = sqlite_ids(index)
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for f in index_path.iterdir():  # the writer's connection still open, as a kill leaves it
+        if not f.name.endswith(("-wal", "-shm")):
+            (shutil.copytree if f.is_dir() else shutil.copy2)(f, copy / f.name)
+    index.close()
+    with Index.open(copy, manifest) as again:
+        assert np.array_equal(sqlite_ids(again), committed)
+        assert again.problems() == []
+        assert_in_step(again)
 
 
 def test_sqlite_chunks_without_vectors_are_kept_and_repaired(small_index: Index, manifest, fake_embedder):

@@ -1,8 +1,10 @@
-"""Atomic reads and writes of the BM25 files beside rag.sqlite (vectors: ``vectors.py``)."""
+"""Atomic reads and writes of the BM25 files beside rag.sqlite (vectors: ``vectors.py``), and
+the staged search files of a commit (``staged``, ``promote``, ``settle_staged``)."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -187,6 +189,61 @@ def load_bm25(folder: Path):
     return bm25, ids
 
 
+# A commit writes its search files under staged names (``vectors.faiss.next-7``, ``bm25.next-7/``),
+# commits SQLite with generation 7, and only then moves them into place; readers of generation 7
+# read the staged files while they are there.  A crash before the commit leaves staged files of a
+# generation that never came (removed by the next writer); one after it, files the next writer
+# moves into place.  So a kill at any point leaves the old state or the new one.
+STAGED = re.compile(r"^(?P<name>.+)\.next-(?P<generation>\d+)(?P<leftover>\.tmp|\.old)?$")
+
+
+def staged(folder: Path, name: str, generation: int | str) -> Path:
+    """Where a commit of ``generation`` writes ``name`` before it is moved into place."""
+    return folder / f"{name}.next-{generation}"
+
+
+def current(folder: Path, name: str, generation: int | str) -> Path:
+    """The file readers of committed ``generation`` read: its staged copy while there."""
+    path = staged(folder, name, generation)
+    return path if path.exists() else folder / name
+
+
+def promote(folder: Path, name: str, generation: int | str) -> bool:
+    """Move the staged ``name`` of ``generation`` into place (a folder through ``name.old``, a
+    crash half way is finished by the next call); False when there is nothing staged."""
+    source, final = staged(folder, name, generation), folder / name
+    if not source.exists():
+        return False
+    if source.is_dir():
+        old = folder / f"{name}.old"
+        shutil.rmtree(old, ignore_errors=True)
+        if final.exists():
+            os.replace(final, old)
+        os.replace(source, final)
+        fsync_path(folder)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(source, final)
+        fsync_path(folder)
+    return True
+
+
+def settle_staged(folder: Path, names: Sequence[str], generation: int | str) -> list[str]:
+    """A writer's first step: the staged files of the committed ``generation`` moved into place,
+    those of any other (a commit that never came) and half-written ones removed.  Returns what
+    it did, one line each."""
+    done = []
+    for name in names:
+        if promote(folder, name, generation):
+            done.append(f"{name}: generation {generation} moved into place")
+    for entry in folder.iterdir() if folder.is_dir() else ():
+        match = STAGED.match(entry.name)
+        if match and match["name"] in names:
+            shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
+            done.append(f"{entry.name}: removed (its commit never came)")
+    return done
+
+
 def remove_all(folder: Path, names: list[str], dirs: list[str]) -> None:
     """Delete these files and folders (and their .tmp/.old leftovers); drop ``folder`` if empty."""
     for name in names:
@@ -195,5 +252,8 @@ def remove_all(folder: Path, names: list[str], dirs: list[str]) -> None:
     for name in dirs:
         for suffix in ("", ".tmp", ".old"):
             shutil.rmtree(folder / (name + suffix), ignore_errors=True)
+    for entry in folder.iterdir() if folder.is_dir() else ():
+        if STAGED.match(entry.name):
+            shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
     if folder.is_dir() and not any(folder.iterdir()):
         folder.rmdir()

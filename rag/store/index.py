@@ -1,9 +1,10 @@
 """``index/<name>/``: rag.sqlite (sources, articles, chunks, manifest) + vectors.faiss + bm25/.
 
 Writes go into one SQLite transaction that stays open until :meth:`Index.commit_search_indexes`
-(or the :meth:`Index.batch` context), which writes bm25/ and vectors.faiss atomically and then
-updates the manifest and commits.  A crash before that commit leaves the previous state; a crash
-between the file renames and the commit is reconciled in memory on the next open (``_reconcile``).
+(or the :meth:`Index.batch` context), which writes bm25/ and vectors.faiss under staged names,
+commits SQLite with the next generation, then moves them into place (rag.store.files): a crash
+before the commit leaves the previous state, one after it the new state (readers read the staged
+files; the next writer moves them into place).
 
 One writer at a time: every write transaction holds ``write.lock`` (rag.store.lock) from its
 ``BEGIN`` to its ``COMMIT``, and reloads every in-memory structure another process changed
@@ -196,6 +197,7 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             self._stage_start()  # what this write changes is published by its commit
+            self._settle_files()  # a commit a crash cut short: finished or undone
             self._catch_up()
             if self.vectors_damaged and not self._repairing:
                 raise IndexDamagedError(self.problems()[0])
@@ -203,12 +205,16 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
             self._end("ROLLBACK")
             raise
 
-    def _end(self, statement: str, publish: bool = False) -> None:
-        """COMMIT or ROLLBACK, then publish the state this write built (``publish``) or drop
-        it, and let the next writer in."""
+    def _end(self, statement: str, publish: bool = False, then=None) -> None:
+        """COMMIT or ROLLBACK, then ``then()`` (still holding the lock), publish the state this
+        write built (``publish``) or drop it, and let the next writer in."""
         try:
             if self._conn.in_transaction:
                 self._conn.execute(statement)
+                if statement == "COMMIT":  # into rag.sqlite itself: a folder at rest needs no -wal
+                    self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            if then is not None:
+                then()
             self._stage_end(publish)
         finally:
             self._stage_end(publish=False)  # (after a failed COMMIT)
@@ -318,30 +324,42 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
         """
         with self._lock:
             self._begin()
+            generation = _as_generation(read_manifest(self._conn).get("generation")) + 1
+            # the files are written under staged names, moved into place once SQLite committed
+            # (rag.store.files): a crash at any point leaves the old state or the new one
             if self._bm25_dirty and bm25:
                 stale = read_manifest(self._conn)
                 if stale.get("tokens_stale") == "1":
                     words = json.loads(stale.get("tokens_stale_words") or '"*"')
                     writes.retokenize(self._conn, self.tokenizer, None if words == "*" else words)
                     write_manifest(self._conn, {"tokens_stale": "0", "tokens_stale_words": ""})
-                self._rebuild_bm25(write=True)
+                self._rebuild_bm25(write_to=files.staged(self.path, BM25_DIR, generation))
             # flat while small, IVF beyond IVF_MIN vectors (also for an index built before)
             reorganized = (
                 not self.lexical_only and self.vectors.reorganize_needed() and self._own_vectors().reorganize()
             )
             if (self._faiss_dirty or reorganized) and not self.lexical_only:
-                self.vectors.write(self.path / VECTORS)
+                self.vectors.write(files.staged(self.path, VECTORS, generation))
+                self.stray_vectors = 0  # written without them
             chunks = self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-            generation = int(read_manifest(self._conn).get("generation", "0")) + 1
             behind = str(os.getpid()) if self._bm25_dirty and not bm25 else ""  # readers: a deferred build
             update = {"updated_at": now(), "chunks": chunks, "generation": generation, "bm25_deferred_by": behind}
             write_manifest(self._conn, update)
             self.manifest = {**self.manifest, **{k: str(v) for k, v in update.items()}}
-            self._end("COMMIT", publish=True)
+            self._end("COMMIT", publish=True, then=lambda: self._promote(generation))
             if bm25:  # the end of an ingest (not each deferred batch): openers skip re-tuning the lexicon
                 save_tokenizer_state(self.path, self.tokenizer, self.manifest)
             self._faiss_dirty = False
             self._bm25_dirty = self._bm25_dirty and not bm25
+
+    def _promote(self, generation: int) -> None:
+        """After the commit: the staged files moved into place.  A failure here loses nothing
+        (readers read the staged files; the next writer moves them): logged, not raised."""
+        try:
+            for name in (VECTORS, BM25_DIR):
+                files.promote(self.path, name, generation)
+        except OSError as exc:
+            log.warning("%s: committed; moving its files into place failed (%s): the next write does", self.path, exc)
 
     def rollback(self) -> None:
         """Discard uncommitted writes and reload the committed search files."""
@@ -363,3 +381,13 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
             self._end("ROLLBACK")
             self._conn.close()
             self._readers.close()
+
+
+def _as_generation(value: str | None) -> int:
+    """The manifest's commit counter as a number; a damaged one counts as 0 (the next commit
+    writes a good one) rather than leave the index unwritable."""
+    try:
+        return max(0, int(value or 0))
+    except ValueError:
+        log.warning("the manifest's generation %r is not a number: counting from 0", value)
+        return 0

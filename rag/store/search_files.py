@@ -34,22 +34,33 @@ class SearchFiles(IndexState):
     the search state once per call (one generation: rag.store.sharing)."""
 
     def _load_files(self) -> None:
-        """Load vectors.faiss and bm25/; a missing or unreadable one is recorded, not fatal:
-        BM25 is rebuilt in memory from SQLite's tokens, vectors wait for :meth:`repair`."""
+        """Load vectors.faiss and bm25/ of the manifest's generation (their staged copies while a
+        commit is moving them into place: rag.store.files); a missing or unreadable one is
+        recorded, not fatal: BM25 is rebuilt in memory from SQLite's tokens, vectors wait for
+        :meth:`repair`."""
         self.vector_file_problem = self.bm25_problem = ""
+        generation = self.manifest.get("generation", "0")
         try:
-            self.vectors = VectorStore.load(self.path / VECTORS, self.dim)
+            path, self.vectors = _read_current(self.path, VECTORS, generation, lambda p: VectorStore.load(p, self.dim))
+            if self.dim and not path.exists():
+                self.vector_file_problem = f"{VECTORS} is missing"
         except (RuntimeError, ValueError, OSError) as exc:
             self.vectors = VectorStore(self.dim)
             self.vector_file_problem = f"{VECTORS} is unreadable ({health.first_line(exc)})"
-        else:
-            if self.dim and not (self.path / VECTORS).exists():
-                self.vector_file_problem = f"{VECTORS} is missing"
         try:
-            self.bm25_state = files.load_bm25(self.path / BM25_DIR)
+            path, self.bm25_state = _read_current(self.path, BM25_DIR, generation, files.load_bm25)
+            if not path.exists():  # every commit writes it, empty or not
+                self.bm25_problem = f"{BM25_DIR}/ is missing"
         except ValueError as exc:
             self.bm25_state = (None, np.zeros(0, dtype=np.int64))
             self.bm25_problem = f"{BM25_DIR}/ is damaged ({exc})"
+
+    def _settle_files(self) -> None:
+        """The writer's first step, under the lock: the committed generation's staged files moved
+        into place, a failed commit's removed (rag.store.files.settle_staged)."""
+        generation = queries.generation(self._conn) or "0"
+        for line in files.settle_staged(self.path, [VECTORS, BM25_DIR], generation):
+            log.info("%s: %s", self.path, line)
 
     @property
     def lexical_only(self) -> bool:
@@ -84,7 +95,7 @@ class SearchFiles(IndexState):
                         health.repair_hint(self.path),
                     )
             if rebuild_bm25 and not np.array_equal(self.bm25_ids, ids):
-                self._rebuild_bm25(write=False)
+                self._rebuild_bm25()
                 self._bm25_dirty = True  # written by the next commit
 
     # ---- reloading (a part of the Index, kept here for its size) ---------------------------
@@ -162,6 +173,12 @@ class SearchFiles(IndexState):
                 f"{self.path / VECTORS}: {n} chunks have no vectors (an interrupted "
                 f"write): {health.repair_hint(self.path)}"
             )
+        if self.stray_vectors:
+            out.append(
+                f"{self.path / VECTORS}: holds {self.stray_vectors} vectors of chunks {SQLITE} does not have "
+                f"({SQLITE} is older than its search files — a copy without {SQLITE}-wal?); left out of "
+                f"searches: {health.repair_hint(self.path)} to drop them"
+            )
         if self.bm25_problem:
             out.append(
                 f"{self.path / BM25_DIR}: {self.bm25_problem.split(' ', 2)[2]}; rebuilt "
@@ -214,7 +231,8 @@ class SearchFiles(IndexState):
             "problems_found": len(problems),
         }
 
-    def _rebuild_bm25(self, write: bool) -> None:
+    def _rebuild_bm25(self, write_to=None) -> None:
+        """BM25 over SQLite's stored tokens, in memory and (``write_to``, a folder) on disk."""
         seen: list[int] = []
 
         def tokens():  # streamed from SQLite: the archive's tokens are never all in memory
@@ -224,8 +242,8 @@ class SearchFiles(IndexState):
 
         bm25 = files.build_bm25(tokens())
         ids = np.array(seen, dtype=np.int64)
-        if write:
-            files.write_bm25(self.path / BM25_DIR, bm25, ids)
+        if write_to is not None:
+            files.write_bm25(write_to, bm25, ids)
         self.bm25_state = (bm25, ids)
 
     @property
@@ -292,3 +310,19 @@ class SearchFiles(IndexState):
             if pos < len(known) and known[pos] == cid:
                 out[int(cid)] = 0.0 if scores is None else float(scores[pos])
         return out
+
+
+def _read_current(folder, name: str, generation: str, read):
+    """``(path, read(path))`` of the file readers of ``generation`` read; read again when a
+    staged copy was moved into place between the look and the read (it is then under ``name``)."""
+    for attempt in range(3):
+        path = files.current(folder, name, generation)
+        try:
+            got = read(path)
+        except (RuntimeError, ValueError, OSError):
+            if path.name == name or path.exists() or attempt == 2:
+                raise
+            continue
+        if path.name == name or path.exists() or attempt == 2:
+            return path, got
+    raise AssertionError("unreachable")

@@ -23,7 +23,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from rag.store.files import fsync_path, release_memory
+from rag.store.files import STAGED, fsync_path, release_memory
 
 # bench/vector_index.py on 78,384 real e5 vectors, 300 crud_dev queries, this 2-core box:
 # flat p50 0.74 / 1.79 / 3.54 / 6.72 ms at 10k / 25k / 50k / 78k vectors (17.9 ms at 160k);
@@ -117,8 +117,13 @@ class VectorStore:
         return twin
 
     def _read_back(self) -> faiss.Index:
-        """The mapped file read into memory, with this index's search setting."""
-        index = faiss.read_index(str(self._path))
+        """The mapped file read into memory, with this index's search setting (a staged file
+        moved into place since it was mapped is read under the name it was moved to)."""
+        path = self._path
+        staged = STAGED.match(path.name)
+        if staged and not path.exists():
+            path = path.with_name(staged["name"])
+        index = faiss.read_index(str(path))
         nprobe = getattr(self._index, "nprobe", None)
         if nprobe is not None:
             index.nprobe = nprobe
