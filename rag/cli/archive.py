@@ -69,6 +69,10 @@ def ingest(
                 out.print(f"  skipped {path}: {why}")
             for w in report.warnings:
                 out.print(f"  warning {w}")
+        if not (report.skipped or report.ingested or report.unchanged):
+            shown = ", ".join(printable_path(p) for p in paths)
+            error(f"nothing to ingest: no page, scan, PDF, HTML or JSONL file in {shown} / 没有可导入的文件")
+            raise typer.Exit(1)
         if report.skipped and not report.ingested and not report.unchanged:
             raise typer.Exit(1)  # nothing could be ingested
         if report.skipped or report.warnings:

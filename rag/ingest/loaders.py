@@ -11,7 +11,7 @@ import math
 import os
 import unicodedata
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -383,3 +383,19 @@ _INVISIBLE = {"Cc", "Cf", "Zs", "Zl", "Zp", "Cn", "Co", "Cs"}
 def visible(text: str) -> bool:
     """True when ``text`` has a character one can see (not only controls, spaces, zero-width)."""
     return any(unicodedata.category(c) not in _INVISIBLE for c in text)
+
+
+TEXT_FIELDS = ("text", "headline", "paper", "date", "page", "section", "byline", "dateline")
+
+
+def remove_nul(articles: Iterable) -> int:
+    """Remove NUL characters from the articles' text fields (SQLite's own functions and tools
+    stop at one: the article would read cut short there); returns how many were removed."""
+    removed = 0
+    for article in articles:
+        for name in TEXT_FIELDS:
+            value = getattr(article, name, None)
+            if isinstance(value, str) and "\x00" in value:
+                removed += value.count("\x00")
+                setattr(article, name, value.replace("\x00", ""))
+    return removed

@@ -20,6 +20,7 @@ from rag.ingest.loaders import (
     printable_path,
     read_page,
     read_records,
+    remove_nul,
     zh_reason,
 )
 from rag.ingest.page_files import PagesAhead, html_article
@@ -196,10 +197,11 @@ class Ingestor:
         batches = self._record_batches(item, report) if item.kind == "records" else self._page_batches(item, upcoming)
         source_id = resume.id if resume else None
         stopped: LoadError | None = None
-        read = 0
+        read = nuls = 0
         try:
             for encoding, articles, offset in batches:
                 read += len(articles)
+                nuls += remove_nul(articles)
                 prepared = self._prepare([a for a in articles if a.doc_id not in done])
                 if prepared:
                     with self.index.batch(bm25=False):
@@ -231,6 +233,10 @@ class Ingestor:
             status = "ok" if stopped is None else "partial"
             self.index.set_source_status(source_id, status)
         report.ingested.append(item.shown)
+        if nuls:
+            report.warn(
+                f"{item.shown}: {nuls} NUL characters removed from the text", f"文字中的 {nuls} 个空字符（NUL）已删除"
+            )
         if stopped is not None:
             report.warn(
                 f"{item.shown}: reading stopped ({stopped}); the records before that point were added",

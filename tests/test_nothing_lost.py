@@ -1,0 +1,79 @@
+"""Nothing lost, second pass (issue 33): NUL bytes, a removed bm25/, an empty input folder, a
+damaged generation counter — each found by a probe of the landed code and failing before."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from rag.cli import app
+from tests.conftest import FAKE_HASH, SAMPLE
+
+runner = CliRunner()
+ENV = {"RAG_EMBEDDING_MODEL": FAKE_HASH}
+
+
+def cli(*args: str):
+    return runner.invoke(app, list(args), env=ENV)
+
+
+def test_item1_a_nul_past_the_first_4k_is_removed_with_a_warning(tmp_path: Path) -> None:
+    raw = (SAMPLE / "page_01.txt").read_bytes()
+    cut = raw.index(b"\n", 4100)  # past the binary check of the first 4 KiB
+    page = tmp_path / "page_01.txt"
+    page.write_bytes(raw[:cut] + b"\x00" + raw[cut:])
+    got = cli("ingest", str(page), "--index", str(tmp_path / "idx"), "--json")
+    assert got.exit_code == 3, got.output  # ingested, and said
+    report = json.loads(got.stdout)
+    assert report["articles"] > 0 and any("1 NUL characters removed" in w for w in report["warnings"])
+    with sqlite3.connect(tmp_path / "idx" / "rag.sqlite") as conn:
+        query = "SELECT COUNT(*), SUM(instr(text, char(0)) > 0), SUM(length(text)) FROM articles"
+        stored = conn.execute(query).fetchone()
+    assert stored[0] == report["articles"] and stored[1] == 0
+    clean = cli("ingest", str(SAMPLE / "page_01.txt"), "--index", str(tmp_path / "clean"), "--json")
+    with sqlite3.connect(tmp_path / "clean" / "rag.sqlite") as conn:
+        assert conn.execute("SELECT SUM(length(text)) FROM articles").fetchone()[0] == stored[2]  # nothing cut
+    assert clean.exit_code == 0
+
+
+def test_item1_a_nul_in_the_first_4k_refuses_the_file_with_a_reason(tmp_path: Path) -> None:
+    page = tmp_path / "page.txt"
+    page.write_bytes(b"\x00" + (SAMPLE / "page_01.txt").read_bytes())
+    got = cli("ingest", str(page), "--index", str(tmp_path / "idx"), "--json")
+    assert got.exit_code == 1, got.output
+    assert [s["reason"] for s in json.loads(got.stdout)["files_skipped"]] == ["binary file (NUL bytes)"]
+
+
+def test_item10_a_removed_bm25_folder_is_named_and_repaired(tmp_path: Path) -> None:
+    index = tmp_path / "idx"
+    assert cli("ingest", str(SAMPLE), "--index", str(index)).exit_code == 0
+    shutil.rmtree(index / "bm25")
+    stats = cli("stats", "--index", str(index), "--json")
+    assert stats.exit_code == 2 and f"{index / 'bm25'}: missing" in stats.output
+    hits = cli("search", "县委常委会", "--index", str(index), "--retriever", "bm25", "--json")
+    assert hits.exit_code == 0 and json.loads(hits.stdout)["hits"]  # rebuilt in memory meanwhile
+    assert cli("repair", "--index", str(index)).exit_code == 0
+    assert (index / "bm25").is_dir() and cli("stats", "--index", str(index)).exit_code == 0
+
+
+def test_item17_an_empty_folder_ingests_nothing_and_exits_1(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    got = cli("ingest", str(empty), "--index", str(tmp_path / "idx"))
+    assert got.exit_code == 1 and "nothing to ingest" in got.output
+
+
+def test_item11_a_damaged_generation_counter_does_not_block_writes(tmp_path: Path) -> None:
+    index = tmp_path / "idx"
+    assert cli("ingest", str(SAMPLE / "page_01.txt"), "--index", str(index)).exit_code == 0
+    with sqlite3.connect(index / "rag.sqlite") as conn:
+        conn.execute("UPDATE manifest SET value = 'x' WHERE key = 'generation'")
+    assert cli("ingest", str(SAMPLE / "page_02.txt"), "--index", str(index)).exit_code == 0
+    assert cli("repair", "--index", str(index)).exit_code == 0
+    stats = json.loads(cli("stats", "--index", str(index), "--json").stdout)
+    assert stats["sources"] == 2 and stats["chunks"] == stats["vectors"] == stats["bm25_docs"]
+    assert int(stats["manifest"]["generation"]) > 0
