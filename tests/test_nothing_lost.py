@@ -77,3 +77,33 @@ def test_item11_a_damaged_generation_counter_does_not_block_writes(tmp_path: Pat
     stats = json.loads(cli("stats", "--index", str(index), "--json").stdout)
     assert stats["sources"] == 2 and stats["chunks"] == stats["vectors"] == stats["bm25_docs"]
     assert int(stats["manifest"]["generation"]) > 0
+
+
+def test_item13_record_dates_are_read_or_reported_never_stored_invalid(tmp_path: Path) -> None:
+    dates = {
+        "a": "２０２３年１月１０日",  # full-width
+        "b": "2023/1/11",
+        "c": "2023-08-17 15:15:57",
+        "d": "9999-99-99",
+        "e": "2023-02-30",
+        "f": "-5000-01-01",
+    }
+    lines = [
+        json.dumps(
+            {"id": k, "title": f"简报{k}", "text": f"青禾县第{k}号简报：道路修缮完工。", "date": v}, ensure_ascii=False
+        )
+        for k, v in dates.items()
+    ]
+    records = tmp_path / "briefs.jsonl"
+    records.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    got = cli("ingest", str(records), "--index", str(tmp_path / "idx"), "--json")
+    assert got.exit_code == 3, got.output  # all six kept; three dates reported
+    report = json.loads(got.stdout)
+    assert report["articles"] == 6
+    bad = [w for w in report["warnings"] if "is not a real date" in w]
+    assert len(bad) == 3 and all(v in " ".join(bad) for v in ("9999-99-99", "2023-02-30", "-5000-01-01"))
+    with sqlite3.connect(tmp_path / "idx" / "rag.sqlite") as conn:
+        stored = dict(conn.execute("SELECT doc_id, date FROM articles"))
+    assert stored == {"a": "2023-01-10", "b": "2023-01-11", "c": "2023-08-17", "d": "", "e": "", "f": ""}
+    stats = json.loads(cli("stats", "--index", str(tmp_path / "idx"), "--json").stdout)
+    assert stats["date_range"] == ["2023-01-10", "2023-08-17"]

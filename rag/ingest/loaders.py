@@ -9,10 +9,12 @@ import json
 import lzma
 import math
 import os
+import re
 import unicodedata
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from rag.ingest.errors import LoadError, RecordError, os_error, os_reason_zh, zh_reason
@@ -48,6 +50,7 @@ class Record:
     source: str = ""
     line: int = 0
     offset: int = 0  # bytes of the file read so far (compressed bytes for .xz/.gz): progress
+    note: Said | None = None  # kept, but something was left out (a date that is no date)
 
 
 def printable_path(path: str | Path) -> str:
@@ -291,6 +294,8 @@ def read_records(path: Path, errors: list[str] | None = None, id_tag: str = "") 
                     if errors is not None:
                         errors.append(Said(f"line {n}: {exc}", f"第 {n} 行：{user_message(exc)}"))
                     continue
+                if rec.note is not None and errors is not None:
+                    errors.append(Said(f"line {n}: {rec.note}", f"第 {n} 行：{user_message(rec.note)}"))
                 rec.id = rec.id or f"{path.name}#{n}" + (f"@{id_tag}" if id_tag else "")
                 rec.offset = raw.tell()
                 yield rec
@@ -340,8 +345,35 @@ def parse_record(line: str, n: int = 0) -> Record:
                 f"'{name}' holds invalid Unicode (a lone surrogate such as \\ud800)",
                 zh=f"字段 “{name}” 含无效的 Unicode 字符（例如单独的代理码 \\ud800）",
             ) from None
+    day, note = record_date(fields["date"])
     return Record(
-        id=fields["id"], text=text, title=fields["title"], date=fields["date"][:10], source=fields["source"], line=n
+        id=fields["id"], text=text, title=fields["title"], date=day, source=fields["source"], line=n, note=note
+    )
+
+
+_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_DATE = re.compile(r"^(\d{4})(?:[-/.年](\d{1,2})(?:[-/.月](\d{1,2})日?)?月?)?年?(?:[T ]\d{1,2}:\d{2}\S*)?$")
+
+
+def record_date(value: str) -> tuple[str, Said | None]:
+    """A record's date as stored: ``2023-01-10`` (from 2023/1/10, 2023年1月10日, full-width
+    digits, 20230110 or a timestamp), ``2023-01`` or ``2023``; a value that is no real date is
+    not stored — ``""`` and a note saying so."""
+    text = unicodedata.normalize("NFKC", value).strip()
+    if not text:
+        return "", None
+    m = _COMPACT_DATE.match(text) or _DATE.match(text)
+    if m and int(m.group(1)) >= 1000:
+        y, mo, d = m.group(1), m.group(2), m.group(3)
+        try:
+            date(int(y), int(mo or 1), int(d or 1))
+            return "-".join([y] + [f"{int(x):02d}" for x in (mo, d) if x]), None
+        except ValueError:
+            pass
+    shown = value.strip()[:30]
+    return "", Said(
+        f"date {shown!r} is not a real date: the record is kept without one",
+        f"日期“{shown}”不是真实存在的日期：记录已保存，但不带日期",
     )
 
 
