@@ -3,14 +3,17 @@ damaged generation counter — each found by a probe of the landed code and fail
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 import sqlite3
+import tracemalloc
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from rag.cli import app
+from rag.ingest.loaders import read_records
 from tests.conftest import FAKE_HASH, SAMPLE
 
 runner = CliRunner()
@@ -107,3 +110,28 @@ def test_item13_record_dates_are_read_or_reported_never_stored_invalid(tmp_path:
     assert stored == {"a": "2023-01-10", "b": "2023-01-11", "c": "2023-08-17", "d": "", "e": "", "f": ""}
     stats = json.loads(cli("stats", "--index", str(tmp_path / "idx"), "--json").stdout)
     assert stats["date_range"] == ["2023-01-10", "2023-08-17"]
+
+
+def test_item5_a_decompression_bomb_line_is_skipped_with_memory_bounded(tmp_path: Path) -> None:
+    """One 64 MiB line in 0.3 MB of gzip, then a good record: the good one is read, the long one
+    reported, and reading it never holds more than the line limit (16 M characters)."""
+    bomb = tmp_path / "news.jsonl.gz"
+    with gzip.open(bomb, "wb", compresslevel=1) as out:
+        out.write(b'{"id": "bomb", "text": "')
+        for _ in range(64):
+            out.write(b"a" * (1 << 20))
+        out.write(b'"}\n' + json.dumps({"id": "ok", "text": "青禾县道路修缮完工。"}).encode() + b"\n")
+    assert bomb.stat().st_size < 1 << 20
+    errors: list = []
+    tracemalloc.start()
+    try:
+        read = [r.id for r in read_records(bomb, errors)]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert read == ["ok"] and [str(e) for e in errors] == ["line 1: longer than 16 M characters: skipped"]
+    assert peak < 48 * 2**20, peak / 2**20  # the whole line is 64 MiB
+    got = cli("ingest", str(bomb), "--index", str(tmp_path / "idx"), "--json", "--lexical-only")
+    assert got.exit_code == 3, got.output
+    report = json.loads(got.stdout)
+    assert report["articles"] == 1 and any("longer than 16 M characters" in w for w in report["warnings"])

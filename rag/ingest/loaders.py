@@ -285,7 +285,11 @@ def read_records(path: Path, errors: list[str] | None = None, id_tag: str = "") 
     try:
         fh, raw = _open_text(path)
         with fh, raw:
-            for n, line in enumerate(fh, 1):
+            for n, line in _bounded_lines(fh):
+                if line is None:
+                    if errors is not None:
+                        errors.append(Said(f"line {n}: {LINE_TOO_LONG}", f"第 {n} 行：{LINE_TOO_LONG_ZH}"))
+                    continue
                 if not line.strip():
                     continue
                 try:
@@ -301,6 +305,25 @@ def read_records(path: Path, errors: list[str] | None = None, id_tag: str = "") 
                 yield rec
     except (OSError, EOFError, lzma.LZMAError, zlib.error, UnicodeDecodeError) as exc:
         raise LoadError(f"cannot read records: {exc}", zh=f"无法读取记录：{_records_problem_zh(exc)}") from None
+
+
+MAX_LINE_CHARS = 16 << 20  # a JSONL line longer than this is skipped unread (a bomb: 1 GiB in 156 KB of .xz)
+LINE_TOO_LONG = f"longer than {MAX_LINE_CHARS >> 20} M characters: skipped"
+LINE_TOO_LONG_ZH = f"超过 {MAX_LINE_CHARS >> 20} M 个字符，已跳过"
+
+
+def _bounded_lines(fh: io.TextIOBase) -> Iterator[tuple[int, str | None]]:
+    """``(line number, line)``, or ``None`` for a line over ``MAX_LINE_CHARS``: the rest of it is
+    read in 1 M-character pieces and dropped, so memory stays bounded whatever the file holds."""
+    n = 0
+    while line := fh.readline(MAX_LINE_CHARS):
+        n += 1
+        if len(line) < MAX_LINE_CHARS or line.endswith("\n"):
+            yield n, line
+            continue
+        while (rest := fh.readline(1 << 20)) and not rest.endswith("\n"):
+            pass
+        yield n, None
 
 
 def _records_problem_zh(exc: Exception) -> str:
