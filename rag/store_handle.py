@@ -46,6 +46,14 @@ class MadeOnce:
         """What was made for ``key``, or None (nothing is made)."""
         return self._made.get(key)
 
+    def forget(self, key: Any, value: Any) -> bool:
+        """Forget ``key`` if it still holds ``value`` (another thread may have replaced it)."""
+        with self._lock:
+            if self._made.get(key) is not value:
+                return False
+            del self._made[key]
+            return True
+
     def drop(self, keep: Callable[[Any], bool] = lambda key: False) -> list[Any]:
         """Forget everything but the keys ``keep`` accepts; returns what was forgotten."""
         with self._lock:
@@ -107,8 +115,16 @@ class StoreHandle:
 
     @property
     def index(self):
-        """The index questions read, opened on first use and checked against the configured model."""
-        return self._made.get("index", self.open)
+        """The index questions read, opened on first use and checked against the configured model;
+        opened again when its files were replaced under it (a rebuild by another process)."""
+        index = self._made.get("index", self.open)
+        replaced = getattr(index, "replaced", None)  # (the embedded folder; Milvus is never replaced)
+        if replaced is not None and replaced():
+            if self._made.forget("index", index):  # one thread reopens; questions on the old one finish
+                for forget in self._closed:
+                    forget()
+            index = self._made.get("index", self.open)
+        return index
 
     @property
     def embedder(self):

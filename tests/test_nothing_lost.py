@@ -10,6 +10,7 @@ import sqlite3
 import tracemalloc
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from rag.cli import app
@@ -135,3 +136,28 @@ def test_item5_a_decompression_bomb_line_is_skipped_with_memory_bounded(tmp_path
     assert got.exit_code == 3, got.output
     report = json.loads(got.stdout)
     assert report["articles"] == 1 and any("longer than 16 M characters" in w for w in report["warnings"])
+
+
+@pytest.mark.slow
+def test_item4_a_running_server_follows_a_rebuild_and_what_comes_after(tmp_path: Path) -> None:
+    from gradio_client import Client
+    from serving import served  # bench/serving.py
+
+    pages, others, index = tmp_path / "pages", tmp_path / "others", tmp_path / "idx"
+    shutil.copytree(SAMPLE, pages)
+    others.mkdir()
+    for page in sorted(pages.glob("page_0[234].*")):
+        shutil.copy(page, others / page.name)
+    assert cli("ingest", str(pages), "--index", str(index)).exit_code == 0
+    question = "柳溪县委常委会召开第几次扩大会议？"
+    with served(index, env=ENV) as url:
+        client = Client(url, verbose=False)
+
+        def sources() -> set[str]:
+            return {h["source"] for h in client.predict(question, 5, "", "", "", "", api_name="/ask")["hits"]}
+
+        assert "page_01.txt" in sources()
+        assert cli("ingest", str(others), "--index", str(index), "--rebuild").exit_code == 0
+        assert "page_01.txt" not in sources()  # the rebuilt index, not the deleted files
+        assert cli("ingest", str(pages / "page_01.txt"), "--index", str(index)).exit_code == 0
+        assert "page_01.txt" in sources()  # a file ingested afterwards is answered

@@ -91,7 +91,13 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
         self._faiss_dirty = self._bm25_dirty = self._bm25_kept = False
         self._closed = self._repairing = False
         self.missing_vectors, self.stray_vectors = np.zeros(0, dtype=np.int64), 0
+        self._identity = _identity(self.path / SQLITE)
         self._load_files()
+
+    def replaced(self) -> bool:
+        """rag.sqlite is no longer the file this index opened (``rag ingest --rebuild``, a copy
+        restored over it): whoever holds this index should open the folder again."""
+        return _identity(self.path / SQLITE) != self._identity
 
     # ---- opening -------------------------------------------------------------------------
     @staticmethod
@@ -391,3 +397,12 @@ def _as_generation(value: str | None) -> int:
     except ValueError:
         log.warning("the manifest's generation %r is not a number: counting from 0", value)
         return 0
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Which file ``path`` is (device, inode); None when there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
