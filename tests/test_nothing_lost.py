@@ -15,7 +15,9 @@ from typer.testing import CliRunner
 
 from rag.cli import app
 from rag.ingest.loaders import read_records
-from tests.conftest import FAKE_HASH, SAMPLE
+from rag.store import Index
+from tests.conftest import FAKE_HASH, SAMPLE, build_small
+from tests.test_concurrency import _add
 
 runner = CliRunner()
 ENV = {"RAG_EMBEDDING_MODEL": FAKE_HASH}
@@ -161,3 +163,23 @@ def test_item4_a_running_server_follows_a_rebuild_and_what_comes_after(tmp_path:
         assert "page_01.txt" not in sources()  # the rebuilt index, not the deleted files
         assert cli("ingest", str(pages / "page_01.txt"), "--index", str(index)).exit_code == 0
         assert "page_01.txt" in sources()  # a file ingested afterwards is answered
+
+
+def test_item14_a_commit_landing_while_a_reader_opens_is_not_taken_for_missing_vectors(
+    index_path: Path, fake_embedder, manifest
+) -> None:
+    """A reader loads the files of generation G; a writer commits G+1; the reader then compares
+    SQLite with its files (as ``rag stats`` does right after opening): it must see one
+    generation, not G+1's new chunks as chunks without vectors."""
+    build_small(Index.create_or_open(index_path, manifest), fake_embedder).close()
+    reader = Index.open(index_path, manifest)
+    with Index.open(index_path, manifest) as writer:
+        _add(writer, fake_embedder, "later")
+        writer.commit_search_indexes()
+    reader._reconcile()  # what opening does once the files are loaded
+    try:
+        assert reader.problems() == []
+        s = reader.stats()
+        assert s["chunks"] == s["vectors"] == s["bm25_docs"]
+    finally:
+        reader.close()

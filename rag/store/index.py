@@ -340,6 +340,7 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
                     writes.retokenize(self._conn, self.tokenizer, None if words == "*" else words)
                     write_manifest(self._conn, {"tokens_stale": "0", "tokens_stale_words": ""})
                 self._rebuild_bm25(write_to=files.staged(self.path, BM25_DIR, generation))
+                self.bm25_problem = ""  # written whole by this commit
             # flat while small, IVF beyond IVF_MIN vectors (also for an index built before)
             reorganized = (
                 not self.lexical_only and self.vectors.reorganize_needed() and self._own_vectors().reorganize()

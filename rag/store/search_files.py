@@ -76,7 +76,7 @@ class SearchFiles(IndexState):
         ``rebuild_bm25`` is False: a reader while a writer is at work keeps it as loaded).
         """
         with self._lock:
-            ids = queries.all_chunk_ids(self._conn)
+            ids = self._ids_as_loaded()
             self.missing_vectors = np.zeros(0, dtype=np.int64)
             self.stray_vectors = 0
             if not self.lexical_only and not np.array_equal(self.vectors.ids(), ids):
@@ -97,6 +97,26 @@ class SearchFiles(IndexState):
             if rebuild_bm25 and not np.array_equal(self.bm25_ids, ids):
                 self._rebuild_bm25()
                 self._bm25_dirty = True  # written by the next commit
+
+    def _ids_as_loaded(self) -> np.ndarray:
+        """SQLite's chunk ids as of the generation whose files are loaded.  Outside a write, the
+        ids and the generation are read in one snapshot, and a commit that landed after the
+        files were loaded is loaded too: a reader never takes chunks of a newer commit for
+        chunks without vectors."""
+        if self._conn.in_transaction:  # a writer: its own view, files and rows in step
+            return queries.all_chunk_ids(self._conn)
+        for _ in range(5):
+            self._conn.execute("BEGIN")
+            try:
+                generation, ids = queries.generation(self._conn), queries.all_chunk_ids(self._conn)
+            finally:
+                self._conn.execute("COMMIT")
+            if generation == self.manifest.get("generation"):
+                break
+            self.manifest = read_manifest(self._conn)
+            self._load_files()
+            self.tokenizer = archive_tokenizer(self.path, self._conn, self.manifest, self.tokenizer)
+        return ids
 
     # ---- reloading (a part of the Index, kept here for its size) ---------------------------
     def refresh(self) -> bool:
