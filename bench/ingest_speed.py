@@ -32,8 +32,8 @@ from common import machine, peak_rss_mb
 
 from rag.assistant import Assistant
 from rag.chunking import embedding_text
-from rag.ingest.loaders import read_records
 from rag.ingest.pipeline import Ingestor, chunk_article, record_article
+from rag.ingest.records import read_records
 from rag.settings import Settings
 from rag.store import Index, make_manifest
 

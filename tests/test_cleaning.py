@@ -18,7 +18,8 @@ from rag.ingest.cleaning import (
     photo_end,
     read_header_line,
 )
-from rag.ingest.loaders import LoadError, decode_bytes, discover, read_records
+from rag.ingest.loaders import LoadError, decode_bytes, discover
+from rag.ingest.records import read_records
 
 
 @pytest.mark.parametrize(

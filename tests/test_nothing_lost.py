@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rag.cli import app
-from rag.ingest.loaders import read_records
+from rag.ingest.records import read_records
 from rag.store import Index
 from tests.conftest import FAKE_HASH, SAMPLE, build_small
 from tests.test_concurrency import _add

@@ -14,17 +14,16 @@ from rag.embeddings.base import Embedder
 from rag.ingest.loaders import (
     InputFile,
     LoadError,
-    Record,
     discover,
     file_digest,
     printable_path,
     read_page,
-    read_records,
     remove_nul,
     zh_reason,
 )
 from rag.ingest.page_files import PagesAhead, html_article
 from rag.ingest.placing import article_regions
+from rag.ingest.records import Record, read_records
 from rag.ingest.segment import segment_page
 from rag.models import Article, Chunk, Said, Source, user_message
 

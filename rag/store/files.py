@@ -257,3 +257,12 @@ def remove_all(folder: Path, names: list[str], dirs: list[str]) -> None:
             shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
     if folder.is_dir() and not any(folder.iterdir()):
         folder.rmdir()
+
+
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """Which file ``path`` is (device, inode); None when there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino

@@ -42,6 +42,7 @@ from rag.store.schema import (
     connect,
     connect_reader,
     create_database,
+    manifest_generation,
     new_manifest,
     now,
     read_manifest,
@@ -91,13 +92,13 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
         self._faiss_dirty = self._bm25_dirty = self._bm25_kept = False
         self._closed = self._repairing = False
         self.missing_vectors, self.stray_vectors = np.zeros(0, dtype=np.int64), 0
-        self._identity = _identity(self.path / SQLITE)
+        self._identity = files.file_identity(self.path / SQLITE)
         self._load_files()
 
     def replaced(self) -> bool:
         """rag.sqlite is no longer the file this index opened (``rag ingest --rebuild``, a copy
         restored over it): whoever holds this index should open the folder again."""
-        return _identity(self.path / SQLITE) != self._identity
+        return files.file_identity(self.path / SQLITE) != self._identity
 
     # ---- opening -------------------------------------------------------------------------
     @staticmethod
@@ -330,7 +331,7 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
         """
         with self._lock:
             self._begin()
-            generation = _as_generation(read_manifest(self._conn).get("generation")) + 1
+            generation = manifest_generation(read_manifest(self._conn)) + 1
             # the files are written under staged names, moved into place once SQLite committed
             # (rag.store.files): a crash at any point leaves the old state or the new one
             if self._bm25_dirty and bm25:
@@ -388,22 +389,3 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
             self._end("ROLLBACK")
             self._conn.close()
             self._readers.close()
-
-
-def _as_generation(value: str | None) -> int:
-    """The manifest's commit counter as a number; a damaged one counts as 0 (the next commit
-    writes a good one) rather than leave the index unwritable."""
-    try:
-        return max(0, int(value or 0))
-    except ValueError:
-        log.warning("the manifest's generation %r is not a number: counting from 0", value)
-        return 0
-
-
-def _identity(path: Path) -> tuple[int, int] | None:
-    """Which file ``path`` is (device, inode); None when there is none."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino

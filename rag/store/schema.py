@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 from collections.abc import Mapping
@@ -11,6 +12,8 @@ from typing import Any
 
 from rag.store.errors import IndexMismatchError
 from rag.text.tokenize import DEFAULT_TOKENIZER
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 REBUILD_HINT = "rebuild with `rag ingest --rebuild ...` or choose another --index"
@@ -170,3 +173,14 @@ def check_manifest(path: Path, have: Mapping[str, str], expected: Mapping[str, A
         raise IndexMismatchError(
             f"{where} has schema version {schema}, the caller expects {want_schema}: {REBUILD_HINT}"
         )
+
+
+def manifest_generation(manifest: Mapping[str, str]) -> int:
+    """The manifest's commit counter as a number; a damaged one counts as 0 (the next commit
+    writes a good one) rather than leave the index unwritable."""
+    value = manifest.get("generation")
+    try:
+        return max(0, int(value or 0))
+    except ValueError:
+        log.warning("the manifest's generation %r is not a number: counting from 0", value)
+        return 0
