@@ -15,7 +15,7 @@ import gradio as gr
 
 from app.archive_tab import ALL, ArchiveTab, chosen
 from app.conversation import Conversation, export_markdown
-from app.render import answer_html, no_sources, reading_md, sources_html, turn_sources
+from app.render import answer_html, as_text, no_sources, reading_md, sources_html, turn_sources
 from app.uploads import ingest_uploads
 from rag.archive import IndexStoreError
 from rag.assistant import Assistant
@@ -183,7 +183,7 @@ class ChatApp:
                 yield messages, "", reading, keep, conv, hide, keep
             yield self._final(answer.answer(), question, turn, messages, conv, reading, filters)
         except (InputError, ValueError, IndexStoreError) as exc:  # bad filter, empty or over-long question
-            messages[-1] = {"role": "assistant", "content": f"⚠️ {html.escape(chat_error(exc))}"}
+            messages[-1] = {"role": "assistant", "content": f"⚠️ {as_text(chat_error(exc))}"}
             conv.queries.append("")
             conv.sections.append(no_sources(turn))
             yield messages, "", "", sources_html(conv.sections), conv, hide, keep

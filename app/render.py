@@ -20,15 +20,30 @@ from rag.models import UNKNOWN_PAPER, Answer, Article, Hit
 from rag.regions import region_of
 
 _MARKER = re.compile(r"\[(\d+)\]")
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#!|~@$])")  # links, images, emphasis, code (< > &: as HTML)
+_AUTOLINK = re.compile(r"(?i)(://|\bwww\.)")  # what GFM turns into a link by itself
 CLOSEST = 3  # cards shown after a refusal
 COPY_LABEL = "复制答案和来源"
 
 
+def as_text(text: str) -> str:
+    """Text from the archive for the chat, which renders Markdown: HTML escaped, and every
+    character Markdown could read as a link, an image, emphasis or code (``[`` ``(`` ``!``
+    ``*`` …) or an address it would link by itself (``://``, ``www.``, ``@``) escaped with a
+    backslash — shown as written, never live."""
+    escaped = _MARKDOWN.sub(r"\\\1", text)
+    escaped = _AUTOLINK.sub(lambda m: m.group(1).replace("/", "\\/").replace(".", "\\."), escaped)
+    return html.escape(escaped, quote=False)
+
+
 def answer_html(text: str, turn: int = 0, copyable: bool = False) -> str:
-    """Answer text, escaped, with each [n] a link to source n of this turn in the sources
-    panel, and (once final, with sources) a link that copies the answer and its references."""
-    safe = html.escape(text)
-    out = _MARKER.sub(lambda m: f'<a href="#src-{turn}-{m.group(1)}" class="cite">[{m.group(1)}]</a>', safe)
+    """Answer text as text (``as_text``), with each [n] a link to source n of this turn in the
+    sources panel, and (once final, with sources) a link that copies the answer and its
+    references: the only links an answer has."""
+    pieces = _MARKER.split(text)  # text, n, text, n, …, text
+    out = "".join(
+        as_text(p) if i % 2 == 0 else f'<a href="#src-{turn}-{p}" class="cite">[{p}]</a>' for i, p in enumerate(pieces)
+    )
     if copyable:
         out += f'<div class="answer-tools"><a href="#copy-{turn}" class="copy-answer">{COPY_LABEL}</a></div>'
     return out
@@ -138,9 +153,9 @@ def reading_md(query: str, applied: Sequence[str]) -> str:
     """How the question was read: the rewritten follow-up and the filters it stated."""
     lines = []
     if query:
-        lines.append(f"**理解为：** {query}")
+        lines.append(f"**理解为：** {as_text(query)}")
     if applied:
-        lines.append("**按问题限定：** " + "；".join(applied))
+        lines.append("**按问题限定：** " + "；".join(as_text(a) for a in applied))
     return "  \n".join(lines)
 
 
