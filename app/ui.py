@@ -17,6 +17,7 @@ import gradio as gr
 from app.archive_tab import ALL
 from app.chat_app import LOADING, RETRIEVERS, ChatApp, chip_updates, page_images
 from app.conversation import Conversation
+from app.login import LoginGuard
 from app.render import CSS, article_html, sources_html
 from app.uploads import ALLOWED, MIB
 from rag.assistant import Assistant
@@ -201,11 +202,12 @@ def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, preve
     return demo  # (reached with prevent_thread_lock: the caller closes it)
 
 
-def parse_auth(value: str) -> tuple[str, str] | None:
-    """``user:password`` → Gradio's auth pair; "" → no login.  ValueError for anything else."""
+def parse_auth(value: str) -> LoginGuard | None:
+    """``user:password`` → the login check Gradio calls (app.login: wrong passwords lock the
+    name out for a while); "" → no login.  ValueError for anything else."""
     if not value:
         return None
     user, sep, password = value.partition(":")
     if not sep or not user or not password:
         raise ValueError("auth must look like user:password (RAG_AUTH or --auth)")
-    return user, password
+    return LoginGuard(user, password)

@@ -159,10 +159,11 @@ class Assistant(OverHandle):
     def pipeline(self, retriever: str | None = None) -> RetrievalPipeline:
         """The retrieve step for a first-stage retriever (rag.retrieval.pipeline)."""
         key = (retriever or self.settings.retriever).lower()
+        index = self.index  # (reopened when it was rebuilt under us; the views over the old one are dropped)
 
         def make():
             options = PipelineOptions.from_settings(self.settings)
-            return RetrievalPipeline(self.index, self.retriever(key), self.reranker, options)
+            return RetrievalPipeline(index, self.retriever(key), self.reranker, options)
 
         return self._made.get(("pipeline", key), make)
 

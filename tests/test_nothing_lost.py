@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import shutil
+import socket
 import sqlite3
 import tracemalloc
 from pathlib import Path
@@ -13,6 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from app.login import LoginGuard
 from rag.cli import app
 from rag.ingest.records import read_records
 from rag.store import Index
@@ -183,3 +186,42 @@ def test_item14_a_commit_landing_while_a_reader_opens_is_not_taken_for_missing_v
         assert s["chunks"] == s["vectors"] == s["bm25_docs"]
     finally:
         reader.close()
+
+
+def test_item7_wrong_passwords_lock_the_name_out_and_slow_down(caplog) -> None:
+    now = [0.0]
+    waited: list[float] = []
+    guard = LoginGuard(
+        "editor", "秘密123", max_failures=5, window=300, lockout=300, clock=lambda: now[0], sleep=waited.append
+    )
+    with caplog.at_level(logging.WARNING, logger="app.login"):
+        assert [guard("editor", f"guess{i}") for i in range(5)] == [False] * 5
+        assert waited == sorted(waited) and waited[-1] > waited[0]  # each wrong answer slower
+        assert guard("editor", "秘密123") is False  # locked out, even with the right password
+        now[0] += 301
+        assert guard("editor", "秘密123") is True  # the lockout ends
+    assert any("locked for 'editor'" in r.getMessage() for r in caplog.records)
+    assert sum("wrong password for" in r.getMessage() for r in caplog.records) == 4
+
+
+def test_item7_the_served_login_locks_out_after_five_wrong_passwords(tmp_path: Path) -> None:
+    import httpx
+
+    from app.ui import serve
+    from tests.conftest import make_fake_bot
+
+    bot = make_fake_bot(tmp_path / "idx", auth="editor:秘密123")
+    bot.archive.ingest([SAMPLE / "page_01.txt"])
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo = serve(bot, "127.0.0.1", port, prevent_thread_lock=True)
+    try:
+        client = httpx.Client(timeout=30)
+        login = f"http://127.0.0.1:{port}/login"
+        wrong = [client.post(login, data={"username": "editor", "password": f"guess{i}"}) for i in range(5)]
+        assert all(r.status_code >= 400 for r in wrong)
+        assert client.post(login, data={"username": "editor", "password": "秘密123"}).status_code >= 400
+    finally:
+        demo.close()
+        bot.close()
