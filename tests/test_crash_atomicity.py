@@ -68,6 +68,7 @@ def kill_at_every_step(tmp_path: Path, built: Path, args: list[str]) -> list[str
         code, err = crashed(10_000, copy, *args)
         assert state(copy) == after or code != 0, err
         shutil.rmtree(copy)
+    print(f"\n{' '.join(args[:1])}: killed before each of {steps} steps", *seen, sep="\n  ")  # (pytest -s)
     return seen
 
 
