@@ -225,3 +225,18 @@ def test_item7_the_served_login_locks_out_after_five_wrong_passwords(tmp_path: P
     finally:
         demo.close()
         bot.close()
+
+
+@pytest.mark.parametrize("name", ["vectors.faiss", "write.lock"])
+def test_item11_a_folder_in_place_of_an_index_file_is_named_not_a_traceback(tmp_path: Path, name: str) -> None:
+    index = tmp_path / "idx"
+    assert cli("ingest", str(SAMPLE / "page_01.txt"), "--index", str(index)).exit_code == 0
+    (index / name).unlink()
+    (index / name).mkdir()
+    for args in (["stats"], ["repair"], ["ingest", str(SAMPLE / "page_02.txt")]):
+        got = cli(*args, "--index", str(index))
+        assert got.exit_code == 2, (args, got.output)
+        assert "is a folder, not the index's file" in got.output and "Traceback" not in got.output
+    (index / name).rmdir()
+    assert cli("repair", "--index", str(index)).exit_code == 0
+    assert cli("stats", "--index", str(index)).exit_code == 0

@@ -31,12 +31,21 @@ def damaged(path: Path, exc: BaseException) -> IndexDamagedError:
 
 
 def check_folder(folder: Path) -> None:
-    """``--index`` must name a folder (or nothing yet)."""
+    """``--index`` must name a folder (or nothing yet), and the index's own files in it must be
+    files: a folder in place of one would fail deep inside a write, after work was done."""
     if folder.exists() and not folder.is_dir():
         raise IndexDamagedError(
             f"--index {folder} is a file, not an index folder: give the "
             f"folder that holds rag.sqlite (or a new folder to create one)"
         )
+    fixes = {
+        "rag.sqlite": "restore the file from a copy, or build the index again with --rebuild",
+        "vectors.faiss": f"move it away, then `rag repair --index {folder}` rebuilds the file",
+        "write.lock": "move it away (the file is made again by the next write)",
+    }
+    for name, fix in fixes.items():
+        if (folder / name).is_dir():
+            raise IndexDamagedError(f"{folder / name} is a folder, not the index's file: {fix}")
 
 
 def check_sqlite_file(path: Path) -> None:
