@@ -17,6 +17,7 @@ from rag.archive import INGESTED_SUFFIXES, zh_reason
 # page text, records, page scans (OCR), PDFs and e-paper HTML: what `rag ingest` reads
 ALLOWED = INGESTED_SUFFIXES
 MAX_FILES = 50
+NAME_MAX = 120  # characters of a stored upload's name
 MIB = 1024 * 1024
 
 
@@ -37,7 +38,11 @@ def safe_name(name: str) -> str:
     (Chinese letters and spaces stay readable: 温县 新闻.txt → 温县_新闻.txt)."""
     base = unicodedata.normalize("NFKC", Path(str(name).replace("\\", "/")).name)
     base = "".join(c if (c.isalnum() or c in "._-") else "_" for c in base).strip("._")
-    return base[:120] or "upload.txt"
+    if len(base) <= NAME_MAX:
+        return base or "upload.txt"
+    low = base.lower()  # a long name is cut before its type, which it keeps (.jsonl.gz whole)
+    suffix = max((ext for ext in ALLOWED if low.endswith(ext)), key=len, default="")
+    return base[: NAME_MAX - len(suffix)] + base[len(base) - len(suffix) :]
 
 
 def kind_ok(name: str) -> bool:

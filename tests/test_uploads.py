@@ -14,6 +14,10 @@ def test_safe_names() -> None:
     assert safe_name(".bashrc") == "bashrc"
     assert safe_name("a\x00b;rm -rf.txt") == "a_b_rm_-rf.txt"
     assert safe_name("///") == "upload.txt"
+    long = safe_name("温县新闻" * 75 + ".txt")  # 300 characters: cut, its type kept (issue 33 item 16)
+    assert len(long) == 120 and long.endswith(".txt") and long.startswith("温县新闻")
+    packed = safe_name("报" * 200 + ".jsonl.gz")
+    assert packed.endswith("报.jsonl.gz") and len(packed) == 120
 
 
 def test_stage_enforces_type_size_and_folder(tmp_path: Path) -> None:
