@@ -240,3 +240,41 @@ def test_item11_a_folder_in_place_of_an_index_file_is_named_not_a_traceback(tmp_
     (index / name).rmdir()
     assert cli("repair", "--index", str(index)).exit_code == 0
     assert cli("stats", "--index", str(index)).exit_code == 0
+
+
+def _overwrite(path: Path, share: float) -> None:
+    """Overwrite ``share`` of a file's bytes in its middle (its header intact: it still loads)."""
+    data = bytearray(path.read_bytes())
+    start, n = len(data) // 4, int(len(data) * share)
+    data[start : start + n] = bytes((b + 101) % 256 for b in data[start : start + n])
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    "damage, named",
+    [
+        (lambda idx: _overwrite(idx / "vectors.faiss", 0.4), "vectors.faiss"),
+        (lambda idx: _overwrite(idx / "bm25" / "data.csc.index.npy", 0.1), "bm25"),
+    ],
+    ids=["vectors", "bm25"],
+)
+def test_item9_silently_overwritten_search_files_are_named_and_rebuilt(tmp_path: Path, damage, named) -> None:
+    index = tmp_path / "idx"
+    assert cli("ingest", str(SAMPLE), "--index", str(index)).exit_code == 0
+    questions = ["白鹭区划分了多少个三级网格？", "柳溪县委常委会召开第几次扩大会议？", "鹭江引水工程总投资多少？"]
+
+    def tops() -> list[list[str]]:
+        found = []
+        for q in questions:
+            got = cli("search", q, "--index", str(index), "--json", "-k", "5")
+            found.append([h["doc_id"] for h in json.loads(got.stdout)["hits"]])
+        return found
+
+    before = tops()
+    damage(index)
+    stats = cli("stats", "--index", str(index))
+    assert stats.exit_code == 2 and f"{index / named}: its contents changed" in " ".join(stats.output.split())
+    repaired = cli("repair", "--index", str(index))
+    assert repaired.exit_code == 0, repaired.output
+    assert cli("stats", "--index", str(index)).exit_code == 0
+    assert tops() == before  # rebuilt from rag.sqlite: the same answers as before the damage

@@ -271,8 +271,10 @@ def test_a_copy_without_the_wal_keeps_every_commit(index_path, fake_embedder, ma
 
 
 def test_sqlite_chunks_without_vectors_are_kept_and_repaired(small_index: Index, manifest, fake_embedder):
-    """Crash during a delete: vectors gone from disk, rows still in SQLite.  Nothing is
-    dropped; the index says what is wrong, and repair() re-embeds from SQLite's text."""
+    """A vectors.faiss that lacks chunks SQLite has (a file from another moment: a commit can no
+    longer leave this).  Nothing is dropped; the index says what is wrong — the chunks without
+    vectors, and a file that is not the one its commit wrote (its checksum) — and repair()
+    re-embeds from SQLite's text: every chunk, since the file is not to be trusted."""
     henan = small_index.chunk_ids_matching(Filters(paper="河南日报"))
     small_index.vectors.remove(henan)
     small_index.vectors.write(small_index.path / "vectors.faiss")
@@ -284,8 +286,9 @@ def test_sqlite_chunks_without_vectors_are_kept_and_repaired(small_index: Index,
         assert again.stats()["papers"] == {"河南日报": 3, "焦作日报": 3}
         assert np.array_equal(again.missing_vectors, henan)
         assert "rag repair" in again.problems()[0]
+        assert "checksum differs" in again.verify_files()[0]
         done = again.repair(fake_embedder)
-        assert done["reembedded"] == len(henan) and again.problems() == []
+        assert done["reembedded"] == again.stats()["chunks"] and again.problems() == again.verify_files() == []
         assert_in_step(again)
         hit = again.vectors.search(fake_embedder.embed_query("郑州地铁六号线"), 1)
         assert hit[0][0] in set(henan.tolist())

@@ -266,3 +266,19 @@ def file_identity(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return st.st_dev, st.st_ino
+
+
+def digest_of(path: Path) -> str:
+    """sha256 of a file's contents, or of a folder's files (names and contents, in name order);
+    the same under a staged name as in place."""
+    import hashlib
+
+    h = hashlib.sha256()
+    folder = path.is_dir()
+    for part in sorted(path.iterdir()) if folder else [path]:
+        if folder:
+            h.update(part.name.encode() + b"\0")
+        with part.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()

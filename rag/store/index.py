@@ -332,6 +332,7 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
         with self._lock:
             self._begin()
             generation = manifest_generation(read_manifest(self._conn)) + 1
+            digests: dict[str, str] = {}  # of the files this commit writes (``verify_files``)
             # the files are written under staged names, moved into place once SQLite committed
             # (rag.store.files): a crash at any point leaves the old state or the new one
             if self._bm25_dirty and bm25:
@@ -342,6 +343,7 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
                     write_manifest(self._conn, {"tokens_stale": "0", "tokens_stale_words": ""})
                 self._rebuild_bm25(write_to=files.staged(self.path, BM25_DIR, generation))
                 self.bm25_problem = ""  # written whole by this commit
+                digests["bm25_sha256"] = files.digest_of(files.staged(self.path, BM25_DIR, generation))
             # flat while small, IVF beyond IVF_MIN vectors (also for an index built before)
             reorganized = (
                 not self.lexical_only and self.vectors.reorganize_needed() and self._own_vectors().reorganize()
@@ -349,9 +351,12 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
             if (self._faiss_dirty or reorganized) and not self.lexical_only:
                 self.vectors.write(files.staged(self.path, VECTORS, generation))
                 self.stray_vectors = 0  # written without them
+                if (written := files.staged(self.path, VECTORS, generation)).exists():
+                    digests["vectors_sha256"] = files.digest_of(written)
             chunks = self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
             behind = str(os.getpid()) if self._bm25_dirty and not bm25 else ""  # readers: a deferred build
             update = {"updated_at": now(), "chunks": chunks, "generation": generation, "bm25_deferred_by": behind}
+            update |= digests
             write_manifest(self._conn, update)
             self.manifest = {**self.manifest, **{k: str(v) for k, v in update.items()}}
             self._end("COMMIT", publish=True, then=lambda: self._promote(generation))

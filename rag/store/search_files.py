@@ -206,6 +206,27 @@ class SearchFiles(IndexState):
             )
         return out
 
+    def verify_files(self) -> list[str]:
+        """The search files checked against the checksums their commit recorded (reads them
+        whole: ``rag stats`` and ``rag repair``, not every question); one line per changed file."""
+        out = []
+        generation = self.manifest.get("generation", "0")
+        for name, key in ((VECTORS, "vectors_sha256"), (BM25_DIR, "bm25_sha256")):
+            want = self.manifest.get(key)
+            path = files.current(self.path, name, generation)
+            if not want or not path.exists():
+                continue  # not recorded (an index from before) or missing (named by problems())
+            try:
+                changed = files.digest_of(path) != want
+            except OSError:
+                changed = True
+            if changed:
+                out.append(
+                    f"{self.path / name}: its contents changed since they were written (checksum "
+                    f"differs): {health.repair_hint(self.path)} (rebuilds it from {SQLITE})"
+                )
+        return out
+
     def require_vectors(self) -> None:
         """Raise IndexDamagedError when dense search cannot work (vectors.faiss lost)."""
         if self.vectors_damaged:
@@ -226,6 +247,8 @@ class SearchFiles(IndexState):
                         f"{self.path / SQLITE} is damaged ({check}): {health.rebuild_hint(self.path)}"
                     )
                 self._load_files()
+                if any(VECTORS in line for line in self.verify_files()):
+                    self.vectors = VectorStore(self.dim)  # not to be trusted: every chunk re-embedded
                 self._reconcile()
                 missing, stray = self.missing_vectors, self.stray_vectors
                 if len(missing):
