@@ -145,7 +145,7 @@ class Archive(OverHandle):
             self.handle.close()
             index = self.handle.open(on_wait=on_wait)  # the same model check as for questions: re-embedding needs it
             try:
-                found = index.problems() + getattr(index, "verify_files", list)()
+                found = index.problems() + index.verify_files()
                 # the model loads only if something has to be re-embedded
                 done = index.repair(None if index.lexical_only else _Deferred(lambda: self.handle.embedder))
                 return {"found": found, **done, "problems": index.problems()}
@@ -200,11 +200,12 @@ class Archive(OverHandle):
         self.index.refresh()
         return self.index.facets()
 
-    def stats(self) -> dict:
-        """Counts, papers, dates and ``problems`` (damaged files with the fix; [] when healthy)."""
+    def stats(self, verify: bool = False) -> dict:
+        """Counts, papers, dates and ``problems`` (damaged files with the fix; [] when healthy);
+        ``verify`` also reads the search files whole against their checksums (``rag stats``)."""
         self.index.refresh()
-        verify = getattr(self.index, "verify_files", list)  # (the embedded folder's checksums)
-        return {**self.index.stats(), "problems": self.index.problems() + verify()}
+        problems = self.index.problems() + (self.index.verify_files() if verify else [])
+        return {**self.index.stats(), "problems": problems}
 
     def delete(self, paths: Sequence[str]) -> int:
         """Remove sources given by path (as ingested) or by file name when that is unique.

@@ -118,8 +118,7 @@ class StoreHandle:
         """The index questions read, opened on first use and checked against the configured model;
         opened again when its files were replaced under it (a rebuild by another process)."""
         index = self._made.get("index", self.open)
-        replaced = getattr(index, "replaced", None)  # (the embedded folder; Milvus is never replaced)
-        if replaced is not None and replaced():
+        if index.replaced():
             if self._made.forget("index", index):  # one thread reopens; questions on the old one finish
                 for forget in self._closed:
                     forget()

@@ -137,7 +137,7 @@ def stats(
 
     def action() -> None:
         bot = assistant(index, store=store, milvus_uri=milvus_uri)
-        s = bot.archive.stats()
+        s = bot.archive.stats(verify=True)
         if as_json:
             print_json(s)
         else:

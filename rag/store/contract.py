@@ -76,6 +76,15 @@ class SearchStore(Protocol):
         """See what another process committed since (True when something changed)."""
         ...
 
+    def replaced(self) -> bool:
+        """The index was rebuilt or replaced under this handle: open it again (True)."""
+        ...
+
+    def verify_files(self) -> list[str]:
+        """A full check of what is stored against its recorded checksums (slow: ``rag stats``,
+        ``rag repair``); one line per damaged part, empty when sound."""
+        ...
+
     # ---- fetch -----------------------------------------------------------------------------
     def chunks_by_ids(self, ids: Sequence[int] | np.ndarray) -> list[tuple[Chunk, Article]]: ...
 

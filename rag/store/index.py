@@ -351,7 +351,11 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
             if (self._faiss_dirty or reorganized) and not self.lexical_only:
                 self.vectors.write(files.staged(self.path, VECTORS, generation))
                 self.stray_vectors = 0  # written without them
-                if (written := files.staged(self.path, VECTORS, generation)).exists():
+                digests["vectors_sha256"] = ""  # known again at the run's last commit (below)
+            unknown = "vectors_sha256" in digests or not read_manifest(self._conn).get("vectors_sha256")
+            if bm25 and unknown and not self.lexical_only:  # once a run, not each batch: it reads the file whole
+                written = files.current(self.path, VECTORS, generation)
+                if written.exists():
                     digests["vectors_sha256"] = files.digest_of(written)
             chunks = self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
             behind = str(os.getpid()) if self._bm25_dirty and not bm25 else ""  # readers: a deferred build

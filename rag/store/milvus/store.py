@@ -214,6 +214,12 @@ class MilvusStore(MilvusWriting):
         self._forget()
         return True
 
+    def replaced(self) -> bool:
+        return False  # a rebuild drops and recreates the collections this handle names
+
+    def verify_files(self) -> list[str]:
+        return []  # the engine keeps its own data sound
+
     def problems(self) -> list[str]:
         missing = [n for n in self.names.values() if not self.client.has_collection(n)]
         return [f"Milvus collection {n} is missing: rebuild the index" for n in missing]
