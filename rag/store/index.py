@@ -39,6 +39,7 @@ from rag.store.schema import (
     LEXICON_DDL,
     REGIONS_DDL,
     check_manifest,
+    checkpoint,
     connect,
     connect_reader,
     create_database,
@@ -46,6 +47,7 @@ from rag.store.schema import (
     new_manifest,
     now,
     read_manifest,
+    writable,
     write_manifest,
 )
 from rag.store.search_files import BM25_DIR, INDEX_FILES, SQLITE, VECTORS, SearchFiles
@@ -82,6 +84,7 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
         self._init_state()
         self.path = Path(path)
         self._conn = conn
+        self.read_only = not writable(self.path)
         self._readers = ReadConnections(self.path / SQLITE, connect_reader)
         self._lock = threading.RLock()
         self.write_lock = write_lock or WriteLock(self.path)
@@ -154,10 +157,8 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
         conn, have = _connect_checked(path)
         try:
             check_manifest(path, have, manifest)
-            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'lexicon'").fetchone():
-                conn.execute(LEXICON_DDL)  # indexes from before the archive lexicon
             if not any(row[1] == "regions" for row in conn.execute("PRAGMA table_info(articles)")):
-                conn.execute(REGIONS_DDL)
+                conn.execute(REGIONS_DDL)  # the one upgrade at opening: indexes from before page regions
             index = cls(path, conn, have, WriteLock(path, wait, on_wait))
         except Exception as exc:
             conn.close()
@@ -200,9 +201,12 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
         reload whatever another process committed since this one last looked."""
         if self._conn.in_transaction:
             return
+        if self.read_only:
+            raise IndexStoreError(f"{self.path} is read-only: this index can be searched but not written to")
         self.write_lock.acquire()
         try:
             self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute(LEXICON_DDL)  # (gone from an index whose lexicon table was dropped)
             self._stage_start()  # what this write changes is published by its commit
             self._settle_files()  # a commit a crash cut short: finished or undone
             self._catch_up()
@@ -219,7 +223,7 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
             if self._conn.in_transaction:
                 self._conn.execute(statement)
                 if statement == "COMMIT":  # into rag.sqlite itself: a folder at rest needs no -wal
-                    self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    checkpoint(self._conn, self.path)
             if then is not None:
                 then()
             self._stage_end(publish)
@@ -368,15 +372,6 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
                 save_tokenizer_state(self.path, self.tokenizer, self.manifest)
             self._faiss_dirty = False
             self._bm25_dirty = self._bm25_dirty and not bm25
-
-    def _promote(self, generation: int) -> None:
-        """After the commit: the staged files moved into place.  A failure here loses nothing
-        (readers read the staged files; the next writer moves them): logged, not raised."""
-        try:
-            for name in (VECTORS, BM25_DIR):
-                files.promote(self.path, name, generation)
-        except OSError as exc:
-            log.warning("%s: committed; moving its files into place failed (%s): the next write does", self.path, exc)
 
     def rollback(self) -> None:
         """Discard uncommitted writes and reload the committed search files."""

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from rag.store.errors import IndexMismatchError
 from rag.text.tokenize import DEFAULT_TOKENIZER
@@ -93,13 +94,46 @@ def new_manifest(manifest: Mapping[str, Any]) -> dict[str, str]:
     return values
 
 
+def writable(folder: Path) -> bool:
+    """False where the index folder or its rag.sqlite cannot be written (a read-only mount, a
+    folder of another user): such an index is opened read-only and answers, but takes no writes."""
+    db = folder / "rag.sqlite"
+    return os.access(folder, os.W_OK) and (not db.exists() or os.access(db, os.W_OK))
+
+
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """rag.sqlite of a folder that cannot be written: ``mode=ro``, or ``immutable=1`` where
+    SQLite cannot create the WAL's shared-memory file (a writer's commits are checkpointed, so
+    a folder at rest holds them all in rag.sqlite itself)."""
+    uri = f"file:{quote(str(path))}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        conn.close()
+        conn = sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA query_only=ON")
+    return conn
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """Open rag.sqlite in WAL mode with foreign keys; transactions are explicit (BEGIN)."""
+    if not writable(path.parent):
+        return connect_read_only(path)
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
     return conn
+
+
+def checkpoint(conn: sqlite3.Connection, folder: Path) -> None:
+    """Copy the committed WAL into rag.sqlite (a folder at rest then needs no -wal); a failure
+    (a full disk) loses nothing: the work stays in -wal and the next commit tries again."""
+    try:
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    except sqlite3.OperationalError as exc:
+        log.warning("%s: committed; copying it into rag.sqlite failed (%s): the next commit does", folder, exc)
 
 
 def create_database(path: Path, manifest: Mapping[str, Any]) -> None:
@@ -125,6 +159,8 @@ def create_database(path: Path, manifest: Mapping[str, Any]) -> None:
 def connect_reader(path: Path) -> sqlite3.Connection:
     """A read-only connection (one per reading thread: rag.store.sharing); WAL mode, set by the
     writer's connection, is a property of the file."""
+    if not writable(path.parent):
+        return connect_read_only(path)
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
     conn.execute("PRAGMA query_only=ON")
     return conn

@@ -55,11 +55,21 @@ class SearchFiles(IndexState):
             self.bm25_state = (None, np.zeros(0, dtype=np.int64))
             self.bm25_problem = f"{BM25_DIR}/ is damaged ({exc})"
 
+    def _promote(self, generation: int) -> None:
+        """After the commit: the staged files moved into place.  A failure here loses nothing
+        (readers read the staged files; the next writer moves them): logged, not raised."""
+        try:
+            for name in (VECTORS, BM25_DIR):
+                files.promote(self.path, name, generation)
+        except OSError as exc:
+            log.warning("%s: committed; moving its files into place failed (%s): the next write does", self.path, exc)
+
     def _settle_files(self) -> None:
         """The writer's first step, under the lock: the committed generation's staged files moved
-        into place, a failed commit's removed (rag.store.files.settle_staged)."""
+        into place, a failed commit's removed (rag.store.files.settle_staged), and the temporary files
+        of a write that did not finish."""
         generation = queries.generation(self._conn) or "0"
-        for line in files.settle_staged(self.path, [VECTORS, BM25_DIR], generation):
+        for line in files.settle_staged(self.path, [VECTORS, BM25_DIR], generation) + files.remove_leftovers(self.path):
             log.info("%s: %s", self.path, line)
 
     @property
