@@ -20,7 +20,7 @@ from rag.store.errors import IndexStoreError, WriterBusyError
 from rag.store_handle import OverHandle, StoreHandle
 
 if TYPE_CHECKING:
-    from rag.ingest.pipeline import IngestProgress, IngestReport
+    from rag.ingest.report import IngestProgress, IngestReport
 
 OCR_CACHE = "ocr-cache"  # in the index folder: each scan or PDF page's OCR boxes (an ingest resumes from them)
 # what ``ingest`` reads, by file name ending (the chat's upload accepts these)
@@ -123,6 +123,7 @@ class Archive(OverHandle):
                 progress,
                 ocr_cache=where.folder / OCR_CACHE,
                 ocr_workers=self.settings.ocr_workers,
+                max_expanded=self.settings.max_expanded_mb << 20,
             )
             report = ingestor.run(paths)
             self._retag_from_sidecar(writer, report.ingested)

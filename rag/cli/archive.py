@@ -69,6 +69,12 @@ def ingest(
                 out.print(f"  skipped {path}: {why}")
             for w in report.warnings:
                 out.print(f"  warning {w}")
+        if report.disk_full:
+            error(
+                f"disk full / 磁盘空间不足: {len(report.ingested)} files were committed before it and are kept; "
+                "free some space and run the same command again (files already in are skipped)"
+            )
+            raise typer.Exit(3 if report.ingested else 1)
         if not (report.skipped or report.ingested or report.unchanged):
             shown = ", ".join(printable_path(p) for p in paths)
             error(f"nothing to ingest: no page, scan, PDF, HTML or JSONL file in {shown} / 没有可导入的文件")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import errno
+import re
 
 from rag.models import Explained
 
@@ -48,3 +49,23 @@ def os_reason_zh(exc: OSError) -> str:
 
 def os_error(exc: OSError) -> LoadError:
     return LoadError(f"cannot read: {exc.strerror or exc}", zh=f"无法读取：{os_reason_zh(exc)}")
+
+
+DISK_FULL = (
+    "disk full: free some space and run the same command again (what was committed is kept; "
+    "files already in are skipped)"
+)
+DISK_FULL_ZH = "磁盘空间不足：请腾出空间后重试（已添加的内容不会丢失）"
+
+
+def disk_full(exc: BaseException) -> bool:
+    """A write that failed for want of space: the OS's ENOSPC/EDQUOT, SQLite's SQLITE_FULL, or
+    FAISS's wrapping of it."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    if isinstance(exc, OSError) and re.fullmatch(r"\d+ requested and \d+ written", str(exc)):
+        return True  # numpy's short write (ndarray.tofile): no errno, the disk took less
+    if getattr(exc, "sqlite_errorcode", None) == 13:  # SQLITE_FULL
+        return True
+    text = str(exc)
+    return "No space left on device" in text or "database or disk is full" in text

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from rag.chunking import chunk_spans, embedding_text
 from rag.embeddings.base import Embedder
+from rag.ingest.errors import DISK_FULL, DISK_FULL_ZH, disk_full
 from rag.ingest.loaders import (
     InputFile,
     LoadError,
@@ -23,80 +24,13 @@ from rag.ingest.loaders import (
 )
 from rag.ingest.page_files import PagesAhead, html_article
 from rag.ingest.placing import article_regions
-from rag.ingest.records import Record, read_records
+from rag.ingest.records import MAX_EXPANDED, Record, read_records
+from rag.ingest.report import IngestProgress, IngestReport, Progress
 from rag.ingest.segment import segment_page
-from rag.models import Article, Chunk, Said, Source, user_message
+from rag.models import Article, Chunk, Source, user_message
 
 RECORD_BATCH = 256
 Batch = tuple[str, list[Article], int]  # (encoding, articles, bytes of the file read so far)
-
-
-@dataclass
-class IngestProgress:
-    """Where a run stands after a committed batch: bytes are of the input files as stored
-    (compressed bytes for .xz/.gz), so ``fraction`` and an ETA exist while streaming."""
-
-    name: str  # the file being read
-    chunks: int  # chunks added this run
-    articles: int
-    done_bytes: int
-    total_bytes: int
-    seconds: float
-    stage: str = "files"  # "files" while reading and embedding, "bm25" for the final index build
-    pages: int = 0  # scan and PDF pages read this run (OCR or text layer)
-    total_pages: int = 0  # of the scans and PDFs given (0: none)
-
-    @property
-    def fraction(self) -> float:
-        if self.total_pages:
-            return min(1.0, self.pages / self.total_pages)
-        return min(1.0, self.done_bytes / self.total_bytes) if self.total_bytes else 1.0
-
-    @property
-    def pages_per_second(self) -> float:
-        return self.pages / self.seconds if self.seconds > 0 else 0.0
-
-    @property
-    def eta_seconds(self) -> float | None:
-        """Seconds left at the rate so far (None before there is a rate): by pages when there
-        are scans or PDFs (OCR is the slow part), else by bytes."""
-        done, total = (self.pages, self.total_pages) if self.total_pages else (self.done_bytes, self.total_bytes)
-        if done <= 0 or self.seconds <= 0:
-            return None
-        return max(0.0, self.seconds * (total - done) / done)
-
-
-Progress = Callable[[IngestProgress], None]
-
-
-@dataclass
-class IngestReport:
-    ingested: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    articles: int = 0
-    chunks: int = 0
-    seconds: float = 0.0
-
-    # (skip reasons and warnings are Said texts: their Chinese, for the chat's upload tab, in
-    # ``zh``; a warning's Chinese leaves out the file it is about)
-    def skip(self, path: str, why: str, why_zh: str) -> None:
-        self.skipped.append((path, Said(why, why_zh)))
-
-    def warn(self, text: str, text_zh: str) -> None:
-        self.warnings.append(Said(text, text_zh))
-
-    def to_dict(self) -> dict:
-        return {
-            "files_ingested": len(self.ingested),
-            "files_unchanged": len(self.unchanged),
-            "files_skipped": [{"path": p, "reason": r} for p, r in self.skipped],
-            "warnings": self.warnings,
-            "articles": self.articles,
-            "chunks": self.chunks,
-            "seconds": round(self.seconds, 2),
-        }
 
 
 def chunk_article(article: Article, min_chars: int, max_chars: int) -> list[Chunk]:
@@ -130,11 +64,13 @@ class Ingestor:
         progress: Progress | None = None,
         ocr_cache: Path | None = None,
         ocr_workers: int = 0,
+        max_expanded: int = MAX_EXPANDED,
     ) -> None:
         self.index, self.embedder = index, embedder
         self.chunk_min, self.chunk_max = chunk_min, chunk_max
         self.progress = progress or (lambda event: None)
         self.ocr_cache, self.ocr_workers = ocr_cache, ocr_workers
+        self.max_expanded = max_expanded  # bytes a compressed JSONL file may unpack to
         self._pages = self._total_pages = 0
 
     def run(self, paths: Iterable[Path]) -> IngestReport:
@@ -156,6 +92,11 @@ class Ingestor:
                 except LoadError as exc:
                     self.index.rollback()
                     report.skip(item.shown, str(exc), zh_reason(exc))
+                except Exception as exc:
+                    if not self._stopped_by_full_disk(exc, report):
+                        raise
+                    report.skip(item.shown, DISK_FULL, DISK_FULL_ZH)
+                    break
                 self._done_bytes += _size(item.path)
                 self._report(item.name, report, 0)
         finally:
@@ -163,9 +104,22 @@ class Ingestor:
                 self._reader.close()
             if self.index.bm25_behind:
                 self._report("", report, 0, stage="bm25")
-                self.index.commit_search_indexes()  # one BM25 build for the whole run
+                try:
+                    self.index.commit_search_indexes()  # one BM25 build for the whole run
+                except Exception as exc:
+                    if not self._stopped_by_full_disk(exc, report):
+                        raise
+                    report.warn(f"BM25 index not written ({DISK_FULL})", DISK_FULL_ZH)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _stopped_by_full_disk(self, exc: Exception, report: IngestReport) -> bool:
+        """True (the write undone, the report marked) when ``exc`` is a full disk."""
+        if not disk_full(exc):
+            return False
+        self.index.rollback()
+        report.disk_full = True
+        return True
 
     def _mend_vectors(self, report: IngestReport) -> None:
         """Chunks left without vectors by an interrupted write are re-embedded before adding
@@ -203,6 +157,7 @@ class Ingestor:
                 nuls += remove_nul(articles)
                 prepared = self._prepare([a for a in articles if a.doc_id not in done])
                 if prepared:
+                    added: tuple[int, int] = (0, 0)  # counted once committed (a full disk undoes the batch)
                     with self.index.batch(bm25=False):
                         self.index.begin()
                         prepared = self._new_articles(prepared, replaced, report, item.name)
@@ -213,7 +168,8 @@ class Ingestor:
                                 Source(key, item.sha256, item.size, encoding=encoding, status="partial")
                             )
                         if prepared and source_id is not None:
-                            self._add(source_id, prepared, report)
+                            added = self._add(source_id, prepared)
+                    report.articles, report.chunks = report.articles + added[0], report.chunks + added[1]
                 self._report(item.name, report, offset)
         except LoadError as exc:
             if source_id is None:
@@ -331,7 +287,7 @@ class Ingestor:
         batch: list[Article] = []
         offset = 0
         try:
-            for rec in read_records(item.path, errors, item.tag):
+            for rec in read_records(item.path, errors, item.tag, self.max_expanded):
                 batch.append(record_article(rec, item.name))
                 offset = rec.offset
                 if len(batch) >= RECORD_BATCH:
@@ -365,12 +321,12 @@ class Ingestor:
             at += len(cs)
         return out
 
-    def _add(self, source_id: int, prepared: list[Prepared], report: IngestReport) -> None:
+    def _add(self, source_id: int, prepared: list[Prepared]) -> tuple[int, int]:
+        """Store the articles (uncommitted); returns (articles, chunks) added."""
         parts = [p.vectors for p in prepared if p.vectors is not None and len(p.vectors)]
         vectors = np.concatenate(parts) if parts else None
         self.index.add_articles(source_id, [p.article for p in prepared], [p.chunks for p in prepared], vectors)
-        report.articles += len(prepared)
-        report.chunks += sum(len(p.chunks) for p in prepared)
+        return len(prepared), sum(len(p.chunks) for p in prepared)
 
 
 @dataclass

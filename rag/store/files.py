@@ -244,6 +244,34 @@ def settle_staged(folder: Path, names: Sequence[str], generation: int | str) -> 
     return done
 
 
+LEFTOVER = re.compile(r"^(?:bm25\.tmp|vectors\.faiss\.tmp|lexicon\.marshal\.(?P<pid>\d+)\.tmp)$")
+
+
+def remove_leftovers(folder: Path) -> list[str]:
+    """Temporary files a killed or failed write left (``bm25.tmp``, a dead process's
+    ``lexicon.marshal.<pid>.tmp``), removed by the next writer; one line each."""
+    done = []
+    for entry in folder.iterdir() if folder.is_dir() else ():
+        match = LEFTOVER.match(entry.name)
+        if not match or (match["pid"] and _alive(int(match["pid"]))):
+            continue
+        shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
+        done.append(f"{entry.name}: removed (left by a write that did not finish)")
+    return done
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def remove_all(folder: Path, names: list[str], dirs: list[str]) -> None:
     """Delete these files and folders (and their .tmp/.old leftovers); drop ``folder`` if empty."""
     for name in names:
