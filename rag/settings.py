@@ -52,6 +52,7 @@ class Settings:
     max_question_chars: int = 500
     write_wait: float = 600.0  # seconds a writer waits for another one (`--wait`; 0 = not at all)
     max_upload_mb: int = 50  # the UI's upload limit per file (MiB), enforced by Gradio and the app
+    max_expanded_mb: int = 2048  # what one .jsonl.xz/.gz may unpack to (MiB; a bomb stops there, records before kept)
     concurrency: int = 8  # questions `rag serve` answers at once (chat and /ask; more wait in its queue)
     auth: str = ""  # "user:password" for the UI (RAG_AUTH); ask for it when serving beyond loopback
     # LLM generators (``--generator openai|llamacpp``)

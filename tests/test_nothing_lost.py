@@ -278,3 +278,40 @@ def test_item9_silently_overwritten_search_files_are_named_and_rebuilt(tmp_path:
     assert repaired.exit_code == 0, repaired.output
     assert cli("stats", "--index", str(index)).exit_code == 0
     assert tops() == before  # rebuilt from rag.sqlite: the same answers as before the damage
+
+
+def test_item5_a_compressed_file_that_unpacks_past_the_limit_stops_there(tmp_path: Path) -> None:
+    """Many ordinary lines (each under the line limit) adding up past ``max_expanded_mb``: the
+    records before the limit are kept, reading stops with the reason, the rest is never unpacked."""
+    bomb = tmp_path / "many.jsonl.gz"
+    good = json.dumps({"id": "first", "text": "青禾县道路修缮完工，全长三公里。"}, ensure_ascii=False).encode()
+    filler = json.dumps({"id": "x", "text": "a" * (1 << 20)}).encode() + b"\n"
+    with gzip.open(bomb, "wb", compresslevel=1) as out:
+        out.write(good + b"\n")
+        for _ in range(40):  # 40 MiB unpacked
+            out.write(filler)
+    got = runner.invoke(
+        app,
+        ["ingest", str(bomb), "--index", str(tmp_path / "idx"), "--json", "--lexical-only"],
+        env={**ENV, "RAG_MAX_EXPANDED_MB": "8"},
+    )
+    assert got.exit_code == 3, got.output
+    report = json.loads(got.stdout)
+    assert report["articles"] >= 1
+    assert any("unpacks to more than 8 MB (max_expanded_mb)" in w for w in report["warnings"]), report
+    errors: list = []
+    with pytest.raises(Exception, match="unpacks to more than 8 MB"):
+        list(read_records(bomb, errors, max_expanded=8 << 20))
+
+
+def test_item11_damage_found_after_opening_names_the_file(tmp_path: Path) -> None:
+    index = tmp_path / "idx"
+    assert cli("ingest", str(SAMPLE), "--index", str(index)).exit_code == 0
+    db = index / "rag.sqlite"
+    size = db.stat().st_size
+    with db.open("r+b") as fh:  # the tables' pages, not the header and schema the opening checks
+        fh.seek(size // 2)
+        fh.write(b"\x13" * (size - size // 2))
+    got = cli("stats", "--index", str(index))
+    assert got.exit_code == 2 and "Traceback" not in got.output
+    assert f"{db} is damaged" in got.output and f"--index {index} --rebuild" in got.output

@@ -47,12 +47,17 @@ ReaderOpt = typer.Option(
 RerankerOpt = typer.Option(None, "--reranker", help="none | answer-type | learned | reader | cross-encoder:<model>")
 
 
+OPENED: list[Path] = []  # the index folders this command opened (named when one turns out damaged)
+
+
 def assistant(index: Path | None, **overrides):
     """The façade over ``index`` with the settings (defaults < rag.toml < RAG_* < flags)."""
     from rag.assistant import Assistant
     from rag.settings import Settings
 
-    bot = Assistant(Settings.load(index=index, **overrides))
+    settings = Settings.load(index=index, **overrides)
+    OPENED.append(Path(settings.index))
+    bot = Assistant(settings)
     bot.on_wait = waiting  # the store handle's: told when a write waits for another writer
     return bot
 
@@ -68,9 +73,10 @@ def run(action: Callable[[], None]) -> None:
         error(str(exc))
         raise typer.Exit(2) from None
     except sqlite3.DatabaseError as exc:  # damage found after the index was opened
+        where = OPENED[-1] if OPENED else Path("INDEX")
         error(
-            f"the index database (rag.sqlite) is damaged or unreadable ({exc}): restore it "
-            "from a backup, or rebuild with `rag ingest FILES --index INDEX --rebuild`"
+            f"{where / 'rag.sqlite'} is damaged or unreadable ({exc}): restore it "
+            f"from a backup, or rebuild with `rag ingest FILES --index {where} --rebuild`"
         )
         raise typer.Exit(2) from None
     except KeyboardInterrupt:

@@ -22,6 +22,7 @@ from rag.ingest.errors import LoadError, RecordError, os_reason_zh
 from rag.models import Said, user_message
 
 RECORD_MAX_CHARS = 200_000  # one article
+MAX_EXPANDED = 2048 << 20  # bytes a .xz/.gz may unpack to (setting max_expanded_mb; CRUD-RAG's 63,603: 126 MB)
 
 
 @dataclass
@@ -53,13 +54,18 @@ def _open_text(path: Path) -> tuple[io.TextIOBase, io.BufferedReader]:
         raise
 
 
-def read_records(path: Path, errors: list[str] | None = None, id_tag: str = "") -> Iterator[Record]:
+def read_records(
+    path: Path, errors: list[str] | None = None, id_tag: str = "", max_expanded: int = MAX_EXPANDED
+) -> Iterator[Record]:
     """Stream JSONL records; a bad line is reported into ``errors`` (a :class:`Said`: why, also
-    in Chinese) and skipped.  A record without an id gets ``name#line@id_tag``."""
+    in Chinese) and skipped.  A record without an id gets ``name#line@id_tag``.  A compressed
+    file that unpacks to more than ``max_expanded`` bytes stops with a LoadError there (a bomb:
+    the records before it are kept)."""
     try:
         fh, raw = _open_text(path)
         with fh, raw:
             for n, line in _bounded_lines(fh):
+                _check_expanded(fh, path, max_expanded)
                 if line is None:
                     if errors is not None:
                         errors.append(Said(f"line {n}: {LINE_TOO_LONG}", f"第 {n} 行：{LINE_TOO_LONG_ZH}"))
@@ -79,6 +85,15 @@ def read_records(path: Path, errors: list[str] | None = None, id_tag: str = "") 
                 yield rec
     except (OSError, EOFError, lzma.LZMAError, zlib.error, UnicodeDecodeError) as exc:
         raise LoadError(f"cannot read records: {exc}", zh=f"无法读取记录：{_records_problem_zh(exc)}") from None
+
+
+def _check_expanded(fh: io.TextIOBase, path: Path, limit: int) -> None:
+    unpacked = getattr(fh, "buffer", None)
+    if isinstance(unpacked, (lzma.LZMAFile, gzip.GzipFile)) and unpacked.tell() > limit:
+        raise LoadError(
+            f"{path.name} unpacks to more than {limit >> 20} MB (max_expanded_mb): reading stopped there",
+            zh=f"解压后超过 {limit >> 20} MB，其余内容未读取",
+        )
 
 
 MAX_LINE_CHARS = 16 << 20  # a JSONL line longer than this is skipped unread (a bomb: 1 GiB in 156 KB of .xz)
