@@ -240,7 +240,9 @@ class ChatApp:
         return answer.to_dict()
 
     # ---- upload -------------------------------------------------------------------------
-    def upload(self, files: list[str] | None, progress=gr.Progress()):
+    def upload(self, files: list[str | dict] | None, progress=gr.Progress()):
+        """Add the uploaded files: Gradio's file data (the event skips its preprocessing, which
+        refuses a whole batch for one name and leaves an empty temporary file per upload)."""
         if not files:
             return [["—", "没有文件", "请先选择要添加的文件"]], *self.refreshed()
         results = ingest_uploads(self.bot, files, progress, discard=discard_upload)

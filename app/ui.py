@@ -153,13 +153,16 @@ def build(assistant: Assistant, ui: ChatApp | None = None) -> gr.Blocks:
                 f"{assistant.settings.max_upload_mb} MB），添加到当前资料库；"
                 "添加后即可提问，无需重启。"
             )
-            files = gr.File(file_count="multiple", file_types=list(ALLOWED), label="文件", elem_id="upload-files")
+            # no file_types: the browser would drop a file of another type with an English toast;
+            # app.uploads reports it in the table, in Chinese, and adds the rest (issue 33 item 16)
+            files = gr.File(file_count="multiple", label="文件", elem_id="upload-files")
             add = gr.Button("添加到资料库", variant="primary", elem_id="upload-add")
             result = gr.Dataframe(headers=["文件", "结果", "说明"], interactive=False, elem_id="upload-result")
-            add.click(
+            add.click(  # preprocess=False: each file checked by app.uploads, not the batch refused by Gradio
                 ui.upload,
                 files,
                 [result, paper, section, table, pick_paper],
+                preprocess=False,
                 api_visibility="private",
                 concurrency_limit=1,
                 concurrency_id="writes",

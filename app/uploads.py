@@ -6,13 +6,18 @@ and each upload's temporary copy is removed once it has been handled."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import shutil
+import sqlite3
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.archive import INGESTED_SUFFIXES, zh_reason
+from rag.archive import INGESTED_SUFFIXES, IndexStoreError, WriterBusyError, zh_reason
+from rag.ingest.errors import os_reason_zh
+
+log = logging.getLogger(__name__)
 
 # page text, records, page scans (OCR), PDFs and e-paper HTML: what `rag ingest` reads
 ALLOWED = INGESTED_SUFFIXES
@@ -26,7 +31,7 @@ class UploadResult:
     """One row of the 上传 tab's table (shown to the user as is: its texts are Chinese)."""
 
     name: str
-    status: str  # 已添加 | 未改变 | 已拒绝 | 未能读取
+    status: str  # 已添加 | 未改变 | 已拒绝 | 未能读取 | 未能添加
     detail: str = ""
 
     def row(self) -> list[str]:
@@ -35,14 +40,16 @@ class UploadResult:
 
 def safe_name(name: str) -> str:
     """A plain file name: no folders, no dot-files, no control or shell characters
-    (Chinese letters and spaces stay readable: 温县 新闻.txt → 温县_新闻.txt)."""
+    (Chinese letters and spaces stay readable: 温县 新闻.txt → 温县_新闻.txt); its type is kept
+    (``.txt`` alone → ``upload.txt``, a long name is cut before its ``.jsonl.gz``)."""
     base = unicodedata.normalize("NFKC", Path(str(name).replace("\\", "/")).name)
-    base = "".join(c if (c.isalnum() or c in "._-") else "_" for c in base).strip("._")
-    if len(base) <= NAME_MAX:
-        return base or "upload.txt"
-    low = base.lower()  # a long name is cut before its type, which it keeps (.jsonl.gz whole)
+    base = "".join(c if (c.isalnum() or c in "._-") else "_" for c in base)
+    if not base.strip("._"):
+        return "upload.txt"
+    low = base.lower()
     suffix = max((ext for ext in ALLOWED if low.endswith(ext)), key=len, default="")
-    return base[: NAME_MAX - len(suffix)] + base[len(base) - len(suffix) :]
+    stem = base[: len(base) - len(suffix)].strip("._") or "upload"
+    return stem[: NAME_MAX - len(suffix)] + base[len(base) - len(suffix) :]
 
 
 def kind_ok(name: str) -> bool:
@@ -59,15 +66,34 @@ def _digest(path: Path) -> str:
 
 
 @dataclass
+class Upload:
+    """One uploaded file: where Gradio put it, and the name the user gave it."""
+
+    path: Path
+    shown: str
+
+    @classmethod
+    def of(cls, item: str | Path | dict | Upload) -> Upload:
+        """From a path, or from the file data Gradio hands an event that skips its own checks
+        (``{"path": …, "orig_name": …}``: the whole batch is not refused for one bad name)."""
+        if isinstance(item, Upload):
+            return item
+        if isinstance(item, dict):
+            path = Path(str(item.get("path") or ""))
+            return cls(path, str(item.get("orig_name") or path.name))
+        return cls(Path(item), Path(item).name)
+
+
+@dataclass
 class Staged:
     shown: str  # the name the user uploaded
     path: Path  # where it is stored: uploads/<first 16 hex of sha256>/<safe name>
     sha256: str
 
 
-def stage_one(src: Path, folder: Path, max_bytes: int) -> Staged | UploadResult:
+def stage_one(src: Path, folder: Path, max_bytes: int, shown: str = "") -> Staged | UploadResult:
     """Check one upload and store it under its content hash; a result when it is refused."""
-    shown = src.name
+    shown = shown or src.name
     if not kind_ok(shown):
         return UploadResult(shown, "已拒绝", "只接受 " + "、".join(ALLOWED))
     try:
@@ -83,51 +109,91 @@ def stage_one(src: Path, folder: Path, max_bytes: int) -> Staged | UploadResult:
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists():
         tmp = target.with_name(target.name + ".part")
-        shutil.copyfile(src, tmp)
-        tmp.replace(target)
+        try:
+            shutil.copyfile(src, tmp)
+            tmp.replace(target)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            _drop_empty(target.parent)
+            return UploadResult(shown, "未能添加", f"无法保存：{os_reason_zh(exc)}")
     return Staged(shown, target, sha)
+
+
+def _drop_empty(folder: Path) -> None:
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
 
 
 def ingest_uploads(
     assistant,
-    files: Iterable[str | Path],
+    files: Iterable[str | Path | dict | Upload],
     progress=None,
     discard: Callable[[Path], None] | None = None,
     max_bytes: int | None = None,
 ) -> list[UploadResult]:
-    """Stage and ingest; one result per uploaded file, in upload order.  ``discard(path)`` is
-    called for every uploaded temporary file once it has been handled (kept or refused)."""
-    folder = Path(assistant.settings.index) / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    max_bytes = max_bytes or assistant.settings.max_upload_mb * MIB
-    paths = [Path(f) for f in files]
-    results: list[UploadResult] = []
-    seen: dict[str, str] = {}  # sha256 → the name it was first uploaded under, this time
-    for i, src in enumerate(paths):
-        try:
+    """Stage and ingest; one result per uploaded file, in upload order: a bad file is reported
+    and the rest still added.  ``discard(path)`` is called for every uploaded temporary file
+    once the batch has been handled (kept, refused or failed)."""
+    uploads = [Upload.of(f) for f in files]
+    try:
+        folder = Path(assistant.settings.index) / "uploads"
+        max_bytes = max_bytes or assistant.settings.max_upload_mb * MIB
+        results: list[UploadResult] = []
+        seen: dict[str, str] = {}  # sha256 → the name it was first uploaded under, this time
+        for i, up in enumerate(uploads):
             if i >= MAX_FILES:
-                results.append(UploadResult(src.name, "已拒绝", f"一次最多 {MAX_FILES} 个文件"))
+                results.append(UploadResult(up.shown, "已拒绝", f"一次最多 {MAX_FILES} 个文件"))
                 continue
             if progress is not None:
-                progress((i, len(paths)), desc=f"正在添加 {src.name}")
-            staged = stage_one(src, folder, max_bytes)
-            if isinstance(staged, UploadResult):
-                results.append(staged)
-                continue
-            results.append(_ingest_one(assistant, staged, seen, progress))
-        finally:
+                progress((i, len(uploads)), desc=f"正在添加 {up.shown}")
+            results.append(_handle_one(assistant, up, folder, max_bytes, seen, progress))
+        return results
+    finally:
+        for up in uploads:
             if discard is not None:
-                discard(src)
-    return results
+                discard(up.path)
+
+
+def _handle_one(assistant, up: Upload, folder: Path, max_bytes: int, seen: dict[str, str], progress) -> UploadResult:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return UploadResult(up.shown, "未能添加", f"无法保存：{os_reason_zh(exc)}")
+    staged = stage_one(up.path, folder, max_bytes, up.shown)
+    if isinstance(staged, UploadResult):
+        return staged
+    try:
+        return _ingest_one(assistant, staged, seen, progress)
+    except IndexStoreError as exc:  # the archive cannot take it now: nothing of it is kept
+        log.warning("upload %s not added: %s", staged.shown, exc)
+        _forget(assistant, staged)
+        return UploadResult(staged.shown, "未能添加", store_problem_zh(exc))
+
+
+def _forget(assistant, staged: Staged) -> None:
+    """Remove the stored copy of an upload the index does not hold."""
+    try:
+        held = assistant.archive.holds_file(staged.path)
+    except (IndexStoreError, OSError, sqlite3.DatabaseError):  # the index itself is the problem
+        held = False
+    if not held:
+        staged.path.unlink(missing_ok=True)
+        _drop_empty(staged.path.parent)
+
+
+def store_problem_zh(exc: IndexStoreError) -> str:
+    """Why the archive could not take a file, in Chinese (the English details are logged)."""
+    if isinstance(exc, WriterBusyError):
+        return "资料库正忙（另一个写入还没有结束），请稍后再试"
+    if "read-only" in str(exc):
+        return "资料库是只读的，不能添加文件（请联系管理员）"
+    return "资料库出了问题，未能添加，请联系管理员（运行 rag stats 查看）"
 
 
 def _ingest_one(assistant, staged: Staged, seen: dict[str, str], progress) -> UploadResult:
     same = seen.get(staged.sha256) or _stored_name(assistant, staged)
     if same:
-        if not assistant.archive.holds_file(staged.path):
-            staged.path.unlink(missing_ok=True)  # the same bytes are stored under another name
-            if not any(staged.path.parent.iterdir()):
-                staged.path.parent.rmdir()
+        _forget(assistant, staged)  # the same bytes are stored under another name
         return UploadResult(staged.shown, "未改变", f"与已有文件 {same} 内容相同")
     seen[staged.sha256] = staged.shown
 

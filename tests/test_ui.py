@@ -28,8 +28,9 @@ def server(seeds_index: Path, tmp_path_factory):
     index = tmp_path_factory.mktemp("ui") / "idx"
     shutil.copytree(seeds_index, index)
     SERVED["index"] = index
+    SERVED["gradio"] = tmp_path_factory.mktemp("gradio-temp")  # where Gradio keeps uploads
     try:
-        with served(index) as url:
+        with served(index, env={"GRADIO_TEMP_DIR": str(SERVED["gradio"])}) as url:
             yield url
     except RuntimeError as exc:
         pytest.fail(str(exc))
@@ -76,6 +77,29 @@ def test_a_date_filter_changes_the_sources(page) -> None:
     metas = page.locator(f"{SHOWN} .source-meta").all_inner_texts()
     assert metas and all("2023-01-10" in m for m in metas)  # only the dated 焦作日报 pages
     page.screenshot(path=str(ARTIFACTS / "ui-filtered.png"), full_page=True)
+
+
+def test_a_batch_with_bad_files_adds_the_good_ones_and_leaves_no_temporary_files(page) -> None:
+    """Issue 33 items 8 and 16, through Gradio's own upload route and event: a dot-file name and
+    a disallowed type do not sink the batch, each is reported in Chinese, and nothing of the
+    batch stays in Gradio's temporary folder."""
+    good = UPLOAD_PAGE.replace("白石村", "青石村").replace("砚山镇", "青山镇").encode("utf-8")
+    page.get_by_role("tab", name="上传").click()
+    page.locator("#upload-files input[type=file]").set_input_files(
+        [
+            {"name": ".txt", "mimeType": "text/plain", "buffer": good},
+            {"name": "说明.docx", "mimeType": "application/octet-stream", "buffer": b"PK\x03\x04 not a page"},
+        ]
+    )
+    page.click("#upload-add")
+    page.wait_for_function(
+        "() => document.querySelector('#upload-result').innerText.includes('只接受')", timeout=120000
+    )
+    result = page.locator("#upload-result").inner_text()
+    assert "已添加" in result and "已拒绝" in result and "只接受" in result, result
+    assert page.locator(".toast-body").all_inner_texts() == []  # no English toast from the browser side
+    kept = [p for p in SERVED["gradio"].rglob("*") if p.is_file()]
+    assert kept == [], kept  # no empty tmpXXXX per upload, no copy of the batch
 
 
 def test_upload_a_page_then_ask_about_it(page, tmp_path: Path) -> None:
