@@ -14,8 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.archive import INGESTED_SUFFIXES, IndexStoreError, WriterBusyError, zh_reason
-from rag.ingest.errors import os_reason_zh
+from rag.archive import INGESTED_SUFFIXES, IndexStoreError, WriterBusyError, os_reason_zh, zh_reason
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.chunking import CHUNKER_VERSION
-from rag.ingest.errors import zh_reason
+from rag.ingest.errors import os_reason_zh, zh_reason
 from rag.ingest.loaders import HTML_SUFFIXES, PDF_SUFFIXES, SCAN_SUFFIXES, printable_path
 from rag.models import InputError
 from rag.store.errors import IndexStoreError, WriterBusyError
@@ -34,6 +34,7 @@ __all__ = [
     "IngestReport",
     "WriterBusyError",
     "fit_static_model",
+    "os_reason_zh",
     "printable_path",
     "zh_reason",
 ]

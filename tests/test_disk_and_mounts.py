@@ -144,6 +144,9 @@ def test_opening_an_index_without_its_lexicon_table_writes_nothing(sample_index:
     found = cli("search", "便民桥", "--index", str(idx), "--json", "-k", "1")
     assert found.exit_code == 0, found.output
     assert sha(idx / "rag.sqlite") == before  # opened, searched, not rewritten
+    ro = sqlite3.connect(f"file:{idx / 'rag.sqlite'}?mode=ro", uri=True)
+    assert not ro.execute("SELECT 1 FROM sqlite_master WHERE name = 'lexicon'").fetchone()  # (nor its WAL)
+    ro.close()
     page = tmp_path / "new.txt"
     page.write_text((SAMPLE / "page_02.txt").read_text("utf-8").replace("青禾", "白杨"), "utf-8")
     assert cli("ingest", str(page), "--index", str(idx)).exit_code == 0  # a writer brings the table back
