@@ -82,4 +82,7 @@ def served(
                 started(proc.pid)
             yield url
         finally:
+            if proc.poll() is not None:  # it died while in use: say why (the callers saw only refusals)
+                log.seek(0)
+                sys.stderr.write(f"rag serve on {url} exited early (status {proc.returncode}): {log.read()[-3000:]}\n")
             stop(proc)
