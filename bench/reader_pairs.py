@@ -10,12 +10,9 @@ set the product is measured on) and the articles in ``news.jsonl.xz``:
 - **negative**: the other sentences of that article nearest the question (by shared bigrams)
   and one at random; sentences of the top BM25 articles that lack the answer (the first stage's
   near misses);
-- **unanswerable**: one-change twins of the question (bench/perturb.py: year, date, ordinal
-  — Chinese numerals too —, place, person, organisation, unit, role, attribute; what the change
-  introduces is absent from the article) against the sentence that answered the original.
-
-Each sentence is read with its context as at answer time (rag.reader.pair_text): the headline,
-or for these CRUD articles, which have none, the article's first sentence.
+- **unanswerable**: one-change twins of the question (bench/perturb.py: year, date, ordinal,
+  place, person, unit, role; what the change introduces is absent from the article) against
+  the sentence that answered the original.
 
 Every pair carries its question's ``fold`` (a hash of the CRUD item, 0–4): the reader trains on
 folds 1–4 and is calibrated and measured on fold 0.  Deterministic for a seed.
@@ -197,7 +194,7 @@ def _pair(row: dict, question: str, article: dict, sentence: str, label: int, ki
         "id": row["id"],
         "fold": fold_of(row["item"]),
         "question": question,
-        "passage": pair_text(sentence, article.get("title", ""), article.get("date", ""), article["text"]),
+        "passage": pair_text(sentence, "", article.get("date", "")),
         "label": label,
         "kind": kind,
     }

@@ -134,7 +134,7 @@ class ExtractiveGenerator(BaseGenerator):
         ranked = sorted(candidates, key=lambda c: -self.base_choice.logit(c.features))
         pool = ranked[:READ]
         sentences = [c.scored.sentence for c in pool]
-        texts = [pair_text(s.text, s.hit.article.headline, s.hit.article.date, s.hit.article.text) for s in sentences]
+        texts = [pair_text(s.text, s.hit.article.headline, s.hit.article.date) for s in sentences]
         try:
             probs = self.reader.probabilities(question.text, texts)
         except ReaderUnavailable as e:

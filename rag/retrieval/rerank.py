@@ -103,8 +103,7 @@ class ReaderReranker(BaseReranker):
         spans = sentence_spans(hit.chunk.text, min_chars=4)
         texts = [hit.chunk.text[a:b] for a, b in spans] or [hit.chunk.text]
         texts.sort(key=lambda s: -coverage(question.terms, weights, compact(s)) if weights else 0.0)
-        article = hit.article
-        return [pair_text(s, article.headline, article.date, article.text) for s in texts[: self.per_passage]]
+        return [pair_text(s, hit.article.headline, hit.article.date) for s in texts[: self.per_passage]]
 
     def rerank(self, question: Question, hits: Sequence[Hit]) -> list[Hit]:
         head, tail = list(hits[: self.top]), list(hits[self.top :])
