@@ -21,8 +21,9 @@ _lock = threading.Lock()
 
 
 @lru_cache(maxsize=8)
-def _page(file: str, kind: str, page: int, width: int, height: int):
-    """The page as an RGB image in the pixels its boxes use (None when the file is gone)."""
+def _page(file: str, kind: str, page: int, width: int, height: int, skew: float = 0.0):
+    """The page as an RGB image in the pixels its boxes use — a skewed scan turned straight as
+    its OCR boxes were (rag.ingest.deskew) — or None when the file is gone."""
     from PIL import Image
 
     path = Path(file)
@@ -48,16 +49,19 @@ def _page(file: str, kind: str, page: int, width: int, height: int):
         return None
     if image.size != (width, height):
         image = image.resize((width, height))
+    if skew:
+        image = image.rotate(-skew, resample=Image.Resampling.BICUBIC, expand=False, fillcolor=(255, 255, 255))
     return image
 
 
 def whole_page(region: PageRegion, folder: Path) -> Path | None:
     """The page as a JPEG under ``folder`` (written once), for the “整版” link."""
-    name = hashlib.sha1(f"{region.file}:{region.page}:{region.width}".encode()).hexdigest()[:20] + ".jpg"
+    key = f"{region.file}:{region.page}:{region.width}" + (f":{region.skew}" if region.skew else "")
+    name = hashlib.sha1(key.encode()).hexdigest()[:20] + ".jpg"
     target = folder / name
     if target.is_file():
         return target
-    image = _page(region.file, region.kind, region.page, region.width, region.height)
+    image = _page(region.file, region.kind, region.page, region.width, region.height, region.skew)
     if image is None:
         return None
     folder.mkdir(parents=True, exist_ok=True)
@@ -73,7 +77,7 @@ def crop_html(region: PageRegion, page_link: str = "") -> str:
     """A figure: the crop around ``region``'s lines as an inline JPEG, each line highlighted by
     a box placed in percent of the crop, and a link to the whole page ("" when the page image
     cannot be read)."""
-    image = _page(region.file, region.kind, region.page, region.width, region.height)
+    image = _page(region.file, region.kind, region.page, region.width, region.height, region.skew)
     if image is None or not region.boxes:
         return ""
     x0, y0, x1, y1 = region.bounds

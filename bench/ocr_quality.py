@@ -8,7 +8,7 @@ compared with the rendered text, whitespace removed and widths folded (NFKC: the
 ``,`` and ``，``, which OCR cannot tell apart; ``cer_raw`` is without folding)::
 
     python bench/ocr_quality.py [SEEDS_DIR] [--workers 2] [--dpi 150] [--pdf-dpi 150] [--out DIR]
-        [--questions ../shared/eval/dev.jsonl]
+        [--questions ../shared/eval/dev.jsonl] [--rotate 2]
 
 Prints one JSON object: per file and per layout the CER, pages and seconds, and the machine.
 ``--questions`` also writes ``DIR/questions.scans.jsonl``: the questions with each ``source``
@@ -73,13 +73,16 @@ def main() -> None:
     ap.add_argument("--dpi", type=int, default=150, help="resolution the pages are rendered (scanned) at")
     ap.add_argument("--out", help="render into this folder (kept) instead of a temporary one")
     ap.add_argument("--questions", help="a question set over the seed pages to rename for the scans")
+    ap.add_argument("--rotate", type=float, default=0.0, help="turn each page up to ± this many degrees (seeded)")
     args = ap.parse_args()
     os.environ["RAG_PDF_DPI"] = str(args.pdf_dpi)
     from rag.ingest.scans import PageReader
 
     folder = Path(args.out or tempfile.mkdtemp(prefix="rendered-"))
-    with contextlib.redirect_stdout(io.StringIO()):
-        render_main([args.seeds, "--out", str(folder), "--dpi", str(args.dpi)])
+    rendered = io.StringIO()
+    with contextlib.redirect_stdout(rendered):
+        render_main([args.seeds, "--out", str(folder), "--dpi", str(args.dpi), "--rotate", str(args.rotate)])
+    turned = {Path(f["source"]).stem: f["turned"] for f in json.loads(rendered.getvalue())["files"]}
     files = sorted(p for p in folder.iterdir() if p.suffix in (".tif", ".pdf"))
     reader = PageReader(None, args.workers)
     rows = []
@@ -103,6 +106,8 @@ def main() -> None:
                 "cer": round(edits / len(ref), 4),
                 "cer_raw": round(raw / len(ref), 4),
                 "seconds": round(time.perf_counter() - t, 1),
+                "turned": turned.get(path.name.split(".")[0], []),
+                "skew_found": [p.skew for p in layout.pages],
             }
         )
         print(json.dumps(rows[-1], ensure_ascii=False), file=sys.stderr)

@@ -234,6 +234,14 @@ def render_text(
     return out
 
 
+def turned(page: RenderedPage, degrees: float) -> RenderedPage:
+    """The page as a scanner with a crooked sheet gives it: turned ``degrees`` counter-clockwise
+    about its centre (white where the sheet does not reach); the text it holds is the same."""
+    img = page.image.rotate(degrees, resample=Image.Resampling.BICUBIC, expand=False, fillcolor=255)
+    img.info.update(page.image.info)
+    return RenderedPage(img, page.lines, page.truth_text, page.columns)
+
+
 def _dpi(page: RenderedPage) -> int:
     return round(page.image.info.get("dpi", (150, 150))[0])
 
@@ -320,12 +328,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--dpi", type=int, default=150)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument(
+        "--rotate", type=float, default=0.0, help="turn every page up to ± this many degrees (seeded), as scans come"
+    )
     args = ap.parse_args(argv)
+    turns = random.Random(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
     report = []
     for n, src in enumerate(sorted(args.seeds.glob("*.txt"))):
         cols = 2 if n % 2 == 0 else 3
         pages = render_text(src.read_text(encoding="utf-8"), cols, dpi=args.dpi, seed=args.seed, vertical=cols == 3)
+        angles = [round(turns.uniform(-args.rotate, args.rotate), 2) if args.rotate else 0.0 for _ in pages]
+        pages = [turned(p, a) if a else p for p, a in zip(pages, angles)]
         truth = "\n\n".join(p.truth_text for p in pages)
         written = [args.out / f"{src.stem}.c{cols}.tif", args.out / f"{src.stem}.truth.txt"]
         save_tiff(pages, written[0])
@@ -334,7 +348,7 @@ def main(argv: list[str] | None = None) -> None:
             written.append(args.out / f"{src.stem}.{'text' if n else 'scan'}.pdf")
             save_pdf(pages, written[-1], text_layer=n == 1)
         chars = len(re.sub(r"\s+", "", truth))
-        report.append({"source": src.name, "columns": cols, "pages": len(pages), "chars": chars})
+        report.append({"source": src.name, "columns": cols, "pages": len(pages), "chars": chars, "turned": angles})
         report[-1]["files"] = [str(p) for p in written]
     print(json.dumps({"out": str(args.out), "files": report}, ensure_ascii=False, indent=1))
 

@@ -22,6 +22,7 @@ class PageRegion:
     height: int
     kind: str  # image | pdf
     boxes: list[tuple[int, int, int, int]] = field(default_factory=list)
+    skew: float = 0.0  # degrees the page image is turned; ``boxes`` are of it turned straight
 
     def to_dict(self) -> dict:
         return {
@@ -31,6 +32,7 @@ class PageRegion:
                 "width": self.width,
                 "height": self.height,
                 "kind": self.kind,
+                "skew": self.skew,
             },
             "boxes": [list(b) for b in self.boxes],
         }
@@ -59,6 +61,7 @@ def region_of(regions: str, start: int, end: int) -> PageRegion | None:
         page = max(set(pages), key=pages.count)
         width, height = data["pages"][str(page)]
         boxes = [(int(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in rows if r[0] == page]
-        return PageRegion(data["file"], int(page), int(width), int(height), data.get("kind", "image"), boxes)
+        skew = float(data.get("skews", {}).get(str(page), 0.0))
+        return PageRegion(data["file"], int(page), int(width), int(height), data.get("kind", "image"), boxes, skew)
     except (ValueError, KeyError, TypeError, IndexError):
         return None  # regions written by another version: no picture rather than a failure

@@ -10,6 +10,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from render_pages import cer, render_text, save_pdf, save_png, save_tiff
 from typer.testing import CliRunner
@@ -293,3 +294,92 @@ def test_a_scan_uploaded_in_the_chat_is_read_and_its_crop_shown(scan, tmp_path, 
         "scan0",
     }
     assert len(list((target / "page-images").glob("*.jpg"))) == 1  # the whole page, for 查看整版
+
+
+# ---- skewed scans (issue 34): the page turned straight before its reading order -------------------
+
+
+def _turned_line(x: float, y: float, chars: int, degrees: float, size: float = 20.0) -> list:
+    """A RapidOCR result row for a line of ``chars`` characters turned ``degrees`` about (0, 0)."""
+    import math
+
+    a = math.radians(degrees)
+
+    def at(px: float, py: float) -> list[float]:  # y runs down: counter-clockwise turns lift the right end
+        return [px * math.cos(a) + py * math.sin(a), -px * math.sin(a) + py * math.cos(a)]
+
+    def cell(left: float, right: float) -> list:
+        return [at(left, y), at(right, y), at(right, y + size), at(left, y + size)]
+
+    quad = cell(x, x + chars * size)
+    words = [cell(x + i * size, x + (i + 1) * size) for i in range(chars)]
+    return [quad, "字" * chars, 0.99, words, ["字"] * chars]
+
+
+@pytest.mark.parametrize("degrees", [-4.0, -1.2, 0.3, 2.5])
+def test_the_skew_of_a_page_is_read_from_its_lines(degrees: float) -> None:
+    from rag.ingest.deskew import skew_angle, straighten
+
+    result = [_turned_line(100, 100 + 40 * i, 20 if i % 3 else 4, degrees) for i in range(12)]
+    result.append(_turned_line(600, 80, 1, degrees + 30))  # a stray box says nothing
+    assert skew_angle(result) == pytest.approx(degrees, abs=0.01)
+    image = np.full((1000, 1200, 3), 255, dtype=np.uint8)
+    turned, _, found = straighten(result, image)
+    assert found == pytest.approx(degrees, abs=0.01)
+    for quad in (row[0] for row in turned[:-1]):
+        assert abs(quad[0][1] - quad[1][1]) < 0.05  # each line level again
+
+
+def test_a_straight_page_and_too_few_lines_are_left_alone() -> None:
+    from rag.ingest.deskew import skew_angle, straighten
+
+    image = np.zeros((10, 10, 3), dtype=np.uint8)
+    straight = [_turned_line(100, 100 + 40 * i, 20, 0.0) for i in range(6)]
+    assert straighten(straight, image)[2] == 0.0 and straighten(straight, image)[0] is straight
+    assert skew_angle([_turned_line(100, 100, 20, 3.0)]) == 0.0  # one line is no page
+
+
+@OCR
+@pytest.mark.parametrize("columns, degrees", [(2, 1.5), (3, -2.5)])
+def test_a_skewed_scan_reads_as_a_straight_one(tmp_path: Path, columns: int, degrees: float) -> None:
+    """A page turned as a crooked sheet in a scanner (bench/render_pages.py ``turned``): its skew
+    is found within 0.1°, stored with its OCR boxes, and its columns read in order."""
+    from render_pages import turned
+
+    from rag.ingest.loaders import file_digest
+
+    page = render_text(_page_text(), columns=columns)[0]
+    png = tmp_path / "crooked.png"
+    save_png(turned(page, degrees), png)
+    reader = scans.PageReader(tmp_path / "cache", workers=1)
+    layout = reader.layout(png, "scan", file_digest(png)[0])
+    assert cer(page.truth_text, layout.text) <= 0.01, layout.text[:300]
+    (cached,) = [json.loads(p.read_text("utf-8")) for p in (tmp_path / "cache").rglob("*.json")]
+    assert cached["skew"] == pytest.approx(degrees, abs=0.1)
+
+
+@OCR
+def test_a_skewed_scans_cited_boxes_fall_on_its_lines_in_the_page_shown(tmp_path: Path) -> None:
+    """The cited lines' boxes are of the page turned straight: the crop and the whole-page JPEG
+    turn the scan the same way, so each box covers ink there — more than on the crooked scan."""
+    from render_pages import turned
+
+    from app.page_crop import _page
+    from rag.regions import PageRegion
+
+    png = tmp_path / "crooked.png"
+    save_png(turned(render_text(_page_text(), columns=3)[0], -2.5), png)
+    index = tmp_path / "index"
+    assert runner.invoke(app, ["ingest", str(png), "--index", str(index)], env=ENV).exit_code == 0
+    got = runner.invoke(app, ["search", "年货节 销售额", "--index", str(index), "--json", "-k", "3"], env=ENV)
+    hits = json.loads(got.stdout)["hits"]
+    region = hits[0]["page_image"]
+    assert region["skew"] == pytest.approx(-2.5, abs=0.1)
+    boxes = [b for h in hits for b in h["boxes"]]
+
+    def ink(skew: float) -> float:
+        page = PageRegion(region["file"], 1, region["width"], region["height"], "image", boxes, skew)
+        grey = np.asarray(_page(page.file, page.kind, 1, page.width, page.height, page.skew).convert("L"))
+        return float(np.mean([(grey[b[1] : b[3], b[0] : b[2]] < 128).mean() for b in boxes]))
+
+    assert ink(region["skew"]) > 0.12 and ink(region["skew"]) > 1.5 * ink(0.0)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from rag.ingest.deskew import straighten
 from rag.ingest.reading_order import TextBox, joined
 
 INSTALL_HINT = "OCR needs the ocr extra: pip install 'baokan-rag[ocr]' (rapidocr-onnxruntime, models included)"
@@ -46,13 +47,15 @@ def engine(threads: int = 0):
     return _engine
 
 
-def read_image(image: np.ndarray, threads: int = 0) -> list[TextBox]:
-    """The text boxes of one page image (RGB or grey array), in page pixels."""
+def read_image(image: np.ndarray, threads: int = 0) -> tuple[list[TextBox], float]:
+    """The text boxes of one page image (RGB or grey array), in the pixels of the page turned
+    straight, and the page's skew in degrees (rag.ingest.deskew)."""
     ocr = engine(threads)
     if image.ndim == 2:
         image = np.stack([image] * 3, axis=-1)
     image = np.ascontiguousarray(image[:, :, ::-1])  # RGB → BGR, as OpenCV expects
     result, _ = ocr(image, return_word_box=True)
+    result, image, skew = straighten(result, image)
     rules = column_rules(image)
     boxes = []
     for found in result or []:
@@ -61,7 +64,7 @@ def read_image(image: np.ndarray, threads: int = 0) -> list[TextBox]:
                 box = _read_vertical(ocr, image, box)
             if box.text.strip():
                 boxes.append(box)
-    return boxes
+    return boxes, skew
 
 
 Rule = tuple[float, float, float]  # a printed vertical line: x, top, bottom

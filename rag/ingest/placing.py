@@ -43,4 +43,8 @@ def article_regions(article: Article, layout: PageLayout, file: str, kind: str) 
         return ""
     sizes = {p.number: [p.width, p.height] for p in layout.pages}
     pages = {str(n): sizes[n] for n in sorted({r[0] for r in rows})}
-    return json.dumps({"file": file, "kind": kind, "pages": pages, "lines": rows}, separators=(",", ":"))
+    data: dict = {"file": file, "kind": kind, "pages": pages, "lines": rows}
+    skews = {str(p.number): p.skew for p in layout.pages if p.skew and str(p.number) in pages}
+    if skews:  # the boxes are of these pages turned straight (rag.ingest.deskew)
+        data["skews"] = skews
+    return json.dumps(data, separators=(",", ":"))

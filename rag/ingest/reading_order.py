@@ -57,6 +57,7 @@ class PageSize:
     number: int  # 1-based
     width: int
     height: int
+    skew: float = 0.0  # degrees the scan was turned; the lines are placed on the page turned straight
 
 
 @dataclass
@@ -67,9 +68,11 @@ class PageLayout:
     lines: list[PlacedLine] = field(default_factory=list)
     pages: list[PageSize] = field(default_factory=list)
 
-    def add_page(self, number: int, width: int, height: int, blocks: list[list[tuple[str, TextBox]]]) -> None:
+    def add_page(
+        self, number: int, width: int, height: int, blocks: list[list[tuple[str, TextBox]]], skew: float = 0.0
+    ) -> None:
         """Append a page's blocks (each a list of (line text, line box)) to the text."""
-        self.pages.append(PageSize(number, int(width), int(height)))
+        self.pages.append(PageSize(number, int(width), int(height), float(skew)))
         parts = [self.text] if self.text else []
         at = len(self.text)
         for block in blocks:

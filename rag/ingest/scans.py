@@ -27,7 +27,7 @@ MAX_PIXELS = 80_000_000  # a broadsheet page scanned at 400 dpi is ~45 megapixel
 MAX_PAGES = 300  # a file; a daily's issue is 4–64 pages
 # the resolution a PDF page without text is rendered at for OCR (bench/ocr_quality.py --pdf-dpi)
 PDF_DPI = int(os.environ.get("RAG_PDF_DPI", "150"))
-CACHE_VERSION = "1"  # of the cached boxes: raise it when reading a page changes
+CACHE_VERSION = "2"  # of the cached boxes: raise it when reading a page changes (2: pages straightened)
 MIN_TEXT_LAYER = 20  # characters a PDF page needs in its text layer to be read without OCR
 
 
@@ -39,6 +39,7 @@ class PageBoxes:
     height: int
     boxes: list[TextBox]
     how: str  # ocr | text-layer
+    skew: float = 0.0  # degrees the scan was turned (counter-clockwise); its boxes are of the page turned straight
 
 
 class OcrCache:
@@ -57,7 +58,8 @@ class OcrCache:
             return None
         try:
             data = json.loads(path.read_text("utf-8"))
-            return PageBoxes(data["width"], data["height"], [TextBox(**b) for b in data["boxes"]], data["how"])
+            boxes = [TextBox(**b) for b in data["boxes"]]
+            return PageBoxes(data["width"], data["height"], boxes, data["how"], float(data.get("skew", 0.0)))
         except (OSError, ValueError, TypeError, KeyError):
             return None
 
@@ -101,10 +103,15 @@ def read_page(path: Path, kind: str, number: int, cache_key: str = "", cache: Oc
         page = _pdf_page(path, number)
     else:
         image = _image_page(path, number)
-        page = PageBoxes(image.shape[1], image.shape[0], ocr.read_image(image, threads=_threads()), "ocr")
+        page = PageBoxes(image.shape[1], image.shape[0], *_ocr(image))
     if key and cache is not None:
         cache.put(key, page)
     return page
+
+
+def _ocr(image: np.ndarray) -> tuple[list[TextBox], str, float]:
+    boxes, skew = ocr.read_image(image, threads=_threads())
+    return boxes, "ocr", skew
 
 
 def _threads() -> int:
@@ -147,7 +154,7 @@ def _pdf_page(path: Path, number: int) -> PageBoxes:
         if sum(len(b.text) for b in boxes) >= MIN_TEXT_LAYER:
             return PageBoxes(round(width_pt * scale), round(height_pt * scale), boxes, "text-layer")
         image = np.asarray(page.render(scale=scale, grayscale=True).to_pil().convert("RGB"))
-    return PageBoxes(image.shape[1], image.shape[0], ocr.read_image(image, threads=_threads()), "ocr")
+    return PageBoxes(image.shape[1], image.shape[0], *_ocr(image))
 
 
 def _scale(width: float, height: float, scale: float) -> float:
@@ -287,7 +294,7 @@ class PageReader:
                     zh=f"第 {n} 页：文字识别进程意外退出（可能是内存不足）",
                 ) from None
             self.on_page(page.how)
-            layout.add_page(n, page.width, page.height, order_page(page.boxes))
+            layout.add_page(n, page.width, page.height, order_page(page.boxes), page.skew)
         return layout
 
     def _start(self, path: Path, kind: str, sha256: str, number: int) -> Future:
