@@ -14,7 +14,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.archive import INGESTED_SUFFIXES, IndexStoreError, WriterBusyError, os_reason_zh, zh_reason
+from rag.archive import (
+    INGESTED_SUFFIXES,
+    IndexReadOnlyError,
+    IndexStoreError,
+    WriterBusyError,
+    os_reason_zh,
+    zh_reason,
+)
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +191,7 @@ def store_problem_zh(exc: IndexStoreError) -> str:
     """Why the archive could not take a file, in Chinese (the English details are logged)."""
     if isinstance(exc, WriterBusyError):
         return "资料库正忙（另一个写入还没有结束），请稍后再试"
-    if "read-only" in str(exc):
+    if isinstance(exc, IndexReadOnlyError):
         return "资料库是只读的，不能添加文件（请联系管理员）"
     return "资料库出了问题，未能添加，请联系管理员（运行 rag stats 查看）"
 

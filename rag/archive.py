@@ -16,7 +16,7 @@ from rag.chunking import CHUNKER_VERSION
 from rag.ingest.errors import os_reason_zh, zh_reason
 from rag.ingest.loaders import HTML_SUFFIXES, PDF_SUFFIXES, SCAN_SUFFIXES, printable_path
 from rag.models import InputError
-from rag.store.errors import IndexStoreError, WriterBusyError
+from rag.store.errors import IndexReadOnlyError, IndexStoreError, WriterBusyError
 from rag.store_handle import OverHandle, StoreHandle
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ INGESTED_SUFFIXES = (".txt", ".jsonl", ".jsonl.gz", ".jsonl.xz", *sorted(SCAN_SU
 __all__ = [
     "INGESTED_SUFFIXES",
     "Archive",
+    "IndexReadOnlyError",
     "IndexStoreError",
     "IngestProgress",
     "IngestReport",

@@ -115,3 +115,12 @@ def test_an_upload_the_index_cannot_take_is_reported_in_chinese_and_not_kept(tmp
     assert not any(ord(c) < 128 and c.isalpha() for c in row.detail.replace("rag stats", "")), row.detail
     assert not [p for p in (tmp_path / "idx" / "uploads").rglob("*") if p.is_file()]
     shutil.rmtree(tmp_path / "gradio")
+
+
+def test_why_the_archive_could_not_take_a_file_is_said_by_its_kind() -> None:
+    from app.uploads import store_problem_zh
+    from rag.archive import IndexReadOnlyError, IndexStoreError, WriterBusyError
+
+    assert "只读" in store_problem_zh(IndexReadOnlyError("/x is read-only"))
+    assert "正忙" in store_problem_zh(WriterBusyError("busy"))
+    assert "出了问题" in store_problem_zh(IndexStoreError("read-only, says a damaged file's message"))

@@ -47,7 +47,7 @@ ReaderOpt = typer.Option(
 RerankerOpt = typer.Option(None, "--reranker", help="none | answer-type | learned | reader | cross-encoder:<model>")
 
 
-OPENED: list[Path] = []  # the index folders this command opened (named when one turns out damaged)
+_opened: list[Path] = [Path("INDEX")]  # the index folder this command opened last (named when it turns out damaged)
 
 
 def assistant(index: Path | None, **overrides):
@@ -56,7 +56,7 @@ def assistant(index: Path | None, **overrides):
     from rag.settings import Settings
 
     settings = Settings.load(index=index, **overrides)
-    OPENED.append(Path(settings.index))
+    _opened[0] = Path(settings.index)
     bot = Assistant(settings)
     bot.on_wait = waiting  # the store handle's: told when a write waits for another writer
     return bot
@@ -73,7 +73,7 @@ def run(action: Callable[[], None]) -> None:
         error(str(exc))
         raise typer.Exit(2) from None
     except sqlite3.DatabaseError as exc:  # damage found after the index was opened
-        where = OPENED[-1] if OPENED else Path("INDEX")
+        where = _opened[0]
         error(
             f"{where / 'rag.sqlite'} is damaged or unreadable ({exc}): restore it "
             f"from a backup, or rebuild with `rag ingest FILES --index {where} --rebuild`"

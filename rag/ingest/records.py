@@ -64,8 +64,11 @@ def read_records(
     try:
         fh, raw = _open_text(path)
         with fh, raw:
+            unpacked = getattr(fh, "buffer", None)
+            unpacked = unpacked if isinstance(unpacked, (lzma.LZMAFile, gzip.GzipFile)) else None
             for n, line in _bounded_lines(fh):
-                _check_expanded(fh, path, max_expanded)
+                if unpacked is not None and unpacked.tell() > max_expanded:
+                    raise _too_big(path, max_expanded)
                 if line is None:
                     if errors is not None:
                         errors.append(Said(f"line {n}: {LINE_TOO_LONG}", f"第 {n} 行：{LINE_TOO_LONG_ZH}"))
@@ -87,13 +90,11 @@ def read_records(
         raise LoadError(f"cannot read records: {exc}", zh=f"无法读取记录：{_records_problem_zh(exc)}") from None
 
 
-def _check_expanded(fh: io.TextIOBase, path: Path, limit: int) -> None:
-    unpacked = getattr(fh, "buffer", None)
-    if isinstance(unpacked, (lzma.LZMAFile, gzip.GzipFile)) and unpacked.tell() > limit:
-        raise LoadError(
-            f"{path.name} unpacks to more than {limit >> 20} MB (max_expanded_mb): reading stopped there",
-            zh=f"解压后超过 {limit >> 20} MB，其余内容未读取",
-        )
+def _too_big(path: Path, limit: int) -> LoadError:
+    return LoadError(
+        f"{path.name} unpacks to more than {limit >> 20} MB (max_expanded_mb): reading stopped there",
+        zh=f"解压后超过 {limit >> 20} MB，其余内容未读取",
+    )
 
 
 MAX_LINE_CHARS = 16 << 20  # a JSONL line longer than this is skipped unread (a bomb: 1 GiB in 156 KB of .xz)

@@ -19,5 +19,9 @@ class IndexDamagedError(IndexStoreError):
     """A file of the index is missing, truncated or unreadable; the message names it and the fix."""
 
 
+class IndexReadOnlyError(IndexStoreError):
+    """The index folder cannot be written (a read-only mount): it answers, but takes no writes."""
+
+
 class WriterBusyError(IndexStoreError):
     """Another process holds the index's write lock and did not let go in time."""

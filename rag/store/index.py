@@ -32,7 +32,7 @@ import numpy as np
 from rag.models import Article, Chunk, Source
 from rag.store import files, health, writes
 from rag.store.batching import Batches
-from rag.store.errors import IndexDamagedError, IndexNotFoundError, IndexStoreError
+from rag.store.errors import IndexDamagedError, IndexNotFoundError, IndexReadOnlyError, IndexStoreError
 from rag.store.lock import WriteLock
 from rag.store.reading import Reading
 from rag.store.schema import (
@@ -202,7 +202,7 @@ class Index(SearchFiles, Reading, ArchiveWords, Batches):
         if self._conn.in_transaction:
             return
         if self.read_only:
-            raise IndexStoreError(f"{self.path} is read-only: this index can be searched but not written to")
+            raise IndexReadOnlyError(f"{self.path} is read-only: this index can be searched but not written to")
         self.write_lock.acquire()
         try:
             self._conn.execute("BEGIN IMMEDIATE")
