@@ -258,6 +258,16 @@ def sample_index_e5(tmp_path_factory) -> Path:
 SHARED = ROOT.parent / "shared"
 
 
+def copy_index(source: Path, target: Path) -> Path:
+    """A copy of a built index folder. A session index may have a reader open elsewhere in the
+    run, whose ``-wal``/``-shm`` files come and go as connections close; a folder at rest is
+    self-contained (every commit is checkpointed into rag.sqlite), so those are left out."""
+    import shutil
+
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("*-wal", "*-shm"))
+    return target
+
+
 def need_shared(*parts: str) -> Path:
     """A path under ../shared; skips the test when it is absent (fails under CI=true)."""
     path = SHARED.joinpath(*parts)

@@ -8,7 +8,6 @@ Every test leaves a screenshot in test-artifacts/ named after it and the viewpor
 from __future__ import annotations
 
 import re
-import shutil
 import sqlite3
 import threading
 import time
@@ -21,7 +20,7 @@ import pytest
 from serving import free_port, served
 
 from tests.browser import ARTIFACTS, SHOWN, ask, choose, dropdown_options, open_page, require_chromium
-from tests.conftest import make_fake_bot
+from tests.conftest import copy_index, make_fake_bot
 
 pytestmark = pytest.mark.slow
 require_chromium()
@@ -59,7 +58,7 @@ def viewport(request) -> tuple[int, int]:
 
 def _serve_copy(seeds_index: Path, folder: Path):
     index = folder / "idx"
-    shutil.copytree(seeds_index, index)
+    copy_index(seeds_index, index)
     try:
         with served(index) as url:
             yield SimpleNamespace(url=url, index=index)
@@ -293,7 +292,7 @@ def test_loading_notice_while_the_models_load(browser, viewport, sample_index, t
     from app.ui import serve
 
     index = tmp_path / "idx"
-    shutil.copytree(sample_index, index)
+    copy_index(sample_index, index)
     bot = make_fake_bot(index)
     release = threading.Event()
     warm = bot.warm

@@ -5,7 +5,6 @@ index searched from threads while it is written to and reloaded."""
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import threading
 import time
@@ -19,7 +18,7 @@ from serving import free_port
 from rag.models import Article, Source
 from rag.store import Index
 from rag.store.lock import pid_alive
-from tests.conftest import ROOT, UPLOAD_PAGE, FakeEmbedder, make_fake_bot, split_sentences
+from tests.conftest import ROOT, UPLOAD_PAGE, FakeEmbedder, copy_index, make_fake_bot, split_sentences
 
 QUESTIONS = [json.loads(line)["question"] for line in (ROOT / "eval" / "questions.jsonl").open(encoding="utf-8")][:6]
 
@@ -35,7 +34,7 @@ def test_questions_from_many_threads_while_a_page_is_ingested(sample_index: Path
     Assistant while its writer adds three other pages: no errors, and every answer is the one
     the question gets asked alone (before the pages, or after them: they are about something else)."""
     index = tmp_path / "idx"
-    shutil.copytree(sample_index, index)
+    copy_index(sample_index, index)
     bot = make_fake_bot(index)
     alone = {q: said(bot.ask(q)) for q in QUESTIONS}
     pages = tmp_path / "pages"
@@ -108,7 +107,7 @@ def test_the_served_app_answers_two_api_questions_at_once(sample_index: Path, tm
     from app.ui import serve
 
     index = tmp_path / "idx"
-    shutil.copytree(sample_index, index)
+    copy_index(sample_index, index)
     bot = make_fake_bot(index)
     question = "鹭江引水工程柳溪段的输水管线有多长？"
     expected = said(bot.ask(question))

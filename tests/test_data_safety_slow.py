@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -18,7 +17,7 @@ from typer.testing import CliRunner
 
 from rag.cli import app
 from rag.store import Index
-from tests.conftest import ROOT, SAMPLE, make_fake_bot
+from tests.conftest import ROOT, SAMPLE, copy_index, make_fake_bot
 from tests.test_reliability import _articles, page, records
 
 pytestmark = pytest.mark.slow
@@ -72,7 +71,7 @@ def test_item01_two_ingest_processes_on_one_index_lose_nothing(tmp_path: Path) -
 
 def test_item02_rag_repair_reembeds_a_lost_vectors_file(sample_index_e5: Path, tmp_path: Path) -> None:
     index = tmp_path / "idx"
-    shutil.copytree(sample_index_e5, index)
+    copy_index(sample_index_e5, index)
     (index / "vectors.faiss").unlink()
     stats = runner.invoke(app, ["stats", "--index", str(index), "--json"])
     assert stats.exit_code == 2 and "rag repair" in stats.output

@@ -22,7 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rag.cli import app
-from tests.conftest import ROOT, SAMPLE
+from tests.conftest import ROOT, SAMPLE, copy_index
 
 runner = CliRunner()
 ENV = {"RAG_EMBEDDING_MODEL": "fake:hash"}
@@ -116,7 +116,7 @@ def test_sqlite_full_is_a_full_disk_too() -> None:
 
 def test_the_next_writer_removes_leftovers_of_dead_writers(sample_index: Path, tmp_path: Path) -> None:
     idx = tmp_path / "idx"
-    shutil.copytree(sample_index, idx)
+    copy_index(sample_index, idx)
     (idx / "bm25.tmp").mkdir()
     (idx / "bm25.tmp" / "data.npy").write_bytes(b"half")
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -135,7 +135,7 @@ def test_the_next_writer_removes_leftovers_of_dead_writers(sample_index: Path, t
 # ---- 15. opening never writes; a read-only folder answers --------------------------------------
 def test_opening_an_index_without_its_lexicon_table_writes_nothing(sample_index: Path, tmp_path: Path) -> None:
     idx = tmp_path / "idx"
-    shutil.copytree(sample_index, idx)
+    copy_index(sample_index, idx)
     with sqlite3.connect(idx / "rag.sqlite") as conn:
         conn.execute("DROP TABLE lexicon")
     conn.close()
@@ -157,7 +157,7 @@ def test_opening_an_index_without_its_lexicon_table_writes_nothing(sample_index:
 
 def test_a_read_only_mount_is_searched_and_refuses_writes_clearly(sample_index: Path, tmp_path: Path) -> None:
     idx = tmp_path / "idx"
-    shutil.copytree(sample_index, idx)
+    copy_index(sample_index, idx)
     before = {p.name: sha(p) for p in idx.iterdir() if p.is_file()}
     got = in_namespace(
         f"mount --bind {idx} {idx} && mount -o remount,ro,bind {idx} && "

@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 from rag.cli import app
 from rag.embeddings.fake import FAKE_HASH
 from rag.models import Article, Chunk, Source
-from tests.conftest import ROOT, SAMPLE, milvus_target
+from tests.conftest import ROOT, SAMPLE, copy_index, milvus_target
 
 runner = CliRunner()
 QUESTION = "鹭江引水工程柳溪段的输水管线有多长？"
@@ -92,7 +92,7 @@ def test_a_mismatched_model_is_refused_as_in_the_embedded_store(tmp_path: Path) 
 
 def test_migrate_copies_the_vectors_and_answers_alike(sample_index: Path, tmp_path: Path) -> None:
     index = tmp_path / "sample"
-    shutil.copytree(sample_index, index)
+    copy_index(sample_index, index)
     uri, _ = milvus_target(tmp_path)
     copied = cli("migrate", "--to", "milvus", "--index", str(index), "--milvus-uri", uri)
     embedded, milvus = cli("stats", "--index", str(index)), cli("stats", *on_milvus(index, uri))
@@ -253,7 +253,7 @@ def test_the_chat_server_answers_from_milvus(sample_index: Path, tmp_path: Path)
     from serving import served
 
     index = tmp_path / "sample"
-    shutil.copytree(sample_index, index)
+    copy_index(sample_index, index)
     uri = str(tmp_path / "milvus.db")
     cli("migrate", "--index", str(index), "--milvus-uri", uri)
     env = {"RAG_STORE": "milvus", "RAG_MILVUS_URI": uri, "RAG_EMBEDDING_MODEL": FAKE_HASH}

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from typer.testing import CliRunner
 
 from rag.cli import app
 from rag.store import Index
-from tests.conftest import ROOT, SAMPLE
+from tests.conftest import ROOT, SAMPLE, copy_index
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()
@@ -218,7 +217,7 @@ def test_sigkill_during_ingest_never_breaks_the_index(tmp_path: Path) -> None:
 
 def test_deleted_article_is_never_retrieved_or_cited_again(sample_index_e5: Path, tmp_path: Path) -> None:
     index = tmp_path / "idx"
-    shutil.copytree(sample_index_e5, index)
+    copy_index(sample_index_e5, index)
     question = "鹭江引水工程柳溪段的输水管线有多长？"
     first = json.loads(runner.invoke(app, ["ask", question, "--index", str(index), "--json"]).stdout)
     assert first["citations"] and first["citations"][0]["source"] == "page_02.txt"

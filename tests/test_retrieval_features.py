@@ -3,7 +3,6 @@ scripted follow-up dialogues and distinct top k, through the real pipeline and m
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from rag.models import Filters, Turn
 from rag.settings import Settings
 from rag.store import Index
 from rag.text.asked import read_question
+from tests.conftest import copy_index
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +50,7 @@ def test_bm25_finds_a_town_as_one_term(bot: Assistant) -> None:
 
 def test_reindex_relearns_the_same_lexicon(seeds_index: Path, tmp_path: Path) -> None:
     copy = tmp_path / "copy"
-    shutil.copytree(seeds_index, copy)
+    copy_index(seeds_index, copy)
     con = sqlite3.connect(copy / "rag.sqlite")
     before = dict(con.execute("SELECT id, tokens FROM chunks"))
     con.execute("DELETE FROM lexicon")

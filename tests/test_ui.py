@@ -4,7 +4,6 @@ against `rag serve` started on loopback over a copy of the seed-page index."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ import pytest
 from serving import served
 
 from tests.browser import ARTIFACTS, SHOWN, ask, open_page, require_chromium
-from tests.conftest import ROOT, UPLOAD_PAGE
+from tests.conftest import ROOT, UPLOAD_PAGE, copy_index
 
 pytestmark = pytest.mark.slow
 require_chromium()
@@ -26,7 +25,7 @@ SERVED: dict[str, Path] = {}
 @pytest.fixture(scope="module")
 def server(seeds_index: Path, tmp_path_factory):
     index = tmp_path_factory.mktemp("ui") / "idx"
-    shutil.copytree(seeds_index, index)
+    copy_index(seeds_index, index)
     SERVED["index"] = index
     SERVED["gradio"] = tmp_path_factory.mktemp("gradio-temp")  # where Gradio keeps uploads
     try:
