@@ -136,3 +136,21 @@ def test_read_html_limits_and_missing_file(tmp_path: Path) -> None:
     with pytest.raises(LoadError, match="cannot read: No such file"):
         read_html(tmp_path / "missing.html")
     assert read_html(big).headline == "柳溪县举办首届稻田音乐节"
+
+
+NAVIGATED = """<html><head><meta charset="utf-8"><title>柳溪县新建两座口袋公园_青禾日报</title></head><body>
+<div class="nav"><ul><li><a>第A01版：要闻</a></li><li><a>第A02版：综合</a></li>
+<li><a>第A03版：民生</a></li><li><a>第A04版：文体</a></li></ul></div>
+<div class="main"><div class="pageinfo">2024年5月8日 第A03版：民生</div>
+<div class="wrap"><h1>柳溪县新建两座口袋公园</h1><div class="author">作者：韦晓青</div>
+<div class="content"><p>柳溪县城区两座口袋公园近日建成开放，新增绿地四千平方米。</p>
+<p>公园设有健身步道和儿童游乐区，周边居民步行五分钟即可到达。</p></div></div></div></body></html>"""
+
+
+def test_page_number_and_byline_from_the_articles_own_neighbourhood() -> None:
+    """Issue 34 item 6: the edition's page list (``<div class="nav">``) holds every page's number; the
+    article's is the one printed beside it. A byline in its own ``author`` block beside the body is kept."""
+    art = parse_html(NAVIGATED)
+    assert (art.headline, art.paper, art.date, art.page) == ("柳溪县新建两座口袋公园", "青禾日报", "2024-05-08", "A03")
+    assert art.byline == "韦晓青"
+    assert art.text.splitlines()[0].startswith("柳溪县城区两座口袋公园") and "第A01版" not in art.text

@@ -108,6 +108,9 @@ def test_migrate_copies_the_vectors_and_answers_alike(sample_index: Path, tmp_pa
             assert len(shared) >= 8 and np.allclose(*zip(*shared), atol=1e-4)
     again = cli("migrate", "--to", "milvus", "--index", str(index), "--milvus-uri", uri)
     assert again["sources_unchanged"] == 4 and again["articles"] == 0  # resumable: nothing left to copy
+    repaired = runner.invoke(app, ["repair", *on_milvus(index, uri)], env={"COLUMNS": "400"})  # issue 34 item 6
+    assert repaired.exit_code == 0, repaired.output
+    assert "nothing to re-embed or rebuild" in repaired.output and "BM25 rebuilt" not in repaired.output
 
 
 def _store(tmp_path: Path, manifest: dict):

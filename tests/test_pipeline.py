@@ -261,3 +261,17 @@ def test_a_new_word_recuts_only_the_chunks_that_hold_it(tmp_path, fake_embedder,
     many = [f"第{i}号村" for i in range(STALE_WORDS_MAX + 1)]
     assert stale_words({}, many)["tokens_stale_words"] == '"*"'
     assert stale_words({"tokens_stale": "1", "tokens_stale_words": '"*"'}, ["镇"])["tokens_stale_words"] == '"*"'
+
+
+def test_ingest_help_names_every_format_it_reads() -> None:
+    """Issue 34 item 6: `rag ingest --help` lists every suffix the loaders accept, not only .txt and JSONL."""
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+    from rag.ingest.loaders import KIND_OF, RECORD_SUFFIXES
+
+    shown = CliRunner().invoke(app, ["ingest", "--help"], env={"COLUMNS": "400"})
+    assert shown.exit_code == 0
+    text = " ".join(shown.output.split())
+    for suffix in [*KIND_OF, *(s for s in RECORD_SUFFIXES if s.startswith(".jsonl"))]:
+        assert suffix in text, suffix

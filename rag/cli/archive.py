@@ -24,7 +24,11 @@ from rag.cli.progress import ingest_progress
 
 
 def ingest(
-    paths: list[Path] = typer.Argument(..., help="page files (.txt), JSONL (.jsonl/.xz/.gz) or folders"),
+    paths: list[Path] = typer.Argument(
+        ...,
+        help="page text (.txt), records (.jsonl .jsonl.xz .jsonl.gz), page scans (.png .jpg .jpeg "
+        ".tif .tiff), PDFs (.pdf), e-paper pages (.html .htm), or folders of them",
+    ),
     index: Path | None = IndexOpt,
     store: str | None = StoreOpt,
     milvus_uri: str | None = UriOpt,
@@ -177,11 +181,7 @@ def repair(
             return
         for line in done["found"]:
             out.print(f"found: {line}")
-        out.print(
-            f"index {bot.location}: re-embedded {done['reembedded']} chunks, removed "
-            f"{done['stray_vectors_removed']} stray vectors, BM25 rebuilt over "
-            f"{done['bm25_docs']} chunks" + ("" if done["found"] else " (nothing was wrong)")
-        )
+        out.print(f"index {bot.location}: {done['done']}" + ("" if done["found"] else " (nothing was wrong)"))
         for line in done["problems"]:
             error(f"still wrong: {line}")
         if done["problems"]:

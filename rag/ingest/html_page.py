@@ -27,6 +27,9 @@ _JUNK = re.compile(
     re.I,
 )
 _LISTS = "script, style, noscript, template, nav, footer, aside, [class*=footer], [id*=footer]"  # never the article
+# lists of the edition's pages and menus: a page number there is every page's, not this article's
+_NAVIGATION = "[class*=nav], [id*=nav], [class*=menu], [id*=menu], [class*=pagelist], [id*=pagelist], select"
+_AUTHOR = "[class*=author], [class*=byline], [id*=author], [id*=byline], [itemprop=author]"
 _NOISE = "header, iframe, button, select, svg, [class*=share], [id*=share]"
 _BODIES = ("founder-content", "#ozoom", ".TRS_Editor", ".article-content", "article", "#content", ".content")
 _BLOCKS = {"p", "div", "br", "li", "tr", "td", "section", "blockquote", "center", "dd", "dt", "pre", "table"}
@@ -124,6 +127,9 @@ def parse_html(data: bytes | str, name: str = "") -> HtmlArticle:
 
     for node in reversed(tree.css(_LISTS)):
         node.decompose()
+    byline_node = first(*[n.text(separator=" ") for n in tree.css(_AUTHOR)])
+    for node in reversed(tree.css(_NAVIGATION)):
+        node.decompose()
     h1 = next((h.text() for h in tree.css("h1") if _clean(h.text()) not in ("", paper) and not _masthead(h.text())), "")
     body = _container(tree)
     inner = first(*[n.text() for n in body.css("h2, .title")]) if body is not None else ""
@@ -144,10 +150,12 @@ def parse_html(data: bytes | str, name: str = "") -> HtmlArticle:
         date = next((d for v in [*canon, name] if v and (d := _iso(v, _PATH_DATE))), "")
     page = first(meta.get("page"), meta.get("pagename"), tag("founder-pagename", "founder-pagenum", "founder-page"))
     nodename = enp.get("nodename", "")
-    page = _page(page) if page else _page(nodename) if _PAGE.search(nodename) else _page(window)
+    page = _page(page) if page else _page(nodename) if _PAGE.search(nodename) else _nearest_page(window, at, headline)
     if not page and len(found := {_page(m.group(0)) for m in _PAGE.finditer(page_text)}) == 1:
         page = found.pop()  # a list of every page in the edition says nothing
     byline = first(tag("founder-author"), enp.get("author"))
+    if not byline and 0 < len(byline_node := re.sub(r"^(?:作者|记者|文)\s*[:：]\s*", "", byline_node)) <= 30:
+        byline = byline_node if not _SITE.search(byline_node) else ""
     if not byline and (author := meta.get("author", "")) and not _SITE.search(author) and len(author) <= 30:
         byline = author
 
@@ -210,6 +218,15 @@ def _page(text: str) -> str:
     if not m:
         return _clean(text) if 0 < len(_clean(text)) <= 12 and not _DATE.search(text) and "版" not in text else ""
     return m.group(1).upper() + m.group(2) if m.group(1) else m.group(2) + "版"
+
+
+def _nearest_page(window: str, at: int, headline: str) -> str:
+    """The page label nearest the headline in the text around it (a label before it, or after it)."""
+    if at < 0:
+        return _page(window)
+    centre = min(at, 300) + len(headline) // 2
+    found = sorted(_PAGE.finditer(window), key=lambda m: abs((m.start() + m.end()) // 2 - centre))
+    return _page(found[0].group(0)) if found else ""
 
 
 def _container(tree: LexborHTMLParser) -> LexborNode | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -242,7 +243,7 @@ class SearchFiles(IndexState):
         if self.vectors_damaged:
             raise IndexDamagedError(self.problems()[0])
 
-    def repair(self, embedder: PassageEncoder | None = None) -> dict[str, int]:
+    def repair(self, embedder: PassageEncoder | None = None) -> dict[str, Any]:
         """Make the files agree with SQLite again, explicitly (``rag repair``): re-embed chunks
         without vectors (headline + chunk text, as at ingest) with ``embedder``, drop stray
         vectors, rebuild and write BM25.  Returns what was done."""
@@ -282,6 +283,8 @@ class SearchFiles(IndexState):
             "stray_vectors_removed": int(stray),
             "bm25_docs": len(self.bm25_ids),
             "problems_found": len(problems),
+            "done": f"re-embedded {len(missing)} chunks, removed {int(stray)} stray vectors, "
+            f"BM25 rebuilt over {len(self.bm25_ids)} chunks",
         }
 
     def _rebuild_bm25(self, write_to=None) -> None:

@@ -287,7 +287,7 @@ class MilvusWriting(MilvusReading, Batches):
             self.release()
 
     # ---- maintenance (what the embedded store's files need; nothing here) --------------------
-    def repair(self, embedder=None) -> dict[str, int]:
+    def repair(self, embedder=None) -> dict[str, Any]:
         """Nothing to re-embed or rebuild (vectors and BM25 live in the chunk rows): removes
         the leftovers of interrupted file replacements; reports like the embedded store."""
         with self._lock:
@@ -299,7 +299,17 @@ class MilvusWriting(MilvusReading, Batches):
             finally:
                 self.release()
         chunks = self._count("chunks")
-        return {"reembedded": 0, "stray_vectors_removed": 0, "bm25_docs": chunks, "problems_found": before - after}
+        done = (
+            f"removed {before - after} sources left by interrupted replacements; vectors and BM25 are "
+            f"fields of Milvus' chunk rows ({chunks} chunks), so there was nothing to re-embed or rebuild"
+        )
+        return {
+            "reembedded": 0,
+            "stray_vectors_removed": 0,
+            "bm25_docs": chunks,
+            "problems_found": before - after,
+            "done": done,
+        }
 
     def relearn_lexicon(self) -> int:
         raise ValueError(
