@@ -22,9 +22,13 @@ _lock = threading.Lock()
 
 @lru_cache(maxsize=8)
 def _page(file: str, kind: str, page: int, width: int, height: int, skew: float = 0.0):
-    """The page as an RGB image in the pixels its boxes use — a skewed scan turned straight as
-    its OCR boxes were (rag.ingest.deskew) — or None when the file is gone."""
+    """The page as an RGB image in the pixels its boxes use — a scan turned upright and straight
+    as its OCR boxes were (rag.ingest.orientation, rag.ingest.deskew) — or None when the file is gone."""
     from PIL import Image
+
+    quarter = round(skew / 90)
+    if quarter % 2:  # read on its side: the file's page is the other way round
+        width, height = height, width
 
     path = Path(file)
     if not path.is_file():
@@ -49,8 +53,11 @@ def _page(file: str, kind: str, page: int, width: int, height: int, skew: float 
         return None
     if image.size != (width, height):
         image = image.resize((width, height))
-    if skew:
-        image = image.rotate(-skew, resample=Image.Resampling.BICUBIC, expand=False, fillcolor=(255, 255, 255))
+    if quarter % 4:
+        image = image.rotate(-90 * quarter, expand=True)  # exact for quarter turns
+    if skew - 90 * quarter:
+        turn = -(skew - 90 * quarter)
+        image = image.rotate(turn, resample=Image.Resampling.BICUBIC, expand=False, fillcolor=(255, 255, 255))
     return image
 
 

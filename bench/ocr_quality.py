@@ -74,6 +74,7 @@ def main() -> None:
     ap.add_argument("--out", help="render into this folder (kept) instead of a temporary one")
     ap.add_argument("--questions", help="a question set over the seed pages to rename for the scans")
     ap.add_argument("--rotate", type=float, default=0.0, help="turn each page up to ± this many degrees (seeded)")
+    ap.add_argument("--degrade", action="store_true", help="blur, warp, noise and JPEG 40 as well (render_pages)")
     args = ap.parse_args()
     os.environ["RAG_PDF_DPI"] = str(args.pdf_dpi)
     from rag.ingest.scans import PageReader
@@ -81,7 +82,10 @@ def main() -> None:
     folder = Path(args.out or tempfile.mkdtemp(prefix="rendered-"))
     rendered = io.StringIO()
     with contextlib.redirect_stdout(rendered):
-        render_main([args.seeds, "--out", str(folder), "--dpi", str(args.dpi), "--rotate", str(args.rotate)])
+        render_main(
+            [args.seeds, "--out", str(folder), "--dpi", str(args.dpi), "--rotate", str(args.rotate)]
+            + ["--degrade"] * args.degrade
+        )
     turned = {Path(f["source"]).stem: f["turned"] for f in json.loads(rendered.getvalue())["files"]}
     files = sorted(p for p in folder.iterdir() if p.suffix in (".tif", ".pdf"))
     reader = PageReader(None, args.workers)
@@ -129,6 +133,8 @@ def main() -> None:
                 "machine": machine(),
                 "workers": reader.workers,
                 "dpi": args.dpi,
+                "rotate": args.rotate,
+                "degraded": args.degrade,
                 "pdf_dpi": args.pdf_dpi,
                 "layouts": layouts,
                 "files": rows,

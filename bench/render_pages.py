@@ -5,7 +5,7 @@ is laid out in 2 or 3 columns on A4 pages with the system Chinese font; every dr
 and ``truth_text`` gives the page's text in reading order. ``save_pdf(..., text_layer=True)`` uses reportlab (a test
 dependency) to write born-digital pages whose text pypdfium2 can extract; everything else needs only Pillow.
 
-    python bench/render_pages.py [SEEDS_DIR] --out DIR [--dpi 150] [--seed 7]
+    python bench/render_pages.py [SEEDS_DIR] --out DIR [--dpi 150] [--seed 7] [--rotate 2] [--degrade]
 """
 
 from __future__ import annotations
@@ -234,14 +234,6 @@ def render_text(
     return out
 
 
-def turned(page: RenderedPage, degrees: float) -> RenderedPage:
-    """The page as a scanner with a crooked sheet gives it: turned ``degrees`` counter-clockwise
-    about its centre (white where the sheet does not reach); the text it holds is the same."""
-    img = page.image.rotate(degrees, resample=Image.Resampling.BICUBIC, expand=False, fillcolor=255)
-    img.info.update(page.image.info)
-    return RenderedPage(img, page.lines, page.truth_text, page.columns)
-
-
 def _dpi(page: RenderedPage) -> int:
     return round(page.image.info.get("dpi", (150, 150))[0])
 
@@ -331,7 +323,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--rotate", type=float, default=0.0, help="turn every page up to ± this many degrees (seeded), as scans come"
     )
+    ap.add_argument(
+        "--degrade",
+        action="store_true",
+        help="also blur, warp, grey the paper, add noise and save as JPEG 40 (the --rotate angle still applies)",
+    )
     args = ap.parse_args(argv)
+    from scanner import scanned, turned
+
     turns = random.Random(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
     report = []
@@ -340,6 +339,8 @@ def main(argv: list[str] | None = None) -> None:
         pages = render_text(src.read_text(encoding="utf-8"), cols, dpi=args.dpi, seed=args.seed, vertical=cols == 3)
         angles = [round(turns.uniform(-args.rotate, args.rotate), 2) if args.rotate else 0.0 for _ in pages]
         pages = [turned(p, a) if a else p for p, a in zip(pages, angles)]
+        if args.degrade:
+            pages = [scanned(p, turns, degrees=0) for p in pages]
         truth = "\n\n".join(p.truth_text for p in pages)
         written = [args.out / f"{src.stem}.c{cols}.tif", args.out / f"{src.stem}.truth.txt"]
         save_tiff(pages, written[0])

@@ -73,6 +73,22 @@ def test_columns_are_read_one_after_the_other_under_a_spanning_headline() -> Non
     assert lines[7:] == [f"右栏第{i}行文字内容完整" for i in range(6)]
 
 
+def test_a_gutter_that_slants_still_parts_the_columns() -> None:
+    """Issue 34 item 2: on a warped scan (deskewed on average) a gutter slants; no straight
+    stripe runs the full height, as the left column's lines reach past where the right one's
+    start higher up. The columns are still read one after the other."""
+    boxes = []
+    for i in range(30):  # a 24 px gutter drifting 15 px to the right down the page (0.95°)
+        y, drift = 80 + 30 * i, 0.5 * i
+        boxes.append(_box(f"左栏第{i:02d}行文字内容完整", 40 + drift, y))
+        boxes.append(_box(f"右栏第{i:02d}行文字内容完整", 40 + 12 * 20 + 24 + drift, y))
+    straight = min(b.x0 for b in boxes[1::2]) - max(b.x1 for b in boxes[::2])
+    assert straight < 0.5 * 20  # no straight stripe even half a character wide
+    lines = [t for block in order_page(boxes) for t, _ in block]
+    left, right = ([f"{side}栏第{i:02d}行文字内容完整" for i in range(30)] for side in "左右")
+    assert lines == left + right
+
+
 def test_a_vertical_headline_given_a_character_at_a_time_is_one_block_before_its_text() -> None:
     heading = [TextBox(c, 40, 100 + 34 * i, 72, 132 + 34 * i) for i, c in enumerate("渔光互补")]
     body = [_box(f"正文第{i}行写在标题右边", 90, 100 + 34 * i) for i in range(5)]
@@ -344,7 +360,7 @@ def test_a_straight_page_and_too_few_lines_are_left_alone() -> None:
 def test_a_skewed_scan_reads_as_a_straight_one(tmp_path: Path, columns: int, degrees: float) -> None:
     """A page turned as a crooked sheet in a scanner (bench/render_pages.py ``turned``): its skew
     is found within 0.1°, stored with its OCR boxes, and its columns read in order."""
-    from render_pages import turned
+    from scanner import turned
 
     from rag.ingest.loaders import file_digest
 
@@ -362,7 +378,7 @@ def test_a_skewed_scan_reads_as_a_straight_one(tmp_path: Path, columns: int, deg
 def test_a_skewed_scans_cited_boxes_fall_on_its_lines_in_the_page_shown(tmp_path: Path) -> None:
     """The cited lines' boxes are of the page turned straight: the crop and the whole-page JPEG
     turn the scan the same way, so each box covers ink there — more than on the crooked scan."""
-    from render_pages import turned
+    from scanner import turned
 
     from app.page_crop import _page
     from rag.regions import PageRegion
@@ -383,3 +399,58 @@ def test_a_skewed_scans_cited_boxes_fall_on_its_lines_in_the_page_shown(tmp_path
         return float(np.mean([(grey[b[1] : b[3], b[0] : b[2]] < 128).mean() for b in boxes]))
 
     assert ink(region["skew"]) > 0.12 and ink(region["skew"]) > 1.5 * ink(0.0)
+
+
+def _quartered(page, degrees: float):
+    """The rendered page turned ``degrees`` counter-clockwise, the sheet's outline kept whole
+    (a page on its side is a landscape image)."""
+    from PIL import Image
+    from render_pages import RenderedPage
+
+    img = page.image.rotate(degrees, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
+    img.info.update(page.image.info)
+    return RenderedPage(img, page.lines, page.truth_text, page.columns)
+
+
+@OCR
+@pytest.mark.parametrize("degrees", [180.0, 90.0, -88.8])
+def test_a_page_upside_down_or_on_its_side_reads_as_an_upright_one(tmp_path: Path, degrees: float) -> None:
+    """Issue 34 item 1: a page scanned upside down or on its side is turned upright (its longest
+    lines read better turned) before the reading order; the angle kept is the whole turn, and
+    the crop shown turns the scan the same way, so the cited boxes fall on ink."""
+    from app.page_crop import _page
+    from rag.ingest.loaders import file_digest
+
+    page = render_text(_page_text(), columns=2)[0]
+    png = tmp_path / "turned.png"
+    scanned = _quartered(page, degrees)
+    save_png(scanned, png)
+    reader = scans.PageReader(tmp_path / "cache", workers=1)
+    layout = reader.layout(png, "scan", file_digest(png)[0])
+    assert cer(page.truth_text, layout.text) <= 0.01, layout.text[:300]
+    (cached,) = [json.loads(p.read_text("utf-8")) for p in (tmp_path / "cache").rglob("*.json")]
+    assert cached["skew"] == pytest.approx(degrees, abs=0.15)
+    width, height = scanned.image.size
+    upright = (height, width) if abs(degrees) < 135 else (width, height)  # the page's pixels, upright
+    assert (cached["width"], cached["height"]) == upright
+    shown = np.asarray(_page(str(png), "image", 1, cached["width"], cached["height"], cached["skew"]).convert("L"))
+    boxes = [[round(b["x0"]), round(b["y0"]), round(b["x1"]), round(b["y1"])] for b in cached["boxes"]]
+    ink = np.mean([(shown[y0:y1, x0:x1] < 128).mean() for x0, y0, x1, y1 in boxes])
+    assert shown.shape == upright[::-1] and ink > 0.12
+
+
+@OCR
+def test_a_page_as_a_cheap_scanner_gives_it_reads_within_three_percent(tmp_path: Path) -> None:
+    """Issue 34 item 5: turned up to 2°, warped, blurred, grey noisy paper, JPEG quality 40
+    (bench/render_pages.py ``scanned``, seeded): the page's text comes back within 3 % CER."""
+    import random
+
+    from scanner import scanned
+
+    from rag.ingest.loaders import file_digest
+
+    page = render_text(_page_text(), columns=2)[0]
+    png = tmp_path / "cheap.png"
+    save_png(scanned(page, random.Random(34)), png)
+    layout = scans.PageReader(None, workers=1).layout(png, "scan", file_digest(png)[0])
+    assert cer(page.truth_text, layout.text) <= 0.03, layout.text[:300]

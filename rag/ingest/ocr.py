@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from rag.ingest.deskew import straighten
+from rag.ingest.orientation import quarter_turns
 from rag.ingest.reading_order import TextBox, joined
 
 INSTALL_HINT = "OCR needs the ocr extra: pip install 'baokan-rag[ocr]' (rapidocr-onnxruntime, models included)"
@@ -49,13 +50,25 @@ def engine(threads: int = 0):
 
 def read_image(image: np.ndarray, threads: int = 0) -> tuple[list[TextBox], float]:
     """The text boxes of one page image (RGB or grey array), in the pixels of the page turned
-    straight, and the page's skew in degrees (rag.ingest.deskew)."""
+    upright (rag.ingest.orientation) and straight (rag.ingest.deskew), and the degrees the scan
+    was turned counter-clockwise: a multiple of 90 for a page on its side or upside down, plus
+    its skew."""
     ocr = engine(threads)
     if image.ndim == 2:
         image = np.stack([image] * 3, axis=-1)
     image = np.ascontiguousarray(image[:, :, ::-1])  # RGB → BGR, as OpenCV expects
     result, _ = ocr(image, return_word_box=True)
+    turns = 0
+    for _ in range(2):  # a page on its side may come out upside down: one more look
+        k = quarter_turns(lambda crop: _read_line(ocr, crop), lambda crops: ocr.text_cls(crops)[1], image, result)
+        if not k:
+            break
+        turns += k
+        image = np.ascontiguousarray(np.rot90(image, k))
+        result, _ = ocr(image, return_word_box=True)
     result, image, skew = straighten(result, image)
+    quarter = -90 * (turns % 4)
+    skew = round(skew + (quarter + 360 if quarter <= -180 else quarter), 3)
     rules = column_rules(image)
     boxes = []
     for found in result or []:
@@ -121,6 +134,13 @@ def _pieces(found: list, rules: Sequence[Rule] = ()) -> list[TextBox]:
             pieces.append(TextBox(str(word), x0, y0, x1, y1))
     pieces = [p for p in pieces if p.text]
     return pieces if "".join(p.text for p in pieces).replace(" ", "") == "".join(kept).replace(" ", "") else [whole]
+
+
+def _read_line(ocr, crop: np.ndarray) -> tuple[str, float]:
+    """One line image read as it stands (no angle classifier): its text and mean confidence."""
+    result, _ = ocr(crop, use_det=False, use_cls=False, use_rec=True)
+    found = [r for r in result or [] if r]
+    return "".join(str(r[0]) for r in found), float(np.mean([float(r[1]) for r in found])) if found else 0.0
 
 
 def _bounds(points) -> tuple[float, float, float, float]:

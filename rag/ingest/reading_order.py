@@ -169,10 +169,30 @@ def _cut(boxes: list[TextBox], em: float) -> list[list[TextBox]]:
     return [boxes]
 
 
+SHEARS = [k * 0.002 * sign for k in range(1, 11) for sign in (1, -1)]  # gutters slanting up to 1.15°
+
+
 def _split(boxes: list[TextBox], axis: str, min_gap: float) -> list[list[TextBox]]:
-    """Groups of ``boxes`` separated by empty stripes at least ``min_gap`` wide along ``axis``."""
-    lo = (lambda b: b.x0) if axis == "x" else (lambda b: b.y0)
-    hi = (lambda b: b.x1) if axis == "x" else (lambda b: b.y1)
+    """Groups of ``boxes`` separated by empty stripes at least ``min_gap`` wide along ``axis``.
+    Across the page (``x``) a gutter may slant a little, where a scan was warped (a page
+    photographed at an angle, or not flat on the glass: deskew straightens the page on
+    average, not every gutter): the least slant that opens a gutter is used."""
+    parts = _split_at(boxes, axis, min_gap, 0.0)
+    for shear in SHEARS if axis == "x" and len(parts) == 1 else ():
+        parts = _split_at(boxes, axis, min_gap, shear)
+        if len(parts) > 1:
+            break
+    return parts
+
+
+def _split_at(boxes: list[TextBox], axis: str, min_gap: float, shear: float) -> list[list[TextBox]]:
+    """``_split`` along a stripe that moves ``shear`` pixels across for each pixel down."""
+    if axis == "x":
+        top = min(b.y0 for b in boxes)
+        lo = lambda b: b.x0 - shear * ((b.y1 if shear > 0 else b.y0) - top)  # noqa: E731
+        hi = lambda b: b.x1 - shear * ((b.y0 if shear > 0 else b.y1) - top)  # noqa: E731
+    else:
+        lo, hi = (lambda b: b.y0), (lambda b: b.y1)
     ordered = sorted(boxes, key=lo)
     groups: list[list[TextBox]] = [[ordered[0]]]
     reach = hi(ordered[0])

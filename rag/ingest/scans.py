@@ -102,16 +102,18 @@ def read_page(path: Path, kind: str, number: int, cache_key: str = "", cache: Oc
     if kind == "pdf":
         page = _pdf_page(path, number)
     else:
-        image = _image_page(path, number)
-        page = PageBoxes(image.shape[1], image.shape[0], *_ocr(image))
+        page = _ocr(_image_page(path, number))
     if key and cache is not None:
         cache.put(key, page)
     return page
 
 
-def _ocr(image: np.ndarray) -> tuple[list[TextBox], str, float]:
+def _ocr(image: np.ndarray) -> PageBoxes:
     boxes, skew = ocr.read_image(image, threads=_threads())
-    return boxes, "ocr", skew
+    height, width = image.shape[:2]
+    if round(skew / 90) % 2:  # read on its side: the upright page is the other way round
+        width, height = height, width
+    return PageBoxes(width, height, boxes, "ocr", skew)
 
 
 def _threads() -> int:
@@ -154,7 +156,7 @@ def _pdf_page(path: Path, number: int) -> PageBoxes:
         if sum(len(b.text) for b in boxes) >= MIN_TEXT_LAYER:
             return PageBoxes(round(width_pt * scale), round(height_pt * scale), boxes, "text-layer")
         image = np.asarray(page.render(scale=scale, grayscale=True).to_pil().convert("RGB"))
-    return PageBoxes(image.shape[1], image.shape[0], *_ocr(image))
+    return _ocr(image)
 
 
 def _scale(width: float, height: float, scale: float) -> float:

@@ -1,0 +1,96 @@
+"""Whole-page orientation: a page scanned upside down or on its side is turned upright before
+the reading order sees it (issue 34).
+
+The detector finds text lines at any orientation, but the recogniser reads them only upright.
+So the page's longest lines are looked at again.  Wide lines: RapidOCR's angle classifier
+(PP-OCR's, made for this) says whether each is upside down; when most are, so is the page.  A
+page of mostly tall "lines" is on its side, or printed vertically: its lines are read turned a
+quarter either way and cell by cell (vertical text, characters upright and stacked), and turned
+only when a quarter turn reads clearly better.  A page found turned is turned and read again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+SAMPLE = 8  # longest lines read again
+MARGIN = 0.15  # mean confidence a quarter turn must win by
+UPSIDE_DOWN = 2 / 3  # share of the sampled lines the classifier must find upside down
+SURE = 0.9  # the classifier's confidence that counts
+
+Read = Callable[[np.ndarray], tuple[str, float]]
+Classify = Callable[[list[np.ndarray]], list[tuple[str, float]]]
+
+
+def quarter_turns(read: Read, classify: Classify, image: np.ndarray, result: Sequence) -> int:
+    """Quarter turns (``np.rot90``'s k: counter-clockwise) that make the page upright; 0 when it
+    is, or when too little text says otherwise.  ``read`` recognises one upright line image
+    (text, confidence); ``classify`` labels line images ``"0"`` or ``"180"`` with a confidence;
+    ``result`` is RapidOCR's detection of the page as it is."""
+    wide, tall = _lines(image, result)
+    if len(tall) > len(wide) and sum(_long(b) for b in tall) > sum(_long(b) for b in wide):
+        crops = [_crop(image, b) for b in _longest(tall)]
+        as_cells = _mean(read, [_cells(c) for c in crops])
+        turned = {k: _mean(read, [np.rot90(c, k) for c in crops]) for k in (1, -1)}
+        k = max(turned, key=lambda q: turned[q])
+        return k if turned[k] >= as_cells + MARGIN else 0
+    if not wide:
+        return 0
+    crops = [c for b in _longest(wide) if min((c := _crop(image, b)).shape[:2]) >= 4]
+    labels = classify(crops) if crops else []
+    flipped = sum("180" in label and score >= SURE for label, score in labels)
+    return 2 if labels and flipped >= UPSIDE_DOWN * len(labels) else 0
+
+
+Bounds = tuple[int, int, int, int]
+
+
+def _lines(image: np.ndarray, result: Sequence) -> tuple[list[Bounds], list[Bounds]]:
+    """The detected lines' bounds: wide ones (at least 3:1) and tall ones."""
+    h, w = image.shape[:2]
+    wide, tall = [], []
+    for found in result or ():
+        xs = [float(p[0]) for p in found[0]]
+        ys = [float(p[1]) for p in found[0]]
+        b = (max(0, int(min(xs))), max(0, int(min(ys))), min(w, int(max(xs)) + 1), min(h, int(max(ys)) + 1))
+        bw, bh = b[2] - b[0], b[3] - b[1]
+        if bw >= 3 * bh > 0:
+            wide.append(b)
+        elif bh >= 3 * bw > 0:
+            tall.append(b)
+    return wide, tall
+
+
+def _long(b: Bounds) -> int:
+    return max(b[2] - b[0], b[3] - b[1])
+
+
+def _longest(boxes: list[Bounds]) -> list[Bounds]:
+    return sorted(boxes, key=_long, reverse=True)[:SAMPLE]
+
+
+def _crop(image: np.ndarray, b: Bounds) -> np.ndarray:
+    return np.ascontiguousarray(image[b[1] : b[3], b[0] : b[2]])
+
+
+def _cells(crop: np.ndarray) -> np.ndarray:
+    """A tall crop's square cells laid side by side: how vertical text is read upright."""
+    size = max(1, crop.shape[1])
+    count = max(1, round(crop.shape[0] / size))
+    step = crop.shape[0] / count
+    cells = [crop[round(i * step) : round((i + 1) * step)] for i in range(count)]
+    height = min(c.shape[0] for c in cells)
+    return np.ascontiguousarray(np.concatenate([c[:height] for c in cells], axis=1))
+
+
+def _mean(read: Callable[[np.ndarray], tuple[str, float]], crops: list[np.ndarray]) -> float:
+    """Mean recognition confidence over the crops (a crop read as nothing counts 0)."""
+    scores = []
+    for crop in crops:
+        if min(crop.shape[:2]) < 4:
+            continue
+        text, score = read(np.ascontiguousarray(crop))
+        scores.append(score if text.strip() else 0.0)
+    return float(np.mean(scores)) if scores else 0.0
