@@ -115,3 +115,21 @@ def test_top_furniture() -> None:
     assert top_furniture("2023年1月10日星期二农历腊月十九")
     assert top_furniture("国内统一连续出版物号CN41-0013")
     assert not top_furniture("2023年1月10日，市区新增三条公交线路")
+
+
+@pytest.mark.parametrize(
+    "top, paper, date, page",
+    [
+        ("柳溪日報\n中華民國一一三年六月十八日 星期二\n第三版 民生\n", "柳溪日報", "2024-06-18", "3版"),
+        ("柳溪日报\n第A03版：民生 2026年6月18日 星期四\n", "柳溪日报", "2026-06-18", "A03"),
+        ("第二版 民國十二年十二月六日 星期四\n柳溪晚報\n", "柳溪晚報", "1923-12-06", "2版"),
+        ("柳溪日报\n二〇二三年一月十日 星期二\n", "柳溪日报", "2023-01-10", ""),
+    ],
+    ids=["roc-traditional", "named-page", "roc-page-line", "chinese-figures"],
+)
+def test_paper_date_and_page_as_real_pages_print_them(top: str, paper: str, date: str, page: str) -> None:
+    """Issue 34 item 3: Republic of China years (民國一一三年 = 2024), dates in Chinese figures,
+    traditional mastheads (報) and pages named 第A03版 / 第二版 are read from the page's own lines."""
+    articles = _page(top)
+    assert [a.headline for a in articles] == ["市区新增三条公交线路", "城南新建两所小学"]
+    assert {(a.paper, a.date, a.page) for a in articles} == {(paper, date, page)}

@@ -89,6 +89,16 @@ def test_a_gutter_that_slants_still_parts_the_columns() -> None:
     assert lines == left + right
 
 
+def test_a_headline_set_over_two_lines_is_one_line_and_its_kicker_another() -> None:
+    """Issue 34 item 4: display type over two lines (the main headline) is one line of the page
+    text; the smaller kicker above it and the body below stay lines of their own."""
+    boxes = [_box("全县推进农田水利建设", 40, 10, 24), _box("柳溪县新建三座灌溉泵站", 40, 50, 34)]
+    boxes += [_box("惠及农田两万亩", 40, 96, 34)]
+    boxes += [_box(f"正文第{i}行文字内容完整齐全", 40, 150 + 30 * i) for i in range(12)]
+    lines = [t for block in order_page(boxes) for t, _ in block]
+    assert lines[:3] == ["全县推进农田水利建设", "柳溪县新建三座灌溉泵站惠及农田两万亩", "正文第0行文字内容完整齐全"]
+
+
 def test_a_vertical_headline_given_a_character_at_a_time_is_one_block_before_its_text() -> None:
     heading = [TextBox(c, 40, 100 + 34 * i, 72, 132 + 34 * i) for i, c in enumerate("渔光互补")]
     body = [_box(f"正文第{i}行写在标题右边", 90, 100 + 34 * i) for i in range(5)]
@@ -454,3 +464,32 @@ def test_a_page_as_a_cheap_scanner_gives_it_reads_within_three_percent(tmp_path:
     save_png(scanned(page, random.Random(34)), png)
     layout = scans.PageReader(None, workers=1).layout(png, "scan", file_digest(png)[0])
     assert cer(page.truth_text, layout.text) <= 0.03, layout.text[:300]
+
+
+@OCR
+def test_a_wrapped_headline_on_a_scan_heads_its_article(tmp_path: Path) -> None:
+    """Issue 34 item 4: a headline too long for its column wraps onto a second line; the article
+    read from the scan has the whole headline, not the first half with the rest in its body."""
+    from rag.ingest.loaders import file_digest
+    from rag.ingest.segment import segment_page
+
+    long_head = "柳溪县首届稻田音乐节在城南稻田公园开幕三天吸引游客五千余人"
+    articles = [
+        (
+            long_head,
+            "本报讯（记者柳青）7月4日晚，柳溪县首届稻田音乐节在城南稻田公园开幕。音乐节持续三天，设有"
+            "民乐演出、稻田摄影展和农产品市集，累计接待游客五千余人次。县文旅局负责人介绍，音乐节今后将每年举办。",
+        ),
+        (
+            "城南新建两所小学",
+            "本报讯 今年秋季，城南新建的两所小学将投入使用，新建小学共设班级72个，可提供学位"
+            "3240个，缓解城南片区入学压力。两所学校均配建了塑胶跑道和室内体育馆。",
+        ),
+    ]
+    page = render_text("\n\n".join(f"{head}\n\n{body}" for head, body in articles), columns=2)[0]
+    assert sum(ln.kind == "heading" and ln.text in long_head for ln in page.lines) >= 2  # it did wrap
+    png = tmp_path / "wrapped.png"
+    save_png(page, png)
+    layout = scans.PageReader(None, workers=1).layout(png, "scan", file_digest(png)[0])
+    headlines = [a.headline for a in segment_page(layout.text, "wrapped.png")]
+    assert headlines == [head for head, _ in articles], (headlines, layout.text)

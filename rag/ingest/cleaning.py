@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from rag.ingest.dates import DATE as _DATE
+from rag.ingest.dates import number, parse_date
+
 # Latin names of papers printed in page headers → Chinese names.  Unknown names stay empty.
 PAPER_NAMES = {
     "JIAOZUO DAILY": "焦作日报",
@@ -40,13 +43,14 @@ _WIDTH.update({0xFF05: ord("%"), 0xFF0B: ord("+"), 0xFF0E: ord("."), 0x3000: ord
 _OCR_SPACE = re.compile(rf"(?<=[{CJK}{CJK_PUNCT}])[ \t]+|[ \t]+(?=[{CJK}{CJK_PUNCT}])")
 _DIGIT_GAP = re.compile(r"(?<=\d)[ \t]+(?=[.%])|(?<=[.])[ \t]+(?=\d)")
 
-_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 # An all-caps banner (JIAOZUO DAILY, XI'AN EVENING NEWS), alone or before its page line.
 _LATIN_PAPER = re.compile(
     r"^([A-Z][A-Z'&.\- ]{2,40}(?:DAILY|NEWS|EVENING|TIMES|POST|HERALD|JOURNAL|TRIBUNE|GAZETTE))(?![A-Za-z])\s*(.*)$"
 )
 _PAGE_LINE = re.compile(r"^([A-Z]?\d{1,3})\s*[│|｜]\s*(.*)$")
 _BARE_PAGE_LINE = re.compile(r"^([A-Z]\d{1,3})\s*(.*)$")  # OCR drops the thin │ of A08│温县新闻2023年…
+# 第A03版：民生 2024年6月18日, 第二版 民國十二年十二月六日 星期四: a page named in words, with its date
+_NAMED_PAGE = re.compile(r"第\s*([A-Z]?\d{1,3}|[一二三四五六七八九十]{1,3})\s*版(?:\s*[:：]\s*([^\s\d]{2,8}))?")
 _FURNITURE = re.compile(r"^(■|责任编辑|编辑[:：]|本版编辑|校对[:：]|组版[:：]|美编[:：]|本版图片)|供图$")
 _WEEKDAY = re.compile(r"星期[一二三四五六日天]|周[一二三四五六日天]")
 # A photo credit: 徐宏星 摄, 本报记者 刘金元 摄, （记者 王琳 通讯员 张成 摄）, 王琳/摄 (spaces gone after clean_line).
@@ -82,16 +86,6 @@ class PageHeader:
     sections: list[str] = field(default_factory=list)
 
 
-def parse_date(text: str) -> str:
-    m = _DATE.search(text)
-    if not m:
-        return ""
-    y, mo, d = (int(g) for g in m.groups())
-    if not (1 <= mo <= 12 and 1 <= d <= 31):
-        return ""
-    return f"{y:04d}-{mo:02d}-{d:02d}"
-
-
 def furniture_kind(line: str) -> str | None:
     """Classify a cleaned line as page furniture: 'paper', 'page', 'furniture' or None."""
     m = _LATIN_PAPER.match(line)
@@ -109,6 +103,8 @@ def _page_kind(line: str) -> bool:
     m = _PAGE_LINE.match(line)
     if m and (_DATE.search(m.group(2)) or _WEEKDAY.search(m.group(2))):
         return True
+    if len(line) <= 60 and _NAMED_PAGE.search(line) and _DATE.search(line):
+        return True
     m = _BARE_PAGE_LINE.match(line)
     date = _DATE.search(m.group(2)) if m else None
     return bool(m and date and not _WEEKDAY.sub("", m.group(2)[date.end() :]).strip())  # ends with its date
@@ -124,6 +120,13 @@ def read_header_line(header: PageHeader, kind: str, line: str) -> None:
         header.paper = header.paper or PAPER_NAMES.get(latin, "")
         if m.group(2):
             read_header_line(header, "page", m.group(2))
+    elif kind == "page" and not (_PAGE_LINE.match(line) or _BARE_PAGE_LINE.match(line)):
+        named = _NAMED_PAGE.search(line)
+        assert named is not None
+        header.page = header.page or page_label(line)
+        header.date = header.date or parse_date(line)
+        if named.group(2) and named.group(2) not in header.sections:
+            header.sections.append(named.group(2))
     elif kind == "page":
         m = _PAGE_LINE.match(line) or _BARE_PAGE_LINE.match(line)
         assert m is not None
@@ -133,6 +136,15 @@ def read_header_line(header: PageHeader, kind: str, line: str) -> None:
         section = _WEEKDAY.sub("", _DATE.sub("", rest)).strip(" │|")
         if section and section not in header.sections:
             header.sections.append(section)
+
+
+def page_label(text: str) -> str:
+    """The page a 第A03版 / 第3版 / 第二版 in ``text`` names: ``A03``, ``3版``, ``2版``; ``""`` if none."""
+    named = _NAMED_PAGE.search(text)
+    if not named:
+        return ""
+    label = named.group(1)
+    return label if label[0] in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" else f"{number(label)}版"
 
 
 def section_for(text: str, sections: list[str]) -> str:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-from rag.ingest.cleaning import CJK, PAPER_NAMES, PageHeader, furniture_kind, parse_date, read_header_line
+from rag.ingest.cleaning import CJK, PAPER_NAMES, PageHeader, furniture_kind, page_label, read_header_line
+from rag.ingest.dates import DATE, parse_date
 
 KNOWN_PAPERS = frozenset(PAPER_NAMES.values())
 _TYPES = ("都市报", "青年报", "法制报", "法治报", "农民报", "工人报", "日报", "晚报", "早报", "晨报", "商报", "时报")
@@ -25,17 +26,21 @@ _PHRASE = re.compile(  # words of a headline or a slogan, not of a name
 _TITLE_BANNER = re.compile(r"^(?:[A-Z][a-z'&.-]+ ){1,4}(?:Daily|News|Times|Post|Herald|Journal|Tribune|Gazette)$")
 # What a masthead strip prints besides the name: dates, weekdays, issue numbers, publication numbers.
 _TOP_PIECES = re.compile(
-    r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}[-./]\d{1,2}[-./]\d{1,2}|星期[一二三四五六日天]"
+    rf"{DATE.pattern}|\d{{4}}[-./]\d{{1,2}}[-./]\d{{1,2}}|星期[一二三四五六日天]"
     r"|农历(?:[甲乙丙丁戊己庚辛壬癸][子丑寅卯辰巳午未申酉戌亥]年)?闰?[正一二三四五六七八九十冬腊]{1,2}月(?:初|十|廿|二十|三十)?[一二三四五六七八九十]?"
     r"|[（(]?总?第\s*\d+\s*期[）)]?|(?:今日|本期|共)\s*\d+\s*版"
+    rf"|第\s*(?:[A-Z]?\d{{1,3}}|[一二三四五六七八九十]{{1,3}})\s*版(?:\s*[:：]?\s*[{CJK}]{{2,6}}(?=\s|$))?"
     r"|国内统一连续出版物号|CN\s*\d{2}\s*[-－]\s*\d{4}(?:\s*/\s*[A-Z]+)?|邮发代号[:：]?\s*\d+\s*[-－]\s*\d+"
     rf"|中共[{CJK}]{{1,12}}机关报|[{CJK}]{{2,12}}(?:社|集团|委)(?:主管|主办|出版)|www\.[\w.]+"
 )
 _SEPARATORS = re.compile(r"^[\s│|｜·•,，、:：/—\-]*$")
+# traditional forms a masthead prints (晶報, 聯合報, 時報): matched as their simplified ones, kept as printed
+_FOLD = str.maketrans("報時聯華國東臺廣陽晚", "报时联华国东台广阳晚")
 
 
 def paper_like(name: str) -> bool:
-    """Is this short line the name of a paper (柳溪日报, 温县报) rather than a headline (捷报)?"""
+    """Is this short line the name of a paper (柳溪日报, 温县报, 晶報) rather than a headline (捷报)?"""
+    name = name.translate(_FOLD)
     if name in KNOWN_PAPERS:
         return True
     if not _NAME.match(name) or _PHRASE.search(name):
@@ -60,7 +65,7 @@ def masthead_line(text: str) -> tuple[str, str] | None:
     text = text.strip(" │|｜")
     if text in KNOWN_PAPERS:
         return text, ""
-    for m in re.finditer("报", text[:16]):
+    for m in re.finditer("报", text[:16].translate(_FOLD)):
         name, rest = text[: m.end()].strip("《》 "), text[m.end() :].strip(" 》│|｜·")
         if paper_like(name) and (not rest or top_furniture(rest) or furniture_kind(rest) == "page"):
             return name, rest
@@ -110,6 +115,7 @@ def read_furniture(header: PageHeader, kind: str, line: str) -> None:
             read_furniture(header, furniture_kind(rest) or "date", rest)
     elif kind == "date":
         header.date = header.date or parse_date(line)
+        header.page = header.page or page_label(line)
     else:
         read_header_line(header, kind, line)
 

@@ -108,8 +108,10 @@ def order_page(boxes: list[TextBox]) -> list[list[tuple[str, TextBox]]]:
     em = median(b.em for b in boxes)
     boxes = _join_stacks(boxes)
     blocks: list[list[tuple[str, TextBox]]] = []
+    sizes = [size for b in boxes if (size := _type_size(b))]
+    body = median(sizes) if sizes else em
     for leaf in _cut(boxes, em):
-        blocks.extend(_leaf_blocks(leaf))
+        blocks.extend(_leaf_blocks(leaf, body))
     return blocks
 
 
@@ -169,20 +171,42 @@ def _cut(boxes: list[TextBox], em: float) -> list[list[TextBox]]:
     return [boxes]
 
 
-SHEARS = [k * 0.002 * sign for k in range(1, 11) for sign in (1, -1)]  # gutters slanting up to 1.15°
+MAX_SLANT = 0.02  # px across per px down (1.15°): what a warped scan leaves after deskew
 
 
 def _split(boxes: list[TextBox], axis: str, min_gap: float) -> list[list[TextBox]]:
     """Groups of ``boxes`` separated by empty stripes at least ``min_gap`` wide along ``axis``.
-    Across the page (``x``) a gutter may slant a little, where a scan was warped (a page
-    photographed at an angle, or not flat on the glass: deskew straightens the page on
-    average, not every gutter): the least slant that opens a gutter is used."""
+    Across the page (``x``) a gutter may slant a little, where a scan was warped (photographed
+    at an angle, or not flat on the glass: deskew straightens the page on average, not every
+    gutter).  Where no straight gutter is found, the region's own slant — how its lines' edges
+    drift from one line to the next — is followed instead."""
     parts = _split_at(boxes, axis, min_gap, 0.0)
-    for shear in SHEARS if axis == "x" and len(parts) == 1 else ():
-        parts = _split_at(boxes, axis, min_gap, shear)
-        if len(parts) > 1:
-            break
+    if axis == "x" and len(parts) == 1 and abs(slant := _slant(boxes)) >= 0.002:
+        parts = _split_at(boxes, axis, min_gap, slant)
     return parts
+
+
+def _slant(boxes: list[TextBox]) -> float:
+    """How far the aligned edges of lines move across per pixel down: the median over lines
+    stacked closely, whose left (or right) edges are within half a line height of each other
+    (justified columns); 0.0 when fewer than five such pairs say so, or the slant is too large."""
+    ordered = sorted(boxes, key=lambda b: b.y0)
+    slopes = []
+    for i, b in enumerate(ordered):
+        for c in ordered[i + 1 :]:
+            down = c.y0 - b.y0
+            if down > 2.5 * b.height:
+                break
+            if down < 0.5 * b.height or min(b.x1, c.x1) <= max(b.x0, c.x0):
+                continue
+            for edge in ((c.x0 - b.x0), (c.x1 - b.x1)):
+                if abs(edge) < 0.5 * b.height:
+                    slopes.append(edge / down)
+            break
+    if len(slopes) < 5:
+        return 0.0
+    middle = median(slopes)
+    return middle if abs(middle) <= MAX_SLANT else 0.0
 
 
 def _split_at(boxes: list[TextBox], axis: str, min_gap: float, shear: float) -> list[list[TextBox]]:
@@ -204,11 +228,11 @@ def _split_at(boxes: list[TextBox], axis: str, min_gap: float, shear: float) -> 
     return groups
 
 
-def _leaf_blocks(boxes: list[TextBox]) -> list[list[tuple[str, TextBox]]]:
+def _leaf_blocks(boxes: list[TextBox], body: float) -> list[list[tuple[str, TextBox]]]:
     """A region's lines, cut into blocks at paragraph starts; vertical text is a block alone,
     read before the lines beside it."""
     vertical = sorted((b for b in boxes if b.vertical), key=lambda b: (b.y0, b.x0))
-    lines = _lines([b for b in boxes if not b.vertical])
+    lines = _display_lines(_lines([b for b in boxes if not b.vertical]), body)
     blocks: list[list[tuple[str, TextBox]]] = []
     left = min((b.x0 for b in lines), default=0.0)
     right = max((b.x1 for b in lines), default=0.0)
@@ -234,6 +258,41 @@ def _leaf_blocks(boxes: list[TextBox]) -> list[list[tuple[str, TextBox]]]:
         blocks.append(cur)
     blocks += [[(b.text.strip(), b)] for b in vertical]
     return blocks
+
+
+DISPLAY = 1.25  # type this many times the page's body type is display type: a headline
+
+
+def _type_size(box: TextBox) -> float:
+    """The size of a horizontal line's type from its character pitch (a Chinese character is
+    square; a Latin letter or figure about half as wide); 0.0 for a line too short to say."""
+    text = box.text.replace(" ", "")
+    if box.vertical or len(text) < 4:
+        return 0.0
+    wide = sum(not c.isascii() for c in text)
+    return box.width / (wide + 0.5 * (len(text) - wide))
+
+
+def _display_lines(lines: list[TextBox], body: float) -> list[TextBox]:
+    """A headline set over two or more lines made one line again (the segmenter knows a headline
+    as a line of its own): consecutive lines of the same display type (``body``: the page's body
+    type size), set close together.  A 引题 or 副题 above or below is set smaller than the main
+    headline and stays a line apart."""
+    out: list[TextBox] = []
+    for box in lines:
+        prev = out[-1] if out else None
+        big, size = _type_size(prev) if prev is not None else 0.0, _type_size(box)
+        if (
+            prev is not None
+            and min(big, size) >= DISPLAY * body
+            and abs(size - big) <= 0.15 * big
+            and box.y0 - prev.y1 <= 0.8 * prev.height
+        ):
+            text = joined(prev.text, box.text, prev.height, prev.height)
+            out[-1] = TextBox(text, min(prev.x0, box.x0), prev.y0, max(prev.x1, box.x1), box.y1)
+        else:
+            out.append(box)
+    return out
 
 
 def _lines(boxes: list[TextBox]) -> list[TextBox]:
