@@ -103,7 +103,7 @@ def _page_kind(line: str) -> bool:
     m = _PAGE_LINE.match(line)
     if m and (_DATE.search(m.group(2)) or _WEEKDAY.search(m.group(2))):
         return True
-    if len(line) <= 60 and _NAMED_PAGE.search(line) and _DATE.search(line):
+    if len(line) <= 60 and _NAMED_PAGE.match(line) and _DATE.search(line):  # begins with its page
         return True
     m = _BARE_PAGE_LINE.match(line)
     date = _DATE.search(m.group(2)) if m else None
