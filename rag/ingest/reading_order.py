@@ -187,26 +187,31 @@ def _split(boxes: list[TextBox], axis: str, min_gap: float) -> list[list[TextBox
 
 
 def _slant(boxes: list[TextBox]) -> float:
-    """How far the aligned edges of lines move across per pixel down: the median over lines
-    stacked closely, whose left (or right) edges are within half a line height of each other
-    (justified columns); 0.0 when fewer than five such pairs say so, or the slant is too large."""
+    """How far the aligned edges of a column's lines move across per pixel down: the median,
+    weighted by distance, over pairs of lines up to 20 lines apart that overlap across and whose
+    left (or right) edges stay within half a line height plus the largest slant of each other
+    (indented first lines fall outside).  0.0 when fewer than five pairs say so."""
     ordered = sorted(boxes, key=lambda b: b.y0)
-    slopes = []
+    slopes: list[tuple[float, float]] = []
     for i, b in enumerate(ordered):
         for c in ordered[i + 1 :]:
             down = c.y0 - b.y0
-            if down > 2.5 * b.height:
+            if down > 20 * b.height:
                 break
             if down < 0.5 * b.height or min(b.x1, c.x1) <= max(b.x0, c.x0):
                 continue
             for edge in ((c.x0 - b.x0), (c.x1 - b.x1)):
-                if abs(edge) < 0.5 * b.height:
-                    slopes.append(edge / down)
-            break
+                if abs(edge) < 0.5 * b.height + MAX_SLANT * down:
+                    slopes.append((edge / down, down))
     if len(slopes) < 5:
         return 0.0
-    middle = median(slopes)
-    return middle if abs(middle) <= MAX_SLANT else 0.0
+    slopes.sort()
+    half, seen = sum(w for _, w in slopes) / 2, 0.0
+    for slope, weight in slopes:
+        seen += weight
+        if seen >= half:
+            return slope if abs(slope) <= MAX_SLANT else 0.0
+    return 0.0
 
 
 def _split_at(boxes: list[TextBox], axis: str, min_gap: float, shear: float) -> list[list[TextBox]]:
