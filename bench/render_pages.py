@@ -313,6 +313,21 @@ def cer(reference: str, hypothesis: str) -> float:
     return dist / len(a)
 
 
+def stretch_cer(reference: str, text: str) -> float:
+    """CER of a transcribed stretch against the best-matching part of a longer ``text``
+    (semi-global edit distance: the stretch whole, the text entered and left anywhere),
+    whitespace ignored."""
+    a, b = re.sub(r"\s+", "", reference), re.sub(r"\s+", "", text)
+    if not a:
+        return 0.0
+    row = [0] * (len(b) + 1)  # entering the text anywhere is free
+    for i, ca in enumerate(a, 1):
+        prev, row = row, [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ca != cb))
+    return min(row) / len(a)
+
+
 def main(argv: list[str] | None = None) -> None:
     default_seeds = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus" / "seeds"
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from rag.cli import app
 from rag.ingest import ocr, scans
 from rag.ingest.reading_order import PageLayout, TextBox, order_page
-from tests.conftest import FAKE_HASH, SAMPLE
+from tests.conftest import FAKE_HASH, ROOT, SAMPLE
 
 pytest.importorskip("rapidocr_onnxruntime", reason="OCR needs pip install '.[ocr]'")
 runner = CliRunner()
@@ -493,3 +493,58 @@ def test_a_wrapped_headline_on_a_scan_heads_its_article(tmp_path: Path) -> None:
     layout = scans.PageReader(None, workers=1).layout(png, "scan", file_digest(png)[0])
     headlines = [a.headline for a in segment_page(layout.text, "wrapped.png")]
     assert headlines == [head for head, _ in articles], (headlines, layout.text)
+
+
+def test_a_vertical_page_reads_its_columns_right_to_left_and_its_header_as_printed() -> None:
+    """Issue 34 item 4: on a page set vertically the columns are read right to left; a header
+    line set right to left (older papers) is read backwards when only that gives a date."""
+    from rag.ingest.reading_order import _across
+
+    header = TextBox("日九月四年八國民華中", 300, 10, 600, 40)
+    columns = [
+        TextBox(text, x, 60, x + 30, 60 + 30 * len(text), True) for x, text in ((400, "三列文字"), (440, "二列"))
+    ]
+    columns.append(TextBox("一列文字在右", 480, 60, 510, 240, True))
+    lines = [t for block in order_page([header, *columns]) for t, _ in block]
+    assert lines == ["中華民國八年四月九日", "一列文字在右", "二列", "三列文字"]
+    assert _across(TextBox("2024年6月18日 星期二", 0, 0, 10, 1)) == "2024年6月18日 星期二"  # set left to right
+
+
+def test_pages_in_traditional_characters_or_read_turned_are_noted() -> None:
+    from rag.ingest.page_notes import page_notes, traditional_share
+
+    trad = (
+        "我小子算個甚麼東西、自幼兒讀書不成、學了一種十八扯的調調兒、"
+        "想在江湖上做個小熱昏糊糊口罷了、像我們揚州的各位鄉先生"
+    )
+    simp = "柳溪县首届稻田音乐节在城南稻田公园开幕，吸引游客五千余人，县文旅局表示音乐节今后将每年举办一届。"
+    assert traditional_share(trad) >= 0.05 and traditional_share(simp) == 0.0
+    notes = page_notes(2, [TextBox(trad, 0, 0, 900, 30)], turned=-90.9)
+    assert [n.split(" ")[:3] for n in notes] == [["page", "2", "was"], ["page", "2", "is"]]
+    assert "竖排" in notes[0].zh and "繁体" in notes[1].zh
+    assert page_notes(1, [TextBox(simp, 0, 0, 900, 30)], turned=0.4) == []
+
+
+REAL = ROOT / "tests" / "data" / "real"
+
+
+@OCR
+def test_a_real_vertical_page_in_traditional_characters_is_read_and_reported(tmp_path: Path) -> None:
+    """Issue 34 item 5: a real 1923 page (晶報, public domain; tests/data/real/README.md), set
+    vertically in traditional characters: its article is read — columns right to left — within
+    25 % CER of a hand transcription, and the report says the page was read turned and is
+    printed in traditional characters."""
+    from render_pages import stretch_cer
+
+    page = REAL / "jingbao-1923-12-06-p2-corner.jpg"
+    index = tmp_path / "index"
+    result = runner.invoke(app, ["ingest", str(page), "--index", str(index), "--json"], env=ENV)
+    assert result.exit_code == 3, result.output  # ingested, with something to report
+    report = json.loads(result.stdout)
+    assert report["articles"] >= 1 and not report["files_skipped"]
+    assert any("was read turned a quarter" in w for w in report["warnings"])
+    assert any("traditional characters" in w for w in report["warnings"])
+    got = runner.invoke(app, ["search", "揚州 鄉先生", "--index", str(index), "--json"], env=ENV)
+    text = " ".join(h["text"] for h in json.loads(got.stdout)["hits"])
+    truth = (REAL / "jingbao-1923-12-06-p2-corner.truth.txt").read_text("utf-8")
+    assert stretch_cer(truth, text) <= 0.25

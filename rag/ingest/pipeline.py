@@ -147,7 +147,9 @@ class Ingestor:
         resume = old if old is not None and old.sha256 == item.sha256 else None
         done = self.index.doc_ids_of_source(resume.id) if resume else set()
         replaced = self.index.doc_ids_of_source(old.id) if old and not resume else set()
-        batches = self._record_batches(item, report) if item.kind == "records" else self._page_batches(item, upcoming)
+        batches = (
+            self._record_batches(item, report) if item.kind == "records" else self._page_batches(item, report, upcoming)
+        )
         source_id = resume.id if resume else None
         stopped: LoadError | None = None
         read = nuls = 0
@@ -262,13 +264,17 @@ class Ingestor:
         self._pages += 1
         self._report(name, self._run_report, 0, stage="ocr")
 
-    def _page_batches(self, item: InputFile, upcoming: Sequence[InputFile] = ()) -> Iterator[Batch]:
+    def _page_batches(
+        self, item: InputFile, report: IngestReport, upcoming: Sequence[InputFile] = ()
+    ) -> Iterator[Batch]:
         """A text page, a scan, a PDF or an HTML article page: one batch of articles."""
         if item.kind == "html":
             articles, encoding = [html_article(item)], "html"
         elif item.kind in ("scan", "pdf"):
             assert self._reader is not None
             layout = self._reader.layout(item, upcoming)
+            for note in layout.notes:
+                report.warn(f"{item.shown}: {note}", f"{item.shown}：{getattr(note, 'zh', note)}")
             articles, encoding = segment_page(layout.text, item.name, item.meta), item.kind
             for a in articles:
                 a.regions = article_regions(a, layout, item.key, "pdf" if item.kind == "pdf" else "image")

@@ -16,6 +16,9 @@ import itertools
 from dataclasses import dataclass, field
 from statistics import median
 
+from rag.ingest.cleaning import page_label
+from rag.ingest.dates import DATE
+
 
 @dataclass
 class TextBox:
@@ -67,6 +70,7 @@ class PageLayout:
     text: str = ""
     lines: list[PlacedLine] = field(default_factory=list)
     pages: list[PageSize] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # rag.models.Said: what the report should say of a page
 
     def add_page(
         self, number: int, width: int, height: int, blocks: list[list[tuple[str, TextBox]]], skew: float = 0.0
@@ -110,9 +114,27 @@ def order_page(boxes: list[TextBox]) -> list[list[tuple[str, TextBox]]]:
     blocks: list[list[tuple[str, TextBox]]] = []
     sizes = [size for b in boxes if (size := _type_size(b))]
     body = median(sizes) if sizes else em
-    for leaf in _cut(boxes, em):
-        blocks.extend(_leaf_blocks(leaf, body))
+    rtl = vertical_page(boxes)
+    for leaf in _cut(boxes, em, rtl):
+        blocks.extend(_vertical_blocks(leaf) if rtl else _leaf_blocks(leaf, body))
     return blocks
+
+
+def vertical_page(boxes: list[TextBox]) -> bool:
+    """Most of the page's characters stand in vertical lines: a page set top to bottom, whose
+    columns are read right to left (a traditional layout)."""
+    down = sum(len(b.text.strip()) for b in boxes if b.vertical)
+    return down > sum(len(b.text.strip()) for b in boxes if not b.vertical)
+
+
+def _vertical_blocks(boxes: list[TextBox]) -> list[list[tuple[str, TextBox]]]:
+    """A region of a vertical page: the lines set across it first (a header, a headline), each
+    a block, then its columns right to left as the lines of one block."""
+    across: list[list[tuple[str, TextBox]]] = [
+        [(_across(ln), ln)] for ln in _lines([b for b in boxes if not b.vertical])
+    ]
+    columns = sorted((b for b in boxes if b.vertical), key=lambda b: -b.x1)
+    return across + ([[(b.text.strip(), b) for b in columns]] if columns else [])
 
 
 def _join_stacks(boxes: list[TextBox]) -> list[TextBox]:
@@ -160,14 +182,26 @@ def _join_stacks(boxes: list[TextBox]) -> list[TextBox]:
     return out
 
 
-def _cut(boxes: list[TextBox], em: float) -> list[list[TextBox]]:
-    """XY-cut: the regions of ``boxes`` in reading order."""
+def _across(line: TextBox) -> str:
+    """A line set across a vertical page, as it reads: older papers set such lines right to left
+    (日九月四年八國民華中 is 中華民國八年四月九日), newer ones left to right.  Geometry cannot
+    tell, so the content does: a date or a page number that reads only backwards."""
+    text = line.text
+    backwards = text[::-1]
+    if (DATE.search(backwards) or page_label(backwards)) and not (DATE.search(text) or page_label(text)):
+        return backwards
+    return text
+
+
+def _cut(boxes: list[TextBox], em: float, rtl: bool = False) -> list[list[TextBox]]:
+    """XY-cut: the regions of ``boxes`` in reading order (columns right to left when ``rtl``)."""
     if len(boxes) <= 1:
         return [boxes]
     for axis, min_gap in (("x", 0.9 * em), ("y", 1.2 * em)):
         parts = _split(boxes, axis, min_gap)
         if len(parts) > 1:
-            return [leaf for part in parts for leaf in _cut(part, em)]
+            parts = parts[::-1] if rtl and axis == "x" else parts
+            return [leaf for part in parts for leaf in _cut(part, em, rtl)]
     return [boxes]
 
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from rag.ingest import ocr
 from rag.ingest.loaders import LoadError, os_reason_zh
+from rag.ingest.page_notes import page_notes
 from rag.ingest.reading_order import PageLayout, TextBox, order_page
 
 MAX_PIXELS = 80_000_000  # a broadsheet page scanned at 400 dpi is ~45 megapixels
@@ -297,6 +298,8 @@ class PageReader:
                 ) from None
             self.on_page(page.how)
             layout.add_page(n, page.width, page.height, order_page(page.boxes), page.skew)
+            if page.how == "ocr":
+                layout.notes += page_notes(n, page.boxes, page.skew)
         return layout
 
     def _start(self, path: Path, kind: str, sha256: str, number: int) -> Future:
