@@ -139,13 +139,22 @@ eval-milvus: eval-dev eval-crud
 	$(BIN)/python bench/milvus_sizing.py index/crud6k
 
 # The seed pages rendered as 2/3-column scans and PDFs, read back by OCR (CER per layout, pages/min),
-# then dev.jsonl over an index of the scans beside the .txt index (docs/scans.md).
+# then dev.jsonl over an index of the scans beside the .txt index (docs/scans.md); the same again for
+# the pages as a cheap scanner gives them (turned up to 2°, warped, blurred, noisy, JPEG 40).
 RENDERED ?= eval/reports/rendered-seeds
+DEGRADED ?= eval/reports/degraded-seeds
 eval-scans: eval-dev
-	$(BIN)/python bench/ocr_quality.py --out $(RENDERED) --questions ../shared/eval/dev.jsonl
+	mkdir -p eval/reports
+	$(BIN)/python bench/ocr_quality.py --out $(RENDERED) --questions ../shared/eval/dev.jsonl > $(RENDERED).json
 	$(BIN)/rag ingest $(RENDERED)/*.tif --index index/seeds-scans --rebuild
 	$(BIN)/rag eval $(RENDERED)/questions.scans.jsonl --index index/seeds-scans --out eval/reports/dev-scans
 	$(BIN)/rag eval compare eval/reports/dev-hybrid eval/reports/dev-scans
+	$(BIN)/python bench/ocr_quality.py --out $(DEGRADED) --rotate 2 --degrade \
+		--questions ../shared/eval/dev.jsonl > $(DEGRADED).json
+	$(BIN)/rag ingest $(DEGRADED)/*.tif --index index/seeds-degraded --rebuild
+	$(BIN)/rag eval $(DEGRADED)/questions.scans.jsonl --index index/seeds-degraded --out eval/reports/dev-degraded
+	$(BIN)/rag eval compare eval/reports/dev-hybrid eval/reports/dev-degraded
+	$(BIN)/python bench/real_pages.py > eval/reports/real-pages.json
 
 clean:
 	rm -rf $(VENV) index/sample index/seeds index/crud6k index/crud6k.jsonl

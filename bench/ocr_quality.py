@@ -75,6 +75,8 @@ def main() -> None:
     ap.add_argument("--questions", help="a question set over the seed pages to rename for the scans")
     ap.add_argument("--rotate", type=float, default=0.0, help="turn each page up to ± this many degrees (seeded)")
     ap.add_argument("--degrade", action="store_true", help="blur, warp, noise and JPEG 40 as well (render_pages)")
+    ap.add_argument("--gutter", type=float, default=0.0, help="space between columns in body characters (render_pages)")
+    ap.add_argument("--no-rules", action="store_true", help="no line printed down the gutters (render_pages)")
     args = ap.parse_args()
     os.environ["RAG_PDF_DPI"] = str(args.pdf_dpi)
     from rag.ingest.scans import PageReader
@@ -85,6 +87,8 @@ def main() -> None:
         render_main(
             [args.seeds, "--out", str(folder), "--dpi", str(args.dpi), "--rotate", str(args.rotate)]
             + ["--degrade"] * args.degrade
+            + ["--gutter", str(args.gutter)]
+            + ["--no-rules"] * args.no_rules
         )
     turned = {Path(f["source"]).stem: f["turned"] for f in json.loads(rendered.getvalue())["files"]}
     files = sorted(p for p in folder.iterdir() if p.suffix in (".tif", ".pdf"))
@@ -135,6 +139,8 @@ def main() -> None:
                 "dpi": args.dpi,
                 "rotate": args.rotate,
                 "degraded": args.degrade,
+                "gutter": args.gutter,
+                "rules": not args.no_rules,
                 "pdf_dpi": args.pdf_dpi,
                 "layouts": layouts,
                 "files": rows,

@@ -93,10 +93,10 @@ def read_blocks(text: str) -> list[tuple[str, bool]]:
 class _Layout:
     """Flows blocks into columns and pages, producing positioned Lines (no drawing)."""
 
-    def __init__(self, columns: int, dpi: int, font_path: str, rng: random.Random, vertical: bool):
+    def __init__(self, columns: int, dpi: int, font_path: str, rng: random.Random, vertical: bool, gutter: float = 0.0):
         k = dpi / 150
         self.width, self.height = round(210 / 25.4 * dpi), round(297 / 25.4 * dpi)
-        self.margin, self.gap = round(60 * k), round(36 * k)
+        self.margin, self.gap = round(60 * k), round((gutter * 23 if gutter else 36) * k)
         self.col_w = (self.width - 2 * self.margin - (columns - 1) * self.gap) // columns
         self.body, self.head = round(23 * k), round(23 * k * 1.4)
         self.font_path, self.rng, self.vertical, self.columns = font_path, rng, vertical, columns
@@ -208,28 +208,38 @@ def _rules(lay: _Layout) -> list[tuple[int, int, int, int]]:
 
 
 def render_text(
-    text: str, columns: int = 2, *, dpi: int = 150, seed: int = 7, vertical: bool = False, font_path: str | None = None
+    text: str,
+    columns: int = 2,
+    *,
+    dpi: int = 150,
+    seed: int = 7,
+    vertical: bool = False,
+    font_path: str | None = None,
+    gutter: float = 0.0,
+    rules: bool = True,
 ) -> list[RenderedPage]:
-    """Lay `text` out in `columns` columns on as many pages as it needs; deterministic for a given seed."""
+    """Lay `text` out in `columns` columns on as many pages as it needs; deterministic for a given seed.
+    ``gutter``: the space between columns in body characters (default 36 px at 150 dpi, about 1.6);
+    ``rules``: a grey line printed down each gutter."""
     if columns not in (2, 3):
         raise ValueError("columns must be 2 or 3")
     blocks = read_blocks(text)
     if not blocks:
         raise ValueError("no text to render")
     path = find_font(font_path)
-    lay = _Layout(columns, dpi, path, random.Random(seed), vertical)
+    lay = _Layout(columns, dpi, path, random.Random(seed), vertical, gutter)
     out = []
     for lines in lay.run(blocks):
         img = Image.new("L", (lay.width, lay.height), 255)
         draw = ImageDraw.Draw(img)
-        for rule in _rules(lay):
+        for rule in _rules(lay) if rules else []:
             draw.line(rule, fill=150, width=1)
         for ln in lines:
             for x, base, s, size in _glyphs(ln):
                 if ln.kind == "vertical":
                     x += (size - _font(path, size).getlength(s)) / 2
                 draw.text((x, base), s, font=_font(path, size), fill=0, anchor="ls")
-        img.info.update(dpi=(dpi, dpi), font_path=path, rules=_rules(lay))
+        img.info.update(dpi=(dpi, dpi), font_path=path, rules=_rules(lay) if rules else [])
         out.append(RenderedPage(img, lines, _truth(lines), columns))
     return out
 
@@ -338,6 +348,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--rotate", type=float, default=0.0, help="turn every page up to ± this many degrees (seeded), as scans come"
     )
+    ap.add_argument("--gutter", type=float, default=0.0, help="space between columns, in body characters")
+    ap.add_argument("--no-rules", action="store_true", help="no line printed down the gutters")
     ap.add_argument(
         "--degrade",
         action="store_true",
@@ -351,7 +363,10 @@ def main(argv: list[str] | None = None) -> None:
     report = []
     for n, src in enumerate(sorted(args.seeds.glob("*.txt"))):
         cols = 2 if n % 2 == 0 else 3
-        pages = render_text(src.read_text(encoding="utf-8"), cols, dpi=args.dpi, seed=args.seed, vertical=cols == 3)
+        text = src.read_text(encoding="utf-8")
+        pages = render_text(
+            text, cols, dpi=args.dpi, seed=args.seed, vertical=cols == 3, gutter=args.gutter, rules=not args.no_rules
+        )
         angles = [round(turns.uniform(-args.rotate, args.rotate), 2) if args.rotate else 0.0 for _ in pages]
         pages = [turned(p, a) if a else p for p, a in zip(pages, angles)]
         if args.degrade:

@@ -89,14 +89,19 @@ def test_a_gutter_that_slants_still_parts_the_columns() -> None:
     assert lines == left + right
 
 
-def test_a_headline_set_over_two_lines_is_one_line_and_its_kicker_another() -> None:
-    """Issue 34 item 4: display type over two lines (the main headline) is one line of the page
-    text; the smaller kicker above it and the body below stay lines of their own."""
-    boxes = [_box("全县推进农田水利建设", 40, 10, 24), _box("柳溪县新建三座灌溉泵站", 40, 50, 34)]
-    boxes += [_box("惠及农田两万亩", 40, 96, 34)]
-    boxes += [_box(f"正文第{i}行文字内容完整齐全", 40, 150 + 30 * i) for i in range(12)]
-    lines = [t for block in order_page(boxes) for t, _ in block]
-    assert lines[:3] == ["全县推进农田水利建设", "柳溪县新建三座灌溉泵站惠及农田两万亩", "正文第0行文字内容完整齐全"]
+def test_a_headline_set_over_two_lines_is_a_block_apart_from_its_kicker_and_body() -> None:
+    """Issue 34 item 4: display type over two lines (the main headline) is one block of the page
+    text, as the segmenter knows a headline; the smaller kicker above it and the body below are
+    blocks of their own, though no gap sets them apart."""
+    boxes = [_box("全县推进农田水利建设工程项目", 40, 10, 26), _box("柳溪县新建三座灌溉泵站", 40, 44, 34)]
+    boxes += [_box("惠及全县农田两万余亩", 40, 82, 37)]  # set full width: no short line ends the block
+    boxes += [_box(f"正文第{i:02d}行文字内容完整齐全而且足够长", 40, 118 + 30 * i) for i in range(12)]
+    blocks = [[t for t, _ in block] for block in order_page(boxes)]
+    assert blocks[:3] == [
+        ["全县推进农田水利建设工程项目"],
+        ["柳溪县新建三座灌溉泵站", "惠及全县农田两万余亩"],
+        [f"正文第{i:02d}行文字内容完整齐全而且足够长" for i in range(12)],
+    ]
 
 
 def test_a_vertical_headline_given_a_character_at_a_time_is_one_block_before_its_text() -> None:
@@ -491,7 +496,7 @@ def test_a_wrapped_headline_on_a_scan_heads_its_article(tmp_path: Path) -> None:
     png = tmp_path / "wrapped.png"
     save_png(page, png)
     layout = scans.PageReader(None, workers=1).layout(png, "scan", file_digest(png)[0])
-    headlines = [a.headline for a in segment_page(layout.text, "wrapped.png")]
+    headlines = ["".join(a.headline.split()) for a in segment_page(layout.text, "wrapped.png")]
     assert headlines == [head for head, _ in articles], (headlines, layout.text)
 
 

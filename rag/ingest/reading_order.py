@@ -271,7 +271,7 @@ def _leaf_blocks(boxes: list[TextBox], body: float) -> list[list[tuple[str, Text
     """A region's lines, cut into blocks at paragraph starts; vertical text is a block alone,
     read before the lines beside it."""
     vertical = sorted((b for b in boxes if b.vertical), key=lambda b: (b.y0, b.x0))
-    lines = _display_lines(_lines([b for b in boxes if not b.vertical]), body)
+    lines = _lines([b for b in boxes if not b.vertical])
     blocks: list[list[tuple[str, TextBox]]] = []
     left = min((b.x0 for b in lines), default=0.0)
     right = max((b.x1 for b in lines), default=0.0)
@@ -288,7 +288,7 @@ def _leaf_blocks(boxes: list[TextBox], body: float) -> list[list[tuple[str, Text
         indented = box.x0 - left >= 1.2 * size
         short_before = prev is not None and right - prev.x1 >= 1.5 * size
         gap = prev is not None and box.y0 - prev.y1 >= 0.9 * size
-        if cur and (indented or short_before or gap):
+        if cur and (indented or short_before or gap or (prev is not None and _new_type(prev, box, body))):
             blocks.append(cur)
             cur = []
         cur.append((box.text, box))
@@ -312,26 +312,16 @@ def _type_size(box: TextBox) -> float:
     return box.width / (wide + 0.5 * (len(text) - wide))
 
 
-def _display_lines(lines: list[TextBox], body: float) -> list[TextBox]:
-    """A headline set over two or more lines made one line again (the segmenter knows a headline
-    as a line of its own): consecutive lines of the same display type (``body``: the page's body
-    type size), set close together.  A 引题 or 副题 above or below is set smaller than the main
-    headline and stays a line apart."""
-    out: list[TextBox] = []
-    for box in lines:
-        prev = out[-1] if out else None
-        big, size = _type_size(prev) if prev is not None else 0.0, _type_size(box)
-        if (
-            prev is not None
-            and min(big, size) >= DISPLAY * body
-            and abs(size - big) <= 0.15 * big
-            and box.y0 - prev.y1 <= 0.8 * prev.height
-        ):
-            text = joined(prev.text, box.text, prev.height, prev.height)
-            out[-1] = TextBox(text, min(prev.x0, box.x0), prev.y0, max(prev.x1, box.x1), box.y1)
-        else:
-            out.append(box)
-    return out
+def _new_type(prev: TextBox, box: TextBox, body: float) -> bool:
+    """The line is set in other type than the one above it: a headline's lines (display type,
+    ``DISPLAY`` times the body type or more) against body text, or a kicker against its headline.
+    A headline over two lines is then a block of its own, as the segmenter knows headlines."""
+    a, b = _type_size(prev), _type_size(box)
+    if not a or not b:
+        return False
+    if (a >= DISPLAY * body) != (b >= DISPLAY * body):
+        return True
+    return min(a, b) >= DISPLAY * body and abs(a - b) > 0.15 * max(a, b)
 
 
 def _lines(boxes: list[TextBox]) -> list[TextBox]:
