@@ -5,8 +5,10 @@ Newspaper pages are columns, sometimes under a headline that spans several of th
 with a headline printed vertically.  The boxes are split recursively (an XY-cut): first at a
 vertical gap that runs the full height of the region (columns, left to right), else at a
 horizontal gap taller than the line spacing (bands, top to bottom).  Within a leaf, boxes are
-gathered into lines by their vertical overlap; a new paragraph starts at an indented line or
-after a short one, as a compositor sets them.  The text that comes out has the shape of the
+gathered into lines by their vertical overlap; a new paragraph starts at an indented line, after
+a short one, or where the type size changes (a headline's display type against body type), as
+a compositor sets them.  A gutter may slant a little on a warped scan; a page set vertically is
+read right to left.  The text that comes out has the shape of the
 ``.txt`` pages (column lines, blank lines between blocks), so the segmenter reads both alike.
 """
 
@@ -212,8 +214,8 @@ def _split(boxes: list[TextBox], axis: str, min_gap: float) -> list[list[TextBox
     """Groups of ``boxes`` separated by empty stripes at least ``min_gap`` wide along ``axis``.
     Across the page (``x``) a gutter may slant a little, where a scan was warped (photographed
     at an angle, or not flat on the glass: deskew straightens the page on average, not every
-    gutter).  Where no straight gutter is found, the region's own slant — how its lines' edges
-    drift from one line to the next — is followed instead."""
+    gutter).  Where no straight gutter is found, the region's own slant — how its lines' aligned
+    edges drift down the column (``_slant``) — is followed instead."""
     parts = _split_at(boxes, axis, min_gap, 0.0)
     if axis == "x" and len(parts) == 1 and abs(slant := _slant(boxes)) >= 0.002:
         parts = _split_at(boxes, axis, min_gap, slant)
