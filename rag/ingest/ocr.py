@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from rag.ingest.deskew import straighten
+from rag.ingest.gutters import gutters
 from rag.ingest.orientation import quarter_turns
 from rag.ingest.reading_order import TextBox, joined
 
@@ -43,16 +44,16 @@ def engine(threads: int = 0):
             max_side_len=MAX_SIDE,
             intra_op_num_threads=n,
             inter_op_num_threads=1 if threads else -1,
-            text_score=MIN_SCORE,
+            text_score=0.0,  # every line kept: one run across a narrow gutter reads badly whole (read_image)
         )
     return _engine
 
 
-def read_image(image: np.ndarray, threads: int = 0) -> tuple[list[TextBox], float]:
+def read_image(image: np.ndarray, threads: int = 0) -> tuple[list[TextBox], float, list[float]]:
     """The text boxes of one page image (RGB or grey array), in the pixels of the page turned
     upright (rag.ingest.orientation) and straight (rag.ingest.deskew), and the degrees the scan
     was turned counter-clockwise: a multiple of 90 for a page on its side or upside down, plus
-    its skew."""
+    its skew; and the x of each narrow gutter found between its columns (rag.ingest.gutters)."""
     ocr = engine(threads)
     if image.ndim == 2:
         image = np.stack([image] * 3, axis=-1)
@@ -70,14 +71,40 @@ def read_image(image: np.ndarray, threads: int = 0) -> tuple[list[TextBox], floa
     quarter = -90 * (turns % 4)
     skew = round(skew + (quarter + 360 if quarter <= -180 else quarter), 3)
     rules = column_rules(image)
+    heights = [b.height for found in result or [] if (b := TextBox("", *_bounds(found[0]))).width >= 3 * b.height]
+    gaps = gutters(image, float(np.median(heights))) if heights else []
     boxes = []
     for found in result or []:
-        for box in _pieces(found, rules):
-            if box.height >= 3 * max(1.0, box.width):  # a column of characters: vertical text
-                box = _read_vertical(ocr, image, box)
-            if box.text.strip():
-                boxes.append(box)
-    return boxes, skew
+        for piece in _pieces(found, rules):
+            parts = _across_gutters(ocr, image, piece, gaps)
+            if parts == [piece] and float(found[2]) < MIN_SCORE:
+                continue  # read whole, and not sure enough of it
+            for box in parts:
+                if box.height >= 3 * max(1.0, box.width):  # a column of characters: vertical text
+                    box = _read_vertical(ocr, image, box)
+                if box.text.strip():
+                    boxes.append(box)
+    return boxes, skew, [x for x, _, _ in gaps]
+
+
+def _across_gutters(ocr, image: np.ndarray, box: TextBox, gaps: Sequence[Rule]) -> list[TextBox]:
+    """A line the detector ran across a narrow gutter (rag.ingest.gutters), cut there and each
+    side read again; a line that crosses none, as it is."""
+    middle = (box.y0 + box.y1) / 2
+    inside = (box.x0 + box.height, box.x1 - box.height)
+    cuts = sorted(x for x, top, bottom in gaps if inside[0] < x < inside[1] and top <= middle <= bottom)
+    if not cuts or box.vertical or box.height >= box.width:
+        return [box]
+    out = []
+    for x0, x1 in zip([box.x0, *cuts], [*cuts, box.x1]):
+        crop = image[max(0, round(box.y0)) : round(box.y1), max(0, round(x0)) : round(x1)]
+        text, score = _read_line(ocr, crop) if crop.size else ("", 0.0)
+        if text.strip() and score >= MIN_SCORE:
+            grey = crop.mean(axis=2) if crop.ndim == 3 else crop
+            inked = np.flatnonzero((grey < 0.6 * float(np.median(grey))).any(axis=0))
+            left, right = (x0 + inked[0], x0 + inked[-1] + 1) if len(inked) else (x0, x1)
+            out.append(TextBox(text, float(left), box.y0, float(right), box.y1))
+    return out
 
 
 Rule = tuple[float, float, float]  # a printed vertical line: x, top, bottom

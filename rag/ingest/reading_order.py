@@ -15,6 +15,7 @@ read right to left.  The text that comes out has the shape of the
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from statistics import median
 
@@ -106,8 +107,10 @@ def _rounded(box: TextBox) -> tuple[int, int, int, int]:
     return round(box.x0), round(box.y0), round(box.x1), round(box.y1)
 
 
-def order_page(boxes: list[TextBox]) -> list[list[tuple[str, TextBox]]]:
-    """The page's text blocks in reading order; each block a list of (line text, line box)."""
+def order_page(boxes: list[TextBox], gutters: Sequence[float] = ()) -> list[list[tuple[str, TextBox]]]:
+    """The page's text blocks in reading order; each block a list of (line text, line box).
+    ``gutters``: the x of narrow gutters found in the image (rag.ingest.gutters), where a
+    column may be cut at a gap narrower than the usual 0.9 of a character."""
     boxes = [b for b in boxes if b.text.strip() and b.width > 0 and b.height > 0]
     if not boxes:
         return []
@@ -117,7 +120,7 @@ def order_page(boxes: list[TextBox]) -> list[list[tuple[str, TextBox]]]:
     sizes = [size for b in boxes if (size := _type_size(b))]
     body = median(sizes) if sizes else em
     rtl = vertical_page(boxes)
-    for leaf in _cut(boxes, em, rtl):
+    for leaf in _cut(boxes, em, rtl, tuple(gutters)):
         blocks.extend(_vertical_blocks(leaf) if rtl else _leaf_blocks(leaf, body))
     return blocks
 
@@ -195,28 +198,31 @@ def _across(line: TextBox) -> str:
     return text
 
 
-def _cut(boxes: list[TextBox], em: float, rtl: bool = False) -> list[list[TextBox]]:
+def _cut(boxes: list[TextBox], em: float, rtl: bool = False, gutters: tuple[float, ...] = ()) -> list[list[TextBox]]:
     """XY-cut: the regions of ``boxes`` in reading order (columns right to left when ``rtl``)."""
     if len(boxes) <= 1:
         return [boxes]
     for axis, min_gap in (("x", 0.9 * em), ("y", 1.2 * em)):
-        parts = _split(boxes, axis, min_gap)
+        parts = _split(boxes, axis, min_gap, gutters if axis == "x" else (), NARROW * em)
         if len(parts) > 1:
             parts = parts[::-1] if rtl and axis == "x" else parts
-            return [leaf for part in parts for leaf in _cut(part, em, rtl)]
+            return [leaf for part in parts for leaf in _cut(part, em, rtl, gutters)]
     return [boxes]
 
 
 MAX_SLANT = 0.02  # px across per px down (1.15°): what a warped scan leaves after deskew
+NARROW = 0.2  # of a character: the least gap cut at a narrow gutter the image shows
 
 
-def _split(boxes: list[TextBox], axis: str, min_gap: float) -> list[list[TextBox]]:
+def _split(
+    boxes: list[TextBox], axis: str, min_gap: float, gutters: tuple[float, ...] = (), narrow: float = 0.0
+) -> list[list[TextBox]]:
     """Groups of ``boxes`` separated by empty stripes at least ``min_gap`` wide along ``axis``.
     Across the page (``x``) a gutter may slant a little, where a scan was warped (photographed
     at an angle, or not flat on the glass: deskew straightens the page on average, not every
     gutter).  Where no straight gutter is found, the region's own slant — how its lines' aligned
     edges drift down the column (``_slant``) — is followed instead."""
-    parts = _split_at(boxes, axis, min_gap, 0.0)
+    parts = _split_at(boxes, axis, min_gap, 0.0, gutters, narrow)
     if axis == "x" and len(parts) == 1 and abs(slant := _slant(boxes)) >= 0.002:
         parts = _split_at(boxes, axis, min_gap, slant)
     return parts
@@ -250,8 +256,11 @@ def _slant(boxes: list[TextBox]) -> float:
     return 0.0
 
 
-def _split_at(boxes: list[TextBox], axis: str, min_gap: float, shear: float) -> list[list[TextBox]]:
-    """``_split`` along a stripe that moves ``shear`` pixels across for each pixel down."""
+def _split_at(
+    boxes: list[TextBox], axis: str, min_gap: float, shear: float, gutters: tuple[float, ...] = (), narrow: float = 0.0
+) -> list[list[TextBox]]:
+    """``_split`` along a stripe that moves ``shear`` pixels across for each pixel down; at one
+    of ``gutters`` a gap of ``narrow`` is enough."""
     if axis == "x":
         top = min(b.y0 for b in boxes)
         lo = lambda b: b.x0 - shear * ((b.y1 if shear > 0 else b.y0) - top)  # noqa: E731
@@ -262,7 +271,8 @@ def _split_at(boxes: list[TextBox], axis: str, min_gap: float, shear: float) -> 
     groups: list[list[TextBox]] = [[ordered[0]]]
     reach = hi(ordered[0])
     for b in ordered[1:]:
-        if lo(b) - reach >= min_gap:
+        gap = lo(b) - reach
+        if gap >= min_gap or (gap >= narrow > 0 and any(reach <= x <= lo(b) for x in gutters)):
             groups.append([])
         groups[-1].append(b)
         reach = max(reach, hi(b))

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,7 @@ MAX_PIXELS = 80_000_000  # a broadsheet page scanned at 400 dpi is ~45 megapixel
 MAX_PAGES = 300  # a file; a daily's issue is 4–64 pages
 # the resolution a PDF page without text is rendered at for OCR (bench/ocr_quality.py --pdf-dpi)
 PDF_DPI = int(os.environ.get("RAG_PDF_DPI", "150"))
-CACHE_VERSION = "2"  # of the cached boxes: raise it when reading a page changes (2: pages straightened)
+CACHE_VERSION = "3"  # of the cached boxes: raise it when reading a page changes (2: straightened; 3: upright, gutters)
 MIN_TEXT_LAYER = 20  # characters a PDF page needs in its text layer to be read without OCR
 
 
@@ -41,6 +41,7 @@ class PageBoxes:
     boxes: list[TextBox]
     how: str  # ocr | text-layer
     skew: float = 0.0  # degrees the scan was turned (counter-clockwise); its boxes are of the page turned straight
+    gutters: list[float] = field(default_factory=list)  # x of the narrow gutters between columns (rag.ingest.gutters)
 
 
 class OcrCache:
@@ -60,7 +61,8 @@ class OcrCache:
         try:
             data = json.loads(path.read_text("utf-8"))
             boxes = [TextBox(**b) for b in data["boxes"]]
-            return PageBoxes(data["width"], data["height"], boxes, data["how"], float(data.get("skew", 0.0)))
+            gutters = [float(x) for x in data.get("gutters", [])]
+            return PageBoxes(data["width"], data["height"], boxes, data["how"], float(data.get("skew", 0.0)), gutters)
         except (OSError, ValueError, TypeError, KeyError):
             return None
 
@@ -110,11 +112,11 @@ def read_page(path: Path, kind: str, number: int, cache_key: str = "", cache: Oc
 
 
 def _ocr(image: np.ndarray) -> PageBoxes:
-    boxes, skew = ocr.read_image(image, threads=_threads())
+    boxes, skew, gutters = ocr.read_image(image, threads=_threads())
     height, width = image.shape[:2]
     if round(skew / 90) % 2:  # read on its side: the upright page is the other way round
         width, height = height, width
-    return PageBoxes(width, height, boxes, "ocr", skew)
+    return PageBoxes(width, height, boxes, "ocr", skew, gutters)
 
 
 def _threads() -> int:
@@ -297,7 +299,7 @@ class PageReader:
                     zh=f"第 {n} 页：文字识别进程意外退出（可能是内存不足）",
                 ) from None
             self.on_page(page.how)
-            layout.add_page(n, page.width, page.height, order_page(page.boxes), page.skew)
+            layout.add_page(n, page.width, page.height, order_page(page.boxes, page.gutters), page.skew)
             if page.how == "ocr":
                 layout.notes += page_notes(n, page.boxes, page.skew)
         return layout
