@@ -32,13 +32,18 @@ def parse_date(text: str) -> str:
             if not 1 <= year <= 150:
                 continue
             year += 1911
-        try:
-            day = dt.date(year, number(m.group("m")), number(m.group("d")))
-        except ValueError:
-            continue
-        if 1800 <= day.year <= 2100:
-            return day.isoformat()
+        if day := real_day(year, number(m.group("m")), number(m.group("d"))):
+            return day
     return ""
+
+
+def real_day(year: int, month: int, day: int) -> str:
+    """``yyyy-mm-dd`` when the three make a real day between 1800 and 2100, else ``""``."""
+    try:
+        date = dt.date(year, month, day)
+    except ValueError:
+        return ""
+    return date.isoformat() if 1800 <= date.year <= 2100 else ""
 
 
 def number(figures: str) -> int:

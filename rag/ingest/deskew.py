@@ -34,12 +34,17 @@ def skew_angle(result: Sequence) -> float:
             slopes += _edges(found[0])
     if len(slopes) < MIN_LINES:
         return 0.0
-    slopes.sort()
-    half, seen = sum(w for _, w in slopes) / 2, 0.0
-    for angle, weight in slopes:
+    return round(weighted_median(slopes), 3)
+
+
+def weighted_median(pairs: Sequence[tuple[float, float]]) -> float:
+    """The value at which half the total weight of (value, weight) ``pairs`` lies below; 0.0 for none."""
+    ordered = sorted(pairs)
+    half, seen = sum(w for _, w in ordered) / 2, 0.0
+    for value, weight in ordered:
         seen += weight
         if seen >= half:
-            return round(angle, 3)
+            return value
     return 0.0
 
 

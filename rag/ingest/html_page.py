@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from rag.ingest.cleaning import CJK
+from rag.ingest.dates import real_day
 from rag.ingest.loaders import LoadError, os_reason_zh
 
 HTML_MAX_BYTES = 5_000_000
@@ -204,12 +204,8 @@ def _site(part: str) -> str:
 
 def _iso(text: str, pattern: re.Pattern[str]) -> str:
     for m in pattern.finditer(text):
-        try:
-            day = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        except ValueError:
-            continue
-        if 1800 <= day.year <= 2100:
-            return day.isoformat()
+        if day := real_day(int(m.group(1)), int(m.group(2)), int(m.group(3))):
+            return day
     return ""
 
 

@@ -21,6 +21,7 @@ from statistics import median
 
 from rag.ingest.cleaning import page_label
 from rag.ingest.dates import DATE
+from rag.ingest.deskew import weighted_median
 
 
 @dataclass
@@ -247,13 +248,8 @@ def _slant(boxes: list[TextBox]) -> float:
                     slopes.append((edge / down, down))
     if len(slopes) < 5:
         return 0.0
-    slopes.sort()
-    half, seen = sum(w for _, w in slopes) / 2, 0.0
-    for slope, weight in slopes:
-        seen += weight
-        if seen >= half:
-            return slope if abs(slope) <= MAX_SLANT else 0.0
-    return 0.0
+    slope = weighted_median(slopes)
+    return slope if abs(slope) <= MAX_SLANT else 0.0
 
 
 def _split_at(
