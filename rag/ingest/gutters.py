@@ -19,17 +19,22 @@ STEP = 2  # rows looked at: every other one
 Rule = tuple[float, float, float]  # x, top, bottom (as ocr.column_rules)
 
 
+def ink(image: np.ndarray) -> np.ndarray:
+    """Where the image is printed on: darker than 0.6 of its median (paper) brightness."""
+    grey = image.mean(axis=2) if image.ndim == 3 else image.astype(np.float32)
+    return grey < 0.6 * float(np.median(grey))
+
+
 def gutters(image: np.ndarray, em: float) -> list[Rule]:
     """Gutters between columns as vertical lines (x, top, bottom) on a page turned straight,
     whose characters are ``em`` pixels high."""
     if em < 4:
         return []
-    grey = image.mean(axis=2) if image.ndim == 3 else image.astype(np.float32)
-    ink = (grey[::STEP] < 0.6 * float(np.median(grey))).astype(np.int32)  # every other row: half the work
-    height, width = ink.shape
-    run = np.concatenate([np.zeros((height, 1), np.int32), np.cumsum(ink, axis=1)], axis=1)
+    printed = ink(image[::STEP]).astype(np.int32)  # every other row: half the work
+    height, width = printed.shape
+    run = np.concatenate([np.zeros((height, 1), np.int32), np.cumsum(printed, axis=1)], axis=1)
     half, reach = max(1, round(MIN_WIDTH * em / 2)), round(1.5 * em)
-    xs = np.flatnonzero(ink.sum(axis=0) <= 0.05 * height)  # a gutter's columns are nearly white
+    xs = np.flatnonzero(printed.sum(axis=0) <= 0.05 * height)  # a gutter's columns are nearly white
     if not len(xs):
         return []
 

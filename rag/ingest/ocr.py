@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from rag.ingest.deskew import straighten
-from rag.ingest.gutters import gutters
-from rag.ingest.orientation import quarter_turns
+from rag.ingest.gutters import gutters, ink
+from rag.ingest.orientation import quarter_turns, side_by_side
 from rag.ingest.reading_order import TextBox, joined
 
 INSTALL_HINT = "OCR needs the ocr extra: pip install 'baokan-rag[ocr]' (rapidocr-onnxruntime, models included)"
@@ -100,8 +100,7 @@ def _across_gutters(ocr, image: np.ndarray, box: TextBox, gaps: Sequence[Rule]) 
         crop = image[max(0, round(box.y0)) : round(box.y1), max(0, round(x0)) : round(x1)]
         text, score = _read_line(ocr, crop) if crop.size else ("", 0.0)
         if text.strip() and score >= MIN_SCORE:
-            grey = crop.mean(axis=2) if crop.ndim == 3 else crop
-            inked = np.flatnonzero((grey < 0.6 * float(np.median(grey))).any(axis=0))
+            inked = np.flatnonzero(ink(crop).any(axis=0))
             left, right = (x0 + inked[0], x0 + inked[-1] + 1) if len(inked) else (x0, x1)
             out.append(TextBox(text, float(left), box.y0, float(right), box.y1))
     return out
@@ -179,14 +178,7 @@ def _bounds(points) -> tuple[float, float, float, float]:
 def _read_vertical(ocr, image: np.ndarray, box: TextBox) -> TextBox:
     """A tall box read as vertical text: its square character cells side by side, read as a line."""
     x0, y0, x1, y1 = (round(v) for v in (box.x0, box.y0, box.x1, box.y1))
-    crop = image[max(0, y0) : y1, max(0, x0) : x1]
-    size = crop.shape[1]
-    count = max(1, round(crop.shape[0] / size))
-    step = crop.shape[0] / count
-    cells = [crop[round(i * step) : round((i + 1) * step)] for i in range(count)]
-    height = min(c.shape[0] for c in cells)
-    pad = np.full((height, max(2, size // 6), 3), 255, dtype=crop.dtype)
-    strip = np.concatenate([part for c in cells for part in (c[:height], pad)], axis=1)
+    strip = side_by_side(image[max(0, y0) : y1, max(0, x0) : x1])
     result, _ = ocr(strip, use_det=False, use_cls=False, use_rec=True)
     text = "".join(str(r[0]) for r in result or [] if r and float(r[1]) >= MIN_SCORE)
     return TextBox(text, box.x0, box.y0, box.x1, box.y1, vertical=True)

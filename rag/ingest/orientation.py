@@ -32,7 +32,7 @@ def quarter_turns(read: Read, classify: Classify, image: np.ndarray, result: Seq
     wide, tall = _lines(image, result)
     if len(tall) > len(wide) and sum(_long(b) for b in tall) > sum(_long(b) for b in wide):
         crops = [_crop(image, b) for b in _longest(tall)]
-        as_cells = _mean(read, [_cells(c) for c in crops])
+        as_cells = _mean(read, [side_by_side(c) for c in crops])
         turned = {k: _mean(read, [np.rot90(c, k) for c in crops]) for k in (1, -1)}
         k = max(turned, key=lambda q: turned[q])
         return k if turned[k] >= as_cells + MARGIN else 0
@@ -75,14 +75,16 @@ def _crop(image: np.ndarray, b: Bounds) -> np.ndarray:
     return np.ascontiguousarray(image[b[1] : b[3], b[0] : b[2]])
 
 
-def _cells(crop: np.ndarray) -> np.ndarray:
-    """A tall crop's square cells laid side by side: how vertical text is read upright."""
+def side_by_side(crop: np.ndarray) -> np.ndarray:
+    """A tall crop's square character cells laid side by side, a little white between them:
+    vertical text as a line the recogniser reads (also ``ocr``'s way to read a vertical headline)."""
     size = max(1, crop.shape[1])
     count = max(1, round(crop.shape[0] / size))
     step = crop.shape[0] / count
     cells = [crop[round(i * step) : round((i + 1) * step)] for i in range(count)]
     height = min(c.shape[0] for c in cells)
-    return np.ascontiguousarray(np.concatenate([c[:height] for c in cells], axis=1))
+    pad = np.full((height, max(2, size // 6), *crop.shape[2:]), 255, dtype=crop.dtype)
+    return np.ascontiguousarray(np.concatenate([part for c in cells for part in (c[:height], pad)], axis=1))
 
 
 def _mean(read: Callable[[np.ndarray], tuple[str, float]], crops: list[np.ndarray]) -> float:
