@@ -65,9 +65,20 @@ def dropdown_options(pg, elem_id: str) -> list[str]:
 
 def choose(pg, elem_id: str, text: str) -> None:
     """Pick ``text`` in the Gradio dropdown ``#elem_id`` as a user does (click, then the option)."""
-    pg.click(f"#{elem_id} input")
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     exact = re.compile(rf"^\s*(?:✓\s*)?{re.escape(text)}\s*$")
-    pg.locator("ul[role=listbox] li[role=option]").filter(has_text=exact).first.click()
+    option = pg.locator("ul[role=listbox] li[role=option]").filter(has_text=exact).first
+    for attempt in range(3):  # a click before the dropdown is live opens no list: wait on the list, not on time
+        pg.click(f"#{elem_id} input")
+        try:
+            option.wait_for(state="visible", timeout=10000)
+            break
+        except PlaywrightTimeout:  # close whatever opened and click again
+            if attempt == 2:
+                raise
+            pg.keyboard.press("Escape")
+    option.click()
     pg.wait_for_function(
         "([id, t]) => document.querySelector(`#${id} input`).value === t", arg=[elem_id, text], timeout=10000
     )
