@@ -3,6 +3,28 @@
 //   the card into view and its passage box (and open full text) to the highlighted sentence;
 // * new sources, and 阅读全文 when opened, scroll to their highlighted sentence too;
 // * 复制答案和来源 copies the answer with its numbered references.
+// * the page is Chinese whatever the browser's language: Gradio has picked its own words (drop
+//   zone, toasts, footer) from the browser's language before this runs, so its i18n is switched
+//   to zh-CN, and navigator.language reads zh-CN for anything that asks later.
+(() => {
+  const zh = { language: "zh-CN", languages: ["zh-CN", "zh"] };
+  for (const [key, value] of Object.entries(zh)) {
+    try {
+      Object.defineProperty(Navigator.prototype, key, { get: () => value, configurable: true });
+    } catch (e) {
+      /* a browser that will not let it be redefined keeps its own */
+    }
+  }
+  document.documentElement.lang = "zh-CN";
+  // this script runs once Gradio has chosen its language: tell its i18n (the same module
+  // instance, imported again by its URL) to change to zh-CN
+  const core = performance
+    .getEntriesByType("resource")
+    .map((e) => e.name)
+    .find((name) => /\/assets\/core-[\w-]+\.js$/.test(name));
+  if (core) import(core).then((m) => m.changeLocale && m.changeLocale("zh-CN")).catch(() => {});
+})();
+
 (() => {
   const panel = () => document.querySelector("#sources");
 

@@ -33,6 +33,8 @@ GENERATORS = {
     "llamacpp": "本地大模型（llama.cpp）",
 }
 LOADING = '<div class="loading">正在加载模型…（首次启动约需十几秒，可以先输入问题）</div>'
+EMPTY_QUESTION = "请先输入问题，再点“提问”。"
+NOTHING_TO_DOWNLOAD = "还没有可以下载的对话：先提一个问题。"
 READY_WAIT = 600  # seconds a question waits for the models at most
 FILTER_INPUTS = {"date": ("since", "until"), "paper": ("paper",), "section": ("section",)}
 
@@ -154,8 +156,8 @@ class ChatApp:
         conv = conv.copy() if isinstance(conv, Conversation) else Conversation()
         question = (question or "").strip()
         keep = gr.update()
-        if not question:
-            yield messages, "", keep, keep, conv, keep, keep
+        if not question:  # said under the chat, the conversation left as it is
+            yield messages, "", EMPTY_QUESTION, keep, conv, keep, keep
             return
         turn = len(conv.sections)
         history = self.history_of(messages, conv.queries)
@@ -204,6 +206,11 @@ class ChatApp:
         conv.sections.append(turn_sources(turn, answer, pages=self.pages))
         conv.add_markdown(question, answer)
         return messages, "", reading, sources_html(conv.sections), conv, drop, export_markdown(conv)
+
+    @staticmethod
+    def download_note(conv: Conversation | None):
+        """下载对话 before any answer downloads nothing: say why under the chat."""
+        return NOTHING_TO_DOWNLOAD if not (isinstance(conv, Conversation) and conv.markdown) else gr.update()
 
     @staticmethod
     def drop_blocked(conv: Conversation | None):

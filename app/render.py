@@ -188,12 +188,18 @@ a.cite {text-decoration:none; font-weight:bold;}
 .loading {padding:6px 10px; background:#fff7e0; border:1px solid #f0d58a; border-radius:6px;}
 #filter-chips {gap:6px; flex-wrap:wrap;}
 #filter-chips button.chip {flex:0 0 auto; width:auto; min-width:0; border-radius:14px;}
-/* phone: the sources directly under the answer, then the question box */
+/* phone: the sources directly under the answer, then tools, settings and examples; the question
+   box is held at the foot of the screen (Gradio's container clips, so it is fixed, not sticky) */
 @media (max-width: 768px) {
   #chat-row {flex-direction:column; flex-wrap:nowrap;}
   #chat-col, #sources-col {display:contents;}
-  #chat {order:1;} #sources {order:2;} #filter-chips {order:3;} #drop-filter {order:3;}
-  #reading {order:4;} #ask-row {order:5;} #chat-tools {order:6;} #examples {order:7;}
+  #chat {order:1; max-height:55vh;} #sources {order:2;} #filter-chips {order:3;} #drop-filter {order:3;}
+  #reading {order:4;} #ask-row {order:5;} #chat-tools {order:6;} #settings {order:7;} #examples {order:8;}
+  #ask-row {position:fixed; left:0; right:0; bottom:0; z-index:20; flex-wrap:nowrap; margin:0;
+            padding:6px 10px; background:var(--background-fill-primary, #fff);
+            box-shadow:0 -2px 8px rgba(0,0,0,.12);}
+  #ask-row #send {min-width:64px; flex:0 0 auto;}
+  .gradio-container {padding-bottom:96px !important;}
 }
 .muted {color:#888;}
 """

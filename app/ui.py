@@ -24,6 +24,8 @@ from rag.assistant import Assistant
 
 __all__ = ["ChatApp", "build", "page_images", "parse_auth", "serve"]
 
+# Gradio's own words its zh-CN table lacks (it would show the key): the page is zh-CN (app/chat.js)
+ZH_WORDS = gr.I18n(**{"zh-CN": {"common.upload": "上传"}})
 CACHE_SWEEP = (600, 3600)  # every 10 min, delete cached uploads older than an hour (never handled)
 
 
@@ -40,7 +42,9 @@ def build(assistant: Assistant, ui: ChatApp | None = None) -> gr.Blocks:
         with gr.Tab("问答"):
             with gr.Row(elem_id="chat-row"):
                 with gr.Column(scale=3, elem_id="chat-col"):
-                    chatbot = gr.Chatbot(label="对话", height=460, elem_id="chat", sanitize_html=True)
+                    # buttons=[]: Gradio's copy buttons say "Copy message" in any language; answers carry
+                    # their own 复制答案和来源 (app/chat.js)
+                    chatbot = gr.Chatbot(label="对话", height=460, elem_id="chat", sanitize_html=True, buttons=[])
                     with gr.Row(elem_id="filter-chips"):
                         chips = [
                             gr.Button(visible=False, size="sm", elem_classes=["chip"], elem_id=f"chip-{name}")
@@ -51,6 +55,7 @@ def build(assistant: Assistant, ui: ChatApp | None = None) -> gr.Blocks:
                     with gr.Row(elem_id="ask-row"):
                         box = gr.Textbox(
                             placeholder="输入问题，例如：" + (examples[0] if examples else "资料库里有什么？"),
+                            label="问题",
                             show_label=False,
                             scale=5,
                             elem_id="question",
@@ -59,6 +64,31 @@ def build(assistant: Assistant, ui: ChatApp | None = None) -> gr.Blocks:
                     with gr.Row(elem_id="chat-tools"):
                         clear = gr.Button("新对话", size="sm", elem_id="clear")
                         download = gr.DownloadButton("下载对话（Markdown）", size="sm", elem_id="download")
+                    # settings before the examples: reachable on a phone without scrolling past them
+                    with gr.Accordion("检索设置", open=False, elem_id="settings"):
+                        with gr.Row():
+                            generator = gr.Dropdown(
+                                ui.generators(),
+                                value=assistant.settings.generator,
+                                label="回答方式",
+                                elem_id="generator",
+                            )
+                            k = gr.Slider(
+                                1,
+                                assistant.settings.chat_max_k,
+                                value=assistant.settings.k,
+                                step=1,
+                                label="段落数 k",
+                                elem_id="k",
+                            )
+                            retriever = gr.Radio(
+                                list(RETRIEVERS), value="混合（推荐）", label="检索方式", elem_id="retriever"
+                            )
+                        with gr.Row():
+                            since = gr.Textbox(label="起始日期", placeholder="2023-01-01", elem_id="since")
+                            until = gr.Textbox(label="截止日期", placeholder="2023-01-31", elem_id="until")
+                            paper = gr.Dropdown(papers, value=ALL, label="报纸", elem_id="paper")
+                            section = gr.Dropdown(sections, value=ALL, label="版面", elem_id="section")
                     example_set = gr.Dataset(
                         components=[box],
                         samples=[[q] for q in examples],
@@ -67,25 +97,6 @@ def build(assistant: Assistant, ui: ChatApp | None = None) -> gr.Blocks:
                     )
                 with gr.Column(scale=2, elem_id="sources-col"):
                     sources = gr.HTML(sources_html(), elem_id="sources")
-            with gr.Accordion("检索设置", open=False, elem_id="settings"):
-                with gr.Row():
-                    generator = gr.Dropdown(
-                        ui.generators(), value=assistant.settings.generator, label="回答方式", elem_id="generator"
-                    )
-                    k = gr.Slider(
-                        1,
-                        assistant.settings.chat_max_k,
-                        value=assistant.settings.k,
-                        step=1,
-                        label="段落数 k",
-                        elem_id="k",
-                    )
-                    retriever = gr.Radio(list(RETRIEVERS), value="混合（推荐）", label="检索方式", elem_id="retriever")
-                with gr.Row():
-                    since = gr.Textbox(label="起始日期", placeholder="2023-01-01", elem_id="since")
-                    until = gr.Textbox(label="截止日期", placeholder="2023-01-31", elem_id="until")
-                    paper = gr.Dropdown(papers, value=ALL, label="报纸", elem_id="paper")
-                    section = gr.Dropdown(sections, value=ALL, label="版面", elem_id="section")
             conv = gr.State(Conversation())
             filter_boxes: list[Any] = [since, until, paper, section]
             inputs = [box, chatbot, conv, generator, k, retriever, *filter_boxes]
@@ -104,6 +115,7 @@ def build(assistant: Assistant, ui: ChatApp | None = None) -> gr.Blocks:
             clear.click(fresh, None, fresh_outputs, api_visibility="private")
             chatbot.clear(fresh, None, fresh_outputs, api_visibility="private")  # the chat's own 🗑 button
             example_set.click(lambda sample: sample[0], example_set, box, api_visibility="private")
+            download.click(ui.download_note, conv, reading, api_visibility="private", queue=False)
             drop.click(ui.drop_blocked, conv, [*filter_boxes, drop, box], api_visibility="private").then(
                 ui.chat, inputs, outputs, api_visibility="private", concurrency_limit=many, concurrency_id="questions"
             )
@@ -113,7 +125,11 @@ def build(assistant: Assistant, ui: ChatApp | None = None) -> gr.Blocks:
                 chip.click(lambda e=empty: e, None, component, api_visibility="private", queue=False)
         with gr.Tab("资料库"):
             table = gr.Dataframe(
-                ui.archive.catalog(), headers=["报纸", "日期", "文章数"], interactive=False, elem_id="catalog"
+                ui.archive.catalog(),
+                headers=["报纸", "日期", "文章数"],
+                interactive=False,
+                buttons=[],
+                elem_id="catalog",
             )
             with gr.Row():
                 pick_paper = gr.Dropdown(papers, value=ALL, label="报纸", elem_id="pick-paper")
@@ -157,7 +173,9 @@ def build(assistant: Assistant, ui: ChatApp | None = None) -> gr.Blocks:
             # app.uploads reports it in the table, in Chinese, and adds the rest (issue 33 item 16)
             files = gr.File(file_count="multiple", label="文件", elem_id="upload-files")
             add = gr.Button("添加到资料库", variant="primary", elem_id="upload-add")
-            result = gr.Dataframe(headers=["文件", "结果", "说明"], interactive=False, elem_id="upload-result")
+            result = gr.Dataframe(
+                headers=["文件", "结果", "说明"], interactive=False, buttons=[], elem_id="upload-result"
+            )
             add.click(  # preprocess=False: each file checked by app.uploads, not the batch refused by Gradio
                 ui.upload,
                 files,
@@ -201,6 +219,7 @@ def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, preve
         allowed_paths=[str(page_images(assistant))],  # whole pages of the cited scans (app.page_crop)
         auth=parse_auth(s.auth),
         auth_message="报刊问答：请登录",
+        i18n=ZH_WORDS,
     )
     return demo  # (reached with prevent_thread_lock: the caller closes it)
 

@@ -539,3 +539,112 @@ def test_catalog_is_current_when_the_page_is_opened(browser, retag_server, viewp
         assert ["重载日报", "2024-06-01", str(expected)] in rows, rows
     finally:
         pg.close()
+
+
+# ---- issue 35 point 1: every word on the page Chinese, whatever the browser's language ---------
+# Words a Chinese reader of this page meets in Latin letters anyway: format and product names.
+LATIN_ALLOWED = {
+    "API",
+    "MCP",
+    "Markdown",
+    "Gradio",
+    "PDF",
+    "HTML",
+    "JSONL",
+    "OCR",
+    "BM25",
+    "B",
+    "KB",
+    "MB",
+    "k",
+    "rag",
+    "stats",
+}
+FILE_TYPE = re.compile(r"\.[a-z0-9]+(?:\.[a-z0-9]+)?", re.I)  # .txt、.jsonl.gz …
+
+
+def english_on_show(pg) -> set[str]:
+    """Latin words the page itself shows (its visible text and tooltips; the archive's own text
+    in the messages and sources is left out), less file types and LATIN_ALLOWED."""
+    text = pg.evaluate(
+        """() => {
+          const words = [];
+          const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+          for (let n; (n = walk.nextNode()); ) {
+            const e = n.parentElement;
+            const archive = e && e.closest('#sources, #chat .message, svg, style, script');
+            if (e && e.offsetParent && !archive) words.push(n.textContent);
+          }
+          document.querySelectorAll('[title]').forEach(e => {
+            if (e.offsetParent !== null) words.push(e.getAttribute('title'));
+          });
+          return words.join(' ');
+        }"""
+    )
+    return {w for w in re.findall(r"[A-Za-z][A-Za-z0-9]*", FILE_TYPE.sub(" ", text)) if w not in LATIN_ALLOWED}
+
+
+def test_the_page_is_chinese_in_an_english_browser(browser, server, viewport, tmp_path) -> None:
+    w, h = viewport
+    context = browser.new_context(viewport={"width": w, "height": h}, locale="en-US")
+    try:
+        pg = context.new_page()
+        pg.goto(server.url, wait_until="load")
+        pg.wait_for_selector("#question textarea", timeout=60000)
+        pg.wait_for_function("() => document.documentElement.lang === 'zh-CN'", timeout=10000)
+        assert english_on_show(pg) == set()
+
+        pg.click("#send")  # nothing typed: said, and nothing added to the chat
+        pg.wait_for_function(
+            "() => document.querySelector('#reading').innerText.includes('请先输入问题')", timeout=10000
+        )
+        pg.fill("#question textarea", "   ")
+        pg.click("#send")
+        assert pg.locator("#chat .message").count() == 0
+        pg.click("#download")  # before any answer: nothing to download, and it says so
+        pg.wait_for_function(
+            "() => document.querySelector('#reading').innerText.includes('还没有可以下载')", timeout=10000
+        )
+        ask(pg, FAIR, wait_for="文化广场")
+        pg.locator("#chat .message.bot").last.hover()  # the message's own buttons and their tooltips
+        assert english_on_show(pg) == set()
+
+        pg.get_by_role("tab", name="上传").click()
+        pg.wait_for_function(
+            "() => document.querySelector('#upload-files').innerText.includes('将文件拖放到此处')", timeout=10000
+        )
+        assert english_on_show(pg) == set()
+        docx = tmp_path / "会议纪要.docx"
+        docx.write_bytes(b"PK\x03\x04 not a page")
+        pg.locator("#upload-files input[type=file]").set_input_files(str(docx))
+        pg.locator("#upload-files").get_by_text("会议纪要.docx").first.wait_for(timeout=15000)
+        pg.click("#upload-add")
+        pg.wait_for_function(
+            "() => document.querySelector('#upload-result').innerText.includes('已拒绝')", timeout=30000
+        )
+        assert "只接受" in pg.locator("#upload-result").inner_text()
+        shot(pg, "chat-english-browser-upload", viewport)
+        assert english_on_show(pg) == set()  # no Gradio toast (Error · Invalid file type …)
+    finally:
+        context.close()
+
+
+# ---- issue 35 point 2: the question box on the first screen, settings before the examples -------
+def in_view(pg, selector: str) -> bool:
+    top, bottom, height = pg.locator(selector).evaluate(CARD_RECT)
+    return top >= 0 and bottom <= height
+
+
+def test_the_question_box_stays_on_screen(page, viewport) -> None:
+    settings, examples = (page.locator(s).evaluate(RECT) for s in ("#settings", "#examples"))
+    assert settings["top"] < examples["top"], (settings, examples)  # reachable without scrolling past them
+    assert in_view(page, "#question textarea") and in_view(page, "#send")
+    ask(page, FAIR, wait_for="文化广场")
+    assert in_view(page, "#question textarea") and in_view(page, "#send")
+    ask(page, NOT_IN_ARCHIVE)  # a refusal with the closest passages, the page at its tallest
+    assert page.locator(f"{SHOWN} .source").count() >= 2
+    assert in_view(page, "#question textarea") and in_view(page, "#send")
+    page.fill("#question textarea", FAIR)  # and it takes a question there
+    shot(page, "chat-question-box", viewport, full_page=False)
+    page.click("#send")
+    wait_answered(page, 3, "文化广场")
