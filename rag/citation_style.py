@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from rag.models import UNKNOWN_PAPER, Answer, Article
+from rag.models import Answer, Article
 
 UNTITLED = "无标题"  # as Article.label shows an untitled article
 MAX_AUTHORS = 3  # GB/T 7714-2015 8.1.2: the first three, then ", 等"
@@ -35,9 +35,14 @@ def authors(byline: str) -> list[str]:
     return names
 
 
+UNKNOWN_PUBLISHER = "[出版者不详]"  # GB/T 7714-2015 8.4.2's practice for what the source does not say
+UNKNOWN_DATE = "[出版日期不详]"
+
+
 def gbt7714(article: Article) -> str:
     """``作者. 题名[N]. 报纸名, 出版日期(版次).``; an unknown author is left out (the entry starts
-    with the title), an unknown date or page is left out, an unknown paper is ``报纸未知``."""
+    with the title), an unknown page is left out, an unknown paper or date is said so in brackets
+    (``[出版者不详]``, ``[出版日期不详]``)."""
     names = authors(article.byline)
     if not names and "评论员" in article.byline:  # 本报评论员: the paper's editorial voice
         names = [(article.paper.strip() or "本报") + "评论员"]
@@ -45,9 +50,8 @@ def gbt7714(article: Article) -> str:
         names = [*names[:MAX_AUTHORS], "等"]
     head = ", ".join(names) + ". " if names else ""
     title = " ".join(article.headline.split()).rstrip("。.，,；;：: ") or UNTITLED
-    where = " ".join(article.paper.split()) or UNKNOWN_PAPER
-    if date := article.date.strip():
-        where += f", {date}"
+    where = " ".join(article.paper.split()) or UNKNOWN_PUBLISHER
+    where += ", " + (article.date.strip() or UNKNOWN_DATE)
     if page := _page(article.page):
         where += f"({page})"
     return f"{head}{title}[N]. {where}."

@@ -648,3 +648,22 @@ def test_the_question_box_stays_on_screen(page, viewport) -> None:
     shot(page, "chat-question-box", viewport, full_page=False)
     page.click("#send")
     wait_answered(page, 3, "文化广场")
+
+
+# ---- issue 35 point 6: references that name each author and say what is not known ------------
+PLAN = "温县要求以什么重点工作推进机制为抓手，来落实市两会的各项部署？"  # → 52100, byline （白靖杰 黄福兴）
+
+
+def test_references_name_each_author_and_say_what_is_unknown(page, viewport, tmp_path) -> None:
+    ask(page, PLAN, wait_for="52100")
+    ask(page, GRIDS, wait_for="672")  # from a page that prints no masthead
+    with page.expect_download(timeout=15000) as download:
+        page.click("#download")
+    saved = tmp_path / "chat.md"
+    download.value.save_as(saved)
+    text = saved.read_text(encoding="utf-8")
+    assert re.search(
+        r"^\[\d\] 白靖杰, 黄福兴\. 温县县委常委会（扩大）会议召开\[N\]\. 焦作日报, 2023-01-10\(A08\)\.$", text, re.M
+    ), text
+    assert re.search(r"^\[\d\] .+\[N\]\. \[出版者不详\], (?:\d{4}-\d\d-\d\d|\[出版日期不详\])", text, re.M), text
+    assert "报纸未知" not in text

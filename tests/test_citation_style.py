@@ -10,7 +10,10 @@ from typer.testing import CliRunner
 
 from rag.citation_style import STYLES, answer_markdown, authors, conversation_markdown, gbt7714
 from rag.cli import app
+from rag.ingest.bylines import as_printed
+from rag.ingest.segment import segment_page
 from rag.models import Answer, Article, Chunk, Citation, Hit
+from tests.conftest import SAMPLE, need_shared
 
 runner = CliRunner()
 QUESTION = "鹭江引水工程柳溪段的输水管线有多长？"
@@ -81,10 +84,11 @@ def test_gbt7714_editorial_is_the_papers_commentator() -> None:
 @pytest.mark.parametrize(
     "fields, want",
     [
-        ({"paper": ""}, "李明. 柳溪县首届乡村年货节开幕[N]. 报纸未知, 2023-01-10(A08)."),
-        ({"date": ""}, "李明. 柳溪县首届乡村年货节开幕[N]. 柳溪日报(A08)."),
+        ({"paper": ""}, "李明. 柳溪县首届乡村年货节开幕[N]. [出版者不详], 2023-01-10(A08)."),
+        ({"date": ""}, "李明. 柳溪县首届乡村年货节开幕[N]. 柳溪日报, [出版日期不详](A08)."),
         ({"page": ""}, "李明. 柳溪县首届乡村年货节开幕[N]. 柳溪日报, 2023-01-10."),
-        ({"date": "", "page": ""}, "李明. 柳溪县首届乡村年货节开幕[N]. 柳溪日报."),
+        ({"date": "", "page": ""}, "李明. 柳溪县首届乡村年货节开幕[N]. 柳溪日报, [出版日期不详]."),
+        ({"paper": "", "date": ""}, "李明. 柳溪县首届乡村年货节开幕[N]. [出版者不详], [出版日期不详](A08)."),
         ({"date": "2023-01"}, "李明. 柳溪县首届乡村年货节开幕[N]. 柳溪日报, 2023-01(A08)."),
         ({"page": "3"}, "李明. 柳溪县首届乡村年货节开幕[N]. 柳溪日报, 2023-01-10(3)."),
         ({"page": "第3版"}, "李明. 柳溪县首届乡村年货节开幕[N]. 柳溪日报, 2023-01-10(3)."),
@@ -180,3 +184,26 @@ def test_ask_cite_gbt7714_json_adds_a_reference(sample_index: Path) -> None:
 def test_ask_cite_rejects_an_unknown_style(sample_index: Path) -> None:
     result = runner.invoke(app, ["ask", QUESTION, "--index", str(sample_index), "--cite", "apa"])
     assert result.exit_code == 2 and "gbt7714" in result.output
+
+
+def test_gbt7714_names_each_author_of_a_real_byline() -> None:
+    """（白靖杰 黄福兴） on a real page is two people, though cleaning drops OCR spaces (issue 35)."""
+    seeds = need_shared("corpus", "seeds")
+    found = {
+        a.headline: a
+        for name in ("002_d414a8ee10d38a41.txt", "004_cd28cbcedefb48dc.txt")
+        for a in segment_page((seeds / name).read_text("utf-8"), name)
+    }
+    assert gbt7714(found["温县县委常委会（扩大）会议召开"]) == (
+        "白靖杰, 黄福兴. 温县县委常委会（扩大）会议召开[N]. 焦作日报, 2023-01-10(A08)."
+    )
+    assert gbt7714(found["温县县委理论学习中心组 召开集体学习会议"]).startswith("黄福兴, 白靖杰. ")
+    assert gbt7714(found["奏响军地共建交响曲"]).startswith("张汉杰, 刘建军, 张琦. ")  # 记者 … 通讯员 刘建军 张琦
+    own = {a.headline: a for a in segment_page((SAMPLE / "page_01.txt").read_text("utf-8"), "page_01.txt")}
+    assert authors(own["柳溪县委常委会部署岁末年初工作"].byline) == ["葛思远", "俞小满"]
+
+
+def test_a_space_inside_one_name_does_not_make_two_authors() -> None:
+    assert as_printed("白靖杰", ["会议还研究讨论了其他事项。", "（白 靖杰）"]) == "白靖杰"
+    assert as_printed("（白靖杰黄福兴）", ["（白靖杰  黄福兴）"]) == "（白靖杰  黄福兴）"
+    assert as_printed("（白靖杰）", ["（白靖杰）"]) == "（白靖杰）"

@@ -66,10 +66,14 @@ def normalize_width(text: str) -> str:
     return text.translate(_WIDTH)
 
 
+def printed_line(line: str) -> str:
+    """One OCR line with widths normalised and ends stripped, its spaces kept."""
+    return normalize_width(line.replace("\ufeff", "")).strip()
+
+
 def clean_line(line: str) -> str:
     """One OCR line → clean text: widths normalised, OCR spaces removed, ends stripped."""
-    line = normalize_width(line.replace("\ufeff", "")).strip()
-    line = _OCR_SPACE.sub("", line)
+    line = _OCR_SPACE.sub("", printed_line(line))
     line = _DIGIT_GAP.sub("", line)
     return re.sub(r"[ \t]{2,}", " ", line)
 

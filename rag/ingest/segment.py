@@ -15,7 +15,16 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from rag.ingest.cleaning import PHOTO_CREDIT, TRAILING_PHOTO_CREDIT, PageHeader, clean_line, photo_end, section_for
+from rag.ingest.bylines import BYLINE, CREDIT, OPEN_CREDIT, TRAILING_CREDIT, as_printed, byline_text
+from rag.ingest.cleaning import (
+    PHOTO_CREDIT,
+    TRAILING_PHOTO_CREDIT,
+    PageHeader,
+    clean_line,
+    photo_end,
+    printed_line,
+    section_for,
+)
 from rag.ingest.mastheads import page_furniture, read_furniture, settle_paper
 from rag.models import Article
 
@@ -25,16 +34,6 @@ _OPENING = re.compile(
     r"|[（(]上接[^）)]{1,6}[）)]|●)"
 )
 _DATELINE = re.compile(r"^((?:新华社|中新社)[^\s，。（(]{1,12}电)")
-_OPEN_CREDIT = re.compile(
-    r"^本报讯\s*[（(]([^）)]{1,40})[）)]|^(?:新华社|中新社)[^（(]{1,12}电[（(]([^）)]{1,30})[）)]"
-)
-_BYLINE = re.compile(
-    r"^(本报记者|本报通讯员|记者)\s*[^\s，。；：]{1,4}(?:\s*(?:通讯员|实习生|记者)?\s*[^\s，。；：]{1,4}){0,5}$"
-)
-_CREDIT = re.compile(r"^[（(][^（()）。，；！？]{1,30}[）)]$|^[^\s，。]{2,4}\s*摄$|^□\s*\S{1,6}$")
-_TRAILING_CREDIT = re.compile(
-    r"(?<=[。！？”])\s*([（(][^（()）。，；]{1,24}[）)]|本报记者\s*[^\s，。]{2,4}(?:\s*通讯员\s*[^\s，。]{2,4})*)$"
-)
 _HEADLINE_MAX = 40
 _CAPTION_MAX = 160  # a photo caption is a sentence or three; a longer paragraph before a photo credit is an article
 _CAPTION_OVERLAP = 0.3  # share of a caption's bigrams an article must hold for the caption to be its photo's
@@ -46,6 +45,7 @@ class Line:
     text: str
     start: int
     end: int
+    printed: str = ""  # the line with its spaces (cleaning.printed_line), for names a space parts
 
 
 @dataclass
@@ -69,6 +69,10 @@ class Item:
     def end(self) -> int:
         return self.lines[-1].end
 
+    @property
+    def printed(self) -> list[str]:
+        return [x.printed for x in self.lines]
+
 
 @dataclass
 class Draft:
@@ -84,7 +88,7 @@ def read_lines(text: str) -> list[Line]:
     out, pos = [], 0
     for raw in text.splitlines(keepends=True):
         body = raw.rstrip("\r\n")
-        out.append(Line(clean_line(body), pos, pos + len(body)))
+        out.append(Line(clean_line(body), pos, pos + len(body), printed_line(body)))
         pos += len(raw)
     return out
 
@@ -117,7 +121,7 @@ def blocks_of(lines: list[Line]) -> list[list[Line]]:
         if cur and (
             photo_end(cur[-1].text)
             or _OPENING.match(line.text)
-            or _BYLINE.match(line.text)
+            or BYLINE.match(line.text)
             or (vertical != prev_vertical and _is_vertical_run([*cur, line]))
         ):
             blocks.append(cur)
@@ -146,7 +150,7 @@ def _is_headline_block(block: list[Line], width: float) -> bool:
         return False
     if any(re.search(r"[，,].", t) and _printed_len(t) <= width + 1 for t in texts):
         return False  # a comma inside a column-wide line: a sentence, not a title
-    if _OPENING.match(joined) or _CREDIT.match(joined):
+    if _OPENING.match(joined) or CREDIT.match(joined):
         return False
     if any(len(t) <= 2 for t in texts) and len(texts) >= 3:  # vertical headline
         return all(len(t) <= 2 for t in texts) and "。" not in joined
@@ -158,7 +162,7 @@ def _is_headline_block(block: list[Line], width: float) -> bool:
 
 
 def _complete(text: str) -> bool:
-    return text.endswith(TERMINAL) or bool(_CREDIT.match(text))
+    return text.endswith(TERMINAL) or bool(CREDIT.match(text))
 
 
 def column_widths(blocks: list[list[Line]], window: int = 6) -> list[float]:
@@ -185,10 +189,12 @@ def items_of(blocks: list[list[Line]]) -> list[Item]:
         if PHOTO_CREDIT.match(joined) and items and items[-1].kind == "para" and not items[-1].closes:
             items[-1].closes, items[-1].photo = True, len(items[-1].text) <= _CAPTION_MAX  # 赵春营 摄 under it
             items.append(Item("credit", block, joined))
-        elif _CREDIT.match(joined) or (dateline and dateline.group(1) == joined):
+        elif CREDIT.match(joined) or (dateline and dateline.group(1) == joined):
             items.append(Item("credit", block, joined))
-        elif _BYLINE.match(joined):
-            items.append(Item("credit", block, joined, byline=_byline_text(joined)))
+        elif BYLINE.match(joined):
+            items.append(
+                Item("credit", block, joined, byline=byline_text(as_printed(joined, [x.printed for x in block])))
+            )
         elif not continues and _is_headline_block(block, width):
             sep = "" if len(block) >= 3 and all(len(x.text) <= 2 for x in block) else " "
             items.append(Item("head", block, sep.join(x.text for x in block)))
@@ -202,18 +208,12 @@ def items_of(blocks: list[list[Line]]) -> list[Item]:
     return items
 
 
-def _byline_text(text: str) -> str:
-    text = re.sub(r"(记者|通讯员|实习生|文/图|文图)", r" \1 ", text.replace("本报", ""))
-    text = re.sub(r"[/／]?摄影?$", " 摄", text)
-    return re.sub(r"\s+", " ", text).strip()
-
-
 def _take_trailing_credit(item: Item) -> None:
     if item.kind != "para" or item.closes:
         return
-    m = TRAILING_PHOTO_CREDIT.search(item.text) or _TRAILING_CREDIT.search(item.text)
+    m = TRAILING_PHOTO_CREDIT.search(item.text) or TRAILING_CREDIT.search(item.text)
     if m:
-        item.byline = _byline_text(m.group(1).strip("（）()"))
+        item.byline = byline_text(as_printed(m.group(1), item.printed).strip("（）()"))
         item.photo = bool(PHOTO_CREDIT.match(m.group(1))) and m.start() <= _CAPTION_MAX
         item.text = item.text[: m.start()].rstrip()
         item.closes = True
@@ -277,7 +277,9 @@ def _close(draft: Draft, credit: Item) -> None:
     if m:
         draft.dateline = m.group(1)
     else:
-        draft.byline = draft.byline or _byline_text(credit.text.strip("（）()□"))
+        draft.byline = draft.byline or byline_text(
+            as_printed(credit.text, [x.printed for x in credit.lines]).strip("（）()□")
+        )
     draft.items.append(credit)
 
 
@@ -378,8 +380,8 @@ def segment_page(text: str, source: str, meta: dict | None = None) -> list[Artic
         m = _DATELINE.match(first.text)
         if m:
             dateline = dateline or m.group(1)
-        m = _OPEN_CREDIT.match(first.text)
-        byline = _byline_text(m.group(1) or m.group(2)) if m else draft.byline
+        m = OPEN_CREDIT.match(first.text)
+        byline = byline_text(m.group(1) or m.group(2)) if m else draft.byline
         spans = [x for x in draft.items if x.kind == "para"]
         articles.append(
             Article(
