@@ -19,8 +19,9 @@ from app.render import answer_html, as_text, no_sources, reading_md, sources_htm
 from app.uploads import ingest_uploads
 from rag.archive import IndexStoreError
 from rag.assistant import Assistant
-from rag.filter_check import describe
+from rag.filter_check import active, describe
 from rag.models import Answer, Filters, InputError, Turn, user_message
+from rag.retrieval.query import UNUSED, stated_kind
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ EMPTY_QUESTION = "请先输入问题，再点“提问”。"
 NOTHING_TO_DOWNLOAD = "还没有可以下载的对话：先提一个问题。"
 READY_WAIT = 600  # seconds a question waits for the models at most
 FILTER_INPUTS = {"date": ("since", "until"), "paper": ("paper",), "section": ("section",)}
+STATED_CHIPS = ("date", "paper", "section")  # the chips of filters a question states, in this order
 
 
 class ChatApp:
@@ -106,14 +108,15 @@ class ChatApp:
         return [(GENERATORS.get(n, n), n) for n in names]
 
     @staticmethod
-    def filters(since: str, until: str, paper: str, section: str) -> Filters | None:
+    def filters(since: str, until: str, paper: str, section: str, unstated: tuple[str, ...] = ()) -> Filters | None:
         f = Filters.parse(
             since or None,
             until or None,
             chosen(paper) or None,
             chosen(section) or None,
         )
-        return None if f.is_empty() else f
+        f.unstated = tuple(unstated)
+        return None if f.is_empty() and not f.unstated else f
 
     @staticmethod
     def history_of(messages: list[dict], queries_: list[str]) -> list[Turn]:
@@ -161,6 +164,7 @@ class ChatApp:
             return
         turn = len(conv.sections)
         history = self.history_of(messages, conv.queries)
+        unstated, conv.unstated, conv.last_question = conv.unstated, (), question
         messages = [*messages, {"role": "user", "content": question}, {"role": "assistant", "content": "……"}]
         conv.blocked = None
         hide = gr.update(visible=False)
@@ -171,7 +175,7 @@ class ChatApp:
             messages[-1] = {"role": "assistant", "content": "……"}
         yield messages, "", "", keep, conv, hide, keep
         try:
-            filters = self.filters(since, until, paper, section)
+            filters = self.filters(since, until, paper, section, unstated)
             shown = ""
             how = RETRIEVERS.get(retriever, retriever)
             answer = self.bot.stream(question, int(k), history, filters, how, generator)
@@ -194,18 +198,29 @@ class ChatApp:
         """The outputs for a finished answer; a filter that matches nothing is named and offered to drop."""
         text = answer.text + (f"\n\n（{answer.notice}）" if answer.notice else "")
         drop = gr.update(visible=False)
-        if answer.refused and not answer.hits and filters is not None:
-            check = self.bot.check_filters(filters)
-            if check:
-                text = check.message
-                conv.blocked = (check.blocking, question)
-                what = "、".join(describe(n, filters) for n in check.blocking)
-                drop = gr.update(value=f"去掉“{what}”再问", visible=True)
+        conv.stated = [line for line in answer.applied if not line.endswith(UNUSED)]
+        check = self.bot.check_filters(filters) if answer.refused and not answer.hits and filters else None
+        if check:  # a filter matches no article at all
+            text = check.message
+            conv.blocked = (check.blocking, question)
+            what = "、".join(describe(n, filters) for n in check.blocking)
+            drop = gr.update(value=f"去掉“{what}”再问", visible=True)
+        elif kinds := self._in_the_way(answer, filters, conv.stated):  # a filter left nothing that answers
+            what = filter_words(kinds[0], filters, conv.stated)
+            text = f"在“{what}”的范围内没有找到可以回答这个问题的内容；去掉这个限定，资料库里有可以回答的内容。"
+            conv.blocked = (kinds, question)
+            drop = gr.update(value=f"去掉“{what}”再问", visible=True)
         messages[-1] = {"role": "assistant", "content": answer_html(text, turn, copyable=bool(answer.citations))}
         conv.queries.append(answer.query)
         conv.sections.append(turn_sources(turn, answer, pages=self.pages))
         conv.add_markdown(question, answer)
         return messages, "", reading, sources_html(conv.sections), conv, drop, export_markdown(conv)
+
+    def _in_the_way(self, answer: Answer, filters: Filters | None, stated: list[str]) -> list[str]:
+        """For a refusal under filters: the first filter kind that, dropped, lets it be answered."""
+        if not answer.refused or not (stated or active(filters)):
+            return []
+        return self.bot.filters_in_the_way(answer, filters)[:1]
 
     @staticmethod
     def download_note(conv: Conversation | None):
@@ -214,13 +229,23 @@ class ChatApp:
 
     @staticmethod
     def drop_blocked(conv: Conversation | None):
-        """Clear the filters that left nothing and put the question back in the box."""
-        blocking, question = conv.blocked if conv and conv.blocked else ([], "")
+        """Clear the filters that left nothing (chosen ones in their boxes, ones the question
+        stated for its next asking) and put the question back in the box."""
+        conv = conv.copy() if isinstance(conv, Conversation) else Conversation()
+        blocking, question = conv.blocked or ([], "")
+        conv.unstated = tuple(blocking)
         cleared = {name for b in blocking for name in FILTER_INPUTS[b]}
         since, until = ("" if "since" in cleared else gr.update()), ("" if "until" in cleared else gr.update())
         paper = ALL if "paper" in cleared else gr.update()
         section = ALL if "section" in cleared else gr.update()
-        return since, until, paper, section, gr.update(visible=False), question
+        return since, until, paper, section, gr.update(visible=False), question, conv
+
+    @staticmethod
+    def drop_stated(kind: str, conv: Conversation | None):
+        """A chip of a filter the question stated, removed: the question asked again without it."""
+        conv = conv.copy() if isinstance(conv, Conversation) else Conversation()
+        conv.unstated = (kind,)
+        return conv, conv.last_question
 
     def ask_api(
         self, question: str, k: int = 5, since: str = "", until: str = "", paper: str = "", section: str = ""
@@ -267,6 +292,23 @@ def chat_error(exc: BaseException) -> str:
     if isinstance(exc, IndexStoreError):
         return f"资料库出了问题，暂时无法回答，请联系管理员（运行 rag stats 查看；详情：{exc}）"
     return user_message(exc)
+
+
+def stated_chip_updates(conv: Conversation | None):
+    """The removable chips of the filters the last question stated (one per kind, in
+    STATED_CHIPS order; hidden when it stated none of that kind)."""
+    stated = {stated_kind(line): line for line in (conv.stated if isinstance(conv, Conversation) else [])}
+    return [
+        gr.update(value=f"问题中的{stated[kind]} ✕", visible=True) if kind in stated else gr.update(visible=False)
+        for kind in STATED_CHIPS
+    ]
+
+
+def filter_words(kind: str, filters: Filters | None, stated: list[str]) -> str:
+    """A filter kind as the user set it (日期 2023-01-01 至 2023-01-31) or the question stated it."""
+    if filters is not None and kind in active(filters):
+        return describe(kind, filters)
+    return next((line for line in stated if stated_kind(line) == kind), kind)
 
 
 def chip_updates(since: str, until: str, paper: str, section: str):

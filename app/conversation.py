@@ -22,10 +22,19 @@ class Conversation:
     queries: list[str] = field(default_factory=list)
     sections: list[str] = field(default_factory=list)  # app.render.turn_sources, one per answer
     markdown: list[str] = field(default_factory=list)  # rag.citation_style.turn_markdown, one per answer
-    blocked: tuple[list[str], str] | None = None  # (filters that matched nothing, the question)
+    blocked: tuple[list[str], str] | None = None  # (filters that left nothing to answer with, the question)
+    stated: list[str] = field(default_factory=list)  # filters the last question stated (报纸：焦作日报)
+    unstated: tuple[str, ...] = ()  # kinds the next question's own words may not set (a chip dropped)
+    last_question: str = ""
 
     def copy(self) -> Conversation:
-        return replace(self, queries=list(self.queries), sections=list(self.sections), markdown=list(self.markdown))
+        return replace(
+            self,
+            queries=list(self.queries),
+            sections=list(self.sections),
+            markdown=list(self.markdown),
+            stated=list(self.stated),
+        )
 
     def add_markdown(self, question: str, answer: Answer) -> None:
         self.markdown.append(turn_markdown(question, answer))

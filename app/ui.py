@@ -15,7 +15,15 @@ from typing import Any
 import gradio as gr
 
 from app.archive_tab import ALL
-from app.chat_app import LOADING, RETRIEVERS, ChatApp, chip_updates, page_images
+from app.chat_app import (
+    LOADING,
+    RETRIEVERS,
+    STATED_CHIPS,
+    ChatApp,
+    chip_updates,
+    page_images,
+    stated_chip_updates,
+)
 from app.conversation import Conversation
 from app.login import LoginGuard
 from app.render import CSS, article_html, sources_html
@@ -49,6 +57,10 @@ def build(assistant: Assistant, ui: ChatApp | None = None) -> gr.Blocks:
                         chips = [
                             gr.Button(visible=False, size="sm", elem_classes=["chip"], elem_id=f"chip-{name}")
                             for name in ("since", "until", "paper", "section")
+                        ]
+                        stated_chips = [  # filters the question stated (问题中的报纸：焦作日报 ✕)
+                            gr.Button(visible=False, size="sm", elem_classes=["chip"], elem_id=f"chip-stated-{kind}")
+                            for kind in STATED_CHIPS
                         ]
                     drop = gr.Button(visible=False, size="sm", variant="secondary", elem_id="drop-filter")
                     reading = gr.Markdown(elem_id="reading")
@@ -101,24 +113,37 @@ def build(assistant: Assistant, ui: ChatApp | None = None) -> gr.Blocks:
             filter_boxes: list[Any] = [since, until, paper, section]
             inputs = [box, chatbot, conv, generator, k, retriever, *filter_boxes]
             outputs = [chatbot, box, reading, sources, conv, drop, download]
-            send.click(
-                ui.chat, inputs, outputs, api_visibility="private", concurrency_limit=many, concurrency_id="questions"
-            )
-            box.submit(
-                ui.chat, inputs, outputs, api_visibility="private", concurrency_limit=many, concurrency_id="questions"
-            )
+
+            def asked(event) -> None:
+                """``event`` (a trigger's listener, or a ``.then``) answers the question in the box,
+                then shows the chips of the filters it stated."""
+                event(
+                    ui.chat,
+                    inputs,
+                    outputs,
+                    api_visibility="private",
+                    concurrency_limit=many,
+                    concurrency_id="questions",
+                ).then(stated_chip_updates, conv, stated_chips, api_visibility="private", queue=False)
+
+            asked(send.click)
+            asked(box.submit)
 
             def fresh():
-                return [], "", sources_html(), Conversation(), gr.update(visible=False), None
+                hidden = gr.update(visible=False)
+                return [], "", sources_html(), Conversation(), hidden, None, *[hidden] * len(STATED_CHIPS)
 
-            fresh_outputs = [chatbot, reading, sources, conv, drop, download]
+            fresh_outputs = [chatbot, reading, sources, conv, drop, download, *stated_chips]
             clear.click(fresh, None, fresh_outputs, api_visibility="private")
             chatbot.clear(fresh, None, fresh_outputs, api_visibility="private")  # the chat's own 🗑 button
             example_set.click(lambda sample: sample[0], example_set, box, api_visibility="private")
             download.click(ui.download_note, conv, reading, api_visibility="private", queue=False)
-            drop.click(ui.drop_blocked, conv, [*filter_boxes, drop, box], api_visibility="private").then(
-                ui.chat, inputs, outputs, api_visibility="private", concurrency_limit=many, concurrency_id="questions"
-            )
+            asked(drop.click(ui.drop_blocked, conv, [*filter_boxes, drop, box, conv], api_visibility="private").then)
+            for chip, kind in zip(stated_chips, STATED_CHIPS):
+                dropped = chip.click(
+                    lambda c, k=kind: ui.drop_stated(k, c), conv, [conv, box], api_visibility="private"
+                )
+                asked(dropped.then)
             for component in filter_boxes:
                 component.change(chip_updates, filter_boxes, chips, api_visibility="private", queue=False)
             for chip, component, empty in zip(chips, filter_boxes, ("", "", ALL, ALL)):

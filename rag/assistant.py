@@ -289,6 +289,16 @@ class Assistant(OverHandle):
 
         return check_filters(filters, self.archive.catalog(), self.archive.facets()["sections"])
 
+    def filters_in_the_way(self, refused: Answer, filters: Filters | None, k: int | None = None) -> list[str]:
+        """For a refusal under filters (chosen, or read from the question): the kinds (date,
+        paper, section) each of which, dropped alone, lets the question be answered (rag.filter_check)."""
+        from rag.filter_check import in_the_way
+
+        def answered(relaxed: Filters) -> bool:
+            return not self.ask(refused.query or refused.question, k, filters=relaxed, generator="extractive").refused
+
+        return in_the_way(refused, filters, answered)
+
     def warm(self) -> None:
         """Load what the first question would (the index, the embedding model, the tokenizer's
         dictionary, the answer models) by answering one question, so that it is answered at once.

@@ -7,10 +7,10 @@ so it costs no search.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from rag.models import Filters
+from rag.models import Answer, Filters
 
 FIELDS = ("date", "paper", "section")  # what the user can drop: the two dates go together
 
@@ -80,3 +80,15 @@ def check_filters(
     dates = sorted(d for _, d, _ in catalog if d)
     span = f"（资料库的日期范围：{dates[0]} 至 {dates[-1]}）" if dates and "date" in blocking else ""
     return FilterCheck(blocking, f"资料库里没有{together}{what}的文章{span}。去掉这个筛选再问？")
+
+
+def in_the_way(refused: Answer, filters: Filters | None, answered: Callable[[Filters], bool]) -> list[str]:
+    """The filter kinds, chosen or read from the question (``refused.applied``), that each keep a
+    refused question from an answer: ``answered(filters.without(kind))`` for each in turn (a
+    search and an extractive answer each, so only a refusal pays for them)."""
+    from rag.retrieval.query import UNUSED, stated_kind
+
+    stated = [stated_kind(line) for line in refused.applied if not line.endswith(UNUSED)]
+    kinds = [k for k in FIELDS if k in active(filters) or k in stated]
+    base = filters or Filters()
+    return [kind for kind in kinds if answered(base.without(kind))]

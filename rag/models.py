@@ -106,9 +106,17 @@ class Filters:
     paper: str | None = None
     section: str | None = None
     source: str | None = None
+    # kinds ("date", "paper", "section") the question's own words may not set: dropped by the user
+    unstated: tuple[str, ...] = ()
 
     def is_empty(self) -> bool:
-        return not any(asdict(self).values())
+        """Nothing restricts the search (``unstated`` restricts nothing)."""
+        return not any(v for name, v in asdict(self).items() if name != "unstated")
+
+    def without(self, kind: str) -> Filters:
+        """These filters with one kind dropped: its value, and the question's own (``unstated``)."""
+        cleared = {"date": {"since": None, "until": None}}.get(kind, {kind: None})
+        return replace(self, **cleared, unstated=tuple(dict.fromkeys([*self.unstated, kind])))
 
     def stored_paper(self) -> str:
         """The paper to match as the stores hold it: "" for UNKNOWN_PAPER (no paper known)."""

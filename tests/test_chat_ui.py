@@ -667,3 +667,37 @@ def test_references_name_each_author_and_say_what_is_unknown(page, viewport, tmp
     ), text
     assert re.search(r"^\[\d\] .+\[N\]\. \[出版者不详\], (?:\d{4}-\d\d-\d\d|\[出版日期不详\])", text, re.M), text
     assert "报纸未知" not in text
+
+
+# ---- issue 35 point 3: stated filters as chips; a refusal under a filter names it --------------
+GRIDS_IN_PAPER = "焦作日报上惠济区设置了多少个三级网格？"  # 672 is printed on a page with no masthead
+
+
+def test_a_filter_that_kept_the_answer_out_is_named_and_dropped(page, viewport) -> None:
+    open_settings(page)
+    choose(page, "paper", "焦作日报")
+    refused = ask(page, GRIDS)
+    assert "在“报纸 焦作日报”的范围内没有找到" in refused and "672" not in refused, refused
+    drop = page.locator("#drop-filter")
+    drop.wait_for(state="visible", timeout=10000)
+    assert drop.inner_text().strip() == "去掉“报纸 焦作日报”再问"
+    shot(page, "chat-filter-in-the-way", viewport)
+    before = answers(page).count()
+    drop.click()
+    assert "672" in wait_answered(page, before + 1, "672")
+    page.wait_for_function("() => document.querySelector('#paper input').value === '全部'", timeout=10000)
+
+
+def test_filters_the_question_states_are_chips_that_drop_them(page, viewport) -> None:
+    refused = ask(page, GRIDS_IN_PAPER)
+    assert "在“报纸：焦作日报”的范围内没有找到" in refused, refused
+    chip = page.locator("#chip-stated-paper")
+    chip.wait_for(state="visible", timeout=10000)
+    assert chip.inner_text().strip() == "问题中的报纸：焦作日报 ✕"
+    assert page.locator("#drop-filter").is_visible()
+    shot(page, "chat-stated-chip", viewport)
+    before = answers(page).count()
+    chip.click()  # asked again, the paper it names no longer a filter
+    assert "672" in wait_answered(page, before + 1, "672")
+    chip.wait_for(state="hidden", timeout=10000)
+    assert page.locator("#chat .message.user").last.inner_text().strip() == GRIDS_IN_PAPER

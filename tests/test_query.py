@@ -70,6 +70,16 @@ def test_explicit_filters_win_field_by_field() -> None:
     assert merge_filters(None, stated_filters("惠济区", PAPERS, SECTIONS)) == (None, [])
 
 
+def test_a_kind_the_user_dropped_is_not_read_from_the_question() -> None:
+    stated = stated_filters("2023年1月的焦作日报", PAPERS, SECTIONS)
+    merged, shown = merge_filters(Filters(unstated=("paper",)), stated)
+    assert merged is not None and merged.paper is None and merged.since == "2023-01" and shown == ["日期：2023-01"]
+    chosen = Filters(paper="焦作日报", since="2023-01-01", until="2023-01-31")
+    assert chosen.without("date") == Filters(paper="焦作日报", unstated=("date",))
+    assert chosen.without("paper").without("paper").unstated == ("paper",)
+    assert Filters(unstated=("paper",)).is_empty()
+
+
 DIALOGUES = [
     ("孟州市首届年货节在哪里举办？", "那温县呢？", "温县首届年货节在哪里举办？"),
     ("焦作市的市委书记是谁？", "那市长呢？", "焦作市的市长是谁？"),

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from rag.models import Filters, Retrieval
 from rag.retrieval.base import Reranker, Retriever
 from rag.retrieval.diversity import collapse
-from rag.retrieval.query import merge_filters, stated_filters
+from rag.retrieval.query import UNUSED, merge_filters, stated_filters
 from rag.settings import Settings
 from rag.store.contract import SearchStore
 from rag.text.asked import Question
@@ -76,7 +76,7 @@ class RetrievalPipeline:
         while True:
             hits = self.first_stage.search(query, fetch, merged)
             if applied and not hits and merged is not filters:  # the stated filters found nothing
-                merged, applied = filters, [f"{a}（无结果，未限定）" for a in applied]
+                merged, applied = filters, [a + UNUSED for a in applied]
                 continue
             if self.reranker is not None:
                 hits = self.reranker.rerank(asked, hits)

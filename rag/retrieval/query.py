@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from rag.models import Filters
 from rag.text.normalize import normalize_query
@@ -76,8 +77,10 @@ def merge_filters(explicit: Filters | None, stated: StatedFilters) -> tuple[Filt
         return explicit, []
     base = explicit or Filters()
     shown: list[str] = []
-    values: dict[str, str | None] = {}
+    values: dict[str, Any] = {}
     for line, name in zip(stated.shown, _fields_of(stated)):
+        if name in base.unstated:  # the user dropped the question's own filter of this kind
+            continue
         if name == "date":
             if base.since is None and base.until is None:
                 values.update(since=stated.filters.since, until=stated.filters.until)
@@ -88,6 +91,14 @@ def merge_filters(explicit: Filters | None, stated: StatedFilters) -> tuple[Filt
     return (replace(base, **values) if values else explicit), shown
 
 
+STATED_KINDS = {"报纸": "paper", "日期": "date", "版面": "section"}  # a shown line's label → its kind
+UNUSED = "（无结果，未限定）"  # after a shown line: read from the question, found nothing, not applied
+
+
+def stated_kind(line: str) -> str:
+    """The kind (date, paper, section) of a filter line shown as read from a question (报纸：焦作日报)."""
+    return STATED_KINDS[line.split("：", 1)[0]]
+
+
 def _fields_of(stated: StatedFilters) -> list[str]:
-    keys = {"报纸": "paper", "日期": "date", "版面": "section"}
-    return [keys[line.split("：", 1)[0]] for line in stated.shown]
+    return [stated_kind(line) for line in stated.shown]
