@@ -701,3 +701,19 @@ def test_filters_the_question_states_are_chips_that_drop_them(page, viewport) ->
     assert "672" in wait_answered(page, before + 1, "672")
     chip.wait_for(state="hidden", timeout=10000)
     assert page.locator("#chat .message.user").last.inner_text().strip() == GRIDS_IN_PAPER
+
+
+# ---- issue 35 point 4: a follow-up keeps the earlier question's words and filters -------------
+def test_a_follow_up_keeps_the_papers_name_and_the_filters(page, viewport) -> None:
+    ask(page, "2023年1月10日焦作日报温县新闻版报道了什么会议？")
+    ask(page, "那孟州呢？")
+    reading = page.locator("#reading").inner_text()
+    assert "理解为：" in reading and "焦作日报孟州新闻版" in reading, reading
+    assert "报纸：焦作日报" in reading and "日期：2023-01-10" in reading, reading
+    for kind, text in (("paper", "问题中的报纸：焦作日报 ✕"), ("date", "问题中的日期：2023-01-10 ✕")):
+        chip = page.locator(f"#chip-stated-{kind}")
+        chip.wait_for(state="visible", timeout=10000)
+        assert chip.inner_text().strip() == text
+    metas = page.locator(f"{SHOWN} .source-meta").all_inner_texts()
+    assert metas and all(m.startswith("焦作日报 · 2023-01-10") for m in metas), metas
+    shot(page, "chat-follow-up-filters", viewport)
