@@ -2,7 +2,8 @@
 // * [n] in any answer shows that answer's sources (the panel keeps every turn's) and scrolls
 //   the card into view and its passage box (and open full text) to the highlighted sentence;
 // * new sources, and 阅读全文 when opened, scroll to their highlighted sentence too;
-// * 复制答案和来源 copies the answer with its numbered references.
+// * 复制答案和来源 copies the answer with its numbered references;
+// * a question sent while the models load is acknowledged at once (the last block);
 // * the page is Chinese whatever the browser's language: Gradio has picked its own words (drop
 //   zone, toasts, footer) from the browser's language before this runs, so its i18n is switched
 //   to zh-CN, and navigator.language reads zh-CN for anything that asks later.
@@ -139,4 +140,51 @@
       watched = p;
     }
   }, 300);
+})();
+
+// * a question sent while the models load gets a note under the chat at once, before the server
+//   (busy loading) has started on it; the note goes when the chat shows a reply.
+(() => {
+  const loading = () => {
+    const s = document.querySelector("#model-status");
+    return !!s && s.offsetParent !== null && s.innerText.includes("正在加载模型");
+  };
+  const replies = () => document.querySelectorAll("#chat .message.bot").length;
+
+  function notePending() {
+    const box = document.querySelector("#question textarea");
+    const question = (box && box.value ? box.value : "").trim();
+    const chat = document.querySelector("#chat");
+    if (!question || !chat || !loading()) return;
+    let note = document.querySelector("#pending-question");
+    if (!note) {
+      note = document.createElement("div");
+      note.id = "pending-question";
+      note.className = "loading";
+      chat.insertAdjacentElement("afterend", note);
+    }
+    note.textContent = `已收到问题“${question}”，模型加载完成后自动回答…`;
+    const before = replies();
+    const gone = setInterval(() => {
+      if (replies() > before || !loading()) {
+        note.remove();
+        clearInterval(gone);
+      }
+    }, 200);
+  }
+
+  document.addEventListener(
+    "click",
+    (e) => {
+      if (e.target.closest && e.target.closest("#send")) notePending();
+    },
+    true,
+  );
+  document.addEventListener(
+    "keydown",
+    (e) => {
+      if (e.key === "Enter" && !e.shiftKey && e.target.closest && e.target.closest("#question")) notePending();
+    },
+    true,
+  );
 })();

@@ -193,7 +193,8 @@ a.cite {text-decoration:none; font-weight:bold;}
 @media (max-width: 768px) {
   #chat-row {flex-direction:column; flex-wrap:nowrap;}
   #chat-col, #sources-col {display:contents;}
-  #chat {order:1; max-height:55vh;} #sources {order:2;} #filter-chips {order:3;} #drop-filter {order:3;}
+  #chat, #pending-question {order:1;} #chat {max-height:55vh;} #sources {order:2;}
+  #filter-chips {order:3;} #drop-filter {order:3;}
   #reading {order:4;} #ask-row {order:5;} #chat-tools {order:6;} #settings {order:7;} #examples {order:8;}
   #ask-row {position:fixed; left:0; right:0; bottom:0; z-index:20; flex-wrap:nowrap; margin:0;
             padding:6px 10px; background:var(--background-fill-primary, #fff);

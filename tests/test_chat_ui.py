@@ -288,9 +288,23 @@ def _answers_http(url: str, timeout: float) -> bool:
     return False
 
 
-def test_loading_notice_while_the_models_load(browser, viewport, sample_index, tmp_path) -> None:
+@pytest.mark.parametrize("server_busy", [0, 6], ids=["prompt", "busy"])
+def test_loading_notice_while_the_models_load(
+    browser, viewport, sample_index, tmp_path, monkeypatch, server_busy
+) -> None:
+    """A question asked while the models load gets a bubble; "busy": the server (loading, short
+    of CPU) takes 6 s to start on it, and the page says at once that the question was taken
+    (issue 35 point 5)."""
+    from app.chat_app import ChatApp
     from app.ui import serve
 
+    chat = ChatApp.chat
+
+    def slow_to_start(self, *args):
+        time.sleep(server_busy)
+        yield from chat(self, *args)
+
+    monkeypatch.setattr(ChatApp, "chat", slow_to_start)
     index = tmp_path / "idx"
     copy_index(sample_index, index)
     bot = make_fake_bot(index)
@@ -319,10 +333,15 @@ def test_loading_notice_while_the_models_load(browser, viewport, sample_index, t
         assert "正在加载模型…" in status.inner_text()
         pg.fill("#question textarea", "鹭江引水工程柳溪段的输水管线有多长？")
         pg.click("#send")
+        if server_busy:
+            note = pg.locator("#pending-question")
+            note.wait_for(state="visible", timeout=1500)  # at once, long before the server's reply
+            assert "鹭江引水工程柳溪段的输水管线有多长？" in note.inner_text() and "模型加载完成后" in note.inner_text()
+            shot(pg, "chat-loading-taken", viewport)
         pg.wait_for_function(
             "() => { const m = document.querySelectorAll('#chat .message.bot');"
             " return m.length === 1 && m[0].innerText.includes('正在加载模型'); }",
-            timeout=10000,
+            timeout=10000 + 1000 * server_busy,
         )
         waiting = answers(pg).last.inner_text()
         assert "⚠️" not in waiting and "错误" not in waiting, waiting
@@ -330,6 +349,7 @@ def test_loading_notice_while_the_models_load(browser, viewport, sample_index, t
         release.set()
         answer = wait_answered(pg, 1, "46.5公里", timeout=10000)
         assert "正在加载模型" not in answer
+        assert pg.locator("#pending-question").count() == 0
         pg.wait_for_function(GONE, timeout=10000)
     finally:
         release.set()
