@@ -60,6 +60,7 @@ class Assistant(OverHandle):
         self.handle = handle or StoreHandle(settings)
         self.archive = Archive(self.handle)
         self._made = MadeOnce()  # retrievers, pipelines, the reranker, generators, turn locks
+        self._examples: tuple[object, list[str]] = (None, [])  # (the newest articles, their examples)
         self.handle.on_close(self._forget_index_views)
 
     # ---- resources -----------------------------------------------------------------------
@@ -277,10 +278,21 @@ class Assistant(OverHandle):
 
     # ---- the archive, as questions see it --------------------------------------------------
     def examples(self, n: int = 3) -> list[str]:
-        """Example questions from the archive's newest headlines (rag.examples)."""
+        """Example questions from the archive's newest headlines (rag.examples), each one that
+        its own article answers (an extractive answer citing it first); worked out again only
+        when the newest articles change."""
         from rag.examples import example_questions
 
-        return example_questions(self.index.articles_on(None, None, 200), n)
+        heads = self.index.articles_on(None, None, 200)
+        key = (n, tuple(heads))
+        if self._examples[0] != key:
+
+            def answered(question: str, article_id: int) -> bool:
+                a = self.ask(question, self.settings.k, generator="extractive")
+                return not a.refused and bool(a.citations) and a.citations[0].hit.article.id == article_id
+
+            self._examples = (key, example_questions(heads, n, answered))
+        return list(self._examples[1])
 
     def check_filters(self, filters: Filters | None):
         """Which filter matches no article of the archive (rag.filter_check), for a filtered

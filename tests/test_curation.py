@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from app.archive_tab import date_pattern
 from app.render import one_per_article
 from rag.cli import app
-from rag.examples import example_questions, topic
+from rag.examples import example_for, example_questions, topic
 from rag.filter_check import check_filters
 from rag.models import UNKNOWN_PAPER, Article, Chunk, Filters, Hit, InputError, Turn
 from rag.source_metadata import FILE
@@ -132,11 +132,27 @@ def test_examples_come_from_the_archive_headlines() -> None:
     assert topic("吹响开局决战的号角 □高亢") == "" and topic("短") == "" and topic("“万人助企”成效显著——") == ""
     got = example_questions(heads, 3)
     assert got == [
-        "示范区召开污染防治攻坚推进会的情况如何？",
-        "惠济区：以学促行聚合力真抓实干日争新的情况如何？",  # another paper/date before a second 焦作日报 one
-        "孟州市首届年货节举行的情况如何？",
+        "示范区什么时候召开污染防治攻坚推进会？",  # an event: when
+        "惠济区：以学促行聚合力真抓实干日争新",  # a kicker headline as it is, from another paper/date
+        "孟州市首届年货节是什么时候举行的？",  # before a second 焦作日报 one
     ]
     assert example_questions([], 3) == []
+
+
+@pytest.mark.parametrize(
+    "headline, question",
+    [
+        ("示范区新增高新 技术企业21家 总数位居全市第二", "示范区新增高新技术企业多少家？"),  # a count, its clause
+        ("我省拟遴选30名大学生“创新之星”", "我省拟遴选多少名大学生“创新之星”？"),
+        ("桐川县1160万元取暖补贴发放到户", "桐川县多少万元取暖补贴发放到户？"),
+        ("温县县委常委会（扩大）会议召开", "温县县委常委会（扩大）会议是什么时候召开的？"),
+        ("青禾市三季度重大项目集中开工", "青禾市三季度重大项目是什么时候集中开工的？"),
+        ("中国气象局： 2022年夏秋季 高温创历史纪录", "中国气象局：2022年夏秋季高温创历史纪录"),  # a year is no count
+        ("学习贯彻二十大精神 谱写团结奋进新篇章", "学习贯彻二十大精神谱写团结奋进新篇章"),  # no question fits
+    ],
+)
+def test_an_example_asks_what_a_reader_would_of_the_article(headline: str, question: str) -> None:
+    assert example_for(headline) == question
 
 
 def test_sample_examples_are_answered_from_their_article(sample_index: Path) -> None:
@@ -145,10 +161,11 @@ def test_sample_examples_are_answered_from_their_article(sample_index: Path) -> 
         examples = bot.examples()
         assert len(examples) == 3
         heads = {h.replace(" ", "") for _, h, *_ in bot.archive.articles_on(None, None)}
+        by_example = {example_for(h): h for h in heads}
         for question in examples:
-            assert question.removesuffix("的情况如何？") in heads
+            assert question in by_example
             answer = bot.ask(question)
-            assert answer.hits and answer.hits[0].article.headline.replace(" ", "") in question
+            assert answer.hits and answer.hits[0].article.headline.replace(" ", "") == by_example[question]
     finally:
         bot.close()
 
