@@ -76,6 +76,13 @@ class ChatApp:
             return gr.update(value="", visible=False), gr.Timer(active=False)
         return gr.update(value=LOADING, visible=True), gr.Timer(active=True)
 
+    def loaded(self):
+        """The timer's tick: the loading notice and the timer, and once the models are in the
+        examples checked against their articles (the page was built with unchecked ones)."""
+        if not self.ready.is_set():
+            return *self.status(), gr.update()
+        return *self.status(), gr.update(samples=[[q] for q in self.bot.examples()])
+
     def on_load(self):
         """Per page load: the loading notice, and the archive as it is now (examples, paper and
         section choices, the 资料库 catalog); while the models load, those as built (a page

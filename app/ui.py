@@ -41,7 +41,7 @@ def build(assistant: Assistant, ui: ChatApp | None = None) -> gr.Blocks:
     ui = ui or ChatApp(assistant)
     papers = ui.archive.papers()
     sections = ui.sections()
-    examples = assistant.examples()
+    examples = assistant.examples(checked=ui.ready.is_set())  # (checked once the models are in: on_load)
     many = assistant.settings.concurrency  # questions (chat and /ask) answered at once, one queue
     with gr.Blocks(title="报刊问答", delete_cache=CACHE_SWEEP) as demo:
         gr.Markdown("## 报刊问答 · 地方报纸资料库\n提问后答案逐步显示；点答案里的 [1] [2] 查看对应来源。")
@@ -210,7 +210,7 @@ def build(assistant: Assistant, ui: ChatApp | None = None) -> gr.Blocks:
                 concurrency_limit=1,
                 concurrency_id="writes",
             )
-        timer.tick(ui.status, None, [status, timer], api_visibility="private")
+        timer.tick(ui.loaded, None, [status, timer, example_set], api_visibility="private")
         on_load = [status, timer, example_set, paper, pick_paper, section, table]
         demo.load(ui.on_load, None, on_load, api_visibility="private")
         gr.api(ui.ask_api, api_name="ask", concurrency_limit=many, concurrency_id="questions")

@@ -277,13 +277,16 @@ class Assistant(OverHandle):
         return self._made.get(("turn", id(gen)), threading.Lock)
 
     # ---- the archive, as questions see it --------------------------------------------------
-    def examples(self, n: int = 3) -> list[str]:
+    def examples(self, n: int = 3, checked: bool = True) -> list[str]:
         """Example questions from the archive's newest headlines (rag.examples), each one that
-        its own article answers (an extractive answer citing it first); worked out again only
-        when the newest articles change."""
+        its own article answers (an extractive answer citing it first; worked out again only
+        when the newest articles change). ``checked=False``: unchecked, asking nothing (a page
+        built before the models are loaded)."""
         from rag.examples import example_questions
 
         heads = self.index.articles_on(None, None, 200)
+        if not checked:
+            return example_questions(heads, n)
         key = (n, tuple(heads))
         if self._examples[0] != key:
 
@@ -314,7 +317,9 @@ class Assistant(OverHandle):
     def warm(self) -> None:
         """Load what the first question would (the index, the embedding model, the tokenizer's
         dictionary, the answer models) by answering one question, so that it is answered at once.
-        The answer is extractive: warming up never calls an LLM server (its generator is only made)."""
-        probe = (self.examples(1) or ["资料库里有什么？"])[0]
+        The answer is extractive: warming up never calls an LLM server (its generator is only made).
+        The chat's examples are then checked, for the first page that asks for them."""
+        probe = (self.examples(1, checked=False) or ["资料库里有什么？"])[0]
         self.generator()
         self.ask(probe, self.settings.k, generator="extractive")
+        self.examples()

@@ -380,6 +380,7 @@ def test_sources_placement(page, viewport) -> None:
 def test_examples_come_from_the_archive(page, viewport, server) -> None:
     with closing(sqlite3.connect(f"file:{server.index / 'rag.sqlite'}?mode=ro", uri=True)) as db:
         headlines = {no_space(h) for (h,) in db.execute("SELECT headline FROM articles") if h}
+    page.wait_for_function(GONE, timeout=60000)  # the models are in: the examples are checked ones
     items = page.locator("#examples .gallery-item")
     items.first.wait_for(timeout=10000)
     examples = [t.strip() for t in items.all_inner_texts()]
