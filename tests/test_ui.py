@@ -72,7 +72,8 @@ def test_a_date_filter_changes_the_sources(page) -> None:
     answer = ask(page, "惠济区设置了多少个三级网格？")
     filtered = page.locator("#sources").inner_text()
     assert filtered != unfiltered and "672" not in answer
-    assert "资料中没有找到" in answer and "最接近的段落" in filtered  # a refusal keeps the passages
+    assert "在“日期 2023-01-01 至 2023-01-31”的范围内没有找到" in answer, answer  # the filter named (issue 35)
+    assert "最接近的段落" in filtered  # a refusal keeps the passages
     metas = page.locator(f"{SHOWN} .source-meta").all_inner_texts()
     assert metas and all("2023-01-10" in m for m in metas)  # only the dated 焦作日报 pages
     page.screenshot(path=str(ARTIFACTS / "ui-filtered.png"), full_page=True)
