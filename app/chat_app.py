@@ -217,7 +217,8 @@ class ChatApp:
             text = f"在“{what}”的范围内没有找到可以回答这个问题的内容；去掉这个限定，资料库里有可以回答的内容。"
             conv.blocked = (kinds, question)
             drop = gr.update(value=f"去掉“{what}”再问", visible=True)
-        messages[-1] = {"role": "assistant", "content": answer_html(text, turn, copyable=bool(answer.citations))}
+        content = answer_html(text, turn, copyable=bool(answer.citations), confidence=answer.confidence)
+        messages[-1] = {"role": "assistant", "content": content}
         conv.queries.append(answer.query)
         conv.sections.append(turn_sources(turn, answer, pages=self.pages))
         conv.add_markdown(question, answer)

@@ -36,16 +36,32 @@ def as_text(text: str) -> str:
     return html.escape(escaped, quote=False)
 
 
-def answer_html(text: str, turn: int = 0, copyable: bool = False) -> str:
+# How sure an answer is, from the answerability model's probability (Answer.confidence), in words.
+# Measured on the untuned adversarial report halves and eval/questions (docs/ui.md): of answers
+# at ≥ .5, 66 of 98 held the gold answer (the same share at ≥ .8 as at .5–.8); below .5, 2 of 12.
+SURE = 0.5
+SURE_WORDS, UNSURE_WORDS = "把握一般", "把握较低，请核对原文"
+
+
+def confidence_words(confidence: float | None) -> str:
+    """The hint shown with an answer ("" when no model decided it)."""
+    if confidence is None:
+        return ""
+    return SURE_WORDS if confidence >= SURE else UNSURE_WORDS
+
+
+def answer_html(text: str, turn: int = 0, copyable: bool = False, confidence: float | None = None) -> str:
     """Answer text as text (``as_text``), with each [n] a link to source n of this turn in the
-    sources panel, and (once final, with sources) a link that copies the answer and its
-    references: the only links an answer has."""
+    sources panel, and (once final, with sources) how sure it is and a link that copies the
+    answer and its references: the only links an answer has."""
     pieces = _MARKER.split(text)  # text, n, text, n, …, text
     out = "".join(
         as_text(p) if i % 2 == 0 else f'<a href="#src-{turn}-{p}" class="cite">[{p}]</a>' for i, p in enumerate(pieces)
     )
     if copyable:
-        out += f'<div class="answer-tools"><a href="#copy-{turn}" class="copy-answer">{COPY_LABEL}</a></div>'
+        hint = confidence_words(confidence)
+        sure = f'<span class="confidence" title="答案可信程度的估计">{hint}</span> · ' if hint else ""
+        out += f'<div class="answer-tools">{sure}<a href="#copy-{turn}" class="copy-answer">{COPY_LABEL}</a></div>'
     return out
 
 
@@ -77,14 +93,40 @@ def page_figure(article: Article, start: int, end: int, pages: Path | None) -> s
     return crop_html(region, f"/gradio_api/file={page}" if page else "")
 
 
-def source_card(n: int | None, hit: Hit, quote: str = "", pages: Path | None = None, turn: int = 0) -> str:
-    """One source: headline, paper/date/page/section, the passage with the quote marked, the
-    crop of the page scan where it stands (when read from one), and the whole article (folded)
-    with the passage marked inside it."""
+_SENTENCE_END = re.compile(r"[。！？!?]+[”’」』）)]*|\n")
+
+
+def cited_sentence(text: str, start: int, end: int, short: str = "") -> tuple[int, int]:
+    """The sentence of ``text[start:end]`` (a quote) to mark: the one holding the short answer,
+    else the first; a quote of one sentence is marked whole."""
+    spans, at = [], start
+    for m in _SENTENCE_END.finditer(text, start, end):
+        if text[at : m.end()].strip():
+            spans.append((at, m.end()))
+        at = m.end()
+    if text[at:end].strip():
+        spans.append((at, end))
+    if len(spans) <= 1:
+        return start, end
+    holding = [sp for sp in spans if short and short in text[sp[0] : sp[1]]]
+    s, e = (holding or spans)[0]
+    while s < e and text[s].isspace():
+        s += 1
+    return s, e
+
+
+def source_card(
+    n: int | None, hit: Hit, quote: str = "", pages: Path | None = None, turn: int = 0, short: str = ""
+) -> str:
+    """One source: headline, paper/date/page/section, the passage with the cited sentence of the
+    quote marked (the one holding the short answer), the crop of the page scan where it stands
+    (when read from one), and the whole article (folded) with the same sentence marked."""
     art, chunk = hit.article, hit.chunk
     label = f"[{n}] " if n is not None else ""
     anchor = f' id="src-{turn}-{n}"' if n is not None else ""
     q_start, q_end = hit.quote_span(quote)
+    if quote and q_end > q_start:
+        q_start, q_end = cited_sentence(art.text, q_start, q_end, short)
     in_chunk = (
         (q_start - chunk.start, q_end - chunk.start) if quote and chunk.start <= q_start < chunk.end else (0, 0)
     )  # closest passages: nothing quoted
@@ -124,7 +166,7 @@ def turn_sources(turn: int, answer: Answer | None, hits: Sequence[Hit] = (), pag
     refusal (one card per article), with the text the copy link copies."""
     head, cards, copied = "来源", "", ""
     if answer is not None and answer.citations:
-        cards = "".join(source_card(c.n, c.hit, c.quote, pages, turn) for c in answer.citations)
+        cards = "".join(source_card(c.n, c.hit, c.quote, pages, turn, answer.short) for c in answer.citations)
         copied = f'<pre class="copy-text" hidden>{html.escape(copy_text(answer))}</pre>'
     else:
         shown = one_per_article(answer.hits if answer is not None else hits)[:CLOSEST]
@@ -180,6 +222,7 @@ CSS = (
 .source.flash {outline:2px solid #e6a700;}
 .answer-tools {margin-top:6px; font-size:.85em;}
 a.copy-answer {text-decoration:none; color:#555;}
+.confidence {color:#777;}
 #drop-filter {width:auto; align-self:flex-start;}
 .passage {line-height:1.7; max-height:260px; overflow:auto;}
 .article-text {line-height:1.7; max-height:420px; overflow:auto; padding-top:6px;}

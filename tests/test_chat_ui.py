@@ -199,15 +199,21 @@ def test_highlight_in_view_and_earlier_citations(page, viewport) -> None:
     assert page.locator("#src-1-1").is_visible() and not card.is_visible()
 
 
-def test_a_highlight_taller_than_its_box_shows_its_start(page, viewport) -> None:
-    ask(page, TALL)
+def test_a_long_quote_marks_its_cited_sentence_not_the_passage(page, viewport) -> None:
+    """The answer quotes several sentences: the card marks one sentence of them, which fits its
+    box and is scrolled into view (issue 35 point 7; before, a mark taller than the box)."""
+    answer = ask(page, TALL)
     passage = page.locator(f"{SHOWN} .passage").first
     rects = assert_mark_in_box(passage)
     (b_top, b_bottom), (m_top, m_bottom) = rects["box"], rects["mark"]
-    assert m_bottom - m_top > b_bottom - b_top, rects  # (the case this test is for)
-    assert m_top - b_top < 40, rects  # its first line at the top of the box
+    assert m_bottom - m_top <= b_bottom - b_top, rects
+    marked = no_space(passage.locator("mark").first.inner_text())
+    assert len(re.findall(r"[。！？]", marked.rstrip("。！？”"))) == 0, marked  # one sentence
+    assert marked[:20] in no_space(answer), (marked, answer)  # the sentence the answer quotes from
+    full = page.locator(f"{SHOWN} .article-text").first
+    assert no_space(full.locator("mark").first.evaluate("e => e.textContent")) == marked  # the same in 阅读全文
     passage.scroll_into_view_if_needed()
-    shot(page, "chat-tall-highlight", viewport, full_page=False)
+    shot(page, "chat-cited-sentence", viewport, full_page=False)
 
 
 # ---- 2. a page without masthead: 报纸未知, its file name, and the 报纸未知 filter ----------------
@@ -431,8 +437,9 @@ def test_copy_answer_with_references(browser, server, viewport) -> None:
         pg.wait_for_selector("#question textarea", timeout=60000)
         ask(pg, CHAIRMAN, wait_for="刘继承")
         message = answers(pg).last
+        tools = message.locator(".answer-tools")  # 把握… · 复制答案和来源
+        shown_text = message.inner_text().replace(tools.inner_text(), "")
         link = message.locator("a.copy-answer")
-        shown_text = message.inner_text().replace(link.inner_text(), "")
         link.click()
         pg.wait_for_function(
             "() => document.querySelector('#chat a.copy-answer').textContent === '已复制'", timeout=5000
@@ -655,6 +662,15 @@ def test_the_page_is_chinese_in_an_english_browser(browser, server, viewport, tm
 def in_view(pg, selector: str) -> bool:
     top, bottom, height = pg.locator(selector).evaluate(CARD_RECT)
     return top >= 0 and bottom <= height
+
+
+def test_an_answer_says_how_sure_it_is(page, viewport) -> None:
+    """Issue 35 point 7: each answer carries the answer model's confidence in words."""
+    ask(page, FAIR, wait_for="文化广场")
+    hint = answers(page).last.locator(".confidence")
+    assert hint.inner_text().strip() in ("把握一般", "把握较低，请核对原文")
+    refused = ask(page, NOT_IN_ARCHIVE)
+    assert "把握" not in refused  # a refusal claims nothing
 
 
 def test_the_question_box_stays_on_screen(page, viewport) -> None:

@@ -207,3 +207,14 @@ def test_a_space_inside_one_name_does_not_make_two_authors() -> None:
     assert as_printed("白靖杰", ["会议还研究讨论了其他事项。", "（白 靖杰）"]) == "白靖杰"
     assert as_printed("（白靖杰黄福兴）", ["（白靖杰  黄福兴）"]) == "（白靖杰  黄福兴）"
     assert as_printed("（白靖杰）", ["（白靖杰）"]) == "（白靖杰）"
+
+
+def test_an_answer_says_how_sure_it_is_in_words() -> None:
+    from app.render import SURE, answer_html, confidence_words
+
+    assert confidence_words(None) == ""
+    assert confidence_words(SURE) == "把握一般" and confidence_words(0.93) == "把握一般"
+    assert confidence_words(SURE - 0.01) == "把握较低，请核对原文"
+    shown = answer_html("672个[1]。", 0, copyable=True, confidence=0.3)
+    assert '<span class="confidence"' in shown and "把握较低" in shown and shown.index("把握") < shown.index("复制")
+    assert "把握" not in answer_html("672个[1]。", 0, copyable=False, confidence=0.3)  # still streaming
