@@ -19,9 +19,8 @@ from app.render import answer_html, as_text, no_sources, reading_md, sources_htm
 from app.uploads import ingest_uploads
 from rag.archive import IndexStoreError
 from rag.assistant import Assistant
-from rag.filter_check import active, describe
+from rag.filter_check import active, describe, stated
 from rag.models import Answer, Filters, InputError, Turn, user_message
-from rag.retrieval.query import UNUSED, stated_kind
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +204,7 @@ class ChatApp:
         """The outputs for a finished answer; a filter that matches nothing is named and offered to drop."""
         text = answer.text + (f"\n\n（{answer.notice}）" if answer.notice else "")
         drop = gr.update(visible=False)
-        conv.stated = [line for line in answer.applied if not line.endswith(UNUSED)]
+        conv.stated = list(stated(answer.applied).values())
         check = self.bot.check_filters(filters) if answer.refused and not answer.hits and filters else None
         if check:  # a filter matches no article at all
             text = check.message
@@ -224,9 +223,9 @@ class ChatApp:
         conv.add_markdown(question, answer)
         return messages, "", reading, sources_html(conv.sections), conv, drop, export_markdown(conv)
 
-    def _in_the_way(self, answer: Answer, filters: Filters | None, stated: list[str]) -> list[str]:
+    def _in_the_way(self, answer: Answer, filters: Filters | None, lines: list[str]) -> list[str]:
         """For a refusal under filters: the first filter kind that, dropped, lets it be answered."""
-        if not answer.refused or not (stated or active(filters)):
+        if not answer.refused or not (lines or active(filters)):
             return []
         return self.bot.filters_in_the_way(answer, filters)[:1]
 
@@ -305,18 +304,18 @@ def chat_error(exc: BaseException) -> str:
 def stated_chip_updates(conv: Conversation | None):
     """The removable chips of the filters the last question stated (one per kind, in
     STATED_CHIPS order; hidden when it stated none of that kind)."""
-    stated = {stated_kind(line): line for line in (conv.stated if isinstance(conv, Conversation) else [])}
+    lines = stated(conv.stated if isinstance(conv, Conversation) else [])
     return [
-        gr.update(value=f"问题中的{stated[kind]} ✕", visible=True) if kind in stated else gr.update(visible=False)
+        gr.update(value=f"问题中的{lines[kind]} ✕", visible=True) if kind in lines else gr.update(visible=False)
         for kind in STATED_CHIPS
     ]
 
 
-def filter_words(kind: str, filters: Filters | None, stated: list[str]) -> str:
+def filter_words(kind: str, filters: Filters | None, lines: list[str]) -> str:
     """A filter kind as the user set it (日期 2023-01-01 至 2023-01-31) or the question stated it."""
     if filters is not None and kind in active(filters):
         return describe(kind, filters)
-    return next((line for line in stated if stated_kind(line) == kind), kind)
+    return stated(lines).get(kind, kind)
 
 
 def chip_updates(since: str, until: str, paper: str, section: str):

@@ -11,17 +11,21 @@ handle: what the archive holds and every write to it.
 from __future__ import annotations
 
 import contextlib
+import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from rag.archive import Archive
+from rag.archive import Archive, IndexStoreError
 from rag.models import Answer, AnswerStream, Filters, Hit, InputError, Retrieval, Turn
 from rag.retrieval.pipeline import PipelineOptions, RetrievalPipeline
 from rag.settings import Settings
 from rag.store_handle import MadeOnce, OverHandle, StoreHandle
 from rag.text.asked import Question, read_question
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from rag.generation.base import Generator
@@ -61,6 +65,8 @@ class Assistant(OverHandle):
         self.archive = Archive(self.handle)
         self._made = MadeOnce()  # retrievers, pipelines, the reranker, generators, turn locks
         self._examples: tuple[object, list[str]] = (None, [])  # (the newest articles, their examples)
+        self._checking: object = None  # the newest articles whose examples are being checked
+        self._examples_lock = threading.Lock()
         self.handle.on_close(self._forget_index_views)
 
     # ---- resources -----------------------------------------------------------------------
@@ -277,25 +283,41 @@ class Assistant(OverHandle):
         return self._made.get(("turn", id(gen)), threading.Lock)
 
     # ---- the archive, as questions see it --------------------------------------------------
-    def examples(self, n: int = 3, checked: bool = True) -> list[str]:
+    def examples(self, n: int = 3, checked: bool = True, wait: bool = False) -> list[str]:
         """Example questions from the archive's newest headlines (rag.examples), each one that
-        its own article answers (an extractive answer citing it first; worked out again only
-        when the newest articles change). ``checked=False``: unchecked, asking nothing (a page
-        built before the models are loaded)."""
+        its own article answers (an extractive answer citing it first). The check asks up to
+        ``rag.examples.CHECKED`` questions, so it is kept until the newest articles change; when
+        they have, unchecked ones are given now and the check runs in the background (``wait``:
+        here). ``checked=False``: unchecked, asking nothing (a page built before the models load)."""
         from rag.examples import example_questions
 
         heads = self.index.articles_on(None, None, 200)
+        key = (n, tuple(heads))
+        if self._examples[0] == key:
+            return list(self._examples[1])
         if not checked:
             return example_questions(heads, n)
-        key = (n, tuple(heads))
-        if self._examples[0] != key:
+        if wait:
+            self._check_examples(key, heads, n)
+            return list(self._examples[1])
+        with self._examples_lock:
+            running = self._checking == key
+            self._checking = key
+        if not running:
+            threading.Thread(target=self._check_examples, args=(key, heads, n), name="examples", daemon=True).start()
+        return example_questions(heads, n)
 
-            def answered(question: str, article_id: int) -> bool:
-                a = self.ask(question, self.settings.k, generator="extractive")
-                return not a.refused and bool(a.citations) and a.citations[0].hit.article.id == article_id
+    def _check_examples(self, key: object, heads: list, n: int) -> None:
+        from rag.examples import example_questions
 
+        def answered(question: str, article_id: int) -> bool:
+            a = self.ask(question, self.settings.k, generator="extractive")
+            return not a.refused and bool(a.citations) and a.citations[0].hit.article.id == article_id
+
+        try:
             self._examples = (key, example_questions(heads, n, answered))
-        return list(self._examples[1])
+        except (IndexStoreError, OSError, sqlite3.Error, RuntimeError) as exc:  # closed or damaged meanwhile
+            log.warning("checking the example questions failed: %s", exc)
 
     def check_filters(self, filters: Filters | None):
         """Which filter matches no article of the archive (rag.filter_check), for a filtered
@@ -322,4 +344,4 @@ class Assistant(OverHandle):
         probe = (self.examples(1, checked=False) or ["资料库里有什么？"])[0]
         self.generator()
         self.ask(probe, self.settings.k, generator="extractive")
-        self.examples()
+        self.examples(wait=True)

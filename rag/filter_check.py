@@ -82,13 +82,18 @@ def check_filters(
     return FilterCheck(blocking, f"资料库里没有{together}{what}的文章{span}。去掉这个筛选再问？")
 
 
+def stated(applied: Sequence[str]) -> dict[str, str]:
+    """The filters a question stated that were applied (``Answer.applied``), by kind:
+    ``{"paper": "报纸：焦作日报"}`` (one that found nothing and was not applied is left out)."""
+    from rag.retrieval.query import UNUSED, stated_kind
+
+    return {stated_kind(line): line for line in applied if not line.endswith(UNUSED)}
+
+
 def in_the_way(refused: Answer, filters: Filters | None, answered: Callable[[Filters], bool]) -> list[str]:
     """The filter kinds, chosen or read from the question (``refused.applied``), that each keep a
     refused question from an answer: ``answered(filters.without(kind))`` for each in turn (a
     search and an extractive answer each, so only a refusal pays for them)."""
-    from rag.retrieval.query import UNUSED, stated_kind
-
-    stated = [stated_kind(line) for line in refused.applied if not line.endswith(UNUSED)]
-    kinds = [k for k in FIELDS if k in active(filters) or k in stated]
+    kinds = [k for k in FIELDS if k in active(filters) or k in stated(refused.applied)]
     base = filters or Filters()
     return [kind for kind in kinds if answered(base.without(kind))]

@@ -55,11 +55,11 @@ def ask(pg, question: str, wait_for: str | None = None, sources: bool = True) ->
 def dropdown_options(pg, elem_id: str) -> list[str]:
     """The choices a Gradio dropdown offers (opened by a click on its input, closed again)."""
     pg.click(f"#{elem_id} input")
-    options = pg.locator("ul[role=listbox] li[role=option]")
+    options = pg.locator(f"#{elem_id} ul[role=listbox] li[role=option]")  # this dropdown's list, not one closing
     options.first.wait_for(timeout=10000)
     texts = [t.replace("✓", "").strip() for t in options.all_inner_texts()]
     pg.locator(f"#{elem_id} input").blur()  # (a click on the still focused input would close it again)
-    pg.locator("ul[role=listbox]").wait_for(state="detached", timeout=10000)
+    pg.locator(f"#{elem_id} ul[role=listbox]").wait_for(state="detached", timeout=10000)
     return texts
 
 
@@ -68,7 +68,7 @@ def choose(pg, elem_id: str, text: str) -> None:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     exact = re.compile(rf"^\s*(?:✓\s*)?{re.escape(text)}\s*$")
-    option = pg.locator("ul[role=listbox] li[role=option]").filter(has_text=exact).first
+    option = pg.locator(f"#{elem_id} ul[role=listbox] li[role=option]").filter(has_text=exact).first
     for attempt in range(3):  # a click before the dropdown is live opens no list: wait on the list, not on time
         pg.click(f"#{elem_id} input")
         try:
@@ -82,3 +82,4 @@ def choose(pg, elem_id: str, text: str) -> None:
     pg.wait_for_function(
         "([id, t]) => document.querySelector(`#${id} input`).value === t", arg=[elem_id, text], timeout=10000
     )
+    pg.locator(f"#{elem_id} ul[role=listbox]").wait_for(state="detached", timeout=10000)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from typer.testing import CliRunner
@@ -204,9 +205,12 @@ def test_gbt7714_names_each_author_of_a_real_byline() -> None:
 
 
 def test_a_space_inside_one_name_does_not_make_two_authors() -> None:
-    assert as_printed("白靖杰", ["会议还研究讨论了其他事项。", "（白 靖杰）"]) == "白靖杰"
-    assert as_printed("（白靖杰黄福兴）", ["（白靖杰  黄福兴）"]) == "（白靖杰  黄福兴）"
-    assert as_printed("（白靖杰）", ["（白靖杰）"]) == "（白靖杰）"
+    def lines(*printed: str) -> list[SimpleNamespace]:
+        return [SimpleNamespace(printed=p) for p in printed]
+
+    assert as_printed("白靖杰", lines("会议还研究讨论了其他事项。", "（白 靖杰）")) == "白靖杰"
+    assert as_printed("（白靖杰黄福兴）", lines("（白靖杰  黄福兴）")) == "（白靖杰  黄福兴）"
+    assert as_printed("（白靖杰）", lines("（白靖杰）")) == "（白靖杰）"
 
 
 def test_an_answer_says_how_sure_it_is_in_words() -> None:

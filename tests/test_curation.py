@@ -158,7 +158,7 @@ def test_an_example_asks_what_a_reader_would_of_the_article(headline: str, quest
 def test_sample_examples_are_answered_from_their_article(sample_index: Path) -> None:
     bot = make_fake_bot(sample_index)
     try:
-        examples = bot.examples()
+        examples = bot.examples(wait=True)  # (checked here, not in the background)
         assert len(examples) == 3
         heads = {h.replace(" ", "") for _, h, *_ in bot.archive.articles_on(None, None)}
         by_example = {example_for(h): h for h in heads}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Protocol
 
 # 本报讯（记者 李明）/ 新华社…电（记者 …）opening an article
 OPEN_CREDIT = re.compile(r"^本报讯\s*[（(]([^）)]{1,40})[）)]|^(?:新华社|中新社)[^（(]{1,12}电[（(]([^）)]{1,30})[）)]")
@@ -24,11 +25,14 @@ def byline_text(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def as_printed(text: str, printed: Sequence[str]) -> str:
-    """``text`` (a credit, its OCR spaces dropped) as the last of its ``printed`` lines give it,
-    where the spaces part names of two characters or more: （白靖杰 黄福兴） is two people,
-    （白 靖杰） one."""
-    line = " ".join(printed[-2:])
+class PrintedLine(Protocol):
+    printed: str  # the line as printed, its spaces kept (cleaning.printed_line)
+
+
+def as_printed(text: str, lines: Sequence[PrintedLine]) -> str:
+    """``text`` (a credit, its OCR spaces dropped) as the last of its ``lines`` print it, where
+    the spaces part names of two characters or more: （白靖杰 黄福兴） is two people, （白 靖杰） one."""
+    line = " ".join(x.printed for x in lines[-2:])
     chars = [re.escape(c) for c in text if not c.isspace()]
     m = re.search(r"\s*".join(chars), line) if chars else None
     if not m or any(len(w) < 2 for w in re.split(r"[\s（）()]+", m.group(0)) if w):

@@ -69,10 +69,6 @@ class Item:
     def end(self) -> int:
         return self.lines[-1].end
 
-    @property
-    def printed(self) -> list[str]:
-        return [x.printed for x in self.lines]
-
 
 @dataclass
 class Draft:
@@ -192,9 +188,7 @@ def items_of(blocks: list[list[Line]]) -> list[Item]:
         elif CREDIT.match(joined) or (dateline and dateline.group(1) == joined):
             items.append(Item("credit", block, joined))
         elif BYLINE.match(joined):
-            items.append(
-                Item("credit", block, joined, byline=byline_text(as_printed(joined, [x.printed for x in block])))
-            )
+            items.append(Item("credit", block, joined, byline=byline_text(as_printed(joined, block))))
         elif not continues and _is_headline_block(block, width):
             sep = "" if len(block) >= 3 and all(len(x.text) <= 2 for x in block) else " "
             items.append(Item("head", block, sep.join(x.text for x in block)))
@@ -213,7 +207,7 @@ def _take_trailing_credit(item: Item) -> None:
         return
     m = TRAILING_PHOTO_CREDIT.search(item.text) or TRAILING_CREDIT.search(item.text)
     if m:
-        item.byline = byline_text(as_printed(m.group(1), item.printed).strip("（）()"))
+        item.byline = byline_text(as_printed(m.group(1), item.lines).strip("（）()"))
         item.photo = bool(PHOTO_CREDIT.match(m.group(1))) and m.start() <= _CAPTION_MAX
         item.text = item.text[: m.start()].rstrip()
         item.closes = True
@@ -277,9 +271,7 @@ def _close(draft: Draft, credit: Item) -> None:
     if m:
         draft.dateline = m.group(1)
     else:
-        draft.byline = draft.byline or byline_text(
-            as_printed(credit.text, [x.printed for x in credit.lines]).strip("（）()□")
-        )
+        draft.byline = draft.byline or byline_text(as_printed(credit.text, credit.lines).strip("（）()□"))
     draft.items.append(credit)
 
 
