@@ -15,7 +15,7 @@ from pathlib import Path
 
 from app.page_crop import CSS as CROP_CSS
 from app.page_crop import crop_html, whole_page
-from rag.citation_style import gbt7714
+from rag.citation_style import cited_sentence, gbt7714
 from rag.models import UNKNOWN_PAPER, Answer, Article, Hit
 from rag.regions import region_of
 
@@ -91,28 +91,6 @@ def page_figure(article: Article, start: int, end: int, pages: Path | None) -> s
         return ""
     page = whole_page(region, pages) if pages is not None else None
     return crop_html(region, f"/gradio_api/file={page}" if page else "")
-
-
-_SENTENCE_END = re.compile(r"[。！？!?]+[”’」』）)]*|\n")
-
-
-def cited_sentence(text: str, start: int, end: int, short: str = "") -> tuple[int, int]:
-    """The sentence of ``text[start:end]`` (a quote) to mark: the one holding the short answer,
-    else the first; a quote of one sentence is marked whole."""
-    spans, at = [], start
-    for m in _SENTENCE_END.finditer(text, start, end):
-        if text[at : m.end()].strip():
-            spans.append((at, m.end()))
-        at = m.end()
-    if text[at:end].strip():
-        spans.append((at, end))
-    if len(spans) <= 1:
-        return start, end
-    holding = [sp for sp in spans if short and short in text[sp[0] : sp[1]]]
-    s, e = (holding or spans)[0]
-    while s < e and text[s].isspace():
-        s += 1
-    return s, e
 
 
 def source_card(

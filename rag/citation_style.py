@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from rag.models import Answer, Article
+from rag.text.sentences import sentence_spans
 
 UNTITLED = "无标题"  # as Article.label shows an untitled article
 MAX_AUTHORS = 3  # GB/T 7714-2015 8.1.2: the first three, then ", 等"
@@ -55,6 +56,16 @@ def gbt7714(article: Article) -> str:
     if page := _page(article.page):
         where += f"({page})"
     return f"{head}{title}[N]. {where}."
+
+
+def cited_sentence(text: str, start: int, end: int, short: str = "") -> tuple[int, int]:
+    """The sentence of ``text[start:end]`` (a quote) to mark, split by rag.text.sentences: the
+    one holding the short answer, else the first; a quote of one sentence is marked whole."""
+    spans = [(start + a, start + b) for a, b in sentence_spans(text[start:end])]
+    if len(spans) <= 1:
+        return start, end
+    holding = [sp for sp in spans if short and short in text[sp[0] : sp[1]]]
+    return (holding or spans)[0]
 
 
 def _page(page: str) -> str:
