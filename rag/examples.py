@@ -14,14 +14,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from rag.text.question import UNIT_WORDS
+
 CHECKED = 8  # candidate examples asked at most, with a check
 _SPACES = re.compile(r"\s+")
 _UNFIT = re.compile(r"[□■◆●…]|——$|[-—:：]$")
 _TRAILING = re.compile(r"[，,。.！!？?；;、]+$")
-# a count: a number and its measure word (a year, 2022年, is not one)
-_COUNT = re.compile(
-    r"(?<![\d.])\d+(?:\.\d+)?(?=(?:家|个|名|套|条|项|所|座|台|辆|件|户|位|亿元|万元|万人|人|公里|千米|吨))"
-)
+# a count: a number and its measure word (rag.text.question's units less the calendar's)
+_CALENDAR = {"年", "月", "日", "号", "时", "分", "秒", "周"}  # 2022年 is a year, not a count
+_COUNTED = "|".join(u for u in UNIT_WORDS.split("|") if u not in _CALENDAR)
+_COUNT = re.compile(rf"(?<![\d.])\d+(?:\.\d+)?(?=(?:{_COUNTED}))")
 _EVENT = re.compile(
     r"^(.{2,}?)((?:集中|正式|顺利|隆重|盛大|全面)?(?:召开|举行|举办|开幕|闭幕|启动|开工|揭牌|成立|开通|通车|竣工|发布|上线))(.*)$"
 )
@@ -54,7 +56,7 @@ def _clause(rest: str, headline: str) -> str:
     headline's next line where it breaks right after the measure word (…企业21家 总数位居…)."""
     words = re.match(r"\D*", rest)
     words_text = words.group() if words else rest
-    measure = re.match(r"亿元|万元|万人|公里|千米|.", words_text)
+    measure = re.match(rf"{_COUNTED}|.", words_text)
     unit = measure.group() if measure else ""
     broken = re.search(rf"\d{re.escape(unit)}\s", headline) if unit else None
     return unit if broken else words_text
