@@ -16,6 +16,7 @@ from rag.models import Turn
 from rag.text.asked import read_question
 from rag.text.people import persons
 from rag.text.question import ORDINAL, ROLES, WHO, places_in
+from rag.text.tokenize import jieba_instance
 
 _LEAD = re.compile(r"^(?:那么|那|那个|还有|另外|而|再问一下|再问|请问)[,，]?\s*")
 _TAIL = re.compile(r"(?:的情况|的呢|呢|怎么样|如何|咋样)?\s*[?？。!！]*$")
@@ -26,6 +27,8 @@ _PRONOUN = re.compile(
 _PERSONAL = re.compile(r"他们|她们|他|她|此人|这个人|这位")
 _MARKERS = re.compile(r"\[\d+\]")
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|《[^》]*》")
+_CJK_WORD = re.compile(r"[\u3400-\u9fff·]{2,12}")
+_SUFFIX_WORDS = {"省", "市", "县", "区", "镇", "乡", "街道", "社区", "村"}  # question.places_in's suffixes
 _YEARISH = re.compile(r"(?:19|20)\d\d\s*年|去年|今年|前年|明年|[一二三四]季度|上半年|下半年|\d{1,2}\s*月")
 _ROLE = re.compile(rf"(?:市委|县委|区委|党委|党组)?(?:{ROLES})")
 _ASKS = re.compile(r"谁|什么|哪|多少|几|怎么|如何|吗|是否|为何|为什么|何时|何地")
@@ -74,15 +77,35 @@ def _swap(previous: str, new: str) -> str | None:
 
 
 def _places(text: str) -> list[str]:
-    """The question's places (question.places_in), less those inside a quoted name: “示范区强音”
-    专版 is no place to swap."""
+    """The question's places as whole words: places_in takes the one or two characters before a
+    suffix (芝加哥市 → 加哥市, 焦作日报温县 → 报温县); jieba's words put the start where a word does
+    (芝加哥市, 温县)."""
+    words = list(jieba_instance().tokenize(text))
     quoted = [m.span() for m in _QUOTED.finditer(text)]
     out = []
     for place in places_in(text + "。"):  # places_in wants text after a suffix
         start = text.find(place)
-        if start >= 0 and not any(a < start < b for a, b in quoted):
-            out.append(place)
-    return out
+        if start < 0 or any(a < start < b for a, b in quoted):  # part of a name: “示范区强音”专版
+            continue
+        out.append(_word_aligned(text, start, start + len(place), words))
+    return list(dict.fromkeys(out))
+
+
+def _word_aligned(text: str, start: int, end: int, words: list[tuple[str, int, int]]) -> str:
+    """text[start:end] (a place ending in its suffix) begun where jieba's words begin: the word
+    ending with the suffix when it reaches further back (芝加哥市), the word before a suffix
+    standing alone (甘罗格 + 市), or else the first word start inside (日报|温县 → 温县)."""
+    ending = [(ws, we) for _, ws, we in words if ws < end <= we]
+    if ending and ending[0][0] < start and _CJK_WORD.fullmatch(text[ending[0][0] : end]):
+        return text[ending[0][0] : end]  # 芝加哥市; 香港特区 of 香港特区政府
+    if ending and ending[0][1] == end:
+        ws = ending[0][0]
+        before = [bs for _, bs, be in words if be == ws]
+        alone = text[ws:end] in _SUFFIX_WORDS
+        if alone and before and before[0] < start and _CJK_WORD.fullmatch(text[before[0] : end]):
+            return text[before[0] : end]
+    starts = sorted(ws for _, ws, _ in words if start <= ws < end - 1)
+    return text[starts[0] : end] if starts and starts[0] > start and end - starts[0] >= 2 else text[start:end]
 
 
 def _times(text: str) -> list[str]:

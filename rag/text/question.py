@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rag.text.normalize import CJK, compact
-from rag.text.tokenize import jieba_instance, jieba_module
+from rag.text.tokenize import jieba_module
 
 QUESTION_PREFIX = re.compile(r"^(多少|几|哪)")  # 几年, 多少度, 哪家 …
 # measure words a question can ask in (多少人次 → 人次, 几个百分点 → 个百分点)
@@ -54,8 +54,6 @@ _PERSON = re.compile(
 PLACE = re.compile(rf"[{CJK}]{{1,8}}(?:区|县|镇|乡|街道|村|社区|广场|中心|园|路|街)")
 _SUFFIXES = r"(?:省|市|县|区|镇|乡|街道|社区|村)"
 _PLACE_SUFFIX = re.compile(rf"{_SUFFIXES}(?=.)")  # a suffix with text after it, inside a question
-_SUFFIX_WORD = re.compile(_SUFFIXES)  # (fullmatch: a word that is a suffix alone)
-_CJK_WORD = re.compile(rf"[{CJK}·]{{2,12}}")
 _NOT_IN_PLACE = set("的在是和与把被从到对为有了着哪几什么个这那将要位")
 LIST_ITEMS = re.compile(
     rf"[{CJK}A-Za-z0-9“”]{{2,12}}(?:[、，,][{CJK}A-Za-z0-9“”]{{2,12}})*(?:[、，,]|和|及|与|以及)"
@@ -209,11 +207,9 @@ def holds(sentence: str, asks: Sequence[Ask], q: str) -> bool:
 def places_in(question: str) -> list[str]:
     """Place names the question is about, as keys for ``mentions_place``: the one or two
     characters before a 省/市/县/区/镇/乡/街道/社区/村 suffix, with the suffix (今年一季度惠济区 →
-    惠济区, 是温县 → 温县), begun where jieba's words begin (芝加哥市, not 加哥市; 焦作日报温县 →
-    温县, not 报温县); "哪个村" and the like are not places."""
+    惠济区, 是温县 → 温县); "哪个村" and the like are not places."""
     q = compact(question)
-    out: list[str] = []
-    words: list[tuple[str, int, int]] = []
+    out = []
     for m in _PLACE_SUFFIX.finditer(q):
         if q[m.start() - 1 : m.end()] in _NOT_PLACES or q[m.start() : m.end() + 1] in _NOT_PLACES:
             continue
@@ -221,25 +217,8 @@ def places_in(question: str) -> list[str]:
         while stem and (stem[0] in _NOT_IN_PLACE or not re.match(rf"[{CJK}]", stem[0])):
             stem = stem[1:]
         if stem and not set(stem) & _NOT_IN_PLACE and all(re.match(rf"[{CJK}]", c) for c in stem):
-            words = words or list(jieba_instance().tokenize(q))
-            out.append(_word_aligned(q, m.start() - len(stem), m.end(), words))
+            out.append(stem + m.group())
     return list(dict.fromkeys(out))
-
-
-def _word_aligned(text: str, start: int, end: int, words: list[tuple[str, int, int]]) -> str:
-    """text[start:end] (a place ending in its suffix) begun where jieba's words begin: the word
-    ending with the suffix when it reaches further back (芝加哥市; 香港特区 of 香港特区政府), the
-    word before a suffix standing alone (甘罗格 + 市), or else the first word start inside
-    (日报|温县 → 温县)."""
-    ending = [(ws, we) for _, ws, we in words if ws < end <= we]
-    if ending and ending[0][0] < start and _CJK_WORD.fullmatch(text[ending[0][0] : end]):
-        return text[ending[0][0] : end]
-    if ending and ending[0][1] == end and _SUFFIX_WORD.fullmatch(text[ending[0][0] : end]):
-        before = [bs for _, bs, be in words if be == ending[0][0]]
-        if before and before[0] < start and _CJK_WORD.fullmatch(text[before[0] : end]):
-            return text[before[0] : end]
-    starts = sorted(ws for _, ws, _ in words if start <= ws < end - 1)
-    return text[starts[0] : end] if starts and starts[0] > start and end - starts[0] >= 2 else text[start:end]
 
 
 def mentions_place(place: str, text: str) -> bool:
