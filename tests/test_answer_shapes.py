@@ -180,3 +180,53 @@ def test_english_question_is_refused_in_chinese(gen):
 def test_refusals_say_why(gen, question, why):
     ans = gen.answer(read_question(question), hits_of(LIUXI_MEETING, BAILU_GRID))
     assert ans.refused and why in ans.reason and ans.confidence is not None and ans.confidence < gen.threshold
+
+
+def test_no_second_sentence_that_only_shares_a_word(gen):
+    """Issue 35, point 7: a visitor count is not followed by another story's sentence that
+    merely shares a word (一天) and holds a sum of its own."""
+    festival = (
+        "本报讯 1月6日上午，柳溪县首届乡村年货节在县城滨河文化广场开幕。"
+        "开幕首日，年货节累计接待市民1.2万人次，实现销售额186万元。"
+        "年货节将持续至1月14日。"
+    )
+    orchard = "“今年樱桃品相好，采摘价每斤30元，周末一天能接待游客2000多人。”砚山镇的果农说。"
+    ans = gen.answer(read_question("柳溪县首届乡村年货节开幕第一天卖了多少钱？"), [hit(festival, 1), hit(orchard, 2)])
+    assert not ans.refused and ans.short == "186万元"
+    assert "樱桃" not in ans.text and "1月14日" not in ans.text
+    assert [c.n for c in ans.citations] == [1]
+
+
+def test_a_question_split_over_two_sentences_gets_both(gen):
+    """The question's words are split over two sentences: the second one, which covers what the
+    first lacks, is shown — not a third that only repeats the pattern."""
+    text = (
+        "青禾市今年调整退休人员基本养老金。定额调整：调整范围内的退休人员每人每月增加40元。"
+        "年满80周岁及以上的退休人员，每人每月再增加30元。"
+        "同时，边远地区退休人员每人每月再增加5元。"
+    )
+    question = "青禾市调整养老金：定额调整每人每月增加多少？年满80周岁的退休人员每人每月再增加多少？"
+    ans = gen.answer(read_question(question), [hit(text)])
+    assert not ans.refused and "40元" in ans.text and "30元" in ans.text
+    assert "5元。" not in ans.text
+
+
+@pytest.mark.parametrize(
+    "question, gold",
+    [
+        ("柳溪县首届乡村年货节开幕第一天卖了多少钱？", "186万元"),  # not followed by the 樱桃 orchard's prices
+        ("柳溪县的县长是谁？", "程书瑶"),  # not followed by a 副县长's sentence from another story
+    ],
+)
+def test_the_sample_archive_answers_without_another_storys_sentence(sample_index, question, gold):
+    """Issue 35, point 7, through the real pipeline: every sentence the answer quotes states the
+    answer — none from another story that merely shares a word with the question."""
+    from .conftest import make_fake_bot
+
+    bot = make_fake_bot(sample_index)
+    try:
+        ans = bot.ask(question)
+    finally:
+        bot.close()
+    assert not ans.refused and gold in ans.short
+    assert all(gold in c.quote for c in ans.citations), ans.text

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -104,6 +104,9 @@ class Assessment:
     focus: str
     absent: list[str]  # content words the chosen article never uses
     read: float | None = None  # the reader's probability that the chosen sentence answers
+    runner_up: Scored | None = None  # the sentence the choice model ranks second
+    margin: float = float("inf")  # the choice model's logit of the chosen one minus the runner-up's
+    weights: dict[str, float] = field(default_factory=dict)  # the question's content words' weights
 
 
 def missing_specifics(words: Sequence[str], text: str) -> list[str]:

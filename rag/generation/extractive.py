@@ -225,7 +225,10 @@ class ExtractiveGenerator(BaseGenerator):
         candidates = self.candidates(question, ranked[:CANDIDATES], hits)
         read_any = self.reader is not None and "reader" in candidates[0].features
         choice = self.choice if read_any else self.base_choice
-        chosen = max(candidates, key=lambda c: choice.logit(c.features))
+        by_choice = sorted(candidates, key=lambda c: -choice.logit(c.features))  # stable: ties keep score order
+        chosen = by_choice[0]
+        runner_up = by_choice[1] if len(by_choice) > 1 else None
+        margin = choice.logit(chosen.features) - choice.logit(runner_up.features) if runner_up else float("inf")
         read = chosen.features.get("reader") if read_any else None
         best, span, missing, places_ok = chosen.scored, chosen.span, chosen.missing, chosen.places_ok
         if intent.kind == "comparison" and not span:
@@ -254,7 +257,8 @@ class ExtractiveGenerator(BaseGenerator):
         }
         if read is not None:
             features["reader"] = read
-        return Assessment(best, span, features, ranked, missing, places, focus, absent, read)
+        second = runner_up.scored if runner_up else None
+        return Assessment(best, span, features, ranked, missing, places, focus, absent, read, second, margin, weights)
 
     def _answer(self, question: Question, hits: list[Hit]) -> Answer:
         def refuse(reason: str, confidence: float | None = None) -> Answer:
