@@ -12,7 +12,8 @@ Rules: ``score`` (the former one: a sentence scoring ≥ 0.6 of the chosen one t
 question word better; with a span, one that holds the asked kind), ``margin<m`` (the choice
 model's runner-up when its logit is within m of the chosen one's), ``gain>=g`` (a sentence scoring
 ≥ 0.6 of the chosen one that covers ≥ g of the question's weighted words the chosen one lacks)
-and ``shipped`` (rag.generation.shapes.second_sentence: gain ≥ 0.3, else margin < 0.1).
+either of the two (``gain>=g|margin<m``), and ``shipped`` (rag.generation.shapes.second_sentence:
+gain ≥ 0.3, else margin < 0.1).
 Prints JSON.
 """
 
@@ -32,7 +33,7 @@ from rag.evaluation.relevance import hit_rank
 from rag.generation.answerability import load_model
 from rag.generation.candidates import Assessment, load_choice_model
 from rag.generation.extractive import ExtractiveGenerator
-from rag.generation.shapes import SECOND_RATIO, continuation, second_sentence
+from rag.generation.shapes import continuation, second_sentence
 from rag.settings import Settings
 from rag.text.asked import read_question
 from rag.text.sentences import END_MARK
@@ -54,24 +55,11 @@ def by_score(found: Assessment, ratio: float = 0.6) -> str:
 
 
 def by_gain(found: Assessment, gain: float) -> str:
-    best, total = found.best, sum(found.weights.values()) or 1.0
-    for c in found.ranked:
-        if c.score < SECOND_RATIO * best.score:
-            break
-        if c.sentence.norm == best.sentence.norm or not END_MARK.search(c.sentence.text):
-            continue
-        if found.span and not c.holds:  # a span answers: the second must hold the asked kind too
-            continue
-        if sum(found.weights[t] * (v - best.own[t]) for t, v in c.own.items() if v > best.own[t]) / total >= gain:
-            return c.sentence.text
-    return ""
+    return "".join(s.text for s in second_sentence(found, gain=gain, margin=0.0))  # no runner-up: margins are ≥ 0
 
 
 def by_margin(found: Assessment, margin: float) -> str:
-    runner = found.runner_up
-    if runner is None or found.margin >= margin or runner.sentence.norm == found.best.sentence.norm:
-        return ""
-    return runner.sentence.text if END_MARK.search(runner.sentence.text) else ""
+    return "".join(s.text for s in second_sentence(found, gain=float("inf"), margin=margin))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,6 +74,13 @@ def main(argv: list[str] | None = None) -> int:
         "score": by_score,
         **{f"margin<{m}": (lambda f, m=float(m): by_margin(f, m)) for m in args.margins.split(",")},
         **{f"gain>={g}": (lambda f, g=float(g): by_gain(f, g)) for g in args.gains.split(",")},
+        **{
+            f"gain>={g}|margin<{m}": (
+                lambda f, g=float(g), m=float(m): "".join(s.text for s in second_sentence(f, gain=g, margin=m))
+            )
+            for g in args.gains.split(",")
+            for m in args.margins.split(",")
+        },
         "shipped": lambda f: "".join(s.text for s in second_sentence(f)),
     }
     tally = {name: {"answers": 0, "with_second": 0, "second_states_gold": 0, "rescued": 0} for name in rules}

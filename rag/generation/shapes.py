@@ -205,9 +205,10 @@ SECOND_MARGIN = 0.1
 SECOND_GAIN = 0.3
 
 
-def second_sentence(found: Assessment) -> list[Sentence]:
-    """A second, complete sentence that says more of what is asked (see SECOND_GAIN), or the choice
-    model's close runner-up — never one that only shares a word or two with the question."""
+def second_sentence(found: Assessment, gain: float = SECOND_GAIN, margin: float = SECOND_MARGIN) -> list[Sentence]:
+    """A second, complete sentence that says more of what is asked (``gain``: see SECOND_GAIN), or
+    the choice model's runner-up within ``margin`` — never one that only shares a word or two with
+    the question."""
     best, total = found.best, sum(found.weights.values()) or 1.0
     for c in found.ranked:
         if c.score < SECOND_RATIO * best.score:
@@ -216,11 +217,11 @@ def second_sentence(found: Assessment) -> list[Sentence]:
             continue
         if found.span and not c.holds:  # a span answers: the second must hold the asked kind too
             continue
-        gain = sum(found.weights.get(t, 0.0) * (v - best.own[t]) for t, v in c.own.items() if v > best.own[t])
-        if gain / total >= SECOND_GAIN:
+        added = sum(found.weights.get(t, 0.0) * (v - best.own[t]) for t, v in c.own.items() if v > best.own[t])
+        if added / total >= gain:
             return [c.sentence]
     runner = found.runner_up
-    if runner is None or found.margin >= SECOND_MARGIN or runner.sentence.norm == best.sentence.norm:
+    if runner is None or found.margin >= margin or runner.sentence.norm == best.sentence.norm:
         return []
     return [runner.sentence] if END_MARK.search(runner.sentence.text) else []
 
