@@ -6,6 +6,10 @@ threshold whose false refusals stay ≤ ``--max-false``.  This is why the reader
 the answerability model rather than the decision (docs/reader.md).
 
     python bench/calibrate_reader.py
+
+``--set questions=index`` (repeatable) measures other sets the same way (e.g. the report halves,
+to compare two readers on questions neither was fitted on: the ``auc`` between answerable and
+unanswerable questions, and the curve); the threshold it prints is then for reading only.
 """
 
 from __future__ import annotations
@@ -59,18 +63,23 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", type=Path, default=MODEL_DIR)
     ap.add_argument("--max-false", type=float, default=0.05)
+    ap.add_argument("--set", action="append", help="questions.jsonl=index (default: the tuning halves)")
     args = ap.parse_args()
     reader = Reader(args.model)
     rows = []
-    for questions, index in TUNE:
+    for questions, index in [tuple(spec.split("=", 1)) for spec in args.set or []] or TUNE:
         if not (ROOT / index / "rag.sqlite").exists():
             sys.exit(f"error: build {index} first (make eval-adversarial builds both)")
         rows += probabilities(str(ROOT / questions), str(ROOT / index), reader)
     points = curve(rows)
     ok = [p for p in points if p["false_refusals"] is not None and p["false_refusals"] <= args.max_false]
     chosen = max(ok, key=lambda p: p["threshold"])
+    from sklearn.metrics import roc_auc_score
+
     fit = {
         "rule": f"highest threshold with false refusals <= {args.max_false} on the tuning halves",
+        "sets": args.set or ["the tuning halves"],
+        "auc": round(float(roc_auc_score([a for a, _ in rows], [p for _, p in rows])), 4),
         "questions": len(rows),
         "answerable": sum(a for a, _ in rows),
         "chosen": chosen,

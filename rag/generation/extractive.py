@@ -225,10 +225,12 @@ class ExtractiveGenerator(BaseGenerator):
         candidates = self.candidates(question, ranked[:CANDIDATES], hits)
         read_any = self.reader is not None and "reader" in candidates[0].features
         choice = self.choice if read_any else self.base_choice
-        by_choice = sorted(candidates, key=lambda c: -choice.logit(c.features))  # stable: ties keep score order
-        chosen = by_choice[0]
-        runner_up = by_choice[1] if len(by_choice) > 1 else None
-        margin = choice.logit(chosen.features) - choice.logit(runner_up.features) if runner_up else float("inf")
+        chosen = max(candidates, key=lambda c: choice.logit(c.features))
+        # the runner-up and how close it is, by the hand-set order whose margins bench/second_sentence.py
+        # measured (the reader's learned choice gives logits of another scale)
+        base = self.base_choice.logit
+        runner_up = max((c for c in candidates if c is not chosen), key=lambda c: base(c.features), default=None)
+        margin = abs(base(chosen.features) - base(runner_up.features)) if runner_up else float("inf")
         read = chosen.features.get("reader") if read_any else None
         best, span, missing, places_ok = chosen.scored, chosen.span, chosen.missing, chosen.places_ok
         if intent.kind == "comparison" and not span:
