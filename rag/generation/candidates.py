@@ -104,8 +104,8 @@ class Assessment:
     focus: str
     absent: list[str]  # content words the chosen article never uses
     read: float | None = None  # the reader's probability that the chosen sentence answers
-    runner_up: Scored | None = None  # the sentence the choice model ranks second
-    margin: float = float("inf")  # the choice model's logit of the chosen one minus the runner-up's
+    runner_up: Scored | None = None  # the best other sentence by the hand-set choice order
+    margin: float = float("inf")  # how far apart the chosen one and it are in that order's logits
     weights: dict[str, float] = field(default_factory=dict)  # the question's content words' weights
 
 

@@ -225,12 +225,15 @@ class ExtractiveGenerator(BaseGenerator):
         candidates = self.candidates(question, ranked[:CANDIDATES], hits)
         read_any = self.reader is not None and "reader" in candidates[0].features
         choice = self.choice if read_any else self.base_choice
-        chosen = max(candidates, key=lambda c: choice.logit(c.features))
-        # the runner-up and how close it is, by the hand-set order whose margins bench/second_sentence.py
-        # measured (the reader's learned choice gives logits of another scale)
-        base = self.base_choice.logit
-        runner_up = max((c for c in candidates if c is not chosen), key=lambda c: base(c.features), default=None)
-        margin = abs(base(chosen.features) - base(runner_up.features)) if runner_up else float("inf")
+        # the runner-up and how close it is come from the hand-set order, whose margins
+        # bench/second_sentence.py measured (the reader's learned choice has logits of another scale)
+        base = [self.base_choice.logit(c.features) for c in candidates]
+        logits = base if choice is self.base_choice else [choice.logit(c.features) for c in candidates]
+        first = max(range(len(candidates)), key=logits.__getitem__)
+        second = max((i for i in range(len(candidates)) if i != first), key=base.__getitem__, default=None)
+        chosen = candidates[first]
+        runner_up = candidates[second] if second is not None else None
+        margin = abs(base[first] - base[second]) if second is not None else float("inf")
         read = chosen.features.get("reader") if read_any else None
         best, span, missing, places_ok = chosen.scored, chosen.span, chosen.missing, chosen.places_ok
         if intent.kind == "comparison" and not span:
@@ -259,8 +262,8 @@ class ExtractiveGenerator(BaseGenerator):
         }
         if read is not None:
             features["reader"] = read
-        second = runner_up.scored if runner_up else None
-        return Assessment(best, span, features, ranked, missing, places, focus, absent, read, second, margin, weights)
+        runner = runner_up.scored if runner_up else None
+        return Assessment(best, span, features, ranked, missing, places, focus, absent, read, runner, margin, weights)
 
     def _answer(self, question: Question, hits: list[Hit]) -> Answer:
         def refuse(reason: str, confidence: float | None = None) -> Answer:
