@@ -31,8 +31,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from cer import cer
 from common import machine
-from render_pages import cer
 from render_pages import main as render_main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,6 +77,7 @@ def main() -> None:
     ap.add_argument("--degrade", action="store_true", help="blur, warp, noise and JPEG 40 as well (render_pages)")
     ap.add_argument("--gutter", type=float, default=0.0, help="space between columns in body characters (render_pages)")
     ap.add_argument("--no-rules", action="store_true", help="no line printed down the gutters (render_pages)")
+    ap.add_argument("--photos", action="store_true", help="photos with captions now and then (render_pages)")
     args = ap.parse_args()
     os.environ["RAG_PDF_DPI"] = str(args.pdf_dpi)
     from rag.ingest.scans import PageReader
@@ -89,8 +90,11 @@ def main() -> None:
             + ["--degrade"] * args.degrade
             + ["--gutter", str(args.gutter)]
             + ["--no-rules"] * args.no_rules
+            + ["--photos"] * args.photos
         )
-    turned = {Path(f["source"]).stem: f["turned"] for f in json.loads(rendered.getvalue())["files"]}
+    made = json.loads(rendered.getvalue())["files"]
+    turned = {Path(f["source"]).stem: f["turned"] for f in made}
+    printed = {Path(f["source"]).stem: f["captions"] for f in made}
     files = sorted(p for p in folder.iterdir() if p.suffix in (".tif", ".pdf"))
     reader = PageReader(None, args.workers)
     rows = []
@@ -116,6 +120,7 @@ def main() -> None:
                 "seconds": round(time.perf_counter() - t, 1),
                 "turned": turned.get(path.name.split(".")[0], []),
                 "skew_found": [p.skew for p in layout.pages],
+                "caption_lines": {"printed": printed[path.name.split(".")[0]], "kept_out": len(layout.captions)},
             }
         )
         print(json.dumps(rows[-1], ensure_ascii=False), file=sys.stderr)
@@ -141,6 +146,7 @@ def main() -> None:
                 "degraded": args.degrade,
                 "gutter": args.gutter,
                 "rules": not args.no_rules,
+                "photos": args.photos,
                 "pdf_dpi": args.pdf_dpi,
                 "layouts": layouts,
                 "files": rows,

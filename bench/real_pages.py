@@ -16,8 +16,8 @@ import json
 import time
 from pathlib import Path
 
+from cer import stretch_cer
 from common import machine
-from render_pages import stretch_cer
 
 ROOT = Path(__file__).resolve().parents[1]
 

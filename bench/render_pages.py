@@ -32,13 +32,21 @@ NO_LINE_END = set("（「『“‘《〈【(")
 VERTICAL_P = 0.15
 ASCII_WORD = re.compile(r"[A-Za-z0-9]{2}")
 BASELINE = 0.88  # baseline position inside the em box (CJK ideographic convention)
+PHOTO_P = 0.12  # chance of a photo after a paragraph, with --photos
+CAPTIONS = (  # the project's own captions, in the style papers print under a photo
+    "图为活动现场。 记者 林晓 摄",
+    "图为工作人员在服务大厅为群众办理业务。",
+    "图为新建成的乡村道路。 通讯员 周南 摄",
+    "图为志愿者向居民讲解防范电信诈骗知识。",
+    "图为果农在园中采摘。 记者 韦青 摄",
+)
 
 
 @dataclass
 class Line:
     text: str
     box: tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels; y0/y1 bound the em box
-    kind: str  # 'heading' | 'body' | 'vertical'
+    kind: str  # 'heading' | 'body' | 'vertical' | 'photo' (no text) | 'caption' (not in the truth text)
     block: int
 
 
@@ -93,13 +101,14 @@ def read_blocks(text: str) -> list[tuple[str, bool]]:
 class _Layout:
     """Flows blocks into columns and pages, producing positioned Lines (no drawing)."""
 
-    def __init__(self, columns: int, dpi: int, font_path: str, rng: random.Random, vertical: bool, gutter: float = 0.0):
+    def __init__(self, columns: int, dpi: int, font_path: str, rng: random.Random, vertical: bool, gutter, photos):
         k = dpi / 150
         self.width, self.height = round(210 / 25.4 * dpi), round(297 / 25.4 * dpi)
         self.margin, self.gap = round(60 * k), round((gutter * 23 if gutter else 36) * k)
         self.col_w = (self.width - 2 * self.margin - (columns - 1) * self.gap) // columns
         self.body, self.head = round(23 * k), round(23 * k * 1.4)
         self.font_path, self.rng, self.vertical, self.columns = font_path, rng, vertical, columns
+        self.photos: random.Random | None = photos  # where photos go, when they are drawn
         self.pages: list[list[Line]] = []
         self.lines: list[Line] = []
         self.col, self.y, self.narrow_until, self.narrow_by = 0, self.margin, 0, 0
@@ -150,6 +159,8 @@ class _Layout:
         bottom = self.height - self.margin
         if not heading:
             self.emit(text, self.body, "body", block, indent=2 * self.body)
+            if self.photos and self.photos.random() < PHOTO_P:
+                self.photo(self.photos.choice(CAPTIONS))
             return
         if self.y > self.margin:
             self.y += round(self.body * 0.6)
@@ -167,6 +178,18 @@ class _Layout:
         self.emit(text, self.head, "heading", block)
         self.y += round(self.body * 0.3)
 
+    def photo(self, caption: str) -> None:
+        """A photo the column's width, seven lines tall, and its caption under it in smaller type."""
+        size, tall, gap = round(self.body * 0.85), 7 * round(self.body * 1.5), round(self.body * 0.6)
+        if self.y + gap + tall + 3 * size > self.height - self.margin:
+            self.next_column()
+        self.y += gap if self.y > self.margin else 0
+        x0 = self.col_x(self.col)
+        self.lines.append(Line("", (x0, self.y, x0 + self.col_w, self.y + tall), "photo", -1))
+        self.y += tall + round(size * 0.5)
+        self.emit(caption, size, "caption", -2)
+        self.y += gap
+
     def run(self, blocks: list[tuple[str, bool]]) -> list[list[Line]]:
         for b, (text, heading) in enumerate(blocks):
             self.add(b, text, heading, b + 1 < len(blocks))
@@ -178,6 +201,15 @@ class _Layout:
 @functools.cache
 def _font(path: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, size, index=0)
+
+
+def _photo(box: tuple[int, int, int, int], rng: random.Random) -> Image.Image:
+    """A grey picture: a few random tones blown up smooth, with film grain."""
+    width, height = box[2] - box[0], box[3] - box[1]
+    small = Image.new("L", (6, 4))
+    small.putdata([rng.randrange(30, 230) for _ in range(24)])
+    smooth = small.resize((width, height), Image.Resampling.BICUBIC)
+    return Image.blend(smooth, Image.effect_noise((width, height), 40).convert("L"), 0.25)
 
 
 def _glyphs(line: Line):
@@ -195,6 +227,8 @@ def _truth(lines: list[Line]) -> str:
     blocks: list[list[str]] = []
     last = None
     for ln in lines:
+        if ln.kind in ("photo", "caption"):
+            continue
         if ln.block != last:
             blocks.append([])
             last = ln.block
@@ -217,17 +251,20 @@ def render_text(
     font_path: str | None = None,
     gutter: float = 0.0,
     rules: bool = True,
+    photos: bool = False,
 ) -> list[RenderedPage]:
     """Lay `text` out in `columns` columns on as many pages as it needs; deterministic for a given seed.
     ``gutter``: the space between columns in body characters (default 36 px at 150 dpi, about 1.6);
-    ``rules``: a grey line printed down each gutter."""
+    ``rules``: a grey line printed down each gutter; ``photos``: now and then a photo after a
+    paragraph, with a caption under it (in the lines, not in ``truth_text``)."""
     if columns not in (2, 3):
         raise ValueError("columns must be 2 or 3")
     blocks = read_blocks(text)
     if not blocks:
         raise ValueError("no text to render")
     path = find_font(font_path)
-    lay = _Layout(columns, dpi, path, random.Random(seed), vertical, gutter)
+    where = random.Random(seed + 1) if photos else None
+    lay = _Layout(columns, dpi, path, random.Random(seed), vertical, gutter, where)
     out = []
     for lines in lay.run(blocks):
         img = Image.new("L", (lay.width, lay.height), 255)
@@ -235,6 +272,8 @@ def render_text(
         for rule in _rules(lay) if rules else []:
             draw.line(rule, fill=150, width=1)
         for ln in lines:
+            if ln.kind == "photo":
+                img.paste(_photo(ln.box, random.Random(seed + ln.box[1])), ln.box[:2])
             for x, base, s, size in _glyphs(ln):
                 if ln.kind == "vertical":
                     x += (size - _font(path, size).getlength(s)) / 2
@@ -292,6 +331,8 @@ def save_pdf(pages: list[RenderedPage], path: str | Path, text_layer: bool) -> N
         for x0, y0, x1, y1 in page.image.info.get("rules", []):
             pdf.line(x0 * k, (h - y0) * k, x1 * k, (h - y1) * k)
         for ln in page.lines:
+            if ln.kind in ("photo", "caption"):  # a born-digital page is drawn without its photos
+                continue
             for x, base, s, size in _glyphs(ln):
                 if ln.kind == "vertical":
                     x += (size - pdfmetrics.stringWidth(s, name, size)) / 2
@@ -299,43 +340,6 @@ def save_pdf(pages: list[RenderedPage], path: str | Path, text_layer: bool) -> N
                 pdf.drawString(x * k, (h - base) * k, s)
         pdf.showPage()
     pdf.save()
-
-
-def cer(reference: str, hypothesis: str) -> float:
-    """Character error rate: Levenshtein distance / len(reference), whitespace ignored (bit-parallel, Myers 1999)."""
-    a, b = re.sub(r"\s+", "", reference), re.sub(r"\s+", "", hypothesis)
-    if not a:
-        return float(bool(b))
-    peq: dict[str, int] = {}
-    for i, c in enumerate(a):
-        peq[c] = peq.get(c, 0) | 1 << i
-    mask, high = (1 << len(a)) - 1, 1 << (len(a) - 1)
-    pv, mv, dist = mask, 0, len(a)
-    for c in b:
-        eq = peq.get(c, 0)
-        xv = eq | mv
-        xh = (((eq & pv) + pv) ^ pv) | eq
-        ph = (mv | ~(xh | pv)) & mask
-        mh = pv & xh
-        dist += bool(ph & high) - bool(mh & high)
-        ph, mh = ((ph << 1) | 1) & mask, (mh << 1) & mask
-        pv, mv = (mh | ~(xv | ph)) & mask, ph & xv
-    return dist / len(a)
-
-
-def stretch_cer(reference: str, text: str) -> float:
-    """CER of a transcribed stretch against the best-matching part of a longer ``text``
-    (semi-global edit distance: the stretch whole, the text entered and left anywhere),
-    whitespace ignored."""
-    a, b = re.sub(r"\s+", "", reference), re.sub(r"\s+", "", text)
-    if not a:
-        return 0.0
-    row = [0] * (len(b) + 1)  # entering the text anywhere is free
-    for i, ca in enumerate(a, 1):
-        prev, row = row, [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ca != cb))
-    return min(row) / len(a)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -350,6 +354,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--gutter", type=float, default=0.0, help="space between columns, in body characters")
     ap.add_argument("--no-rules", action="store_true", help="no line printed down the gutters")
+    ap.add_argument("--photos", action="store_true", help="now and then a photo with a caption under it")
     ap.add_argument(
         "--degrade",
         action="store_true",
@@ -365,7 +370,14 @@ def main(argv: list[str] | None = None) -> None:
         cols = 2 if n % 2 == 0 else 3
         text = src.read_text(encoding="utf-8")
         pages = render_text(
-            text, cols, dpi=args.dpi, seed=args.seed, vertical=cols == 3, gutter=args.gutter, rules=not args.no_rules
+            text,
+            cols,
+            dpi=args.dpi,
+            seed=args.seed,
+            vertical=cols == 3,
+            gutter=args.gutter,
+            rules=not args.no_rules,
+            photos=args.photos,
         )
         angles = [round(turns.uniform(-args.rotate, args.rotate), 2) if args.rotate else 0.0 for _ in pages]
         pages = [turned(p, a) if a else p for p, a in zip(pages, angles)]
@@ -380,6 +392,7 @@ def main(argv: list[str] | None = None) -> None:
             save_pdf(pages, written[-1], text_layer=n == 1)
         chars = len(re.sub(r"\s+", "", truth))
         report.append({"source": src.name, "columns": cols, "pages": len(pages), "chars": chars, "turned": angles})
+        report[-1]["captions"] = sum(ln.kind == "caption" for p in pages for ln in p.lines)
         report[-1]["files"] = [str(p) for p in written]
     print(json.dumps({"out": str(args.out), "files": report}, ensure_ascii=False, indent=1))
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from render_pages import cer, render_text, save_pdf, save_png, save_tiff
+from cer import cer
+from render_pages import render_text, save_pdf, save_png, save_tiff
 from typer.testing import CliRunner
 
 from rag.cli import app
@@ -216,6 +217,19 @@ def test_pdf_text_layer_is_read_without_ocr_and_keeps_regions(tmp_path, monkeypa
     figure = crop_html(region, "/gradio_api/file=x.jpg")  # the PDF page rendered in the boxes' pixels
     assert 'class="crop-image" src="data:image/jpeg;base64,' in figure
     assert figure.count('class="crop-mark"') == len(hit["boxes"])
+
+
+def test_a_text_layer_whose_columns_stand_a_narrow_gutter_apart_reads_column_by_column(tmp_path) -> None:
+    """Issue 34: a born-digital page with columns 0.6 of a character apart and no rule; the gutters
+    are found in the layer's own boxes, so the column cut parts them (29 % CER before)."""
+    pages = render_text(_page_text(30), columns=3, gutter=0.6, rules=False)
+    pdf = tmp_path / "narrow.pdf"
+    save_pdf(pages[:1], pdf, text_layer=True)
+    page = scans.read_page(pdf, "pdf", 1)
+    assert page.how == "text-layer" and len(page.gutters) >= 2
+    layout = PageLayout()
+    layout.add_page(1, page.width, page.height, order_page(page.boxes, page.gutters))
+    assert cer(pages[0].truth_text, layout.text) <= 0.01, layout.text[:300]
 
 
 @OCR
@@ -539,7 +553,7 @@ def test_a_real_vertical_page_in_traditional_characters_is_read_and_reported(tmp
     vertically in traditional characters: its article is read — columns right to left — within
     25 % CER of a hand transcription, and the report says the page was read turned and is
     printed in traditional characters."""
-    from render_pages import stretch_cer
+    from cer import stretch_cer
 
     page = REAL / "jingbao-1923-12-06-p2-corner.jpg"
     index = tmp_path / "index"
@@ -565,9 +579,10 @@ def test_narrow_gutters_are_found_in_the_image_and_nowhere_inside_a_column() -> 
     right = min(ln.box[0] for ln in page.lines if ln.box[0] >= page.image.width / 2)
     assert right - left < 20  # narrower than a character (23 px)
     found = gutters(np.asarray(page.image.convert("RGB")), 26.0)
-    assert [left - 2 <= x <= right + 2 for x, _, _ in found] == [True]
-    (_, top, bottom), lines = found[0], [ln for ln in page.lines if ln.kind == "body"]
-    assert bottom - top > 0.8 * (max(ln.box[3] for ln in lines) - min(ln.box[1] for ln in lines))
+    assert [left - 2 <= g.x <= right + 2 for g in found] == [True]
+    gutter, lines = found[0], [ln for ln in page.lines if ln.kind == "body"]
+    assert gutter.bottom - gutter.top > 0.8 * (max(ln.box[3] for ln in lines) - min(ln.box[1] for ln in lines))
+    assert right - left - 4 <= gutter.width <= right - left + 4  # the white between the columns
 
 
 def test_columns_a_narrow_gutter_apart_are_read_one_after_the_other() -> None:
@@ -581,11 +596,30 @@ def test_columns_a_narrow_gutter_apart_are_read_one_after_the_other() -> None:
     assert lines == [f"左栏第{i}行文字内容全" for i in range(8)] + [f"右栏第{i}行文字内容全" for i in range(8)]
 
 
+def test_a_box_reaching_a_little_over_a_narrow_gutter_does_not_hold_the_columns_together() -> None:
+    """The detector pads its boxes, and beside a narrow gutter it may take in a piece of the
+    neighbouring column's last character (抓 read as 爪 at a headline's start): a white stripe down
+    the image says where the column ends; a headline set over both columns still spans them."""
+    boxes = [_box("跨越两栏的通栏大标题文字", 40, 10, 30)]  # 40–400: over both columns
+    for i in range(8):
+        boxes.append(_box(f"左栏第{i}行文字内容全", 40, 80 + 30 * i))  # 40–240
+        boxes.append(_box(f"右栏第{i}行文字内容全", 246, 80 + 30 * i))  # 246–446: 6 px apart
+    boxes[1].x1 += 5  # the left column's first line reaches 2 px over the gutter at 243
+    boxes[2].x0 -= 14  # the right column's first line starts with a piece of its neighbour
+    lines = [t for block in order_page(boxes, gutters=[243.0]) for t, _ in block]
+    assert lines == ["跨越两栏的通栏大标题文字"] + [f"左栏第{i}行文字内容全" for i in range(8)] + [
+        f"右栏第{i}行文字内容全" for i in range(8)
+    ]
+    boxes[2].x0 -= 30  # over by 1.6 characters: a line over both columns, and they are read as one
+    lines = [t for block in order_page(boxes, gutters=[243.0]) for t, _ in block]
+    assert lines[1] == "左栏第0行文字内容全右栏第0行文字内容全"
+
+
 @OCR
 def test_a_scan_whose_columns_stand_a_narrow_gutter_apart_reads_column_by_column(tmp_path: Path) -> None:
     """Issue 34 item 2: the detector joins each line to the one beside it across a gutter 0.6 of
-    a character wide; the line is cut at the gutter found in the image and each side read again.
-    (Within 5 %: the detector also misses a line pair here, which no reading order brings back.)"""
+    a character wide, and loses a line pair here; the rows the gutter found in the image runs down
+    are read again column strip by column strip (rag.ingest.strips)."""
     from rag.ingest.loaders import file_digest
 
     page = render_text(_page_text(30), columns=2, gutter=0.6, rules=False)[0]
@@ -593,4 +627,4 @@ def test_a_scan_whose_columns_stand_a_narrow_gutter_apart_reads_column_by_column
     png = tmp_path / "narrow.png"
     save_png(page, png)
     layout = scans.PageReader(None, workers=1).layout(png, "scan", file_digest(png)[0])
-    assert cer(page.truth_text, layout.text) <= 0.05, layout.text[:300]
+    assert cer(page.truth_text, layout.text) <= 0.02, layout.text[:300]

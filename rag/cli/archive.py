@@ -73,6 +73,8 @@ def ingest(
                 out.print(f"  skipped {path}: {why}")
             for w in report.warnings:
                 out.print(f"  warning {w}")
+            for kept in report.kept_out:
+                out.print(f"  kept out of the articles: {kept}")
         if report.disk_full:
             error(
                 f"disk full / 磁盘空间不足: {len(report.ingested)} files were committed before it and are kept; "

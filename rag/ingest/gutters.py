@@ -11,12 +11,26 @@ set on a grid), but they are a tenth of a character wide, not a third.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import NamedTuple
+
 import numpy as np
+
+from rag.ingest.reading_order import TextBox
 
 MIN_WIDTH = 0.3  # of a character: the narrowest gutter looked for
 MIN_LINES = 8  # text lines a gutter must run down
 STEP = 2  # rows looked at: every other one
-Rule = tuple[float, float, float]  # x, top, bottom (as ocr.column_rules)
+
+
+class Gutter(NamedTuple):
+    """A white stripe between two columns: its middle ``x``, the rows it runs down, and how wide
+    the white is there (pixels)."""
+
+    x: float
+    top: float
+    bottom: float
+    width: float
 
 
 def ink(image: np.ndarray) -> np.ndarray:
@@ -25,12 +39,26 @@ def ink(image: np.ndarray) -> np.ndarray:
     return grey < 0.6 * float(np.median(grey))
 
 
-def gutters(image: np.ndarray, em: float) -> list[Rule]:
-    """Gutters between columns as vertical lines (x, top, bottom) on a page turned straight,
-    whose characters are ``em`` pixels high."""
+def gutters(image: np.ndarray, em: float) -> list[Gutter]:
+    """Gutters between the columns of a page turned straight, whose characters are ``em``
+    pixels high."""
+    return _found(ink(image[::STEP]), em)  # every other row: half the work
+
+
+def gutters_between(boxes: Sequence[TextBox], width: int, height: int, em: float) -> list[Gutter]:
+    """Gutters between the columns of a page known only by its text boxes (a PDF's text layer):
+    the boxes painted as ink."""
+    printed = np.zeros((height // STEP + 1, width), bool)
+    for b in boxes:
+        printed[max(0, round(b.y0)) // STEP : round(b.y1) // STEP + 1, max(0, round(b.x0)) : round(b.x1)] = True
+    return _found(printed, em)
+
+
+def _found(printed_rows: np.ndarray, em: float) -> list[Gutter]:
+    """Gutters in a mask of ink, every ``STEP``-th row of the page."""
     if em < 4:
         return []
-    printed = ink(image[::STEP]).astype(np.int32)  # every other row: half the work
+    printed = printed_rows.astype(np.int32)
     height, width = printed.shape
     run = np.concatenate([np.zeros((height, 1), np.int32), np.cumsum(printed, axis=1)], axis=1)
     half, reach = max(1, round(MIN_WIDTH * em / 2)), round(1.5 * em)
@@ -53,9 +81,10 @@ def gutters(image: np.ndarray, em: float) -> list[Rule]:
         longer = counted > best
         best = np.where(longer, counted, best)
         best_start, best_end = np.where(longer, start, best_start), np.where(longer, y, best_end)
-    found: list[Rule] = []
+    found: list[Gutter] = []
     keep = np.flatnonzero(best * STEP >= MIN_LINES * 0.6 * em)  # a line's ink is ~0.6 of its height or more
     for group in np.split(keep, np.flatnonzero(np.diff(xs[keep]) > 1) + 1) if len(keep) else []:
         i = int(group[np.argmax(best[group])])
-        found.append((float(xs[i]), float(best_start[i] * STEP), float(best_end[i] * STEP + STEP - 1)))
+        top, bottom = float(best_start[i] * STEP), float(best_end[i] * STEP + STEP - 1)
+        found.append(Gutter(float(xs[i]), top, bottom, float(xs[group[-1]] - xs[group[0]] + 1 + 2 * half)))
     return found

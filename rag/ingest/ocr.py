@@ -14,9 +14,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from rag.ingest.deskew import straighten
-from rag.ingest.gutters import gutters, ink
+from rag.ingest.gutters import Gutter, gutters, ink
 from rag.ingest.orientation import quarter_turns, side_by_side
+from rag.ingest.pictures import captions, inside, pictures
 from rag.ingest.reading_order import TextBox, joined
+from rag.ingest.strips import Box, joined_gutters, read_zones, zones
 
 INSTALL_HINT = "OCR needs the ocr extra: pip install 'baokan-rag[ocr]' (rapidocr-onnxruntime, models included)"
 INSTALL_HINT_ZH = (
@@ -24,6 +26,7 @@ INSTALL_HINT_ZH = (
 )
 MAX_SIDE = 4000  # pixels the detector sees on the long side (a broadsheet at 150 dpi is ~3,300)
 MIN_SCORE = 0.5  # recognition confidence under which a box is dropped (RapidOCR's default)
+PRINTED_OVER = 0.9  # confidence over which a line inside a photo is text printed over it, and kept
 
 _engine = None
 
@@ -49,11 +52,12 @@ def engine(threads: int = 0):
     return _engine
 
 
-def read_image(image: np.ndarray, threads: int = 0) -> tuple[list[TextBox], float, list[float]]:
+def read_image(image: np.ndarray, threads: int = 0) -> tuple[list[TextBox], float, list[float], list[str]]:
     """The text boxes of one page image (RGB or grey array), in the pixels of the page turned
     upright (rag.ingest.orientation) and straight (rag.ingest.deskew), and the degrees the scan
     was turned counter-clockwise: a multiple of 90 for a page on its side or upside down, plus
-    its skew; and the x of each narrow gutter found between its columns (rag.ingest.gutters)."""
+    its skew; the x of each narrow gutter found between its columns (rag.ingest.gutters); and
+    the captions printed under its photos, kept out of the boxes (rag.ingest.pictures)."""
     ocr = engine(threads)
     if image.ndim == 2:
         image = np.stack([image] * 3, axis=-1)
@@ -72,27 +76,54 @@ def read_image(image: np.ndarray, threads: int = 0) -> tuple[list[TextBox], floa
     skew = round(skew + (quarter + 360 if quarter <= -180 else quarter), 3)
     rules = column_rules(image)
     heights = [b.height for found in result or [] if (b := TextBox("", *_bounds(found[0]))).width >= 3 * b.height]
-    gaps = gutters(image, float(np.median(heights))) if heights else []
+    em = float(np.median(heights)) if heights else 0.0
+    gaps = gutters(image, em) if heights else []
+    joined = joined_gutters(gaps, [_bounds(found[0]) for found in result or []], [x for x, _, _ in rules], em)
+    if zs := zones(joined, image.shape[1], image.shape[0], em):
+        detect = lambda x0, y0, x1, y1: _detect(ocr, image, x0, y0, x1, y1)  # noqa: E731
+        result = read_zones(detect, lambda box: _recognise(ocr, image, box), result or [], zs, em)
+    clear = [_bounds(f[0]) for f in result or [] if float(f[2]) >= PRINTED_OVER and len(str(f[1]).strip()) >= 4]
+    photos = pictures(image, em, clear) if em else []
     boxes = []
     for found in result or []:
         for piece in _pieces(found, rules):
             parts = _across_gutters(ocr, image, piece, gaps)
             if parts == [piece] and float(found[2]) < MIN_SCORE:
                 continue  # read whole, and not sure enough of it
+            if inside(piece, photos) and (float(found[2]) < PRINTED_OVER or len(piece.text.strip()) < 4):
+                continue  # a "line" in a photo's texture (text printed over a picture reads clearly)
             for box in parts:
                 if box.height >= 3 * max(1.0, box.width):  # a column of characters: vertical text
                     box = _read_vertical(ocr, image, box)
                 if box.text.strip():
                     boxes.append(box)
-    return boxes, skew, [x for x, _, _ in gaps]
+    under = captions(boxes, photos, image)
+    kept = [b for i, b in enumerate(boxes) if i not in under]
+    return kept, skew, [g.x for g in gaps], [boxes[i].text for i in sorted(under)]
 
 
-def _across_gutters(ocr, image: np.ndarray, box: TextBox, gaps: Sequence[Rule]) -> list[TextBox]:
+def _detect(ocr, image: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> list[Box]:
+    """The line boxes the detector finds in one part of the page, in the page's pixels."""
+    result, _ = ocr(np.ascontiguousarray(image[y0:y1, x0:x1]), use_det=True, use_cls=False, use_rec=False)
+    return [(a + x0, b + y0, c + x0, d + y0) for a, b, c, d in (_bounds(points) for points in result or [])]
+
+
+def _recognise(ocr, image: np.ndarray, box: Box) -> list:
+    """One detected line read, as a RapidOCR line; a tall box is left to ``_read_vertical``."""
+    x0, y0, x1, y1 = box
+    corners = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
+    if y1 - y0 >= 3 * max(1.0, x1 - x0):
+        return [corners, "", 1.0]
+    text, score = _read_line(ocr, image[max(0, round(y0)) : round(y1), max(0, round(x0)) : round(x1)])
+    return [corners, text, score]
+
+
+def _across_gutters(ocr, image: np.ndarray, box: TextBox, gaps: Sequence[Gutter]) -> list[TextBox]:
     """A line the detector ran across a narrow gutter (rag.ingest.gutters), cut there and each
     side read again; a line that crosses none, as it is."""
     middle = (box.y0 + box.y1) / 2
     inside = (box.x0 + box.height, box.x1 - box.height)
-    cuts = sorted(x for x, top, bottom in gaps if inside[0] < x < inside[1] and top <= middle <= bottom)
+    cuts = sorted(x for x, top, bottom, _ in gaps if inside[0] < x < inside[1] and top <= middle <= bottom)
     if not cuts or box.vertical or box.height >= box.width:
         return [box]
     out = []

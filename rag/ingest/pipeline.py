@@ -27,7 +27,7 @@ from rag.ingest.placing import article_regions
 from rag.ingest.records import MAX_EXPANDED, Record, read_records
 from rag.ingest.report import IngestProgress, IngestReport, Progress
 from rag.ingest.segment import segment_page
-from rag.models import Article, Chunk, Source, user_message
+from rag.models import Article, Chunk, Said, Source, user_message
 
 RECORD_BATCH = 256
 Batch = tuple[str, list[Article], int]  # (encoding, articles, bytes of the file read so far)
@@ -275,6 +275,9 @@ class Ingestor:
             layout = self._reader.layout(item, upcoming)
             for note in layout.notes:
                 report.warn(f"{item.shown}: {note}", f"{item.shown}：{getattr(note, 'zh', note)}")
+            for page, caption in layout.captions:
+                en, zh = f"{item.shown} page {page}: photo caption", f"{item.shown} 第 {page} 页图片说明"
+                report.kept_out.append(Said(f"{en} 「{caption}」", f"{zh}：「{caption}」"))
             articles, encoding = segment_page(layout.text, item.name, item.meta), item.kind
             for a in articles:
                 a.regions = article_regions(a, layout, item.key, "pdf" if item.kind == "pdf" else "image")

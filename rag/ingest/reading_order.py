@@ -75,6 +75,7 @@ class PageLayout:
     lines: list[PlacedLine] = field(default_factory=list)
     pages: list[PageSize] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # rag.models.Said: what the report should say of a page
+    captions: list[tuple[int, str]] = field(default_factory=list)  # (page, line) under photos, not in the text
 
     def add_page(
         self, number: int, width: int, height: int, blocks: list[list[tuple[str, TextBox]]], skew: float = 0.0
@@ -118,7 +119,7 @@ def order_page(boxes: list[TextBox], gutters: Sequence[float] = ()) -> list[list
     em = median(b.em for b in boxes)
     boxes = _join_stacks(boxes)
     blocks: list[list[tuple[str, TextBox]]] = []
-    sizes = [size for b in boxes if (size := _type_size(b))]
+    sizes = [size for b in boxes if (size := type_size(b))]
     body = median(sizes) if sizes else em
     rtl = vertical_page(boxes)
     for leaf in _cut(boxes, em, rtl, tuple(gutters)):
@@ -257,7 +258,10 @@ def _split_at(
 ) -> list[list[TextBox]]:
     """``_split`` along a stripe that moves ``shear`` pixels across for each pixel down; at one
     of ``gutters`` a gap of ``narrow`` is enough."""
-    if axis == "x":
+    if axis == "x" and gutters:
+        edges = {id(b): _beside_gutters(b, gutters, narrow) for b in boxes}
+        lo, hi = (lambda b: edges[id(b)][0]), (lambda b: edges[id(b)][1])
+    elif axis == "x":
         top = min(b.y0 for b in boxes)
         lo = lambda b: b.x0 - shear * ((b.y1 if shear > 0 else b.y0) - top)  # noqa: E731
         hi = lambda b: b.x1 - shear * ((b.y0 if shear > 0 else b.y1) - top)  # noqa: E731
@@ -273,6 +277,23 @@ def _split_at(
         groups[-1].append(b)
         reach = max(reach, hi(b))
     return groups
+
+
+OVERHANG = 1.0  # of a character: how far a line's box may reach over a gutter the image shows
+
+
+def _beside_gutters(box: TextBox, gutters: tuple[float, ...], narrow: float) -> tuple[float, float]:
+    """The box's left and right edges, ending a ``narrow`` gap short of a gutter it reaches
+    over by less than a character.  The detector pads its boxes, and next to a narrow gutter it
+    may take in part of the neighbouring column's last character (抓 read as 爪 at a headline's
+    start); a white stripe down the page image is the better evidence of where the column ends.
+    A headline set over both columns reaches over by more and still keeps them together."""
+    x0, x1 = box.x0, box.x1
+    reach = OVERHANG * narrow / NARROW
+    for x in gutters:
+        if x0 < x < x1 and min(x - x0, x1 - x) < reach:
+            x0, x1 = (x + narrow, x1) if x - x0 < x1 - x else (x0, x - narrow)
+    return x0, x1
 
 
 def _leaf_blocks(boxes: list[TextBox], body: float) -> list[list[tuple[str, TextBox]]]:
@@ -310,7 +331,7 @@ def _leaf_blocks(boxes: list[TextBox], body: float) -> list[list[tuple[str, Text
 DISPLAY = 1.25  # type this many times the page's body type is display type: a headline
 
 
-def _type_size(box: TextBox) -> float:
+def type_size(box: TextBox) -> float:
     """The size of a horizontal line's type from its character pitch (a Chinese character is
     square; a Latin letter or figure about half as wide); 0.0 for a line too short to say."""
     text = box.text.replace(" ", "")
@@ -324,7 +345,7 @@ def _new_type(prev: TextBox, box: TextBox, body: float) -> bool:
     """The line is set in other type than the one above it: a headline's lines (display type,
     ``DISPLAY`` times the body type or more) against body text, or a kicker against its headline.
     A headline over two lines is then a block of its own, as the segmenter knows headlines."""
-    a, b = _type_size(prev), _type_size(box)
+    a, b = type_size(prev), type_size(box)
     if not a or not b:
         return False
     if (a >= DISPLAY * body) != (b >= DISPLAY * body):

@@ -53,6 +53,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    kept_out: list[str] = field(default_factory=list)  # read, and kept out of the articles: photo captions
     articles: int = 0
     chunks: int = 0
     seconds: float = 0.0
@@ -72,6 +73,7 @@ class IngestReport:
             "files_unchanged": len(self.unchanged),
             "files_skipped": [{"path": p, "reason": r} for p, r in self.skipped],
             "warnings": self.warnings,
+            "kept_out": self.kept_out,
             "articles": self.articles,
             "chunks": self.chunks,
             "seconds": round(self.seconds, 2),

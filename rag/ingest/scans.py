@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.ingest import ocr
+from rag.ingest.gutters import gutters_between
 from rag.ingest.loaders import LoadError, os_reason_zh
 from rag.ingest.page_notes import page_notes
 from rag.ingest.reading_order import PageLayout, TextBox, order_page
@@ -28,7 +29,8 @@ MAX_PIXELS = 80_000_000  # a broadsheet page scanned at 400 dpi is ~45 megapixel
 MAX_PAGES = 300  # a file; a daily's issue is 4–64 pages
 # the resolution a PDF page without text is rendered at for OCR (bench/ocr_quality.py --pdf-dpi)
 PDF_DPI = int(os.environ.get("RAG_PDF_DPI", "150"))
-CACHE_VERSION = "3"  # of the cached boxes: raise it when reading a page changes (2: straightened; 3: upright, gutters)
+# of the cached boxes: raise it when reading a page changes (2: straightened; 3: upright, gutters; 4: strips, captions)
+CACHE_VERSION = "4"
 MIN_TEXT_LAYER = 20  # characters a PDF page needs in its text layer to be read without OCR
 
 
@@ -42,6 +44,7 @@ class PageBoxes:
     how: str  # ocr | text-layer
     skew: float = 0.0  # degrees the scan was turned (counter-clockwise); its boxes are of the page turned straight
     gutters: list[float] = field(default_factory=list)  # x of the narrow gutters between columns (rag.ingest.gutters)
+    captions: list[str] = field(default_factory=list)  # under photos, kept out of the text (rag.ingest.pictures)
 
 
 class OcrCache:
@@ -62,7 +65,9 @@ class OcrCache:
             data = json.loads(path.read_text("utf-8"))
             boxes = [TextBox(**b) for b in data["boxes"]]
             gutters = [float(x) for x in data.get("gutters", [])]
-            return PageBoxes(data["width"], data["height"], boxes, data["how"], float(data.get("skew", 0.0)), gutters)
+            captions = [str(c) for c in data.get("captions", [])]
+            skew = float(data.get("skew", 0.0))
+            return PageBoxes(data["width"], data["height"], boxes, data["how"], skew, gutters, captions)
         except (OSError, ValueError, TypeError, KeyError):
             return None
 
@@ -112,11 +117,11 @@ def read_page(path: Path, kind: str, number: int, cache_key: str = "", cache: Oc
 
 
 def _ocr(image: np.ndarray) -> PageBoxes:
-    boxes, skew, gutters = ocr.read_image(image, threads=_threads())
+    boxes, skew, gutters, captions = ocr.read_image(image, threads=_threads())
     height, width = image.shape[:2]
     if round(skew / 90) % 2:  # read on its side: the upright page is the other way round
         width, height = height, width
-    return PageBoxes(width, height, boxes, "ocr", skew, gutters)
+    return PageBoxes(width, height, boxes, "ocr", skew, gutters, captions)
 
 
 def _threads() -> int:
@@ -157,7 +162,10 @@ def _pdf_page(path: Path, number: int) -> PageBoxes:
         text = page.get_textpage()
         boxes = _text_layer(text, height_pt, scale)
         if sum(len(b.text) for b in boxes) >= MIN_TEXT_LAYER:
-            return PageBoxes(round(width_pt * scale), round(height_pt * scale), boxes, "text-layer")
+            width, height = round(width_pt * scale), round(height_pt * scale)
+            em = float(np.median([b.height for b in boxes if not b.vertical] or [0.0]))
+            gaps = [g.x for g in gutters_between(boxes, width, height, em)]
+            return PageBoxes(width, height, boxes, "text-layer", gutters=gaps)
         image = np.asarray(page.render(scale=scale, grayscale=True).to_pil().convert("RGB"))
     return _ocr(image)
 
@@ -302,6 +310,7 @@ class PageReader:
             layout.add_page(n, page.width, page.height, order_page(page.boxes, page.gutters), page.skew)
             if page.how == "ocr":
                 layout.notes += page_notes(n, page.boxes, page.skew)
+                layout.captions += [(n, c) for c in page.captions]
         return layout
 
     def _start(self, path: Path, kind: str, sha256: str, number: int) -> Future:

@@ -1,0 +1,145 @@
+"""Photos on a scanned page, and the captions printed under them (issue 34).
+
+A caption (``图为…… 记者 某某 摄``) describes a photo, not the story beside it, and the OCR
+detector also finds "lines" in a photo's texture.  Neither belongs in an article's text.  A photo
+is told from text by how much of it is printed: a character cell of body text leaves most of its
+pixels white paper, a photo leaves almost none.  Its caption is the short run of lines directly
+under it, within its width, in smaller type than the body or set apart from the text below by
+more than the line spacing (text that just runs on under a photo is neither).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from statistics import median
+
+import numpy as np
+
+from rag.ingest.gutters import ink
+from rag.ingest.reading_order import TextBox, type_size
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1
+PAPER = 0.9  # a pixel darker than this share of the paper's brightness is printed on
+FILLED = 0.6  # share of a character cell printed on, over which it is part of a picture
+MIN_CELLS = 3  # a picture is at least this many character cells wide and tall
+CAPTION_LINES = 3  # at most
+SMALLER = 0.92  # caption type under this share of the body's
+LARGER = 1.08  # a line in type this much larger than the caption's is the text under it
+
+
+def pictures(image: np.ndarray, em: float, text: Sequence[Box] = ()) -> list[Box]:
+    """The photos (and other pictures) on a page turned straight whose characters are ``em``
+    pixels high: blocks of character cells nearly all printed on, and no cell under a line of
+    ``text`` the OCR read clearly (a page photographed in uneven light is dark in its corners,
+    and its text is still text)."""
+    cell = max(4, round(em))
+    grey = image.mean(axis=2) if image.ndim == 3 else image.astype(np.float32)
+    printed = grey < PAPER * float(np.median(grey))
+    rows, cols = printed.shape[0] // cell, printed.shape[1] // cell
+    if rows < MIN_CELLS or cols < MIN_CELLS:
+        return []
+    filled = printed[: rows * cell, : cols * cell].reshape(rows, cell, cols, cell).mean(axis=(1, 3)) >= FILLED
+    for x0, y0, x1, y1 in text:
+        filled[max(0, round(y0)) // cell : round(y1) // cell + 1, max(0, round(x0)) // cell : round(x1) // cell + 1] = 0
+    seen = np.zeros_like(filled)
+    found: list[Box] = []
+    for r, c in zip(*np.nonzero(filled)):
+        if seen[r, c]:
+            continue
+        seen[r, c] = True
+        stack, cells = [(int(r), int(c))], []
+        while stack:  # the cells joined to this one, side by side or one above another
+            y, x = stack.pop()
+            cells.append((y, x))
+            for ny, nx in ((y + 1, x), (y - 1, x), (y, x + 1), (y, x - 1)):
+                if 0 <= ny < rows and 0 <= nx < cols and filled[ny, nx] and not seen[ny, nx]:
+                    seen[ny, nx] = True
+                    stack.append((ny, nx))
+        ys, xs = [y for y, _ in cells], [x for _, x in cells]
+        tall, wide = max(ys) - min(ys) + 1, max(xs) - min(xs) + 1
+        if tall >= MIN_CELLS and wide >= MIN_CELLS and len(cells) >= 0.6 * tall * wide:
+            found.append(
+                (float(min(xs) * cell), float(min(ys) * cell), float((max(xs) + 1) * cell), float((max(ys) + 1) * cell))
+            )
+    return found
+
+
+def inside(box: TextBox, pictures: Sequence[Box]) -> bool:
+    """The line's middle lies in a picture: a "line" the detector saw in a photo's texture."""
+    x, y = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
+    return any(p[0] <= x <= p[2] and p[1] <= y <= p[3] for p in pictures)
+
+
+def captions(boxes: Sequence[TextBox], pictures: Sequence[Box], image: np.ndarray) -> set[int]:
+    """The indices of ``boxes`` that are captions of ``pictures`` on the page ``image``."""
+    if not boxes or not pictures:
+        return set()
+    printed = ink(image)
+    body = median(b.height for b in boxes)
+    out: set[int] = set()
+    for p in pictures:
+        run = _run_under(boxes, p, body, printed)
+        if not run:
+            continue
+        lines = [boxes[i] for i in run]
+        below = [b for b in boxes if b.y0 > lines[-1].y1 and _within(b, (lines[0].x0, 0, lines[0].x1, 0))]
+        spacing = lines[1].y0 - lines[0].y1 if len(lines) > 1 else 0.5 * body
+        apart = not below or min(b.y0 for b in below) - lines[-1].y1 > max(spacing, 0.5 * body) + 0.3 * body
+        if apart or _smaller(lines, boxes, printed):
+            out.update(run)
+    return out
+
+
+def _smaller(lines: Sequence[TextBox], boxes: Sequence[TextBox], printed: np.ndarray) -> bool:
+    """The lines are set in smaller type than the page's body, by the height of their printed
+    characters in the image (``printed``: the page's ink) or by their character pitch.  The
+    detector pads its boxes, the more so around small type, and a caption's spaces (``记者 某某
+    摄``) widen its pitch, which OCR leaves out of its text."""
+    sizes = [size for b in lines if (size := type_size(b))]
+    body = [size for b in boxes if (size := type_size(b))]
+    if sizes and body and median(sizes) < SMALLER * median(body):
+        return True
+    long = [b for b in boxes if len(b.text.strip()) >= 4 and not b.vertical]
+    ours = [h for b in lines if len(b.text.strip()) >= 2 and (h := _ink_height(printed, b))]
+    theirs = [h for b in long[:: max(1, len(long) // 40)] if (h := _ink_height(printed, b))]
+    return bool(ours and theirs) and median(ours) < SMALLER * median(theirs)
+
+
+def _ink_height(printed: np.ndarray, box: TextBox) -> int:
+    """How many rows of the line's box its characters are printed on, top to bottom."""
+    crop = printed[max(0, round(box.y0)) : round(box.y1), max(0, round(box.x0)) : round(box.x1)]
+    rows = np.flatnonzero(crop.sum(axis=1) >= max(2, 0.02 * crop.shape[1])) if crop.size else np.zeros(0, int)
+    return int(rows[-1] - rows[0] + 1) if len(rows) else 0
+
+
+def _run_under(boxes: Sequence[TextBox], picture: Box, body: float, printed: np.ndarray) -> list[int]:
+    """The lines directly under a picture, within its width, one below another (at most
+    ``CAPTION_LINES``): each next line close under the last, at the first one's left edge (an
+    indented line starts a paragraph) and in no larger type, by pitch or printed height (a
+    caption's short wrapped tail, whose pitch says little, goes with it)."""
+    under = sorted(
+        (i for i, b in enumerate(boxes) if _within(b, picture) and picture[3] - 0.5 * body <= b.y0),
+        key=lambda i: boxes[i].y0,
+    )
+    if not under or boxes[under[0]].y0 - picture[3] > 1.5 * body:
+        return []
+    first = boxes[under[0]]
+    run = [under[0]]
+    for i in under[1:CAPTION_LINES]:
+        b, last = boxes[i], boxes[run[-1]]
+        if b.y0 - last.y1 > 0.8 * body or abs(b.x0 - first.x0) > 0.5 * body:
+            break
+        size, before = type_size(b), type_size(last) or type_size(first)
+        if size and before and size > LARGER * before:
+            break
+        height, first_height = _ink_height(printed, b), _ink_height(printed, first)
+        if len(b.text.strip()) >= 2 and height and first_height and height > LARGER * first_height:
+            break
+        run.append(i)
+    return run
+
+
+def _within(box: TextBox, picture: Box) -> bool:
+    """Most of the line stands within the picture's width."""
+    overlap = min(box.x1, picture[2]) - max(box.x0, picture[0])
+    return overlap >= 0.5 * (box.x1 - box.x0)
