@@ -82,16 +82,16 @@ def read_image(image: np.ndarray, threads: int = 0) -> tuple[list[TextBox], floa
     if zs := zones(joined, image.shape[1], image.shape[0], em):
         detect = lambda x0, y0, x1, y1: _detect(ocr, image, x0, y0, x1, y1)  # noqa: E731
         result = read_zones(detect, lambda box: _recognise(ocr, image, box), result or [], zs, em)
-    clear = [_bounds(f[0]) for f in result or [] if float(f[2]) >= PRINTED_OVER and len(str(f[1]).strip()) >= 4]
+    clear = [_bounds(f[0]) for f in result or [] if _clear(float(f[2]), str(f[1]))]
     photos = pictures(image, em, clear) if em else []
     boxes = []
     for found in result or []:
         for piece in _pieces(found, rules):
+            if inside(piece, photos) and not _clear(float(found[2]), piece.text):
+                continue  # a "line" in a photo's texture (text printed over a picture reads clearly)
             parts = _across_gutters(ocr, image, piece, gaps)
             if parts == [piece] and float(found[2]) < MIN_SCORE:
                 continue  # read whole, and not sure enough of it
-            if inside(piece, photos) and (float(found[2]) < PRINTED_OVER or len(piece.text.strip()) < 4):
-                continue  # a "line" in a photo's texture (text printed over a picture reads clearly)
             for box in parts:
                 if box.height >= 3 * max(1.0, box.width):  # a column of characters: vertical text
                     box = _read_vertical(ocr, image, box)
@@ -100,6 +100,11 @@ def read_image(image: np.ndarray, threads: int = 0) -> tuple[list[TextBox], floa
     under = captions(boxes, photos, image)
     kept = [b for i, b in enumerate(boxes) if i not in under]
     return kept, skew, [g.x for g in gaps], [boxes[i].text for i in sorted(under)]
+
+
+def _clear(score: float, text: str) -> bool:
+    """A line read clearly enough to be text wherever it stands, a photo included."""
+    return score >= PRINTED_OVER and len(text.strip()) >= 4
 
 
 def _detect(ocr, image: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> list[Box]:
