@@ -124,12 +124,31 @@ def test_top_furniture() -> None:
         ("柳溪日报\n第A03版：民生 2026年6月18日 星期四\n", "柳溪日报", "2026-06-18", "A03"),
         ("第二版 民國十二年十二月六日 星期四\n柳溪晚報\n", "柳溪晚報", "1923-12-06", "2版"),
         ("柳溪日报\n二〇二三年一月十日 星期二\n", "柳溪日报", "2023-01-10", ""),
+        ("柳溪時報\n光緒三十四年十月二十一日\n", "柳溪時報", "1908-11-14", ""),
+        ("柳溪時報\n同治壬申三月廿三日 第一版\n", "柳溪時報", "1872-04-30", "1版"),
+        ("柳溪晚報\n民國十二年舊曆十月廿九日\n", "柳溪晚報", "1923-12-06", ""),
+        ("柳溪日报\n2023年8月17日 星期四 农历七月初一\n", "柳溪日报", "2023-08-17", ""),
+        ("柳溪日报\n农历癸卯年七月初一 星期三\n", "柳溪日报", "", ""),
     ],
-    ids=["roc-traditional", "named-page", "roc-page-line", "chinese-figures"],
+    ids=[
+        "roc-traditional",
+        "named-page",
+        "roc-page-line",
+        "chinese-figures",
+        "qing-reign",
+        "reign-cyclic-year",
+        "roc-lunar",
+        "gregorian-beats-lunar",
+        "lunar-without-year",
+    ],
 )
 def test_paper_date_and_page_as_real_pages_print_them(top: str, paper: str, date: str, page: str) -> None:
     """Issue 34 item 3: Republic of China years (民國一一三年 = 2024), dates in Chinese figures,
-    traditional mastheads (報) and pages named 第A03版 / 第二版 are read from the page's own lines."""
+    lunar dates with a year to place them in (a Qing reign's, 民國's), traditional mastheads (報)
+    and pages named 第A03版 / 第二版 are read from the page's own lines.  A Gregorian date is the
+    page's over a lunar one printed beside it (where the two disagree, an OCR slip in one, the
+    Gregorian); a lunar date whose cyclic year comes round every 60 years is furniture, never a
+    headline, and gives no date."""
     articles = _page(top)
     assert [a.headline for a in articles] == ["市区新增三条公交线路", "城南新建两所小学"]
     assert {(a.paper, a.date, a.page) for a in articles} == {(paper, date, page)}

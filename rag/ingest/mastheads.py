@@ -24,10 +24,9 @@ _PHRASE = re.compile(  # words of a headline or a slogan, not of a name
     r"|订阅|征订|读懂|一图|图解|聚焦|点赞|致敬|重要|紧急|通知|公告|创刊"
 )
 _TITLE_BANNER = re.compile(r"^(?:[A-Z][a-z'&.-]+ ){1,4}(?:Daily|News|Times|Post|Herald|Journal|Tribune|Gazette)$")
-# What a masthead strip prints besides the name: dates, weekdays, issue numbers, publication numbers.
+# What a masthead strip prints besides the name: dates (lunar ones too), weekdays, issue numbers, publication numbers.
 _TOP_PIECES = re.compile(
     rf"{DATE.pattern}|\d{{4}}[-./]\d{{1,2}}[-./]\d{{1,2}}|星期[一二三四五六日天]"
-    r"|农历(?:[甲乙丙丁戊己庚辛壬癸][子丑寅卯辰巳午未申酉戌亥]年)?闰?[正一二三四五六七八九十冬腊]{1,2}月(?:初|十|廿|二十|三十)?[一二三四五六七八九十]?"
     r"|[（(]?总?第\s*\d+\s*期[）)]?|(?:今日|本期|共)\s*\d+\s*版"
     rf"|第\s*(?:[A-Z]?\d{{1,3}}|[一二三四五六七八九十]{{1,3}})\s*版(?:\s*[:：]?\s*[{CJK}]{{2,6}}(?=\s|$))?"
     r"|国内统一连续出版物号|CN\s*\d{2}\s*[-－]\s*\d{4}(?:\s*/\s*[A-Z]+)?|邮发代号[:：]?\s*\d+\s*[-－]\s*\d+"

@@ -1,0 +1,35 @@
+"""Print the lunar month table of ``rag/ingest/lunar.py`` (issue 34: lunar dates on a masthead).
+
+The table was made once with the MIT-licensed ``lunar_python`` (6tail/lunar-python, 1.4.8), which
+follows the calendars China actually used (the Qing 时宪历 before 1912); it is not a dependency of
+the product.  To make it again: ``pip install lunar_python==1.4.8`` into a scratch environment, then
+``python bench/lunar_table.py`` and paste its output over ``FIRST_YEAR`` … ``_MONTHS`` there.
+"""
+
+from __future__ import annotations
+
+from lunar_python import Lunar, LunarYear  # type: ignore[import-not-found]
+
+FIRST, LAST = 1821, 2100  # 道光元年 to the end of the century
+
+
+def main() -> None:
+    codes, expected = [], None
+    for year in range(FIRST, LAST + 1):
+        months = LunarYear.fromYear(year).getMonthsInYear()
+        first = months[0].getFirstJulianDay()
+        assert expected is None or first == expected, year  # each year starts where the last ended
+        expected = first + sum(m.getDayCount() for m in months)
+        bits = sum(1 << i for i, m in enumerate(months) if m.getDayCount() == 30)
+        codes.append(f"{LunarYear.fromYear(year).getLeapMonth():x}{bits:04x}")
+    start = Lunar.fromYmd(FIRST, 1, 1).getSolar()
+    print(f"FIRST_YEAR = {FIRST}")
+    print(f"_NEW_YEAR = dt.date({start.getYear()}, {start.getMonth()}, {start.getDay()})  # 正月初一 of FIRST_YEAR")
+    print("_MONTHS = (  # a year each: its leap month (0: none), then a bit a month in order, 1 = 30 days")
+    for i in range(0, len(codes), 14):
+        print(f'    "{"".join(codes[i : i + 14])}"')
+    print(")")
+
+
+if __name__ == "__main__":
+    main()
