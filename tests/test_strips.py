@@ -38,6 +38,16 @@ def test_only_narrow_gutters_without_a_rule_that_the_detector_ran_lines_across_a
     assert joined_gutters([short], beside, [], EM) == []  # a box's padding, not a joined line
 
 
+def test_the_stripe_between_a_vertical_headline_and_its_text_is_not_read_strip_by_strip() -> None:
+    stripe = Gutter(400.0, 100.0, 500.0, 10.0)  # 20 characters down, two lines run across it
+    joined = [(360.0, 440.0 + 30 * i, 700.0, 460.0 + 30 * i) for i in range(2)]
+    text = [(405.0, 110.0 + 30 * i, 700.0, 130.0 + 30 * i) for i in range(10)]  # the column beside
+    headline = [(365.0, 100.0 + 34 * i, 395.0, 130.0 + 34 * i) for i in range(10)]  # one character a box
+    assert joined_gutters([stripe], [*joined, *text, *headline], [], EM) == []
+    column = [(80.0, 110.0 + 30 * i, 395.0, 130.0 + 30 * i) for i in range(10)]  # a column of text instead
+    assert joined_gutters([stripe], [*joined, *text, *column], [], EM) == [stripe]
+
+
 def test_strip_lines_replace_joined_and_lost_lines_and_a_headline_over_both_columns_stays() -> None:
     zs = [Zone(0.0, 300.0, 100.0, 400.0), Zone(300.0, 600.0, 100.0, 400.0)]
     page = [

@@ -30,7 +30,7 @@ MAX_PAGES = 300  # a file; a daily's issue is 4–64 pages
 # the resolution a PDF page without text is rendered at for OCR (bench/ocr_quality.py --pdf-dpi)
 PDF_DPI = int(os.environ.get("RAG_PDF_DPI", "150"))
 # of the cached boxes: raise it when reading a page changes (2: straightened; 3: upright, gutters; 4: strips, captions)
-CACHE_VERSION = "4"
+CACHE_VERSION = "5"
 MIN_TEXT_LAYER = 20  # characters a PDF page needs in its text layer to be read without OCR
 
 

@@ -16,12 +16,15 @@ from collections.abc import Callable, Sequence
 from itertools import pairwise
 from typing import NamedTuple
 
+import numpy as np
+
 from rag.ingest.gutters import Gutter
 
 NARROW = 0.9  # of a character: a gutter narrower than this is read strip by strip
 MIN_JOINED = 2  # lines run across a gutter before its rows are read strip by strip
 LONG = 30.0  # characters down the page (20 lines): a column's gutter, not one beside a vertical headline
 PAD = 0.5  # of a character: rows read above and below a gutter's run (its first and last ink rows)
+MIN_COLUMN = 4.0  # characters: a strip narrower than this is a vertical headline's, not a column
 Found = list  # one RapidOCR line: [points, text, score, char points, chars, char scores]
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1
 
@@ -37,20 +40,28 @@ class Zone(NamedTuple):
 
 def joined_gutters(gaps: Sequence[Gutter], lines: Sequence[Box], rules: Sequence[float], em: float) -> list[Gutter]:
     """The gutters where the detector joins or loses lines: narrower than ``NARROW`` of a
-    character, no column rule printed in them (``ocr._pieces`` cuts a line at a rule), and
+    character, no column rule printed in them (``ocr._pieces`` cuts a line at a rule), a column
+    of lines on each side (the lines ending at it, or starting there, are ``MIN_COLUMN``
+    characters long or more: beside a vertical headline they are its characters one by one), and
     either down ``LONG`` characters of the page (a column's gutter: the detector loses a line
     pair there now and then even where it joins none) or with at least ``MIN_JOINED`` lines
-    reaching a character into both sides.  A short stripe beside a vertical headline, where the
-    detector keeps the lines apart, is left alone."""
+    reaching a character into both sides."""
 
     def across(g: Gutter, b: Box) -> bool:
         return b[0] + em <= g.x <= b[2] - em and g.top <= (b[1] + b[3]) / 2 <= g.bottom
+
+    def columns_beside(g: Gutter) -> bool:
+        rows = [b for b in lines if g.top <= (b[1] + b[3]) / 2 <= g.bottom]
+        left = [b[2] - b[0] for b in rows if g.x - 2 * em <= b[2] <= g.x + em / 2]
+        right = [b[2] - b[0] for b in rows if g.x - em / 2 <= b[0] <= g.x + 2 * em]
+        return all(not side or float(np.median(side)) >= MIN_COLUMN * em for side in (left, right))
 
     return [
         g
         for g in gaps
         if g.width < NARROW * em
         and not any(abs(x - g.x) <= em for x in rules)
+        and columns_beside(g)
         and (g.bottom - g.top >= LONG * em or sum(across(g, b) for b in lines) >= MIN_JOINED)
     ]
 
