@@ -78,6 +78,7 @@ def main() -> None:
     ap.add_argument("--gutter", type=float, default=0.0, help="space between columns in body characters (render_pages)")
     ap.add_argument("--no-rules", action="store_true", help="no line printed down the gutters (render_pages)")
     ap.add_argument("--photos", action="store_true", help="photos with captions now and then (render_pages)")
+    ap.add_argument("--captions-beside", action="store_true", help="with --photos: captions beside them (render_pages)")
     args = ap.parse_args()
     os.environ["RAG_PDF_DPI"] = str(args.pdf_dpi)
     from rag.ingest.scans import PageReader
@@ -91,6 +92,7 @@ def main() -> None:
             + ["--gutter", str(args.gutter)]
             + ["--no-rules"] * args.no_rules
             + ["--photos"] * args.photos
+            + ["--captions-beside"] * args.captions_beside
         )
     made = json.loads(rendered.getvalue())["files"]
     turned = {Path(f["source"]).stem: f["turned"] for f in made}
@@ -147,6 +149,7 @@ def main() -> None:
                 "gutter": args.gutter,
                 "rules": not args.no_rules,
                 "photos": args.photos,
+                "captions_beside": args.captions_beside,
                 "pdf_dpi": args.pdf_dpi,
                 "layouts": layouts,
                 "files": rows,

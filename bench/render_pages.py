@@ -21,6 +21,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from page_photos import CAPTIONS, PHOTO_P, draw_photo, place_photo
 from PIL import Image, ImageDraw, ImageFont
 
 from rag.ingest.cleaning import clean_line, furniture_kind
@@ -32,14 +33,6 @@ NO_LINE_END = set("（「『“‘《〈【(")
 VERTICAL_P = 0.15
 ASCII_WORD = re.compile(r"[A-Za-z0-9]{2}")
 BASELINE = 0.88  # baseline position inside the em box (CJK ideographic convention)
-PHOTO_P = 0.12  # chance of a photo after a paragraph, with --photos
-CAPTIONS = (  # the project's own captions, in the style papers print under a photo
-    "图为活动现场。 记者 林晓 摄",
-    "图为工作人员在服务大厅为群众办理业务。",
-    "图为新建成的乡村道路。 通讯员 周南 摄",
-    "图为志愿者向居民讲解防范电信诈骗知识。",
-    "图为果农在园中采摘。 记者 韦青 摄",
-)
 
 
 @dataclass
@@ -101,7 +94,9 @@ def read_blocks(text: str) -> list[tuple[str, bool]]:
 class _Layout:
     """Flows blocks into columns and pages, producing positioned Lines (no drawing)."""
 
-    def __init__(self, columns: int, dpi: int, font_path: str, rng: random.Random, vertical: bool, gutter, photos):
+    def __init__(
+        self, columns: int, dpi: int, font_path: str, rng: random.Random, vertical: bool, gutter, photos, beside
+    ):
         k = dpi / 150
         self.width, self.height = round(210 / 25.4 * dpi), round(297 / 25.4 * dpi)
         self.margin, self.gap = round(60 * k), round((gutter * 23 if gutter else 36) * k)
@@ -109,6 +104,7 @@ class _Layout:
         self.body, self.head = round(23 * k), round(23 * k * 1.4)
         self.font_path, self.rng, self.vertical, self.columns = font_path, rng, vertical, columns
         self.photos: random.Random | None = photos  # where photos go, when they are drawn
+        self.beside = beside  # captions set beside their photos, not under them
         self.pages: list[list[Line]] = []
         self.lines: list[Line] = []
         self.col, self.y, self.narrow_until, self.narrow_by = 0, self.margin, 0, 0
@@ -139,13 +135,16 @@ class _Layout:
                 j -= 1
         return j
 
-    def emit(self, text: str, size: int, kind: str, block: int, indent: int = 0) -> None:
+    def emit(
+        self, text: str, size: int, kind: str, block: int, indent: int = 0, at: tuple[int, int] | None = None
+    ) -> None:
+        """Set ``text`` line by line down the column (or at ``at``: x and width, in the column)."""
         i, pitch = 0, round(size * 1.5)
         while i < len(text):
             if self.y + size > self.height - self.margin:
                 self.next_column()
-            x0, room = self.col_x(self.col), self.col_w
-            if self.y < self.narrow_until:
+            x0, room = at or (self.col_x(self.col), self.col_w)
+            if self.y < self.narrow_until and not at:
                 x0, room = x0 + self.narrow_by, room - self.narrow_by
             x0, room = x0 + indent, room - indent
             j = self.fit(text, i, room, size)
@@ -160,7 +159,7 @@ class _Layout:
         if not heading:
             self.emit(text, self.body, "body", block, indent=2 * self.body)
             if self.photos and self.photos.random() < PHOTO_P:
-                self.photo(self.photos.choice(CAPTIONS))
+                place_photo(self, self.photos.choice(CAPTIONS), self.beside, Line, self.photos)
             return
         if self.y > self.margin:
             self.y += round(self.body * 0.6)
@@ -178,18 +177,6 @@ class _Layout:
         self.emit(text, self.head, "heading", block)
         self.y += round(self.body * 0.3)
 
-    def photo(self, caption: str) -> None:
-        """A photo the column's width, seven lines tall, and its caption under it in smaller type."""
-        size, tall, gap = round(self.body * 0.85), 7 * round(self.body * 1.5), round(self.body * 0.6)
-        if self.y + gap + tall + 3 * size > self.height - self.margin:
-            self.next_column()
-        self.y += gap if self.y > self.margin else 0
-        x0 = self.col_x(self.col)
-        self.lines.append(Line("", (x0, self.y, x0 + self.col_w, self.y + tall), "photo", -1))
-        self.y += tall + round(size * 0.5)
-        self.emit(caption, size, "caption", -2)
-        self.y += gap
-
     def run(self, blocks: list[tuple[str, bool]]) -> list[list[Line]]:
         for b, (text, heading) in enumerate(blocks):
             self.add(b, text, heading, b + 1 < len(blocks))
@@ -201,15 +188,6 @@ class _Layout:
 @functools.cache
 def _font(path: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, size, index=0)
-
-
-def _photo(box: tuple[int, int, int, int], rng: random.Random) -> Image.Image:
-    """A grey picture: a few random tones blown up smooth, with film grain."""
-    width, height = box[2] - box[0], box[3] - box[1]
-    small = Image.new("L", (6, 4))
-    small.putdata([rng.randrange(30, 230) for _ in range(24)])
-    smooth = small.resize((width, height), Image.Resampling.BICUBIC)
-    return Image.blend(smooth, Image.effect_noise((width, height), 40).convert("L"), 0.25)
 
 
 def _glyphs(line: Line):
@@ -252,11 +230,13 @@ def render_text(
     gutter: float = 0.0,
     rules: bool = True,
     photos: bool = False,
+    captions_beside: bool = False,
 ) -> list[RenderedPage]:
     """Lay `text` out in `columns` columns on as many pages as it needs; deterministic for a given seed.
     ``gutter``: the space between columns in body characters (default 36 px at 150 dpi, about 1.6);
     ``rules``: a grey line printed down each gutter; ``photos``: now and then a photo after a
-    paragraph, with a caption under it (in the lines, not in ``truth_text``)."""
+    paragraph, with a caption under it, or beside it with ``captions_beside`` (in the lines, not in
+    ``truth_text``; bench/page_photos.py)."""
     if columns not in (2, 3):
         raise ValueError("columns must be 2 or 3")
     blocks = read_blocks(text)
@@ -264,7 +244,7 @@ def render_text(
         raise ValueError("no text to render")
     path = find_font(font_path)
     where = random.Random(seed + 1) if photos else None
-    lay = _Layout(columns, dpi, path, random.Random(seed), vertical, gutter, where)
+    lay = _Layout(columns, dpi, path, random.Random(seed), vertical, gutter, where, captions_beside)
     out = []
     for lines in lay.run(blocks):
         img = Image.new("L", (lay.width, lay.height), 255)
@@ -273,7 +253,7 @@ def render_text(
             draw.line(rule, fill=150, width=1)
         for ln in lines:
             if ln.kind == "photo":
-                img.paste(_photo(ln.box, random.Random(seed + ln.box[1])), ln.box[:2])
+                img.paste(draw_photo(ln.box, random.Random(seed + ln.box[1])), ln.box[:2])
             for x, base, s, size in _glyphs(ln):
                 if ln.kind == "vertical":
                     x += (size - _font(path, size).getlength(s)) / 2
@@ -355,6 +335,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--gutter", type=float, default=0.0, help="space between columns, in body characters")
     ap.add_argument("--no-rules", action="store_true", help="no line printed down the gutters")
     ap.add_argument("--photos", action="store_true", help="now and then a photo with a caption under it")
+    ap.add_argument("--captions-beside", action="store_true", help="with --photos: captions beside the photos")
     ap.add_argument(
         "--degrade",
         action="store_true",
@@ -378,6 +359,7 @@ def main(argv: list[str] | None = None) -> None:
             gutter=args.gutter,
             rules=not args.no_rules,
             photos=args.photos,
+            captions_beside=args.captions_beside,
         )
         angles = [round(turns.uniform(-args.rotate, args.rotate), 2) if args.rotate else 0.0 for _ in pages]
         pages = [turned(p, a) if a else p for p, a in zip(pages, angles)]

@@ -1,4 +1,4 @@
-"""Photos on a scan and the captions under them are kept out of the articles' text
+"""Photos on a scan and the captions under or beside them are kept out of the articles' text
 (rag.ingest.pictures, issue 34 item 2), on pages rendered from the sample archive's own text."""
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ def _sample_text() -> str:
     return "\n\n".join(b for b in text.split("\n\n") if b.strip() and "DAILY" not in b and "│" not in b)
 
 
-def _with_photos():
-    pages = render_text(_sample_text(), columns=2, photos=True)
+def _with_photos(beside: bool = False):
+    pages = render_text(_sample_text(), columns=2, photos=True, captions_beside=beside)
     pages = [p for p in pages if any(ln.kind == "photo" for ln in p.lines)]
     assert pages, "the sample text renders with at least one photo"
     return pages[0]
@@ -81,11 +81,33 @@ def test_a_caption_is_the_short_run_under_a_photo_in_smaller_type_or_set_apart()
     assert captions([small, *close], [photo], WHITE) == {0}  # the paragraph right under it starts indented
 
 
-def test_captions_are_told_on_rendered_pages_by_their_printed_type() -> None:
-    """On every page of the sample text with photos, the lines under the photos are the captions,
-    even where a caption's spaces make its pitch look like the body's: the printed characters
-    are smaller (0.85 of the body)."""
-    pages = render_text(_sample_text(), columns=3, photos=True)
+def test_a_caption_beside_a_photo_is_the_run_level_with_its_top_or_bottom_in_smaller_type() -> None:
+    photo = (40.0, 100.0, 280.0, 300.0)
+    body = [_box(f"正文第{i}行的文字内容全部都在这里", 330 + 30 * i) for i in range(4)]
+    top = [_box("图为志愿者向居", 102, size=16, x0=295), _box("民讲解政策。", 124, size=16, x0=295)]
+    assert captions([*top, *body], [photo], WHITE) == {0, 1}
+    bottom = [_box("图为新建成的乡", 256, size=16, x0=295), _box("村道路。", 278, size=16, x0=295)]
+    assert captions([*bottom, *body], [photo], WHITE) == {0, 1}
+    round_it = [_box(f"绕图排的正文{i}", 100 + 30 * i, x0=295) for i in range(6)]  # text set round it
+    assert captions([*round_it, *body], [photo], WHITE) == set()
+    assert captions([*top, *body], [photo], WHITE, [(288.0, 60.0, 900.0)]) == set()  # past a gutter
+    floating = [_box("图为志愿者向居", 180, size=16, x0=295)]  # level with neither end
+    assert captions([*floating, *body], [photo], WHITE) == set()
+
+
+def test_a_headline_under_a_photo_starts_the_next_story_and_is_no_caption() -> None:
+    photo = (40.0, 100.0, 440.0, 300.0)
+    headline = _box("县城新建两所小学", 312, size=32)
+    body = [_box(f"正文第{i}行的文字内容全部都在这里", 370 + 30 * i) for i in range(4)]
+    assert captions([headline, *body], [photo], WHITE) == set()
+
+
+@pytest.mark.parametrize("beside", [False, True], ids=["under", "beside"])
+def test_captions_are_told_on_rendered_pages_by_their_printed_type(beside: bool) -> None:
+    """On every page of the sample text with photos, the lines under (or beside) the photos are
+    the captions, even where a caption's spaces make its pitch look like the body's: the printed
+    characters are smaller (0.85 of the body)."""
+    pages = render_text(_sample_text(), columns=3, photos=True, captions_beside=beside)
     pages = [p for p in pages if any(ln.kind == "photo" for ln in p.lines)]
     assert len(pages) >= 2
     for page in pages:
@@ -119,10 +141,11 @@ def test_a_caption_whose_spaces_widen_its_pitch_is_told_by_its_printed_height() 
 
 
 @OCR
-def test_a_scan_with_photos_keeps_their_captions_and_texture_out_of_the_text(tmp_path: Path) -> None:
+@pytest.mark.parametrize("beside", [False, True], ids=["under", "beside"])
+def test_a_scan_with_photos_keeps_their_captions_and_texture_out_of_the_text(tmp_path: Path, beside: bool) -> None:
     from rag.ingest.loaders import file_digest
 
-    page = _with_photos()
+    page = _with_photos(beside)
     lines = [ln.text for ln in page.lines if ln.kind == "caption"]
     png = tmp_path / "photos.png"
     save_png(page, png)

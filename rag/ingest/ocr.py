@@ -97,7 +97,7 @@ def read_image(image: np.ndarray, threads: int = 0) -> tuple[list[TextBox], floa
                     box = _read_vertical(ocr, image, box)
                 if box.text.strip():
                     boxes.append(box)
-    under = captions(boxes, photos, image)
+    under = captions(boxes, photos, image, [(g.x, g.top, g.bottom) for g in gaps] + rules)
     kept = [b for i, b in enumerate(boxes) if i not in under]
     return kept, skew, [g.x for g in gaps], [boxes[i].text for i in sorted(under)]
 

@@ -5,12 +5,15 @@ detector also finds "lines" in a photo's texture.  Neither belongs in an article
 is told from text by how much of it is printed: a character cell of body text leaves most of its
 pixels white paper, a photo leaves almost none.  Its caption is the short run of lines directly
 under it, within its width, in smaller type than the body or set apart from the text below by
-more than the line spacing (text that just runs on under a photo is neither).
+more than the line spacing (text that just runs on under a photo is neither); or the run of lines
+beside it, in its column, level with its top or its bottom, in smaller type than the body (text
+set round a photo is in the body's).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from statistics import median
 
 import numpy as np
@@ -19,10 +22,12 @@ from rag.ingest.gutters import ink
 from rag.ingest.reading_order import TextBox, type_size
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1
+Wall = tuple[float, float, float]  # a gutter or a rule: x, top, bottom
 PAPER = 0.9  # a pixel darker than this share of the paper's brightness is printed on
 FILLED = 0.6  # share of a character cell printed on, over which it is part of a picture
 MIN_CELLS = 3  # a picture is at least this many character cells wide and tall
 CAPTION_LINES = 3  # at most
+BESIDE_LINES = 6  # at most, for a caption set beside its photo (a narrow measure: more lines)
 SMALLER = 0.92  # caption type under this share of the body's
 LARGER = 1.08  # a line in type this much larger than the caption's is the text under it
 
@@ -70,39 +75,88 @@ def inside(box: TextBox, pictures: Sequence[Box]) -> bool:
     return any(p[0] <= x <= p[2] and p[1] <= y <= p[3] for p in pictures)
 
 
-def captions(boxes: Sequence[TextBox], pictures: Sequence[Box], image: np.ndarray) -> set[int]:
-    """The indices of ``boxes`` that are captions of ``pictures`` on the page ``image``."""
+def captions(
+    boxes: Sequence[TextBox], pictures: Sequence[Box], image: np.ndarray, walls: Sequence[Wall] = ()
+) -> set[int]:
+    """The indices of ``boxes`` that are captions of ``pictures`` on the page ``image``; ``walls``
+    are the page's gutters and rules, ``(x, top, bottom)`` (a line beyond one is the next
+    column's).  A photo has one caption: beside it, else under it."""
     if not boxes or not pictures:
         return set()
     printed = ink(image)
     body = median(b.height for b in boxes)
     out: set[int] = set()
     for p in pictures:
-        run = _run_under(boxes, p, body, printed)
-        if not run:
-            continue
+        beside = [run for run in _runs_beside(boxes, p, body, walls) if _size(run, boxes, printed) < SMALLER]
+        for run in beside:
+            out.update(run)
+        if beside or not (run := _run_under(boxes, p, body, printed)) or _size(run, boxes, printed) > LARGER:
+            continue  # a headline under a photo starts the next story
         lines = [boxes[i] for i in run]
         below = [b for b in boxes if b.y0 > lines[-1].y1 and _within(b, (lines[0].x0, 0, lines[0].x1, 0))]
         spacing = lines[1].y0 - lines[0].y1 if len(lines) > 1 else 0.5 * body
         apart = not below or min(b.y0 for b in below) - lines[-1].y1 > max(spacing, 0.5 * body) + 0.3 * body
-        if apart or _smaller(lines, boxes, printed):
+        if apart or _size(run, boxes, printed) < SMALLER:
             out.update(run)
     return out
 
 
-def _smaller(lines: Sequence[TextBox], boxes: Sequence[TextBox], printed: np.ndarray) -> bool:
-    """The lines are set in smaller type than the page's body, by the height of their printed
-    characters in the image (``printed``: the page's ink) or by their character pitch.  The
-    detector pads its boxes, the more so around small type, and a caption's spaces (``记者 某某
-    摄``) widen its pitch, which OCR leaves out of its text."""
+def _runs_beside(boxes: Sequence[TextBox], picture: Box, body: float, walls: Sequence[Wall]) -> list[list[int]]:
+    """The runs of lines beside a picture, right and left, in its column (no gutter or rule
+    between): within its rows, each next line close under the last at the same edge (the left
+    one right of the picture, either left of it), the run level with the picture's top or
+    ending level with its bottom (at most ``BESIDE_LINES``)."""
+    runs = []
+    for right in (True, False):
+        side = sorted(
+            (i for i, b in enumerate(boxes) if _beside(b, picture, right, body, walls)), key=lambda i: boxes[i].y0
+        )
+        if not side or len(side) > BESIDE_LINES:
+            continue
+        first, last = boxes[side[0]], boxes[side[-1]]
+        close = all(boxes[j].y0 - boxes[i].y1 <= 0.8 * body for i, j in pairwise(side))
+        aligned = all(
+            abs(b.x0 - first.x0) <= 0.5 * body or (not right and abs(b.x1 - first.x1) <= 0.5 * body)
+            for b in (boxes[i] for i in side)
+        )
+        level = abs(first.y0 - picture[1]) <= body or abs(last.y1 - picture[3]) <= body
+        if close and aligned and level:
+            runs.append(side)
+    return runs
+
+
+def _beside(b: TextBox, picture: Box, right: bool, body: float, walls: Sequence[Wall]) -> bool:
+    """The line stands close right (or left) of the picture, within its rows, with no gutter or
+    rule between (a dark stripe inside a photo, which ends with it, is no rule)."""
+    edge = picture[2] if right else picture[0]
+    away, inner = (b.x0 - edge, b.x0) if right else (edge - b.x1, b.x1)
+    return (
+        not b.vertical
+        and -0.3 * body <= away <= 2 * body
+        and picture[1] - body <= b.y0
+        and b.y1 <= picture[3] + body
+        and not any(
+            min(edge, inner) < x < max(edge, inner)
+            and top < picture[3]
+            and bottom > picture[1]
+            and (top < picture[1] - body or bottom > picture[3] + body)
+            for x, top, bottom in walls
+        )
+    )
+
+
+def _size(run: Sequence[int], boxes: Sequence[TextBox], printed: np.ndarray) -> float:
+    """The type of the lines ``run`` against the page's body type (1.0: the same): the smaller of
+    two measures, their character pitch and the height of their printed characters in the image
+    (``printed``: the page's ink).  The detector pads its boxes, the more so around small type,
+    and a caption's spaces (``记者 某某 摄``) widen its pitch, which OCR leaves out of its text."""
+    lines = [boxes[i] for i in run]
     sizes = [size for b in lines if (size := type_size(b))]
     body = [size for b in boxes if (size := type_size(b))]
-    if sizes and body and median(sizes) < SMALLER * median(body):
-        return True
-    long = [b for b in boxes if len(b.text.strip()) >= 4 and not b.vertical]
+    by_pitch = median(sizes) / median(body) if sizes and body else 1.0
     ours = [h for b in lines if len(b.text.strip()) >= 2 and (h := _ink_height(printed, b))]
-    theirs = [h for b in long[:: max(1, len(long) // 40)] if (h := _ink_height(printed, b))]
-    return bool(ours and theirs) and median(ours) < SMALLER * median(theirs)
+    theirs = [h for b in boxes if len(b.text.strip()) >= 4 and not b.vertical and (h := _ink_height(printed, b))]
+    return min(by_pitch, median(ours) / median(theirs) if ours and theirs else by_pitch)
 
 
 def _ink_height(printed: np.ndarray, box: TextBox) -> int:

@@ -1,0 +1,79 @@
+"""Photos and their captions on the synthetic pages of ``render_pages`` (issue 34).
+
+A photo is a seeded grey picture; its caption, one of the project's own, is printed in smaller
+type under it, or beside it (``beside``: the photo takes 60 % of the column and the caption is
+set in the rest, level with the photo's top or its bottom).  Captions are lines of kind ``caption``, which the truth
+text leaves out.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Protocol
+
+from PIL import Image
+
+PHOTO_P = 0.12  # chance of a photo after a paragraph
+PHOTO_SHARE = 0.6  # of the column a photo with its caption beside it takes
+CAPTIONS = (  # the project's own captions, in the style papers print under a photo
+    "图为活动现场。 记者 林晓 摄",
+    "图为工作人员在服务大厅为群众办理业务。",
+    "图为新建成的乡村道路。 通讯员 周南 摄",
+    "图为志愿者向居民讲解防范电信诈骗知识。",
+    "图为果农在园中采摘。 记者 韦青 摄",
+)
+
+
+class Flow(Protocol):
+    """What a photo needs of the page layout it is set in (``render_pages._Layout``)."""
+
+    body: int
+    col: int
+    col_w: int
+    y: int
+    height: int
+    margin: int
+    lines: list
+
+    def col_x(self, col: int) -> int: ...
+    def next_column(self) -> None: ...
+    def emit(
+        self, text: str, size: int, kind: str, block: int, indent: int = 0, at: tuple[int, int] | None = None
+    ) -> None: ...
+
+
+def place_photo(lay: Flow, caption: str, beside: bool, line: type, rng: random.Random) -> None:
+    """A photo seven lines tall in the current column, with its caption under it (the photo the
+    column's width) or beside it, level with its top or, as often, ending level with its bottom
+    (``rng`` chooses); ``line`` makes a ``render_pages.Line``."""
+    size, tall, gap = round(lay.body * 0.85), 7 * round(lay.body * 1.5), round(lay.body * 0.6)
+    if lay.y + gap + tall + (0 if beside else 3 * size) > lay.height - lay.margin:
+        lay.next_column()
+    lay.y += gap if lay.y > lay.margin else 0
+    x0, top = lay.col_x(lay.col), lay.y
+    wide = round(lay.col_w * PHOTO_SHARE) if beside else lay.col_w
+    lay.lines.append(line("", (x0, top, x0 + wide, top + tall), "photo", -1))
+    if beside:
+        at = (x0 + wide + gap, lay.col_w - wide - gap)
+        if rng.random() < 0.5:  # ending level with the photo's bottom: set it, then move it down
+            first = len(lay.lines)
+            lay.emit(caption, size, "caption", -2, at=at)
+            down = top + tall - lay.lines[-1].box[3]
+            for ln in lay.lines[first:]:
+                ln.box = (ln.box[0], ln.box[1] + down, ln.box[2], ln.box[3] + down)
+        else:
+            lay.emit(caption, size, "caption", -2, at=at)
+        lay.y = top + tall + gap
+        return
+    lay.y += tall + round(size * 0.5)
+    lay.emit(caption, size, "caption", -2)
+    lay.y += gap
+
+
+def draw_photo(box: tuple[int, int, int, int], rng: random.Random) -> Image.Image:
+    """A grey picture: a few random tones blown up smooth, with film grain."""
+    width, height = box[2] - box[0], box[3] - box[1]
+    small = Image.new("L", (6, 4))
+    small.putdata([rng.randrange(30, 230) for _ in range(24)])
+    smooth = small.resize((width, height), Image.Resampling.BICUBIC)
+    return Image.blend(smooth, Image.effect_noise((width, height), 40).convert("L"), 0.25)
