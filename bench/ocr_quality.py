@@ -79,6 +79,7 @@ def main() -> None:
     ap.add_argument("--no-rules", action="store_true", help="no line printed down the gutters (render_pages)")
     ap.add_argument("--photos", action="store_true", help="photos with captions now and then (render_pages)")
     ap.add_argument("--captions-beside", action="store_true", help="with --photos: captions beside them (render_pages)")
+    ap.add_argument("--qr", action="store_true", help="QR codes with labels now and then (render_pages)")
     args = ap.parse_args()
     os.environ["RAG_PDF_DPI"] = str(args.pdf_dpi)
     from rag.ingest.scans import PageReader
@@ -93,6 +94,7 @@ def main() -> None:
             + ["--no-rules"] * args.no_rules
             + ["--photos"] * args.photos
             + ["--captions-beside"] * args.captions_beside
+            + ["--qr"] * args.qr
         )
     made = json.loads(rendered.getvalue())["files"]
     turned = {Path(f["source"]).stem: f["turned"] for f in made}
@@ -122,7 +124,7 @@ def main() -> None:
                 "seconds": round(time.perf_counter() - t, 1),
                 "turned": turned.get(path.name.split(".")[0], []),
                 "skew_found": [p.skew for p in layout.pages],
-                "caption_lines": {"printed": printed[path.name.split(".")[0]], "kept_out": len(layout.captions)},
+                "caption_lines": {"printed": printed[path.name.split(".")[0]], "kept_out": len(layout.kept_out)},
             }
         )
         print(json.dumps(rows[-1], ensure_ascii=False), file=sys.stderr)
@@ -150,6 +152,7 @@ def main() -> None:
                 "rules": not args.no_rules,
                 "photos": args.photos,
                 "captions_beside": args.captions_beside,
+                "qr": args.qr,
                 "pdf_dpi": args.pdf_dpi,
                 "layouts": layouts,
                 "files": rows,

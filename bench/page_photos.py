@@ -1,9 +1,10 @@
-"""Photos and their captions on the synthetic pages of ``render_pages`` (issue 34).
+"""Photos, QR codes and their captions on the synthetic pages of ``render_pages`` (issue 34).
 
 A photo is a seeded grey picture; its caption, one of the project's own, is printed in smaller
 type under it, or beside it (``beside``: the photo takes 60 % of the column and the caption is
-set in the rest, level with the photo's top or its bottom).  Captions are lines of kind ``caption``, which the truth
-text leaves out.
+set in the rest, level with the photo's top or its bottom).  A QR code (``segno``, a test
+dependency) is printed at the column's left with a label of the project's own beside it.
+Captions and labels are lines of kind ``caption`` and ``label``, which the truth text leaves out.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from PIL import Image
 
 PHOTO_P = 0.12  # chance of a photo after a paragraph
 PHOTO_SHARE = 0.6  # of the column a photo with its caption beside it takes
+QR_P = 0.06  # chance of a QR code after a paragraph
+QR_LABELS = ("扫码关注柳溪融媒", "扫码观看 活动视频", "扫一扫 参与问卷调查", "扫码阅读全文")
 CAPTIONS = (  # the project's own captions, in the style papers print under a photo
     "图为活动现场。 记者 林晓 摄",
     "图为工作人员在服务大厅为群众办理业务。",
@@ -68,6 +71,35 @@ def place_photo(lay: Flow, caption: str, beside: bool, line: type, rng: random.R
     lay.y += tall + round(size * 0.5)
     lay.emit(caption, size, "caption", -2)
     lay.y += gap
+
+
+def place_qr(lay: Flow, label: str, line: type, dpi: int) -> None:
+    """A QR code at the column's left and its label beside it in smaller type, level with its
+    top; ``line`` makes a ``render_pages.Line``."""
+    size, gap = round(lay.body * 0.85), round(lay.body * 0.6)
+    side = draw_qr(0, dpi).width
+    if lay.y + gap + side > lay.height - lay.margin:
+        lay.next_column()
+    lay.y += gap if lay.y > lay.margin else 0
+    x0, top = lay.col_x(lay.col), lay.y
+    lay.lines.append(line("", (x0, top, x0 + side, top + side), "qr", -3))
+    lay.emit(label, size, "label", -4, at=(x0 + side + gap, lay.col_w - side - gap))
+    lay.y = max(lay.y, top + side) + gap
+
+
+def draw_qr(key: int, dpi: int) -> Image.Image:
+    """A QR code of a made-up address numbered ``key`` (modules 3 px at 150 dpi, a one-module
+    quiet zone; every key gives a code the same size)."""
+    import io
+
+    import segno
+
+    buffer = io.BytesIO()
+    segno.make(f"https://liuxi.example.cn/{key % 10_000:04d}", error="m", version=3).save(
+        buffer, kind="png", scale=max(2, round(3 * dpi / 150)), border=1
+    )
+    buffer.seek(0)
+    return Image.open(buffer).convert("L")
 
 
 def draw_photo(box: tuple[int, int, int, int], rng: random.Random) -> Image.Image:

@@ -21,7 +21,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from page_photos import CAPTIONS, PHOTO_P, draw_photo, place_photo
+from page_photos import CAPTIONS, PHOTO_P, QR_LABELS, QR_P, draw_photo, draw_qr, place_photo, place_qr
 from PIL import Image, ImageDraw, ImageFont
 
 from rag.ingest.cleaning import clean_line, furniture_kind
@@ -32,6 +32,7 @@ NO_LINE_START = set("，。、；：！？）」』”’》〉】…,.;:!?)%")
 NO_LINE_END = set("（「『“‘《〈【(")
 VERTICAL_P = 0.15
 ASCII_WORD = re.compile(r"[A-Za-z0-9]{2}")
+PICTURE_KINDS = ("photo", "caption", "qr", "label")  # not in the truth text, nor in a born-digital PDF
 BASELINE = 0.88  # baseline position inside the em box (CJK ideographic convention)
 
 
@@ -39,7 +40,7 @@ BASELINE = 0.88  # baseline position inside the em box (CJK ideographic conventi
 class Line:
     text: str
     box: tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels; y0/y1 bound the em box
-    kind: str  # 'heading' | 'body' | 'vertical' | 'photo' (no text) | 'caption' (not in the truth text)
+    kind: str  # heading | body | vertical | photo, qr (no text) | caption, label (not in the truth text)
     block: int
 
 
@@ -105,6 +106,8 @@ class _Layout:
         self.font_path, self.rng, self.vertical, self.columns = font_path, rng, vertical, columns
         self.photos: random.Random | None = photos  # where photos go, when they are drawn
         self.beside = beside  # captions set beside their photos, not under them
+        self.qr: random.Random | None = None  # where QR codes go, when they are drawn
+        self.dpi = dpi
         self.pages: list[list[Line]] = []
         self.lines: list[Line] = []
         self.col, self.y, self.narrow_until, self.narrow_by = 0, self.margin, 0, 0
@@ -160,6 +163,8 @@ class _Layout:
             self.emit(text, self.body, "body", block, indent=2 * self.body)
             if self.photos and self.photos.random() < PHOTO_P:
                 place_photo(self, self.photos.choice(CAPTIONS), self.beside, Line, self.photos)
+            if self.qr and self.qr.random() < QR_P:
+                place_qr(self, self.qr.choice(QR_LABELS), Line, self.dpi)
             return
         if self.y > self.margin:
             self.y += round(self.body * 0.6)
@@ -205,7 +210,7 @@ def _truth(lines: list[Line]) -> str:
     blocks: list[list[str]] = []
     last = None
     for ln in lines:
-        if ln.kind in ("photo", "caption"):
+        if ln.kind in PICTURE_KINDS:
             continue
         if ln.block != last:
             blocks.append([])
@@ -231,12 +236,13 @@ def render_text(
     rules: bool = True,
     photos: bool = False,
     captions_beside: bool = False,
+    qr: bool = False,
 ) -> list[RenderedPage]:
     """Lay `text` out in `columns` columns on as many pages as it needs; deterministic for a given seed.
     ``gutter``: the space between columns in body characters (default 36 px at 150 dpi, about 1.6);
     ``rules``: a grey line printed down each gutter; ``photos``: now and then a photo after a
     paragraph, with a caption under it, or beside it with ``captions_beside`` (in the lines, not in
-    ``truth_text``; bench/page_photos.py)."""
+    ``truth_text``; bench/page_photos.py); ``qr``: now and then a QR code with its label beside it."""
     if columns not in (2, 3):
         raise ValueError("columns must be 2 or 3")
     blocks = read_blocks(text)
@@ -245,6 +251,7 @@ def render_text(
     path = find_font(font_path)
     where = random.Random(seed + 1) if photos else None
     lay = _Layout(columns, dpi, path, random.Random(seed), vertical, gutter, where, captions_beside)
+    lay.qr = random.Random(seed + 2) if qr else None
     out = []
     for lines in lay.run(blocks):
         img = Image.new("L", (lay.width, lay.height), 255)
@@ -254,6 +261,8 @@ def render_text(
         for ln in lines:
             if ln.kind == "photo":
                 img.paste(draw_photo(ln.box, random.Random(seed + ln.box[1])), ln.box[:2])
+            if ln.kind == "qr":
+                img.paste(draw_qr(ln.box[1], dpi), ln.box[:2])
             for x, base, s, size in _glyphs(ln):
                 if ln.kind == "vertical":
                     x += (size - _font(path, size).getlength(s)) / 2
@@ -311,7 +320,7 @@ def save_pdf(pages: list[RenderedPage], path: str | Path, text_layer: bool) -> N
         for x0, y0, x1, y1 in page.image.info.get("rules", []):
             pdf.line(x0 * k, (h - y0) * k, x1 * k, (h - y1) * k)
         for ln in page.lines:
-            if ln.kind in ("photo", "caption"):  # a born-digital page is drawn without its photos
+            if ln.kind in PICTURE_KINDS:  # a born-digital page is drawn without its photos
                 continue
             for x, base, s, size in _glyphs(ln):
                 if ln.kind == "vertical":
@@ -336,6 +345,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-rules", action="store_true", help="no line printed down the gutters")
     ap.add_argument("--photos", action="store_true", help="now and then a photo with a caption under it")
     ap.add_argument("--captions-beside", action="store_true", help="with --photos: captions beside the photos")
+    ap.add_argument("--qr", action="store_true", help="now and then a QR code with a label beside it")
     ap.add_argument(
         "--degrade",
         action="store_true",
@@ -360,6 +370,7 @@ def main(argv: list[str] | None = None) -> None:
             rules=not args.no_rules,
             photos=args.photos,
             captions_beside=args.captions_beside,
+            qr=args.qr,
         )
         angles = [round(turns.uniform(-args.rotate, args.rotate), 2) if args.rotate else 0.0 for _ in pages]
         pages = [turned(p, a) if a else p for p, a in zip(pages, angles)]
@@ -374,7 +385,7 @@ def main(argv: list[str] | None = None) -> None:
             save_pdf(pages, written[-1], text_layer=n == 1)
         chars = len(re.sub(r"\s+", "", truth))
         report.append({"source": src.name, "columns": cols, "pages": len(pages), "chars": chars, "turned": angles})
-        report[-1]["captions"] = sum(ln.kind == "caption" for p in pages for ln in p.lines)
+        report[-1]["captions"] = sum(ln.kind in ("caption", "label") for p in pages for ln in p.lines)
         report[-1]["files"] = [str(p) for p in written]
     print(json.dumps({"out": str(args.out), "files": report}, ensure_ascii=False, indent=1))
 

@@ -1,5 +1,6 @@
-"""Photos on a scan and the captions under or beside them are kept out of the articles' text
-(rag.ingest.pictures, issue 34 item 2), on pages rendered from the sample archive's own text."""
+"""Photos and QR codes on a scan, and the captions and labels under or beside them, are kept
+out of the articles' text (rag.ingest.pictures, issue 34 item 2), on pages rendered from the
+sample archive's own text."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from cer import cer
 from render_pages import render_text, save_png
 
 from rag.ingest import scans
-from rag.ingest.pictures import captions, pictures
+from rag.ingest.pictures import captions, pictures, qr_codes
 from rag.ingest.reading_order import TextBox
 from tests.conftest import FAKE_HASH, SAMPLE
 
@@ -32,6 +33,13 @@ def _with_photos(beside: bool = False):
     return pages[0]
 
 
+def _with_qr_codes():
+    pages = render_text(_sample_text(), columns=2, qr=True, seed=3)
+    pages = [p for p in pages if any(ln.kind == "qr" for ln in p.lines)]
+    assert pages, "the sample text renders with at least one QR code"
+    return pages[0]
+
+
 def _iou(a, b) -> float:
     w = min(a[2], b[2]) - max(a[0], b[0])
     h = min(a[3], b[3]) - max(a[1], b[1])
@@ -47,6 +55,16 @@ def test_photos_are_found_where_they_are_printed_and_text_alone_is_no_photo() ->
     assert all(max(_iou(p, f) for f in found) > 0.85 for p in printed)
     plain = render_text(_sample_text(), columns=2)[0]  # headlines in display type, body text
     assert pictures(np.asarray(plain.image.convert("RGB")), 23.0) == []
+
+
+def test_qr_codes_are_found_where_they_are_printed_and_nowhere_else() -> None:
+    page = _with_qr_codes()
+    printed = [ln.box for ln in page.lines if ln.kind == "qr"]
+    found = qr_codes(np.asarray(page.image.convert("RGB")))
+    assert len(found) == len(printed)
+    assert all(max(_iou(p, f) for f in found) > 0.8 for p in printed)
+    assert qr_codes(np.asarray(_with_photos().image.convert("RGB"))) == []  # a photo is no QR code
+    assert qr_codes(np.asarray(page.image.convert("L"))) == found  # grey pages too
 
 
 def test_text_in_a_dark_corner_is_no_photo() -> None:
@@ -152,9 +170,9 @@ def test_a_scan_with_photos_keeps_their_captions_and_texture_out_of_the_text(tmp
     layout = scans.PageReader(None, workers=1).layout(png, "scan", file_digest(png)[0])
     assert not layout.notes  # a photo is no reason to warn
     assert cer(page.truth_text, layout.text) <= 0.02, layout.text[:300]
-    assert sorted(c.replace(" ", "") for _, c in layout.captions) == sorted(c.replace(" ", "") for c in lines)
+    assert sorted(c.replace(" ", "") for _, _, c in layout.kept_out) == sorted(c.replace(" ", "") for c in lines)
     assert not any(c[:6] in layout.text for c in lines)
-    assert sorted(page for page, _ in layout.captions) == [1] * len(lines)
+    assert sorted((page, what) for page, what, _ in layout.kept_out) == [(1, "photo caption")] * len(lines)
 
 
 @OCR
@@ -175,3 +193,29 @@ def test_ingest_lists_the_captions_it_kept_out_and_is_not_a_warning(tmp_path: Pa
     printed = [ln.text.replace(" ", "") for ln in page.lines if ln.kind == "caption"]
     assert len(report["kept_out"]) == len(printed) and not report["warnings"]
     assert all(any(c in k.replace(" ", "") for k in report["kept_out"]) for c in printed)
+
+
+@OCR
+def test_the_label_beside_a_qr_code_is_kept_out_and_reported_as_one(tmp_path: Path) -> None:
+    """``扫码观看 活动视频`` beside a QR code is no part of the story around it: it is kept out of
+    the text and the report says it was a QR code's label."""
+    from rag.ingest.loaders import file_digest
+
+    page = _with_qr_codes()
+    labels = [ln.text.replace(" ", "") for ln in page.lines if ln.kind == "label"]
+    png = tmp_path / "qr.png"
+    save_png(page, png)
+    layout = scans.PageReader(None, workers=1).layout(png, "scan", file_digest(png)[0])
+    assert cer(page.truth_text, layout.text) <= 0.02, layout.text[:300]
+    assert sorted(line.replace(" ", "") for _, _, line in layout.kept_out) == sorted(labels)
+    assert {what for _, what, _ in layout.kept_out} == {"QR code label"}
+    assert not any(label[:4] in layout.text.replace(" ", "") for label in labels)
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    env = {"RAG_EMBEDDING_MODEL": FAKE_HASH, "RAG_OCR_WORKERS": "1"}
+    result = CliRunner().invoke(app, ["ingest", str(png), "--index", str(tmp_path / "i"), "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    kept = json.loads(result.stdout)["kept_out"]
+    assert len(kept) == len(labels) and all("page 1: QR code label 「扫" in k for k in kept), kept

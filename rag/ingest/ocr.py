@@ -16,7 +16,7 @@ import numpy as np
 from rag.ingest.deskew import straighten
 from rag.ingest.gutters import Gutter, gutters, ink
 from rag.ingest.orientation import quarter_turns, side_by_side
-from rag.ingest.pictures import captions, inside, pictures
+from rag.ingest.pictures import captions, inside, pictures, qr_codes
 from rag.ingest.reading_order import TextBox, joined
 from rag.ingest.strips import Box, joined_gutters, read_zones, zones
 
@@ -52,12 +52,13 @@ def engine(threads: int = 0):
     return _engine
 
 
-def read_image(image: np.ndarray, threads: int = 0) -> tuple[list[TextBox], float, list[float], list[str]]:
+def read_image(image: np.ndarray, threads: int = 0) -> tuple[list[TextBox], float, list[float], list[tuple[str, str]]]:
     """The text boxes of one page image (RGB or grey array), in the pixels of the page turned
     upright (rag.ingest.orientation) and straight (rag.ingest.deskew), and the degrees the scan
     was turned counter-clockwise: a multiple of 90 for a page on its side or upside down, plus
     its skew; the x of each narrow gutter found between its columns (rag.ingest.gutters); and
-    the captions printed under its photos, kept out of the boxes (rag.ingest.pictures)."""
+    the lines kept out of the boxes, as (what, line): the captions printed under or beside its
+    photos and the labels of its QR codes (rag.ingest.pictures)."""
     ocr = engine(threads)
     if image.ndim == 2:
         image = np.stack([image] * 3, axis=-1)
@@ -84,10 +85,11 @@ def read_image(image: np.ndarray, threads: int = 0) -> tuple[list[TextBox], floa
         result = read_zones(detect, lambda box: _recognise(ocr, image, box), result or [], zs, em)
     clear = [_bounds(f[0]) for f in result or [] if _clear(float(f[2]), str(f[1]))]
     photos = pictures(image, em, clear) if em else []
+    codes = qr_codes(image)
     boxes = []
     for found in result or []:
-        for piece in _pieces(found, rules):
-            if inside(piece, photos) and not _clear(float(found[2]), piece.text):
+        for piece in _pieces(found, rules, photos + codes):
+            if inside(piece, photos + codes) and not _clear(float(found[2]), piece.text):
                 continue  # a "line" in a photo's texture (text printed over a picture reads clearly)
             parts = _across_gutters(ocr, image, piece, gaps)
             if parts == [piece] and float(found[2]) < MIN_SCORE:
@@ -97,9 +99,11 @@ def read_image(image: np.ndarray, threads: int = 0) -> tuple[list[TextBox], floa
                     box = _read_vertical(ocr, image, box)
                 if box.text.strip():
                     boxes.append(box)
-    under = captions(boxes, photos, image, [(g.x, g.top, g.bottom) for g in gaps] + rules)
+    walls = [(g.x, g.top, g.bottom) for g in gaps] + rules
+    under = {i: "QR code label" for i in captions(boxes, codes, image, walls)}
+    under |= {i: "photo caption" for i in captions(boxes, photos, image, walls) if i not in under}
     kept = [b for i, b in enumerate(boxes) if i not in under]
-    return kept, skew, [g.x for g in gaps], [boxes[i].text for i in sorted(under)]
+    return kept, skew, [g.x for g in gaps], [(under[i], boxes[i].text) for i in sorted(under)]
 
 
 def _clear(score: float, text: str) -> bool:
@@ -172,24 +176,33 @@ def _crossed(rules: Sequence[Rule], x0: float, x1: float, y0: float, y1: float) 
     return any(x0 <= x <= x1 and top <= (y0 + y1) / 2 <= bottom for x, top, bottom in rules)
 
 
-def _pieces(found: list, rules: Sequence[Rule] = ()) -> list[TextBox]:
+def _pieces(found: list, rules: Sequence[Rule] = (), pictures: Sequence[Box] = ()) -> list[TextBox]:
     """One detected line as boxes, cut where its characters stand further apart than a
     character's height or a column rule runs between them (the detector joins lines of
-    neighbouring columns across a narrow gap, and reads the rule as a character)."""
+    neighbouring columns across a narrow gap, and reads the rule as a character), and where
+    they pass into or out of a picture (a QR code's label run into its pattern)."""
     points, text = found[0], str(found[1])
     whole = TextBox(text, *_bounds(points))
     if len(found) < 5 or not found[3] or len(found[3]) != len(found[4]):
         return [whole]
     pieces: list[TextBox] = []
     kept = []
+    was_in = False
     for word_points, word in zip(found[3], found[4]):
         x0, y0, x1, y1 = _bounds(word_points)
+        now_in = any(p[0] <= (x0 + x1) / 2 <= p[2] and p[1] <= (y0 + y1) / 2 <= p[3] for p in pictures)
+        into, was_in = now_in != was_in, now_in
         if len(str(word)) == 1 and x1 - x0 < 0.6 * whole.height and _crossed(rules, x0 - 2, x1 + 2, y0, y1):
             pieces.append(TextBox("", x0, y0, x1, y1))  # the rule itself: a break, no text
             continue
         kept.append(str(word))
         last = pieces[-1] if pieces and pieces[-1].text else None
-        if last is not None and x0 - last.x1 < 0.8 * whole.height and not _crossed(rules, last.x1, x0, y0, y1):
+        if (
+            last is not None
+            and x0 - last.x1 < 0.8 * whole.height
+            and not into
+            and not _crossed(rules, last.x1, x0, y0, y1)
+        ):
             last.text = joined(last.text, str(word), x0 - last.x1, whole.height)
             last.x1, last.y0, last.y1 = max(last.x1, x1), min(last.y0, y0), max(last.y1, y1)
         else:

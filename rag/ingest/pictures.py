@@ -1,4 +1,4 @@
-"""Photos on a scanned page, and the captions printed under them (issue 34).
+"""Photos and QR codes on a scanned page, and the captions printed under or beside them (issue 34).
 
 A caption (``图为…… 记者 某某 摄``) describes a photo, not the story beside it, and the OCR
 detector also finds "lines" in a photo's texture.  Neither belongs in an article's text.  A photo
@@ -7,7 +7,9 @@ pixels white paper, a photo leaves almost none.  Its caption is the short run of
 under it, within its width, in smaller type than the body or set apart from the text below by
 more than the line spacing (text that just runs on under a photo is neither); or the run of lines
 beside it, in its column, level with its top or its bottom, in smaller type than the body (text
-set round a photo is in the body's).
+set round a photo is in the body's).  A QR code (found by OpenCV's detector, which ships inside
+the OCR extra's opencv wheel) is a picture too, and the label beside or under it (``扫码关注…``)
+is told the same way.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Sequence
 from itertools import pairwise
 from statistics import median
 
+import cv2
 import numpy as np
 
 from rag.ingest.gutters import ink
@@ -67,6 +70,19 @@ def pictures(image: np.ndarray, em: float, text: Sequence[Box] = ()) -> list[Box
                 (float(min(xs) * cell), float(min(ys) * cell), float((max(xs) + 1) * cell), float((max(ys) + 1) * cell))
             )
     return found
+
+
+def qr_codes(image: np.ndarray) -> list[Box]:
+    """The QR codes printed on a page image (found, not decoded): each one's bounding box."""
+    grey = image if image.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_BGR2GRAY)
+    make = getattr(cv2, "QRCodeDetectorAruco", cv2.QRCodeDetector)
+    try:
+        found, corners = make().detectMulti(grey)
+    except cv2.error:
+        return []
+    if not found or corners is None:
+        return []
+    return [(float(q[:, 0].min()), float(q[:, 1].min()), float(q[:, 0].max()), float(q[:, 1].max())) for q in corners]
 
 
 def inside(box: TextBox, pictures: Sequence[Box]) -> bool:

@@ -29,6 +29,8 @@ from rag.ingest.report import IngestProgress, IngestReport, Progress
 from rag.ingest.segment import segment_page
 from rag.models import Article, Chunk, Said, Source, user_message
 
+KEPT_OUT_ZH = {"photo caption": "图片说明", "QR code label": "二维码说明"}  # what a scan's reader kept out of the text
+
 RECORD_BATCH = 256
 Batch = tuple[str, list[Article], int]  # (encoding, articles, bytes of the file read so far)
 
@@ -275,9 +277,9 @@ class Ingestor:
             layout = self._reader.layout(item, upcoming)
             for note in layout.notes:
                 report.warn(f"{item.shown}: {note}", f"{item.shown}：{getattr(note, 'zh', note)}")
-            for page, caption in layout.captions:
-                en, zh = f"{item.shown} page {page}: photo caption", f"{item.shown} 第 {page} 页图片说明"
-                report.kept_out.append(Said(f"{en} 「{caption}」", f"{zh}：「{caption}」"))
+            for page, what, line in layout.kept_out:
+                en, zh = f"{item.shown} page {page}: {what}", f"{item.shown} 第 {page} 页{KEPT_OUT_ZH.get(what, what)}"
+                report.kept_out.append(Said(f"{en} 「{line}」", f"{zh}：「{line}」"))
             articles, encoding = segment_page(layout.text, item.name, item.meta), item.kind
             for a in articles:
                 a.regions = article_regions(a, layout, item.key, "pdf" if item.kind == "pdf" else "image")

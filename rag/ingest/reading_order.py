@@ -75,7 +75,7 @@ class PageLayout:
     lines: list[PlacedLine] = field(default_factory=list)
     pages: list[PageSize] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # rag.models.Said: what the report should say of a page
-    captions: list[tuple[int, str]] = field(default_factory=list)  # (page, line) under photos, not in the text
+    kept_out: list[tuple[int, str, str]] = field(default_factory=list)  # (page, what, line): photo captions, QR labels
 
     def add_page(
         self, number: int, width: int, height: int, blocks: list[list[tuple[str, TextBox]]], skew: float = 0.0

@@ -29,8 +29,9 @@ MAX_PIXELS = 80_000_000  # a broadsheet page scanned at 400 dpi is ~45 megapixel
 MAX_PAGES = 300  # a file; a daily's issue is 4–64 pages
 # the resolution a PDF page without text is rendered at for OCR (bench/ocr_quality.py --pdf-dpi)
 PDF_DPI = int(os.environ.get("RAG_PDF_DPI", "150"))
-# of the cached boxes: raise it when reading a page changes (2: straightened; 3: upright, gutters; 4: strips, captions)
-CACHE_VERSION = "5"
+# of the cached boxes: raise it when reading a page changes (2: straightened; 3: upright, gutters; 4: strips, captions;
+# 5: no strips beside a vertical headline, captions beside photos; 6: QR code labels, kept_out)
+CACHE_VERSION = "6"
 MIN_TEXT_LAYER = 20  # characters a PDF page needs in its text layer to be read without OCR
 
 
@@ -44,7 +45,7 @@ class PageBoxes:
     how: str  # ocr | text-layer
     skew: float = 0.0  # degrees the scan was turned (counter-clockwise); its boxes are of the page turned straight
     gutters: list[float] = field(default_factory=list)  # x of the narrow gutters between columns (rag.ingest.gutters)
-    captions: list[str] = field(default_factory=list)  # under photos, kept out of the text (rag.ingest.pictures)
+    kept_out: list[tuple[str, str]] = field(default_factory=list)  # (what, line): photo captions, QR code labels
 
 
 class OcrCache:
@@ -65,9 +66,9 @@ class OcrCache:
             data = json.loads(path.read_text("utf-8"))
             boxes = [TextBox(**b) for b in data["boxes"]]
             gutters = [float(x) for x in data.get("gutters", [])]
-            captions = [str(c) for c in data.get("captions", [])]
+            kept_out = [(str(what), str(line)) for what, line in data.get("kept_out", [])]
             skew = float(data.get("skew", 0.0))
-            return PageBoxes(data["width"], data["height"], boxes, data["how"], skew, gutters, captions)
+            return PageBoxes(data["width"], data["height"], boxes, data["how"], skew, gutters, kept_out)
         except (OSError, ValueError, TypeError, KeyError):
             return None
 
@@ -117,11 +118,11 @@ def read_page(path: Path, kind: str, number: int, cache_key: str = "", cache: Oc
 
 
 def _ocr(image: np.ndarray) -> PageBoxes:
-    boxes, skew, gutters, captions = ocr.read_image(image, threads=_threads())
+    boxes, skew, gutters, kept_out = ocr.read_image(image, threads=_threads())
     height, width = image.shape[:2]
     if round(skew / 90) % 2:  # read on its side: the upright page is the other way round
         width, height = height, width
-    return PageBoxes(width, height, boxes, "ocr", skew, gutters, captions)
+    return PageBoxes(width, height, boxes, "ocr", skew, gutters, kept_out)
 
 
 def _threads() -> int:
@@ -310,7 +311,7 @@ class PageReader:
             layout.add_page(n, page.width, page.height, order_page(page.boxes, page.gutters), page.skew)
             if page.how == "ocr":
                 layout.notes += page_notes(n, page.boxes, page.skew)
-                layout.captions += [(n, c) for c in page.captions]
+                layout.kept_out += [(n, what, line) for what, line in page.kept_out]
         return layout
 
     def _start(self, path: Path, kind: str, sha256: str, number: int) -> Future:
