@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from itertools import pairwise
 from statistics import median
 
-import cv2
 import numpy as np
 
 from rag.ingest.gutters import ink
@@ -73,7 +72,10 @@ def pictures(image: np.ndarray, em: float, text: Sequence[Box] = ()) -> list[Box
 
 
 def qr_codes(image: np.ndarray) -> list[Box]:
-    """The QR codes printed on a page image (found, not decoded): each one's bounding box."""
+    """The QR codes printed on a page image (found, not decoded): each one's bounding box.
+    OpenCV comes with the OCR extra, imported here so that the rest of ingest runs without it."""
+    import cv2
+
     grey = image if image.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_BGR2GRAY)
     make = getattr(cv2, "QRCodeDetectorAruco", cv2.QRCodeDetector)
     try:
