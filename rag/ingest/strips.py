@@ -24,7 +24,7 @@ NARROW = 0.9  # of a character: a gutter narrower than this is read strip by str
 MIN_JOINED = 2  # lines run across a gutter before its rows are read strip by strip
 LONG = 30.0  # characters down the page (20 lines): a column's gutter, not one beside a vertical headline
 PAD = 0.5  # of a character: rows read above and below a gutter's run (its first and last ink rows)
-MIN_COLUMN = 4.0  # characters: a strip narrower than this is a vertical headline's, not a column
+MIN_COLUMN = 4.0  # characters: lines this long (median) on each side; beside a vertical headline they are shorter
 Found = list  # one RapidOCR line: [points, text, score, char points, chars, char scores]
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1
 
