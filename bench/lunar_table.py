@@ -4,9 +4,13 @@ The table was made once with the MIT-licensed ``lunar_python`` (6tail/lunar-pyth
 follows the calendars China actually used (the Qing 时宪历 before 1912); it is not a dependency of
 the product.  To make it again: ``pip install lunar_python==1.4.8`` into a scratch environment, then
 ``python bench/lunar_table.py`` and paste its output over ``FIRST_YEAR`` … ``_MONTHS`` there.
+``python bench/lunar_table.py --check`` compares ``lunar.to_gregorian`` with ``lunar_python`` on
+every day of every month of the table (and the 30th of each 29-day month) and prints the count.
 """
 
 from __future__ import annotations
+
+import sys
 
 from lunar_python import Lunar, LunarYear  # type: ignore[import-not-found]
 
@@ -31,5 +35,23 @@ def main() -> None:
     print(")")
 
 
+def check() -> None:
+    """Every lunar day of the table against lunar_python's Gregorian day."""
+    from rag.ingest.lunar import to_gregorian
+
+    days = wrong = 0
+    for year in range(FIRST, LAST + 1):
+        for month in LunarYear.fromYear(year).getMonthsInYear():
+            number, leap = abs(month.getMonth()), month.getMonth() < 0
+            for day in range(1, 31):
+                ours = to_gregorian(year, number, day, leap)
+                if day > month.getDayCount():
+                    wrong += ours is not None
+                    continue
+                solar = Lunar.fromYmd(year, month.getMonth(), day).getSolar()
+                days, wrong = days + 1, wrong + (ours is None or ours.isoformat() != solar.toYmd())
+    print(f"{days} days from {FIRST} to {LAST}: {wrong} differ")
+
+
 if __name__ == "__main__":
-    main()
+    check() if "--check" in sys.argv else main()
