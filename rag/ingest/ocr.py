@@ -86,10 +86,11 @@ def read_image(image: np.ndarray, threads: int = 0) -> tuple[list[TextBox], floa
     clear = [_bounds(f[0]) for f in result or [] if _clear(float(f[2]), str(f[1]))]
     photos = pictures(image, em, clear) if em else []
     codes = qr_codes(image)
+    drawn = photos + codes
     boxes = []
     for found in result or []:
-        for piece in _pieces(found, rules, photos + codes):
-            if inside(piece, photos + codes) and not _clear(float(found[2]), piece.text):
+        for piece in _pieces(found, rules, drawn):
+            if inside(piece, drawn) and not _clear(float(found[2]), piece.text):
                 continue  # a "line" in a photo's texture (text printed over a picture reads clearly)
             parts = _across_gutters(ocr, image, piece, gaps)
             if parts == [piece] and float(found[2]) < MIN_SCORE:
@@ -190,7 +191,7 @@ def _pieces(found: list, rules: Sequence[Rule] = (), pictures: Sequence[Box] = (
     was_in = False
     for word_points, word in zip(found[3], found[4]):
         x0, y0, x1, y1 = _bounds(word_points)
-        now_in = any(p[0] <= (x0 + x1) / 2 <= p[2] and p[1] <= (y0 + y1) / 2 <= p[3] for p in pictures)
+        now_in = inside(TextBox(str(word), x0, y0, x1, y1), pictures)
         into, was_in = now_in != was_in, now_in
         if len(str(word)) == 1 and x1 - x0 < 0.6 * whole.height and _crossed(rules, x0 - 2, x1 + 2, y0, y1):
             pieces.append(TextBox("", x0, y0, x1, y1))  # the rule itself: a break, no text

@@ -103,18 +103,23 @@ def captions(
         return set()
     printed = ink(image)
     body = median(b.height for b in boxes)
+    body_type = _body_type(boxes, printed)
+
+    def size(run: Sequence[int]) -> float:
+        return _size([boxes[i] for i in run], printed, body_type)
+
     out: set[int] = set()
     for p in pictures:
-        beside = [run for run in _runs_beside(boxes, p, body, walls) if _size(run, boxes, printed) < SMALLER]
+        beside = [run for run in _runs_beside(boxes, p, body, walls) if size(run) < SMALLER]
         for run in beside:
             out.update(run)
-        if beside or not (run := _run_under(boxes, p, body, printed)) or _size(run, boxes, printed) > LARGER:
+        if beside or not (run := _run_under(boxes, p, body, printed)) or (ratio := size(run)) > LARGER:
             continue  # a headline under a photo starts the next story
         lines = [boxes[i] for i in run]
         below = [b for b in boxes if b.y0 > lines[-1].y1 and _within(b, (lines[0].x0, 0, lines[0].x1, 0))]
         spacing = lines[1].y0 - lines[0].y1 if len(lines) > 1 else 0.5 * body
         apart = not below or min(b.y0 for b in below) - lines[-1].y1 > max(spacing, 0.5 * body) + 0.3 * body
-        if apart or _size(run, boxes, printed) < SMALLER:
+        if apart or ratio < SMALLER:
             out.update(run)
     return out
 
@@ -163,18 +168,24 @@ def _beside(b: TextBox, picture: Box, right: bool, body: float, walls: Sequence[
     )
 
 
-def _size(run: Sequence[int], boxes: Sequence[TextBox], printed: np.ndarray) -> float:
-    """The type of the lines ``run`` against the page's body type (1.0: the same): the smaller of
-    two measures, their character pitch and the height of their printed characters in the image
+def _body_type(boxes: Sequence[TextBox], printed: np.ndarray) -> tuple[float, float]:
+    """The page's body type, measured once: the median character pitch of its lines and the
+    median height of the printed characters of its lines of four or more (0 where unknown)."""
+    pitches = [size for b in boxes if (size := type_size(b))]
+    heights = [h for b in boxes if len(b.text.strip()) >= 4 and not b.vertical and (h := _ink_height(printed, b))]
+    return (median(pitches) if pitches else 0.0), (median(heights) if heights else 0.0)
+
+
+def _size(lines: Sequence[TextBox], printed: np.ndarray, body_type: tuple[float, float]) -> float:
+    """The type of ``lines`` against the page's body type (1.0: the same): the smaller of two
+    measures, their character pitch and the height of their printed characters in the image
     (``printed``: the page's ink).  The detector pads its boxes, the more so around small type,
     and a caption's spaces (``记者 某某 摄``) widen its pitch, which OCR leaves out of its text."""
-    lines = [boxes[i] for i in run]
+    pitch, height = body_type
     sizes = [size for b in lines if (size := type_size(b))]
-    body = [size for b in boxes if (size := type_size(b))]
-    by_pitch = median(sizes) / median(body) if sizes and body else 1.0
+    by_pitch = median(sizes) / pitch if sizes and pitch else 1.0
     ours = [h for b in lines if len(b.text.strip()) >= 2 and (h := _ink_height(printed, b))]
-    theirs = [h for b in boxes if len(b.text.strip()) >= 4 and not b.vertical and (h := _ink_height(printed, b))]
-    return min(by_pitch, median(ours) / median(theirs) if ours and theirs else by_pitch)
+    return min(by_pitch, median(ours) / height if ours and height else by_pitch)
 
 
 def _ink_height(printed: np.ndarray, box: TextBox) -> int:
