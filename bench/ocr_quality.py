@@ -80,6 +80,7 @@ def main() -> None:
     ap.add_argument("--photos", action="store_true", help="photos with captions now and then (render_pages)")
     ap.add_argument("--captions-beside", action="store_true", help="with --photos: captions beside them (render_pages)")
     ap.add_argument("--qr", action="store_true", help="QR codes with labels now and then (render_pages)")
+    ap.add_argument("--charts", action="store_true", help="bar and pie charts now and then (render_pages)")
     args = ap.parse_args()
     os.environ["RAG_PDF_DPI"] = str(args.pdf_dpi)
     from rag.ingest.scans import PageReader
@@ -95,6 +96,7 @@ def main() -> None:
             + ["--photos"] * args.photos
             + ["--captions-beside"] * args.captions_beside
             + ["--qr"] * args.qr
+            + ["--charts"] * args.charts
         )
     made = json.loads(rendered.getvalue())["files"]
     turned = {Path(f["source"]).stem: f["turned"] for f in made}
@@ -153,6 +155,7 @@ def main() -> None:
                 "photos": args.photos,
                 "captions_beside": args.captions_beside,
                 "qr": args.qr,
+                "charts": args.charts,
                 "pdf_dpi": args.pdf_dpi,
                 "layouts": layouts,
                 "files": rows,

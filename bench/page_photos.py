@@ -12,11 +12,13 @@ from __future__ import annotations
 import random
 from typing import Protocol
 
-from PIL import Image
+from PIL import Image, ImageDraw
 
 PHOTO_P = 0.12  # chance of a photo after a paragraph
 PHOTO_SHARE = 0.6  # of the column a photo with its caption beside it takes
 QR_P = 0.06  # chance of a QR code after a paragraph
+Box = tuple[int, int, int, int]
+DRAWN_KINDS = ("photo", "qr", "shape")  # lines that are drawn, not written (shape: bench/page_diagrams.py)
 QR_LABELS = ("扫码关注柳溪融媒", "扫码观看 活动视频", "扫一扫 参与问卷调查", "扫码阅读全文")
 CAPTIONS = (  # the project's own captions, in the style papers print under a photo
     "图为活动现场。 记者 林晓 摄",
@@ -85,6 +87,18 @@ def place_qr(lay: Flow, label: str, line: type, dpi: int) -> None:
     lay.lines.append(line("", (x0, top, x0 + side, top + side), "qr", -3))
     lay.emit(label, size, "label", -4, at=(x0 + side + gap, lay.col_w - side - gap))
     lay.y = max(lay.y, top + side) + gap
+
+
+def draw_picture(img: Image.Image, draw: ImageDraw.ImageDraw, kind: str, text: str, box: Box, seed: int, dpi: int):
+    """Draw one line of a kind in ``DRAWN_KINDS`` on the page ``img``."""
+    if kind == "photo":
+        img.paste(draw_photo(box, random.Random(seed + box[1])), box[:2])
+    elif kind == "qr":
+        img.paste(draw_qr(box[1], dpi), box[:2])
+    else:
+        from page_diagrams import draw_shape
+
+        draw_shape(draw, text, box)
 
 
 def draw_qr(key: int, dpi: int) -> Image.Image:

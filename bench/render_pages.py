@@ -21,7 +21,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from page_photos import CAPTIONS, PHOTO_P, QR_LABELS, QR_P, draw_photo, draw_qr, place_photo, place_qr
+from page_diagrams import CHART_P, place_chart
+from page_photos import CAPTIONS, DRAWN_KINDS, PHOTO_P, QR_LABELS, QR_P, draw_picture, place_photo, place_qr
 from PIL import Image, ImageDraw, ImageFont
 
 from rag.ingest.cleaning import clean_line, furniture_kind
@@ -32,7 +33,7 @@ NO_LINE_START = set("，。、；：！？）」』”’》〉】…,.;:!?)%")
 NO_LINE_END = set("（「『“‘《〈【(")
 VERTICAL_P = 0.15
 ASCII_WORD = re.compile(r"[A-Za-z0-9]{2}")
-PICTURE_KINDS = ("photo", "caption", "qr", "label")  # not in the truth text, nor in a born-digital PDF
+PICTURE_KINDS = ("photo", "caption", "qr", "label", "shape")  # not in the truth text, nor in a born-digital PDF
 BASELINE = 0.88  # baseline position inside the em box (CJK ideographic convention)
 
 
@@ -40,7 +41,7 @@ BASELINE = 0.88  # baseline position inside the em box (CJK ideographic conventi
 class Line:
     text: str
     box: tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels; y0/y1 bound the em box
-    kind: str  # heading | body | vertical | photo, qr (no text) | caption, label (not in the truth text)
+    kind: str  # heading | body | vertical | photo, qr, shape (drawn) | caption, label (not in the truth text)
     block: int
 
 
@@ -107,6 +108,7 @@ class _Layout:
         self.photos: random.Random | None = photos  # where photos go, when they are drawn
         self.beside = beside  # captions set beside their photos, not under them
         self.qr: random.Random | None = None  # where QR codes go, when they are drawn
+        self.charts: random.Random | None = None  # where charts go, when they are drawn
         self.dpi = dpi
         self.pages: list[list[Line]] = []
         self.lines: list[Line] = []
@@ -165,6 +167,8 @@ class _Layout:
                 place_photo(self, self.photos.choice(CAPTIONS), self.beside, Line, self.photos)
             if self.qr and self.qr.random() < QR_P:
                 place_qr(self, self.qr.choice(QR_LABELS), Line, self.dpi)
+            if self.charts and self.charts.random() < CHART_P:
+                place_chart(self, Line, self.charts, self.font_path)
             return
         if self.y > self.margin:
             self.y += round(self.body * 0.6)
@@ -237,12 +241,14 @@ def render_text(
     photos: bool = False,
     captions_beside: bool = False,
     qr: bool = False,
+    charts: bool = False,
 ) -> list[RenderedPage]:
     """Lay `text` out in `columns` columns on as many pages as it needs; deterministic for a given seed.
     ``gutter``: the space between columns in body characters (default 36 px at 150 dpi, about 1.6);
     ``rules``: a grey line printed down each gutter; ``photos``: now and then a photo after a
     paragraph, with a caption under it, or beside it with ``captions_beside`` (in the lines, not in
-    ``truth_text``; bench/page_photos.py); ``qr``: now and then a QR code with its label beside it."""
+    ``truth_text``; bench/page_photos.py); ``qr``: now and then a QR code with its label beside it;
+    ``charts``: now and then a bar or pie chart with its words (bench/page_diagrams.py)."""
     if columns not in (2, 3):
         raise ValueError("columns must be 2 or 3")
     blocks = read_blocks(text)
@@ -251,7 +257,7 @@ def render_text(
     path = find_font(font_path)
     where = random.Random(seed + 1) if photos else None
     lay = _Layout(columns, dpi, path, random.Random(seed), vertical, gutter, where, captions_beside)
-    lay.qr = random.Random(seed + 2) if qr else None
+    lay.qr, lay.charts = (random.Random(seed + 2) if qr else None), (random.Random(seed + 3) if charts else None)
     out = []
     for lines in lay.run(blocks):
         img = Image.new("L", (lay.width, lay.height), 255)
@@ -259,10 +265,9 @@ def render_text(
         for rule in _rules(lay) if rules else []:
             draw.line(rule, fill=150, width=1)
         for ln in lines:
-            if ln.kind == "photo":
-                img.paste(draw_photo(ln.box, random.Random(seed + ln.box[1])), ln.box[:2])
-            if ln.kind == "qr":
-                img.paste(draw_qr(ln.box[1], dpi), ln.box[:2])
+            if ln.kind in DRAWN_KINDS:
+                draw_picture(img, draw, ln.kind, ln.text, ln.box, seed, dpi)
+                continue
             for x, base, s, size in _glyphs(ln):
                 if ln.kind == "vertical":
                     x += (size - _font(path, size).getlength(s)) / 2
@@ -346,6 +351,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--photos", action="store_true", help="now and then a photo with a caption under it")
     ap.add_argument("--captions-beside", action="store_true", help="with --photos: captions beside the photos")
     ap.add_argument("--qr", action="store_true", help="now and then a QR code with a label beside it")
+    ap.add_argument("--charts", action="store_true", help="now and then a bar or pie chart with its words")
     ap.add_argument(
         "--degrade",
         action="store_true",
@@ -371,6 +377,7 @@ def main(argv: list[str] | None = None) -> None:
             photos=args.photos,
             captions_beside=args.captions_beside,
             qr=args.qr,
+            charts=args.charts,
         )
         angles = [round(turns.uniform(-args.rotate, args.rotate), 2) if args.rotate else 0.0 for _ in pages]
         pages = [turned(p, a) if a else p for p, a in zip(pages, angles)]
