@@ -208,7 +208,7 @@ def _ingest_one(assistant, staged: Staged, seen: dict[str, str], progress) -> Up
             progress(None, desc=message.split(" / ")[0])  # "等待另一个写入进程（…）… / waiting for …"
 
     report = assistant.archive.ingest([staged.path], on_wait=waiting)
-    kept_out = [f"{len(report.kept_out)} 行图片说明或二维码文字未计入正文"] if report.kept_out else []
+    kept_out = [f"{len(report.kept_out)} 行图片说明、二维码或图表文字未计入正文"] if report.kept_out else []
     note = "；".join([_zh(w) for w in report.warnings] + kept_out)
     if report.ingested:
         return UploadResult(

@@ -30,11 +30,11 @@ def place_chart(lay: Flow, line: type, rng: random.Random, font_path: str) -> No
     """A chart six lines tall across the current column with its title above it (``rng``
     chooses its kind and values); ``line`` makes a ``render_pages.Line``."""
     title, names = rng.choice(CHARTS)
-    small, gap = round(lay.body * 0.75), round(lay.body * 0.6)
+    small, gap, space = round(lay.body * 0.75), round(lay.body * 0.6), lay.body  # a line's space round a chart
     tall = 6 * round(lay.body * 1.5)
-    if lay.y + gap + lay.body + tall + 2 * small > lay.height - lay.margin:
+    if lay.y + space + lay.body + tall + 2 * small > lay.height - lay.margin:
         lay.next_column()
-    lay.y += gap if lay.y > lay.margin else 0
+    lay.y += space if lay.y > lay.margin else 0
     lay.emit(title, round(lay.body * 0.9), "label", -5)
     lay.y -= round(lay.body * 0.35)
     x0, top = lay.col_x(lay.col), lay.y
@@ -57,7 +57,7 @@ def place_chart(lay: Flow, line: type, rng: random.Random, font_path: str) -> No
             label(str(value), middle, bar[1] - small - round(0.2 * lay.body))
             label(name, middle, axis + round(0.25 * lay.body))
         lay.lines.append(line("line", (x0, axis, x0 + lay.col_w, axis), "shape", -6))
-        lay.y = axis + round(0.25 * lay.body) + small + gap
+        lay.y = axis + round(0.25 * lay.body) + small + space
         return
     shares = [rng.randrange(10, 40) for _ in names]
     side = tall - gap
@@ -75,7 +75,7 @@ def place_chart(lay: Flow, line: type, rng: random.Random, font_path: str) -> No
         width = round(font.getlength(text))
         lay.lines.append(line(text, (left, square[1], left + width, square[3]), "label", -5))
         start = end
-    lay.y = top + tall + gap
+    lay.y = top + tall + space
 
 
 def draw_shape(draw: ImageDraw.ImageDraw, text: str, box: tuple[int, int, int, int]) -> None:

@@ -13,6 +13,7 @@ from cer import cer
 from render_pages import render_text, save_png
 
 from rag.ingest import scans
+from rag.ingest.diagrams import diagrams
 from rag.ingest.pictures import captions, pictures, qr_codes
 from rag.ingest.reading_order import TextBox
 from tests.conftest import FAKE_HASH, SAMPLE
@@ -68,15 +69,17 @@ def test_qr_codes_are_found_where_they_are_printed_and_nowhere_else() -> None:
 
 
 def test_text_in_a_dark_corner_is_no_photo() -> None:
-    """A page photographed in uneven light: a corner a third darker is "printed on" nearly all
-    over, but the lines OCR reads clearly there are text."""
+    """A page photographed in uneven light: a corner darkening to half the paper's brightness is
+    "printed on" nearly all over, in tones that vary like a photo's, but the lines OCR reads
+    clearly there are text; and it is no diagram, whose words would be kept out of the text."""
     plain = render_text(_sample_text(), columns=2)[0]
     grey = np.asarray(plain.image.convert("L")).astype(np.float32)
-    grey[300:800, 40:620] *= 0.7
+    grey[300:800, 40:620] *= np.linspace(0.8, 0.5, 580)
     dark = np.stack([grey.astype(np.uint8)] * 3, axis=-1)
     assert pictures(dark, 23.0)  # by its ink alone, the corner looks like a photo
     lines = [ln.box for ln in plain.lines if ln.text]
     assert pictures(dark, 23.0, lines) == []
+    assert diagrams(dark, 23.0, lines) == []
 
 
 def _box(text: str, y0: float, size: float = 20.0, x0: float = 40.0) -> TextBox:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from rag.ingest.deskew import straighten
+from rag.ingest.diagrams import diagrams, words
 from rag.ingest.gutters import Gutter, gutters, ink
 from rag.ingest.orientation import quarter_turns, side_by_side
 from rag.ingest.pictures import captions, inside, pictures, qr_codes
@@ -58,7 +59,8 @@ def read_image(image: np.ndarray, threads: int = 0) -> tuple[list[TextBox], floa
     was turned counter-clockwise: a multiple of 90 for a page on its side or upside down, plus
     its skew; the x of each narrow gutter found between its columns (rag.ingest.gutters); and
     the lines kept out of the boxes, as (what, line): the captions printed under or beside its
-    photos and the labels of its QR codes (rag.ingest.pictures)."""
+    photos and the labels of its QR codes (rag.ingest.pictures), and the words of its diagrams
+    (rag.ingest.diagrams)."""
     ocr = engine(threads)
     if image.ndim == 2:
         image = np.stack([image] * 3, axis=-1)
@@ -103,6 +105,9 @@ def read_image(image: np.ndarray, threads: int = 0) -> tuple[list[TextBox], floa
     walls = [(g.x, g.top, g.bottom) for g in gaps] + rules
     under = {i: "QR code label" for i in captions(boxes, codes, image, walls)}
     under |= {i: "photo caption" for i in captions(boxes, photos, image, walls) if i not in under}
+    read = [_bounds(found[0]) for found in result or []] + [(b.x0, b.y0, b.x1, b.y1) for b in boxes]
+    charts = diagrams(image, em, read, drawn) if em else []
+    under |= {i: "diagram label" for i in words(boxes, charts, image, em) if i not in under}
     kept = [b for i, b in enumerate(boxes) if i not in under]
     return kept, skew, [g.x for g in gaps], [(under[i], boxes[i].text) for i in sorted(under)]
 

@@ -28,9 +28,11 @@ Wall = tuple[float, float, float]  # a gutter or a rule: x, top, bottom
 PAPER = 0.9  # a pixel darker than this share of the paper's brightness is printed on
 FILLED = 0.6  # share of a character cell printed on, over which it is part of a picture
 MIN_CELLS = 3  # a picture is at least this many character cells wide and tall
+FLAT = 20  # grey levels: the middle half of a picture's tones spans more (a chart's bar is one tone and noise)
 CAPTION_LINES = 3  # at most
 BESIDE_LINES = 6  # at most, for a caption set beside its photo (a narrow measure: more lines)
 SMALLER = 0.92  # caption type under this share of the body's
+NEARER = 0.75  # a title stands at most this share of its distance to the line above it from its picture
 LARGER = 1.08  # a line in type this much larger than the caption's is the text under it
 
 
@@ -64,10 +66,12 @@ def pictures(image: np.ndarray, em: float, text: Sequence[Box] = ()) -> list[Box
                     stack.append((ny, nx))
         ys, xs = [y for y, _ in cells], [x for _, x in cells]
         tall, wide = max(ys) - min(ys) + 1, max(xs) - min(xs) + 1
-        if tall >= MIN_CELLS and wide >= MIN_CELLS and len(cells) >= 0.6 * tall * wide:
-            found.append(
-                (float(min(xs) * cell), float(min(ys) * cell), float((max(xs) + 1) * cell), float((max(ys) + 1) * cell))
-            )
+        box = (min(xs) * cell, min(ys) * cell, (max(xs) + 1) * cell, (max(ys) + 1) * cell)
+        area = (slice(box[1], box[3]), slice(box[0], box[2]))
+        tones = grey[area][printed[area]]  # one flat tone is a drawn shape: rag.ingest.diagrams
+        spread = float(np.subtract(*np.percentile(tones, [75, 25]))) if tones.size else 0.0
+        if tall >= MIN_CELLS and wide >= MIN_CELLS and len(cells) >= 0.6 * tall * wide and spread >= FLAT:
+            found.append((float(box[0]), float(box[1]), float(box[2]), float(box[3])))
     return found
 
 
@@ -98,7 +102,8 @@ def captions(
 ) -> set[int]:
     """The indices of ``boxes`` that are captions of ``pictures`` on the page ``image``; ``walls``
     are the page's gutters and rules, ``(x, top, bottom)`` (a line beyond one is the next
-    column's).  A photo has one caption: beside it, else under it."""
+    column's).  A photo has one caption: beside it, else under it; and it may have a title
+    above it, in type no larger than the body's."""
     if not boxes or not pictures:
         return set()
     printed = ink(image)
@@ -121,7 +126,26 @@ def captions(
         apart = not below or min(b.y0 for b in below) - lines[-1].y1 > max(spacing, 0.5 * body) + 0.3 * body
         if apart or ratio < SMALLER:
             out.update(run)
+    for p in pictures:
+        if (above := _run_above(boxes, p, body)) and size(above) <= 1.0:
+            out.update(above)
     return out
+
+
+def _run_above(boxes: Sequence[TextBox], picture: Box, body: float) -> list[int]:
+    """The line directly above a picture (closer than a line's space), within its width, clearly
+    nearer it than the line above it (a title over a photo or a chart; text running on into a
+    picture is as near the line before it as the picture)."""
+    over = [i for i, b in enumerate(boxes) if _within(b, picture) and b.y1 <= picture[1] + 0.5 * body]
+    if not over:
+        return []
+    nearest = max(over, key=lambda i: boxes[i].y1)
+    b = boxes[nearest]
+    gap = max(0.0, picture[1] - b.y1)
+    before = [o.y1 for o in boxes if o.y1 <= b.y0 and min(o.x1, b.x1) - max(o.x0, b.x0) > 0]
+    if gap > 0.8 * body or (before and NEARER * (b.y0 - max(before)) <= gap):
+        return []
+    return [nearest]
 
 
 def _runs_beside(boxes: Sequence[TextBox], picture: Box, body: float, walls: Sequence[Wall]) -> list[list[int]]:

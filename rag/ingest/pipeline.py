@@ -29,7 +29,8 @@ from rag.ingest.report import IngestProgress, IngestReport, Progress
 from rag.ingest.segment import segment_page
 from rag.models import Article, Chunk, Said, Source, user_message
 
-KEPT_OUT_ZH = {"photo caption": "图片说明", "QR code label": "二维码说明"}  # what a scan's reader kept out of the text
+# what a scan's reader kept out of the text
+KEPT_OUT_ZH = {"photo caption": "图片说明", "QR code label": "二维码说明", "diagram label": "图表文字"}
 
 RECORD_BATCH = 256
 Batch = tuple[str, list[Article], int]  # (encoding, articles, bytes of the file read so far)

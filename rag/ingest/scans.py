@@ -30,8 +30,9 @@ MAX_PAGES = 300  # a file; a daily's issue is 4–64 pages
 # the resolution a PDF page without text is rendered at for OCR (bench/ocr_quality.py --pdf-dpi)
 PDF_DPI = int(os.environ.get("RAG_PDF_DPI", "150"))
 # of the cached boxes: raise it when reading a page changes (2: straightened; 3: upright, gutters; 4: strips, captions;
-# 5: no strips beside a vertical headline, captions beside photos; 6: QR code labels, kept_out)
-CACHE_VERSION = "6"
+# 5: no strips beside a vertical headline, captions beside photos; 6: QR code labels, kept_out; 7: diagram words,
+# titles over pictures, flat tones no photo)
+CACHE_VERSION = "7"
 MIN_TEXT_LAYER = 20  # characters a PDF page needs in its text layer to be read without OCR
 
 

@@ -1,0 +1,199 @@
+"""Diagrams on a scanned page, and the words printed in them (issue 34).
+
+A chart's title, its values and the names under its bars belong to the chart, not to the story
+beside it; read into the text they put ``741 793 193`` and ``公交 步行 骑行`` between two of its
+sentences.  A diagram is told from text by what is printed outside the OCR's lines: on a page of
+text that is rules, frames and specks, on a chart it is bars, wedges and curves.  So: the ink
+outside every line (and outside the page's photos), less thin straight lines (rules, frames,
+axes: they run for several characters and are a fraction of one thick) and specks; what is left
+and big — two characters wide and tall or more, once its parts a character apart are joined —
+is drawn.  The lines standing on or close by it are its words, and so are the lines close by
+those (a title over the values over the bars); a line printed on a tint (a shaded headline) is
+not, for the tint is all round it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from rag.ingest.reading_order import TextBox
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1
+SHADE = 0.8  # darker than this share of the paper's brightness is printed on: charts come in tints
+MIN_SIZE = 2.0  # characters: what is drawn is at least this wide and tall
+LARGEST = 1.15  # a line this much taller than the page's lines (a headline) is no diagram's word
+LONGEST = 30  # characters: a line longer than this is a rule down the page, not an axis
+MIN_FILLED = 0.15  # share of its extent printed on (a stain is faint, a chart's bars are solid)
+NEARER = 0.75  # a word above or below stands at most this share of its distance to any other line from it
+REACH = 0.8  # characters: a diagram's words stand at most this far from it
+ON_TINT = 0.5  # share of each strip round a line printed on, over which it is printed on a tint
+
+
+def diagrams(image: np.ndarray, em: float, text: Sequence[Box], pictures: Sequence[Box] = ()) -> list[Box]:
+    """The drawn parts of the diagrams on a page turned straight whose characters are ``em``
+    pixels high: ink outside the ``text`` lines and the ``pictures``, less rules and specks;
+    parts standing on one straight line (a bar chart's bars on its axis) are one diagram."""
+    import cv2
+
+    if em <= 0:
+        return []
+    printed = _printed(image).astype(np.uint8)
+    _blank(printed, pictures, round(em))  # a picture's box is whole cells: its edge too
+    _blank(printed, text, 0)  # the lines as boxed: an axis runs close over the words under it
+    long, thick = max(3, round(2 * em)), max(2, round(0.3 * em))
+    lines = np.zeros_like(printed)
+    for run, across in (((1, long), (thick, 1)), ((long, 1), (1, thick))):
+        straight = cv2.morphologyEx(printed, cv2.MORPH_OPEN, np.ones(run, np.uint8))
+        thicker = cv2.morphologyEx(straight, cv2.MORPH_OPEN, np.ones(across, np.uint8))
+        lines |= ((straight > 0) & (thicker == 0)).astype(np.uint8)
+    _blank(printed, text, max(1, round(0.15 * em)))  # and a little round them: ink the boxes cut
+    drawn = cv2.morphologyEx(printed & (1 - lines), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    parts = [  # ink round a line of text is a tint (a shaded box) or a shadow, not a drawing
+        part
+        for part in _parts(drawn, round(em), em)
+        if not any(part[0] <= x0 and x1 <= part[2] and part[1] <= y0 and y1 <= part[3] for x0, y0, x1, y1 in text)
+    ]
+    _, line_of, line_stats, _ = cv2.connectedComponentsWithStats(lines)
+    joined = list(range(len(parts)))  # union-find over the parts: two on one line are one diagram
+
+    def root(k: int) -> int:
+        while joined[k] != k:
+            joined[k] = k = joined[joined[k]]
+        return k
+
+    standing: dict[int, int] = {}  # a line's number → the first part found on it
+    extent: dict[int, Box] = {}  # a part → the lines it stands on
+    for k, (x0, y0, x1, y1) in enumerate(parts):
+        near = line_of[max(0, y0 - thick) : y1 + thick, max(0, x0 - thick) : x1 + thick]
+        for n in (int(n) for n in np.unique(near) if n):
+            x, y, w, h = (int(v) for v in line_stats[n, :4])
+            if max(w, h) > LONGEST * em:
+                continue
+            joined[root(k)] = root(standing.setdefault(n, k))
+            extent[k] = _union(extent.get(k, (x0, y0, x1, y1)), (x, y, x + w, y + h))
+    for picture in pictures:  # a picture with drawn parts beside it (a pie and its key) is a diagram
+        beside = [k for k, part in enumerate(parts) if _apart(picture, part) <= 2 * em]
+        for k in beside:
+            joined[root(k)] = root(beside[0])
+            extent[k] = _union(extent.get(k, parts[k]), picture)
+    groups: dict[int, list[Box]] = {}
+    for k, part in enumerate(parts):
+        groups.setdefault(root(k), []).append(extent.get(k, part))
+    found: list[Box] = []
+    for members in groups.values():
+        box = members[0]
+        for other in members[1:]:
+            box = _union(box, other)
+        if box[2] - box[0] >= MIN_SIZE * em and box[3] - box[1] >= MIN_SIZE * em:
+            found.append(tuple(float(v) for v in box))  # type: ignore[arg-type]
+    return found
+
+
+def _blank(printed: np.ndarray, boxes: Sequence[Box], pad: int) -> None:
+    for x0, y0, x1, y1 in boxes:
+        printed[max(0, round(y0) - pad) : round(y1) + pad, max(0, round(x0) - pad) : round(x1) + pad] = 0
+
+
+def _printed(image: np.ndarray) -> np.ndarray:
+    """Where the page is printed on: darker than ``SHADE`` of its median (the paper)."""
+    import cv2
+
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    counts = np.cumsum(np.bincount(grey.ravel(), minlength=256))
+    paper = int(np.searchsorted(counts, counts[-1] / 2))
+    return grey < SHADE * paper
+
+
+def _apart(a: Box, b: Box) -> float:
+    """How far apart two boxes stand (0 where they overlap)."""
+    return max(0.0, a[0] - b[2], b[0] - a[2], a[1] - b[3], b[1] - a[3])
+
+
+def _union(a: Box, b: Box) -> Box:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def _parts(drawn: np.ndarray, reach: int, em: float) -> list[tuple[int, int, int, int]]:
+    """The drawn parts: ink a character apart or less joined, half a character wide and tall or
+    more and solid enough (``MIN_FILLED``)."""
+    import cv2
+
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(drawn, np.ones((reach, reach), np.uint8)))
+    parts = []
+    for k in range(1, count):
+        x, y, w, h = (int(v) for v in stats[k, :4])
+        if w < 0.5 * em + reach or h < 0.5 * em + reach:
+            continue
+        part = drawn[y : y + h, x : x + w] & (labels[y : y + h, x : x + w] == k)
+        rows, cols = np.flatnonzero(part.any(axis=1)), np.flatnonzero(part.any(axis=0))
+        box = (x + int(cols[0]), y + int(rows[0]), x + int(cols[-1]) + 1, y + int(rows[-1]) + 1)
+        if part.sum() >= MIN_FILLED * (box[2] - box[0]) * (box[3] - box[1]):
+            parts.append(box)
+    return parts
+
+
+def words(boxes: Sequence[TextBox], diagrams: Sequence[Box], image: np.ndarray, em: float) -> set[int]:
+    """The indices of ``boxes`` that are words of ``diagrams``: lines beside a diagram or one of
+    its words, or above or below one, clearly nearer it than any other line, in type no larger
+    than the body's and not printed on a tint."""
+    if not diagrams or em <= 0:
+        return set()
+    printed = _printed(image)
+    out: set[int] = set()
+    for diagram in diagrams:
+        extent = diagram
+        for _ in range(4):  # the words next to the drawing, then those next to them
+            rest = [i for i, b in enumerate(boxes) if i not in out and not b.vertical]
+            more = {
+                i
+                for i in rest
+                if boxes[i].height <= LARGEST * em
+                and _belongs(boxes[i], extent, [boxes[j] for j in rest if j != i], em)
+                and not _on_tint(boxes[i], printed, em)
+            }
+            if not more:
+                break
+            out |= more
+            for i in more:
+                extent = _union(extent, (boxes[i].x0, boxes[i].y0, boxes[i].x1, boxes[i].y1))
+    return out
+
+
+def _belongs(b: TextBox, extent: Box, others: Sequence[TextBox], em: float) -> bool:
+    """The line stands beside the diagram's ``extent`` (level with it, ``REACH`` characters away
+    at most) or above or below it, clearly nearer it than any of the ``others`` lines (a body
+    line is nearer the line before it than a chart)."""
+    reach = REACH * em
+    x0, y0, x1, y1 = extent
+    if min(b.y1, y1) - max(b.y0, y0) >= 0.5 * b.height and max(x0 - b.x1, b.x0 - x1) <= reach:
+        return True
+    gap = _gap_under(b, extent)
+    if gap > reach:
+        return False
+    return all(NEARER * _gap_under(b, (o.x0, o.y0, o.x1, o.y1)) > gap for o in others)
+
+
+def _gap_under(b: TextBox, area: Box) -> float:
+    """How far above or below the line ``area`` stands (0: they overlap; infinite: not above
+    or below it, they share under a third of the narrower one's width)."""
+    shared = min(b.x1, area[2]) - max(b.x0, area[0])
+    if shared < 0.3 * min(b.x1 - b.x0, area[2] - area[0]):
+        return float(np.inf)
+    return max(0.0, area[1] - b.y1, b.y0 - area[3])
+
+
+def _on_tint(b: TextBox, printed: np.ndarray, em: float) -> bool:
+    """The line is printed on a tint or a bar: the strips above, below, left and right of it
+    are each mostly printed on (a word under a bar has paper below it)."""
+    h, w = printed.shape
+    pad, gap = max(2, round(0.4 * em)), max(1, round(0.15 * em))
+    x0, y0, x1, y1 = round(b.x0), round(b.y0), round(b.x1), round(b.y1)
+    strips = (
+        printed[max(0, y0 - pad) : max(0, y0 - gap), x0:x1],
+        printed[min(h, y1 + gap) : min(h, y1 + pad), x0:x1],
+        printed[y0:y1, max(0, x0 - pad) : max(0, x0 - gap)],
+        printed[y0:y1, min(w, x1 + gap) : min(w, x1 + pad)],
+    )
+    return all(strip.size and strip.mean() >= ON_TINT for strip in strips)
