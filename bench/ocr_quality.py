@@ -80,6 +80,7 @@ def main() -> None:
     ap.add_argument("--photos", action="store_true", help="photos with captions now and then (render_pages)")
     ap.add_argument("--captions-beside", action="store_true", help="with --photos: captions beside them (render_pages)")
     ap.add_argument("--qr", action="store_true", help="QR codes with labels now and then (render_pages)")
+    ap.add_argument("--qr-body-type", action="store_true", help="with --qr: the labels in the body's type")
     ap.add_argument("--charts", action="store_true", help="bar and pie charts now and then (render_pages)")
     args = ap.parse_args()
     os.environ["RAG_PDF_DPI"] = str(args.pdf_dpi)
@@ -96,6 +97,7 @@ def main() -> None:
             + ["--photos"] * args.photos
             + ["--captions-beside"] * args.captions_beside
             + ["--qr"] * args.qr
+            + ["--qr-body-type"] * args.qr_body_type
             + ["--charts"] * args.charts
         )
     made = json.loads(rendered.getvalue())["files"]
@@ -155,6 +157,7 @@ def main() -> None:
                 "photos": args.photos,
                 "captions_beside": args.captions_beside,
                 "qr": args.qr,
+                "qr_body_type": args.qr_body_type,
                 "charts": args.charts,
                 "pdf_dpi": args.pdf_dpi,
                 "layouts": layouts,

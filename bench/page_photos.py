@@ -75,10 +75,10 @@ def place_photo(lay: Flow, caption: str, beside: bool, line: type, rng: random.R
     lay.y += gap
 
 
-def place_qr(lay: Flow, label: str, line: type, dpi: int) -> None:
-    """A QR code at the column's left and its label beside it in smaller type, level with its
-    top; ``line`` makes a ``render_pages.Line``."""
-    size, gap = round(lay.body * 0.85), round(lay.body * 0.6)
+def place_qr(lay: Flow, label: str, line: type, dpi: int, share: float = 0.85) -> None:
+    """A QR code at the column's left and its label beside it, level with its top, in ``share``
+    of the body's type; ``line`` makes a ``render_pages.Line``."""
+    size, gap = round(lay.body * share), round(lay.body * 0.6)
     side = draw_qr(0, dpi).width
     if lay.y + gap + side > lay.height - lay.margin:
         lay.next_column()

@@ -108,6 +108,7 @@ class _Layout:
         self.photos: random.Random | None = photos  # where photos go, when they are drawn
         self.beside = beside  # captions set beside their photos, not under them
         self.qr: random.Random | None = None  # where QR codes go, when they are drawn
+        self.qr_type = 0.85  # their labels' type, a share of the body's
         self.charts: random.Random | None = None  # where charts go, when they are drawn
         self.dpi = dpi
         self.pages: list[list[Line]] = []
@@ -166,7 +167,7 @@ class _Layout:
             if self.photos and self.photos.random() < PHOTO_P:
                 place_photo(self, self.photos.choice(CAPTIONS), self.beside, Line, self.photos)
             if self.qr and self.qr.random() < QR_P:
-                place_qr(self, self.qr.choice(QR_LABELS), Line, self.dpi)
+                place_qr(self, self.qr.choice(QR_LABELS), Line, self.dpi, self.qr_type)
             if self.charts and self.charts.random() < CHART_P:
                 place_chart(self, Line, self.charts, self.font_path)
             return
@@ -240,14 +241,15 @@ def render_text(
     rules: bool = True,
     photos: bool = False,
     captions_beside: bool = False,
-    qr: bool = False,
+    qr: bool | float = False,
     charts: bool = False,
 ) -> list[RenderedPage]:
     """Lay `text` out in `columns` columns on as many pages as it needs; deterministic for a given seed.
     ``gutter``: the space between columns in body characters (default 36 px at 150 dpi, about 1.6);
     ``rules``: a grey line printed down each gutter; ``photos``: now and then a photo after a
     paragraph, with a caption under it, or beside it with ``captions_beside`` (in the lines, not in
-    ``truth_text``; bench/page_photos.py); ``qr``: now and then a QR code with its label beside it;
+    ``truth_text``; bench/page_photos.py); ``qr``: now and then a QR code with its label beside it
+    (in 0.85 of the body's type, or in the share ``qr`` says);
     ``charts``: now and then a bar or pie chart with its words (bench/page_diagrams.py)."""
     if columns not in (2, 3):
         raise ValueError("columns must be 2 or 3")
@@ -258,6 +260,7 @@ def render_text(
     where = random.Random(seed + 1) if photos else None
     lay = _Layout(columns, dpi, path, random.Random(seed), vertical, gutter, where, captions_beside)
     lay.qr, lay.charts = (random.Random(seed + 2) if qr else None), (random.Random(seed + 3) if charts else None)
+    lay.qr_type = qr if isinstance(qr, float) else lay.qr_type
     out = []
     for lines in lay.run(blocks):
         img = Image.new("L", (lay.width, lay.height), 255)
@@ -343,20 +346,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--dpi", type=int, default=150)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument(
-        "--rotate", type=float, default=0.0, help="turn every page up to ± this many degrees (seeded), as scans come"
-    )
+    ap.add_argument("--rotate", type=float, default=0.0, help="turn every page up to ± this many degrees (seeded)")
     ap.add_argument("--gutter", type=float, default=0.0, help="space between columns, in body characters")
     ap.add_argument("--no-rules", action="store_true", help="no line printed down the gutters")
     ap.add_argument("--photos", action="store_true", help="now and then a photo with a caption under it")
     ap.add_argument("--captions-beside", action="store_true", help="with --photos: captions beside the photos")
     ap.add_argument("--qr", action="store_true", help="now and then a QR code with a label beside it")
+    ap.add_argument("--qr-body-type", action="store_true", help="with --qr: the labels in the body's type")
     ap.add_argument("--charts", action="store_true", help="now and then a bar or pie chart with its words")
-    ap.add_argument(
-        "--degrade",
-        action="store_true",
-        help="also blur, warp, grey the paper, add noise and save as JPEG 40 (the --rotate angle still applies)",
-    )
+    ap.add_argument("--degrade", action="store_true", help="also blur, warp, grey paper, noise and JPEG 40")
     args = ap.parse_args(argv)
     from scanner import scanned, turned
 
@@ -376,7 +374,7 @@ def main(argv: list[str] | None = None) -> None:
             rules=not args.no_rules,
             photos=args.photos,
             captions_beside=args.captions_beside,
-            qr=args.qr,
+            qr=1.0 if args.qr and args.qr_body_type else args.qr,
             charts=args.charts,
         )
         angles = [round(turns.uniform(-args.rotate, args.rotate), 2) if args.rotate else 0.0 for _ in pages]

@@ -34,8 +34,8 @@ def _with_photos(beside: bool = False):
     return pages[0]
 
 
-def _with_qr_codes():
-    pages = render_text(_sample_text(), columns=2, qr=True, seed=3)
+def _with_qr_codes(qr: bool | float = True):
+    pages = render_text(_sample_text(), columns=2, qr=qr, seed=3)
     pages = [p for p in pages if any(ln.kind == "qr" for ln in p.lines)]
     assert pages, "the sample text renders with at least one QR code"
     return pages[0]
@@ -114,6 +114,20 @@ def test_a_caption_beside_a_photo_is_the_run_level_with_its_top_or_bottom_in_sma
     assert captions([*top, *body], [photo], WHITE, [(288.0, 60.0, 900.0)]) == set()  # past a gutter
     floating = [_box("图为志愿者向居", 180, size=16, x0=295)]  # level with neither end
     assert captions([*floating, *body], [photo], WHITE) == set()
+
+
+def test_a_label_in_the_body_type_beside_a_qr_code_is_set_apart_from_the_text_after_it() -> None:
+    """A QR code's label may be set in the body's type: beside the code and apart from the next
+    paragraph it is the label; lines that run on under the code at the line spacing are text
+    set round it.  Beside a photo the same body-type run is text."""
+    code = (40.0, 100.0, 130.0, 190.0)
+    body = [_box(f"正文第{i}行的文字内容全部都在这里", 230 + 30 * i) for i in range(4)]
+    label = [_box("扫码观看活动视频", 102, x0=145)]
+    assert captions([*label, *body], [code], WHITE, codes=True) == {0}
+    assert captions([*label, *body], [code], WHITE) == set()  # told by its type alone: body text
+    round_it = [_box(f"绕码排的正文第{i}行", 100 + 30 * i, x0=145) for i in range(3)]
+    running = [_box(f"正文第{i}行的文字内容全部都在这里", 190 + 30 * i) for i in range(4)]
+    assert captions([*round_it, *running], [code], WHITE, codes=True) == set()
 
 
 def test_a_headline_under_a_photo_starts_the_next_story_and_is_no_caption() -> None:
@@ -199,12 +213,13 @@ def test_ingest_lists_the_captions_it_kept_out_and_is_not_a_warning(tmp_path: Pa
 
 
 @OCR
-def test_the_label_beside_a_qr_code_is_kept_out_and_reported_as_one(tmp_path: Path) -> None:
-    """``扫码观看 活动视频`` beside a QR code is no part of the story around it: it is kept out of
-    the text and the report says it was a QR code's label."""
+@pytest.mark.parametrize("qr", [True, 1.0], ids=["smaller-type", "body-type"])
+def test_the_label_beside_a_qr_code_is_kept_out_and_reported_as_one(tmp_path: Path, qr: bool | float) -> None:
+    """``扫码观看 活动视频`` beside a QR code, in smaller type or the body's, is no part of the
+    story around it: it is kept out of the text and the report says it was a QR code's label."""
     from rag.ingest.loaders import file_digest
 
-    page = _with_qr_codes()
+    page = _with_qr_codes(qr)
     labels = [ln.text.replace(" ", "") for ln in page.lines if ln.kind == "label"]
     png = tmp_path / "qr.png"
     save_png(page, png)

@@ -40,6 +40,7 @@ def diagrams(image: np.ndarray, em: float, text: Sequence[Box], pictures: Sequen
     if em <= 0:
         return []
     printed = _printed(image).astype(np.uint8)
+    swatches = _swatches(printed, em)
     _blank(printed, pictures, round(em))  # a picture's box is whole cells: its edge too
     _blank(printed, text, 0)  # the lines as boxed: an axis runs close over the words under it
     long, thick = max(3, round(2 * em)), max(2, round(0.3 * em))
@@ -49,6 +50,8 @@ def diagrams(image: np.ndarray, em: float, text: Sequence[Box], pictures: Sequen
         thicker = cv2.morphologyEx(straight, cv2.MORPH_OPEN, np.ones(across, np.uint8))
         lines |= ((straight > 0) & (thicker == 0)).astype(np.uint8)
     _blank(printed, text, max(1, round(0.15 * em)))  # and a little round them: ink the boxes cut
+    for x, y, w, h in swatches:  # a key's swatch boxed with its name is drawn, not text
+        printed[y : y + h, x : x + w] = 1
     drawn = cv2.morphologyEx(printed & (1 - lines), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     parts = [  # ink round a line of text is a tint (a shaded box) or a shadow, not a drawing
         part
@@ -87,8 +90,20 @@ def diagrams(image: np.ndarray, em: float, text: Sequence[Box], pictures: Sequen
         for other in members[1:]:
             box = _union(box, other)
         if box[2] - box[0] >= MIN_SIZE * em and box[3] - box[1] >= MIN_SIZE * em:
-            found.append(tuple(float(v) for v in box))  # type: ignore[arg-type]
+            found.append((float(box[0]), float(box[1]), float(box[2]), float(box[3])))
     return found
+
+
+def _swatches(printed: np.ndarray, em: float) -> list[tuple[int, int, int, int]]:
+    """Solid squares a character's size or less (a chart key's colours): no character is one."""
+    import cv2
+
+    count, _, stats, _ = cv2.connectedComponentsWithStats(printed)
+    return [
+        (int(x), int(y), int(w), int(h))
+        for x, y, w, h, area in stats[1:count]
+        if 0.4 * em <= min(w, h) and max(w, h) <= 1.2 * em and max(w, h) <= 1.4 * min(w, h) and area >= 0.85 * w * h
+    ]
 
 
 def _blank(printed: np.ndarray, boxes: Sequence[Box], pad: int) -> None:
@@ -97,10 +112,9 @@ def _blank(printed: np.ndarray, boxes: Sequence[Box], pad: int) -> None:
 
 
 def _printed(image: np.ndarray) -> np.ndarray:
-    """Where the page is printed on: darker than ``SHADE`` of its median (the paper)."""
-    import cv2
-
-    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    """Where the page is printed on: darker than ``SHADE`` of its median (the paper), the
+    channels averaged (the OCR's image is BGR, a caller's may be RGB)."""
+    grey = (image.sum(axis=2, dtype=np.uint16) // 3).astype(np.uint8) if image.ndim == 3 else image
     counts = np.cumsum(np.bincount(grey.ravel(), minlength=256))
     paper = int(np.searchsorted(counts, counts[-1] / 2))
     return grey < SHADE * paper

@@ -103,7 +103,7 @@ def read_image(image: np.ndarray, threads: int = 0) -> tuple[list[TextBox], floa
                 if box.text.strip():
                     boxes.append(box)
     walls = [(g.x, g.top, g.bottom) for g in gaps] + rules
-    under = {i: "QR code label" for i in captions(boxes, codes, image, walls)}
+    under = {i: "QR code label" for i in captions(boxes, codes, image, walls, codes=True)}
     under |= {i: "photo caption" for i in captions(boxes, photos, image, walls) if i not in under}
     read = [_bounds(found[0]) for found in result or []] + [(b.x0, b.y0, b.x1, b.y1) for b in boxes]
     charts = diagrams(image, em, read, drawn) if em else []

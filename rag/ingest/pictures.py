@@ -98,12 +98,18 @@ def inside(box: TextBox, pictures: Sequence[Box]) -> bool:
 
 
 def captions(
-    boxes: Sequence[TextBox], pictures: Sequence[Box], image: np.ndarray, walls: Sequence[Wall] = ()
+    boxes: Sequence[TextBox],
+    pictures: Sequence[Box],
+    image: np.ndarray,
+    walls: Sequence[Wall] = (),
+    codes: bool = False,
 ) -> set[int]:
     """The indices of ``boxes`` that are captions of ``pictures`` on the page ``image``; ``walls``
     are the page's gutters and rules, ``(x, top, bottom)`` (a line beyond one is the next
     column's).  A photo has one caption: beside it, else under it; and it may have a title
-    above it, in type no larger than the body's."""
+    above it, in type no larger than the body's.  Beside a QR code (``codes``), a run in the
+    body's type set apart from the text after it is its label too (text set round a code runs
+    on under it)."""
     if not boxes or not pictures:
         return set()
     printed = ink(image)
@@ -115,21 +121,29 @@ def captions(
 
     out: set[int] = set()
     for p in pictures:
-        beside = [run for run in _runs_beside(boxes, p, body, walls) if size(run) < SMALLER]
+        beside = [
+            run
+            for run in _runs_beside(boxes, p, body, walls)
+            if (ratio := size(run)) < SMALLER or (codes and ratio <= LARGER and _set_apart(boxes, run, body))
+        ]
         for run in beside:
             out.update(run)
         if beside or not (run := _run_under(boxes, p, body, printed)) or (ratio := size(run)) > LARGER:
             continue  # a headline under a photo starts the next story
-        lines = [boxes[i] for i in run]
-        below = [b for b in boxes if b.y0 > lines[-1].y1 and _within(b, (lines[0].x0, 0, lines[0].x1, 0))]
-        spacing = lines[1].y0 - lines[0].y1 if len(lines) > 1 else 0.5 * body
-        apart = not below or min(b.y0 for b in below) - lines[-1].y1 > max(spacing, 0.5 * body) + 0.3 * body
-        if apart or ratio < SMALLER:
+        if _set_apart(boxes, run, body) or ratio < SMALLER:
             out.update(run)
     for p in pictures:
         if (above := _run_above(boxes, p, body)) and size(above) <= 1.0:
             out.update(above)
     return out
+
+
+def _set_apart(boxes: Sequence[TextBox], run: Sequence[int], body: float) -> bool:
+    """The run of lines stands apart from the text under it, by more than its line spacing."""
+    lines = [boxes[i] for i in run]
+    below = [b for b in boxes if b.y0 > lines[-1].y1 and _within(b, (lines[0].x0, 0, lines[0].x1, 0))]
+    spacing = lines[1].y0 - lines[0].y1 if len(lines) > 1 else 0.5 * body
+    return not below or min(b.y0 for b in below) - lines[-1].y1 > max(spacing, 0.5 * body) + 0.3 * body
 
 
 def _run_above(boxes: Sequence[TextBox], picture: Box, body: float) -> list[int]:
