@@ -563,6 +563,7 @@ def test_a_real_vertical_page_in_traditional_characters_is_read_and_reported(tmp
     assert report["articles"] >= 1 and not report["files_skipped"]
     assert any("was read turned a quarter" in w for w in report["warnings"])
     assert any("traditional characters" in w for w in report["warnings"])
+    assert not report["kept_out"]  # an old page's rules and stains round its lines are no diagram
     got = runner.invoke(app, ["search", "揚州 鄉先生", "--index", str(index), "--json"], env=ENV)
     text = " ".join(h["text"] for h in json.loads(got.stdout)["hits"])
     truth = (REAL / "jingbao-1923-12-06-p2-corner.truth.txt").read_text("utf-8")

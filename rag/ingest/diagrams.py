@@ -24,6 +24,7 @@ Box = tuple[float, float, float, float]  # x0, y0, x1, y1
 SHADE = 0.8  # darker than this share of the paper's brightness is printed on: charts come in tints
 MIN_SIZE = 2.0  # characters: what is drawn is at least this wide and tall
 LARGEST = 1.15  # a line this much taller than the page's lines (a headline) is no diagram's word
+MAX_TEXT = 0.25  # share of a diagram's extent its lines may cover (a chart's words are few and short)
 LONGEST = 30  # characters: a line longer than this is a rule down the page, not an axis
 MIN_FILLED = 0.15  # share of its extent printed on (a stain is faint, a chart's bars are solid)
 NEARER = 0.75  # a word above or below stands at most this share of its distance to any other line from it
@@ -89,9 +90,20 @@ def diagrams(image: np.ndarray, em: float, text: Sequence[Box], pictures: Sequen
         box = members[0]
         for other in members[1:]:
             box = _union(box, other)
-        if box[2] - box[0] >= MIN_SIZE * em and box[3] - box[1] >= MIN_SIZE * em:
+        big = box[2] - box[0] >= MIN_SIZE * em and box[3] - box[1] >= MIN_SIZE * em
+        if big and _text_share(box, text) <= MAX_TEXT:
             found.append((float(box[0]), float(box[1]), float(box[2]), float(box[3])))
     return found
+
+
+def _text_share(box: Box, text: Sequence[Box]) -> float:
+    """How much of ``box`` the lines of ``text`` cover: a chart holds a few short words, a page
+    of text with stray ink round its lines (an old page's rules and stains) is mostly lines."""
+    x0, y0 = round(box[0]), round(box[1])
+    covered = np.zeros((max(1, round(box[3]) - y0), max(1, round(box[2]) - x0)), bool)
+    for a, b, c, d in text:
+        covered[max(0, round(b) - y0) : max(0, round(d) - y0), max(0, round(a) - x0) : max(0, round(c) - x0)] = True
+    return float(covered.mean())
 
 
 def _swatches(printed: np.ndarray, em: float) -> list[tuple[int, int, int, int]]:
