@@ -89,7 +89,9 @@ def place_qr(lay: Flow, label: str, line: type, dpi: int, share: float = 0.85) -
     lay.y = max(lay.y, top + side) + gap
 
 
-def draw_picture(img: Image.Image, draw: ImageDraw.ImageDraw, kind: str, text: str, box: Box, seed: int, dpi: int):
+def draw_picture(
+    img: Image.Image, draw: ImageDraw.ImageDraw, kind: str, text: str, box: Box, seed: int, dpi: int
+) -> None:
     """Draw one line of a kind in ``DRAWN_KINDS`` on the page ``img``."""
     if kind == "photo":
         img.paste(draw_photo(box, random.Random(seed + box[1])), box[:2])
