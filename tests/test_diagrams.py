@@ -12,7 +12,8 @@ from PIL import Image, ImageDraw, ImageFont
 from render_pages import find_font, render_text, save_png
 
 from rag.ingest import scans
-from rag.ingest.diagrams import diagrams, words
+from rag.ingest.diagrams import SHADE, diagrams, words
+from rag.ingest.gutters import ink
 from rag.ingest.pictures import captions, pictures
 from rag.ingest.reading_order import TextBox
 from tests.test_pictures import _sample_text
@@ -42,12 +43,12 @@ def test_the_words_of_bar_and_pie_charts_are_told_from_the_text_round_them(colum
         image = np.asarray(page.image.convert("RGB"))
         lines, boxes = _text_lines(page)
         photos = pictures(image, EM, [b[:4] for b in (ln.box for ln in lines)])
-        charts = diagrams(image, EM, [ln.box for ln in lines], photos)
+        charts = diagrams(ink(image, SHADE), EM, [ln.box for ln in lines], photos)
         axes = [ln.box for ln in page.lines if ln.text == "line"]
         pies = {ln.box for ln in page.lines if ln.text.startswith("wedge")}
         assert len(axes) <= len(charts) <= len(axes) + len(pies)  # a pie is a picture, and with its key a chart
         assert all(any(c[0] <= a[0] + 2 and c[2] >= a[2] - 2 and abs(c[3] - a[3]) <= 3 for c in charts) for a in axes)
-        found = captions(boxes, photos, image) | words(boxes, charts, image, EM)
+        found = captions(boxes, photos, image) | words(boxes, charts, ink(image, SHADE), EM)
         assert found == {i for i, ln in enumerate(lines) if ln.kind == "label"}
 
 
@@ -57,7 +58,7 @@ def test_a_page_of_text_with_rules_has_no_diagram() -> None:
     image = page.image.copy()
     ImageDraw.Draw(image).line((60, 400, 420, 400), fill=0, width=2)  # a rule between two stories
     lines, _ = _text_lines(page)
-    assert diagrams(np.asarray(image.convert("RGB")), EM, [ln.box for ln in lines]) == []
+    assert diagrams(ink(np.asarray(image.convert("RGB")), SHADE), EM, [ln.box for ln in lines]) == []
 
 
 def _drawn(size=(700, 600)):
@@ -82,11 +83,11 @@ def test_a_headline_on_a_tint_and_the_text_under_a_chart_are_no_words_of_it() ->
     draw.line((60, 330, 640, 330), fill=0, width=2)
     boxes += [_write(draw, font, f"正文第{i}行的文字内容全部都在这里", 40, 395 + 34 * i) for i in range(4)]
     pixels, em = np.asarray(image.convert("RGB")), 30.0  # the lines' height, as OCR boxes them
-    charts = diagrams(pixels, em, [(b.x0, b.y0, b.x1, b.y1) for b in boxes])
+    charts = diagrams(ink(pixels, SHADE), em, [(b.x0, b.y0, b.x1, b.y1) for b in boxes])
     assert len(charts) == 1  # the bars on their axis
-    assert words(boxes, charts, pixels, em) == {1, 2, 3}
+    assert words(boxes, charts, ink(pixels, SHADE), em) == {1, 2, 3}
     shaded = (30.0, 30.0, 650.0, 110.0)  # were the band taken for one, its headline is on a tint
-    assert words(boxes, [shaded], pixels, em) == set()
+    assert words(boxes, [shaded], ink(pixels, SHADE), em) == set()
 
 
 @OCR

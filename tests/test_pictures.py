@@ -13,7 +13,8 @@ from cer import cer
 from render_pages import render_text, save_png
 
 from rag.ingest import scans
-from rag.ingest.diagrams import diagrams
+from rag.ingest.diagrams import SHADE, diagrams
+from rag.ingest.gutters import ink
 from rag.ingest.pictures import captions, pictures, qr_codes
 from rag.ingest.reading_order import TextBox
 from tests.conftest import FAKE_HASH, SAMPLE
@@ -79,7 +80,7 @@ def test_text_in_a_dark_corner_is_no_photo() -> None:
     assert pictures(dark, 23.0)  # by its ink alone, the corner looks like a photo
     lines = [ln.box for ln in plain.lines if ln.text]
     assert pictures(dark, 23.0, lines) == []
-    assert diagrams(dark, 23.0, lines) == []
+    assert diagrams(ink(dark, SHADE), 23.0, lines) == []
 
 
 def _box(text: str, y0: float, size: float = 20.0, x0: float = 40.0) -> TextBox:

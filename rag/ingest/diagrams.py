@@ -32,15 +32,16 @@ REACH = 0.8  # characters: a diagram's words stand at most this far from it
 ON_TINT = 0.5  # share of each strip round a line printed on, over which it is printed on a tint
 
 
-def diagrams(image: np.ndarray, em: float, text: Sequence[Box], pictures: Sequence[Box] = ()) -> list[Box]:
+def diagrams(ink: np.ndarray, em: float, text: Sequence[Box], pictures: Sequence[Box] = ()) -> list[Box]:
     """The drawn parts of the diagrams on a page turned straight whose characters are ``em``
-    pixels high: ink outside the ``text`` lines and the ``pictures``, less rules and specks;
-    parts standing on one straight line (a bar chart's bars on its axis) are one diagram."""
+    pixels high (``ink``: where it is printed on, darker than ``SHADE`` of the paper): ink outside
+    the ``text`` lines and the ``pictures``, less rules and specks; parts standing on one
+    straight line (a bar chart's bars on its axis) are one diagram."""
     import cv2
 
     if em <= 0:
         return []
-    printed = _printed(image).astype(np.uint8)
+    printed = ink.astype(np.uint8)
     swatches = _swatches(printed, em)
     _blank(printed, pictures, round(em))  # a picture's box is whole cells: its edge too
     _blank(printed, text, 0)  # the lines as boxed: an axis runs close over the words under it
@@ -123,15 +124,6 @@ def _blank(printed: np.ndarray, boxes: Sequence[Box], pad: int) -> None:
         printed[max(0, round(y0) - pad) : round(y1) + pad, max(0, round(x0) - pad) : round(x1) + pad] = 0
 
 
-def _printed(image: np.ndarray) -> np.ndarray:
-    """Where the page is printed on: darker than ``SHADE`` of its median (the paper), the
-    channels averaged (the OCR's image is BGR, a caller's may be RGB)."""
-    grey = (image.sum(axis=2, dtype=np.uint16) // 3).astype(np.uint8) if image.ndim == 3 else image
-    counts = np.cumsum(np.bincount(grey.ravel(), minlength=256))
-    paper = int(np.searchsorted(counts, counts[-1] / 2))
-    return grey < SHADE * paper
-
-
 def _apart(a: Box, b: Box) -> float:
     """How far apart two boxes stand (0 where they overlap)."""
     return max(0.0, a[0] - b[2], b[0] - a[2], a[1] - b[3], b[1] - a[3])
@@ -160,24 +152,25 @@ def _parts(drawn: np.ndarray, reach: int, em: float) -> list[tuple[int, int, int
     return parts
 
 
-def words(boxes: Sequence[TextBox], diagrams: Sequence[Box], image: np.ndarray, em: float) -> set[int]:
-    """The indices of ``boxes`` that are words of ``diagrams``: lines beside a diagram or one of
-    its words, or above or below one, clearly nearer it than any other line, in type no larger
-    than the body's and not printed on a tint."""
+def words(boxes: Sequence[TextBox], diagrams: Sequence[Box], ink: np.ndarray, em: float) -> set[int]:
+    """The indices of ``boxes`` that are words of ``diagrams`` (``ink`` as ``diagrams`` takes
+    it): lines beside a diagram or one of its words, or above or below one, clearly nearer it
+    than any other line, in type no larger than the body's and not printed on a tint."""
     if not diagrams or em <= 0:
         return set()
-    printed = _printed(image)
     out: set[int] = set()
     for diagram in diagrams:
         extent = diagram
         for _ in range(4):  # the words next to the drawing, then those next to them
-            rest = [i for i, b in enumerate(boxes) if i not in out and not b.vertical]
+            rest = [boxes[i] for i, b in enumerate(boxes) if i not in out and not b.vertical]
             more = {
                 i
-                for i in rest
-                if boxes[i].height <= LARGEST * em
-                and _belongs(boxes[i], extent, [boxes[j] for j in rest if j != i], em)
-                and not _on_tint(boxes[i], printed, em)
+                for i, b in enumerate(boxes)
+                if i not in out
+                and not b.vertical
+                and b.height <= LARGEST * em
+                and _belongs(b, extent, rest, em)
+                and not _on_tint(b, ink, em)
             }
             if not more:
                 break
@@ -187,9 +180,9 @@ def words(boxes: Sequence[TextBox], diagrams: Sequence[Box], image: np.ndarray, 
     return out
 
 
-def _belongs(b: TextBox, extent: Box, others: Sequence[TextBox], em: float) -> bool:
+def _belongs(b: TextBox, extent: Box, lines: Sequence[TextBox], em: float) -> bool:
     """The line stands beside the diagram's ``extent`` (level with it, ``REACH`` characters away
-    at most) or above or below it, clearly nearer it than any of the ``others`` lines (a body
+    at most) or above or below it, clearly nearer it than any other of the ``lines`` (a body
     line is nearer the line before it than a chart)."""
     reach = REACH * em
     x0, y0, x1, y1 = extent
@@ -198,7 +191,7 @@ def _belongs(b: TextBox, extent: Box, others: Sequence[TextBox], em: float) -> b
     gap = _gap_under(b, extent)
     if gap > reach:
         return False
-    return all(NEARER * _gap_under(b, (o.x0, o.y0, o.x1, o.y1)) > gap for o in others)
+    return all(NEARER * _gap_under(b, (o.x0, o.y0, o.x1, o.y1)) > gap for o in lines if o is not b)
 
 
 def _gap_under(b: TextBox, area: Box) -> float:

@@ -33,10 +33,10 @@ class Gutter(NamedTuple):
     width: float
 
 
-def ink(image: np.ndarray) -> np.ndarray:
-    """Where the image is printed on: darker than 0.6 of its median (paper) brightness."""
+def ink(image: np.ndarray, share: float = 0.6) -> np.ndarray:
+    """Where the image is printed on: darker than ``share`` of its median (paper) brightness."""
     grey = image.mean(axis=2) if image.ndim == 3 else image.astype(np.float32)
-    return grey < 0.6 * float(np.median(grey))
+    return grey < share * float(np.median(grey))
 
 
 def gutters(image: np.ndarray, em: float) -> list[Gutter]:

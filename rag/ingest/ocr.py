@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from rag.ingest.deskew import straighten
-from rag.ingest.diagrams import diagrams, words
+from rag.ingest.diagrams import SHADE, diagrams, words
 from rag.ingest.gutters import Gutter, gutters, ink
 from rag.ingest.orientation import quarter_turns, side_by_side
 from rag.ingest.pictures import captions, inside, pictures, qr_codes
@@ -106,8 +106,9 @@ def read_image(image: np.ndarray, threads: int = 0) -> tuple[list[TextBox], floa
     under = {i: "QR code label" for i in captions(boxes, codes, image, walls, codes=True)}
     under |= {i: "photo caption" for i in captions(boxes, photos, image, walls) if i not in under}
     read = [_bounds(found[0]) for found in result or []] + [(b.x0, b.y0, b.x1, b.y1) for b in boxes]
-    charts = diagrams(image, em, read, drawn) if em else []
-    under |= {i: "diagram label" for i in words(boxes, charts, image, em) if i not in under}
+    shaded = ink(image, SHADE)  # charts come in tints
+    charts = diagrams(shaded, em, read, drawn) if em else []
+    under |= {i: "diagram label" for i in words(boxes, charts, shaded, em) if i not in under}
     kept = [b for i, b in enumerate(boxes) if i not in under]
     return kept, skew, [g.x for g in gaps], [(under[i], boxes[i].text) for i in sorted(under)]
 

@@ -20,6 +20,7 @@ from statistics import median
 
 import numpy as np
 
+from rag.ingest.diagrams import NEARER  # a title over a picture is told as a chart's word over it
 from rag.ingest.gutters import ink
 from rag.ingest.reading_order import TextBox, type_size
 
@@ -32,7 +33,6 @@ FLAT = 20  # grey levels: the middle half of a picture's tones spans more (a cha
 CAPTION_LINES = 3  # at most
 BESIDE_LINES = 6  # at most, for a caption set beside its photo (a narrow measure: more lines)
 SMALLER = 0.92  # caption type under this share of the body's
-NEARER = 0.75  # a title stands at most this share of its distance to the line above it from its picture
 LARGER = 1.08  # a line in type this much larger than the caption's is the text under it
 
 

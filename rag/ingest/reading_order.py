@@ -75,7 +75,7 @@ class PageLayout:
     lines: list[PlacedLine] = field(default_factory=list)
     pages: list[PageSize] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # rag.models.Said: what the report should say of a page
-    kept_out: list[tuple[int, str, str]] = field(default_factory=list)  # (page, what, line): photo captions, QR labels
+    kept_out: list[tuple[int, str, str]] = field(default_factory=list)  # (page, what, line): captions, labels, charts
 
     def add_page(
         self, number: int, width: int, height: int, blocks: list[list[tuple[str, TextBox]]], skew: float = 0.0

@@ -53,7 +53,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    kept_out: list[str] = field(default_factory=list)  # read, and kept out of the articles: photo captions, QR labels
+    kept_out: list[str] = field(default_factory=list)  # read, kept out of the articles: captions, labels, chart words
     articles: int = 0
     chunks: int = 0
     seconds: float = 0.0

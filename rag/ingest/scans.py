@@ -46,7 +46,7 @@ class PageBoxes:
     how: str  # ocr | text-layer
     skew: float = 0.0  # degrees the scan was turned (counter-clockwise); its boxes are of the page turned straight
     gutters: list[float] = field(default_factory=list)  # x of the narrow gutters between columns (rag.ingest.gutters)
-    kept_out: list[tuple[str, str]] = field(default_factory=list)  # (what, line): photo captions, QR code labels
+    kept_out: list[tuple[str, str]] = field(default_factory=list)  # (what, line): captions, QR labels, chart words
 
 
 class OcrCache:
