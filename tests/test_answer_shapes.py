@@ -173,13 +173,15 @@ def test_english_question_is_refused_in_chinese(gen):
 @pytest.mark.parametrize(
     "question, why",
     [
-        ("柳溪县县委常委会第24次会议是哪天召开的？", "序号"),  # the passages hold the 23rd
+        ("柳溪县县委常委会第24次会议是哪天召开的？", "序号|第24次"),  # the passages hold the 23rd
         ("桐川县设置了多少个三级网格？", "桐川"),  # another county
     ],
 )
 def test_refusals_say_why(gen, question, why):
+    """The reason names what is wrong (the feature that pulled hardest: the ordinal not there,
+    or another one stated)."""
     ans = gen.answer(read_question(question), hits_of(LIUXI_MEETING, BAILU_GRID))
-    assert ans.refused and why in ans.reason and ans.confidence is not None and ans.confidence < gen.threshold
+    assert ans.refused and re.search(why, ans.reason) and ans.confidence is not None and ans.confidence < gen.threshold
 
 
 def test_no_second_sentence_that_only_shares_a_word(gen):

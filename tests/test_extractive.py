@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import replace
 
 import pytest
 
 from rag.generation import GENERATORS, make_generator
+from rag.generation.candidates import located_on_page
 from rag.generation.extractive import ExtractiveGenerator
 from rag.models import REFUSAL, Answer, Article, Chunk, Hit
 from rag.text.asked import read_question
@@ -253,3 +256,54 @@ def test_typed_spans_and_refusals(gen):
     assert "桐川县" in gen.answer(read_question("桐川县设置了多少个三级网格？"), hits).reason
     assert "体育场馆" in gen.answer(read_question("白鹭区设置了多少个体育场馆？"), hits).reason
     assert gen.answer(read_question("柳溪县县委常委会第24次会议是哪天召开的？"), hits).refused
+
+
+WINTER_WORKS = "今冬以来，全县共修缮小型水利工程126处，清淤沟渠80公里，受益农田5.2万亩。"
+YANSHAN_TREES = "柳溪县砚山镇组织干部群众开展冬季植树，栽下苗木1.8万株。"
+
+
+def page_hit(source: str, n: int, text: str, rank: int) -> Hit:
+    """A hit on story ``n`` of the printed page ``source`` (its doc_id ``<source>#<n>``)."""
+    article = Article(doc_id=f"{source}#{n}@0a1b", source=source, text=text, page="A04", id=rank)
+    chunk = Chunk(article_id=rank, text=text, start=0, end=len(text), position=0, id=rank * 10)
+    return Hit(chunk=chunk, article=article, score=1.0 / rank, rank=rank)
+
+
+def regions(image_page: int) -> str:
+    """An article's regions JSON (rag.regions) with all its lines on one page image."""
+    lines = [[image_page, 10, 10, 400, 40, 0, 200]]
+    return json.dumps({"file": "p.pdf", "kind": "pdf", "pages": {str(image_page): [800, 1200]}, "lines": lines})
+
+
+def test_a_place_every_other_story_of_the_page_names_is_the_pages_own(gen):
+    """A local page's story says 全县 of the county the page is about; the question names it."""
+    works, trees = page_hit("p.txt", 1, WINTER_WORKS, 1), page_hit("p.txt", 2, YANSHAN_TREES, 2)
+    assert located_on_page(("柳溪县", "桐川县"), works, [works, trees]) == ["柳溪县"]
+    elsewhere = page_hit("q.txt", 2, YANSHAN_TREES, 2)  # the same words on another page
+    assert located_on_page(("柳溪县",), works, [works, elsewhere]) == []
+    record = replace(works, article=replace(works.article, doc_id="rec-7", source="news.jsonl"))
+    other = replace(trees, article=replace(trees.article, doc_id="rec-8", source="news.jsonl"))
+    assert located_on_page(("柳溪县",), record, [record, other]) == []  # rows of a JSONL file are no page
+    scanned = [  # two stories of one PDF without page numbers: the page image tells them apart
+        replace(h, article=replace(h.article, source="p.pdf", doc_id=f"p.pdf#{i}", page="", regions=regions(i)))
+        for i, h in ((1, works), (2, trees))
+    ]
+    assert located_on_page(("柳溪县",), scanned[0], scanned) == []
+    scanned[1].article.regions = regions(1)
+    assert located_on_page(("柳溪县",), scanned[0], scanned) == ["柳溪县"]
+
+    asked = gen.answer(read_question("柳溪县今冬修缮了多少处小型水利工程？"), [works, trees])
+    assert not asked.refused and asked.short == "126处"
+    assert_well_cited(asked)
+    # another county, or the same words with the county named on another page only: refused
+    assert "桐川县" in gen.answer(read_question("桐川县今冬修缮了多少处小型水利工程？"), [works, trees]).reason
+    assert gen.answer(read_question("柳溪县今冬修缮了多少处小型水利工程？"), [works, elsewhere]).refused
+
+
+def test_a_place_is_specific_by_its_suffix_whatever_jiebas_tag():
+    """jieba tags 许昌市 a place name and 焦作市 a common noun: both must be in the passage."""
+    from rag.text.intent import specific_words
+
+    assert "焦作市" in specific_words("焦作市省级专精特新中小企业有多少家？")
+    assert "许昌市" in specific_words("许昌市省级专精特新中小企业有多少家？")
+    assert not {"哪些县", "些县"} & set(specific_words("石梁河流经哪些县？"))

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Protocol
 
 from rag.logistic import LogisticModel, read_model
-from rag.models import Answer, Hit
+from rag.models import Answer, Article, Hit
+from rag.regions import region_of
 from rag.text.asked import Question
 from rag.text.lexicon import quoted_in
 from rag.text.normalize import CJK, compact
-from rag.text.question import ROLES, place_stem
+from rag.text.question import ROLES, mentions_place, place_stem
 from rag.text.terms import coverage, term_weights
 
 CHOICE_FILE = Path(__file__).with_name("sentence_choice.json")
@@ -110,8 +111,9 @@ class Assessment:
 
 
 def missing_specifics(words: Sequence[str], text: str) -> list[str]:
-    """The question's specific words (names, places, numbers, years, ordinals) not in ``text``."""
-    return [w for w in words if w not in text and not (w.endswith("年") and w[:-1] in text)]
+    """The question's specific words (names, places, numbers, years, ordinals) not in ``text``
+    (a place by its stem too: 许昌 for 许昌市; a year without its 年)."""
+    return [w for w in words if not mentions_place(w, text) and not (w.endswith("年") and w[:-1] in text)]
 
 
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?=年)")
@@ -184,6 +186,33 @@ def linked_text(hit: Hit, hits: Sequence[Hit]) -> str:
     of it) may name what the second hop's passage does not."""
     quoted = set(quoted_in(hit.chunk.text))
     return "".join(article_text(h) for h in hits if h is not hit and any(q in h.article.text for q in quoted))
+
+
+def page_of(article: Article) -> tuple[str, str, str, int] | None:
+    """The printed page an article was cut from: source, page, section and, for a scan or PDF,
+    the page image most of it stands on; None for an article that is a record or file of its
+    own (a JSONL row: its doc_id is not ``<source>#<n>``)."""
+    if not article.doc_id.startswith(f"{article.source}#"):
+        return None
+    image = region_of(article.regions, 0, len(article.text)) if article.regions else None
+    return article.source, article.page, article.section, image.page if image else 0
+
+
+def located_on_page(places: Sequence[str], hit: Hit, hits: Sequence[Hit]) -> list[str]:
+    """The question's places that another retrieved story of the same printed page names.  A
+    local page's stories leave out the place they are all about (全市, 我市 on a page of 许昌
+    news, its masthead torn off): there that place is the page's, and the passage's too."""
+    page = page_of(hit.article)
+    if page is None or not places:
+        return []
+    seen = {hit.article.doc_id}
+    others = []
+    for h in hits:
+        if h.article.doc_id not in seen and page_of(h.article) == page:
+            seen.add(h.article.doc_id)
+            others.append(article_text(h))
+    text = "".join(others)
+    return [p for p in places if text and mentions_place(p, text)]
 
 
 def article_text(hit: Hit) -> str:

@@ -53,6 +53,7 @@ from .candidates import (
     evidence_coverage,
     linked_text,
     load_choice_model,
+    located_on_page,
     missing_specifics,
     passage_text,
     span_clause,
@@ -192,10 +193,12 @@ class ExtractiveGenerator(BaseGenerator):
         intent, places, specifics, predicate = question.intent, question.places, question.specifics, question.predicate
         texts = {id(h): passage_text(h) + article_text(h) + linked_text(h, hits) for h in hits}
         out = []
+        located = {id(h): located_on_page(places, h, hits) for h in hits}
         for c in pool:
             s = c.sentence
-            missing = missing_specifics(specifics, texts[id(s.hit)])
-            places_ok = all(mentions_place(p, article_text(s.hit)) for p in places)
+            on_page = located[id(s.hit)]
+            missing = [w for w in missing_specifics(specifics, texts[id(s.hit)]) if w not in on_page]
+            places_ok = all(p in on_page or mentions_place(p, article_text(s.hit)) for p in places)
             span = span_for(question, c)
             held = 1 - len(missing_specifics(specifics, context_text(s))) / len(specifics) if specifics else 1.0
             features = {
@@ -239,7 +242,10 @@ class ExtractiveGenerator(BaseGenerator):
         if intent.kind == "comparison" and not span:
             span = (computed(question, self, ranked) or ("",))[0]
         about = article_text(best.sentence.hit)
-        absent = [t for t in terms if t not in about]
+        on_page = located_on_page(places, best.sentence.hit, hits)
+        absent = [
+            t for t in terms if t not in about and t not in on_page and not (t in places and mentions_place(t, about))
+        ]
         features = {
             "support": best.support,
             "own_support": best.own_support,

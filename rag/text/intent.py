@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from rag.text.normalize import CJK, compact
-from rag.text.question import LIST, QUANTITY, WHEN, WHERE, WHO, asked_unit, cut_question
+from rag.text.question import LIST, QUANTITY, WHEN, WHERE, WHO, asked_unit, cut_question, places_in
 
 KINDS = (
     "paper_issue",
@@ -206,8 +206,10 @@ _ORDINAL_WORD = re.compile(r"第[一二三四五六七八九十百\d]+(?:[期届
 
 def specific_words(question: str) -> list[str]:
     """The words that pin a question to one fact: names of people, places and organisations,
-    numbers of two or more digits (years), ordinals (第二届).  An answer's passage must hold them."""
+    numbers of two or more digits (years), ordinals (第二届).  An answer's passage must hold them.
+    A place is one by its suffix too (jieba tags 许昌市 a place name but 焦作市 a common noun)."""
     q = compact(question)
+    places = set(places_in(question))
     out = [m.group() for m in _ORDINAL_WORD.finditer(q)]
     out += re.findall(r"(?<!\d)(?:19|20)\d{2}年", q)
     dated = {m.start() for m in re.finditer(r"\d+(?=[年月日号时点])", q)}
@@ -215,8 +217,10 @@ def specific_words(question: str) -> list[str]:
     for word, flag in cut_question(question):
         w = compact(word)
         start, pos = q.find(w, pos), q.find(w, pos) + len(w)
-        if (len(w) >= 2 and flag in _SPECIFIC_POS and not re.search(r"[哪什谁几多]", w)) or (
-            re.fullmatch(r"\d{2,}(?:\.\d+)?", w) and start not in dated
-        ):
+        if (
+            len(w) >= 2
+            and (flag in _SPECIFIC_POS or (w in places and len(w) >= 3 and flag[:1] == "n"))
+            and not re.search(r"[哪什谁几多]", w)
+        ) or (re.fullmatch(r"\d{2,}(?:\.\d+)?", w) and start not in dated):
             out.append(w)
     return list(dict.fromkeys(x for x in out if not any(x != y and x in y for y in out)))
