@@ -82,6 +82,7 @@ def main() -> None:
     ap.add_argument("--qr", action="store_true", help="QR codes with labels now and then (render_pages)")
     ap.add_argument("--qr-body-type", action="store_true", help="with --qr: the labels in the body's type")
     ap.add_argument("--charts", action="store_true", help="bar and pie charts now and then (render_pages)")
+    ap.add_argument("--line-charts", action="store_true", help="line charts (with --charts: all three)")
     args = ap.parse_args()
     os.environ["RAG_PDF_DPI"] = str(args.pdf_dpi)
     from rag.ingest.scans import PageReader
@@ -99,6 +100,7 @@ def main() -> None:
             + ["--qr"] * args.qr
             + ["--qr-body-type"] * args.qr_body_type
             + ["--charts"] * args.charts
+            + ["--line-charts"] * args.line_charts
         )
     made = json.loads(rendered.getvalue())["files"]
     turned = {Path(f["source"]).stem: f["turned"] for f in made}
@@ -159,6 +161,7 @@ def main() -> None:
                 "qr": args.qr,
                 "qr_body_type": args.qr_body_type,
                 "charts": args.charts,
+                "line_charts": args.line_charts,
                 "pdf_dpi": args.pdf_dpi,
                 "layouts": layouts,
                 "files": rows,

@@ -1,14 +1,17 @@
 """Diagrams on the synthetic pages of ``render_pages``: bar and pie charts with their words (issue 34).
 
 A chart is set across its column after a paragraph, now and then: its title, then a bar chart
-(a value over each bar, an axis, a name under each bar) or a pie chart (grey wedges and a key of
-squares and names beside it).  Titles, names and values are the project's own; they are lines of
+(a value over each bar, an axis, a name under each bar), a pie chart (grey wedges and a key of
+squares and names beside it) or a line chart (a thin line through a dot a name, its value over
+each dot, two axes).  Titles, names and values are the project's own; they are lines of
 kind ``label``, which the truth text leaves out, and what is drawn is lines of kind ``shape``
-whose text says what to draw (``rect GREY``, ``line``, ``wedge START END GREY``).
+whose text says what to draw (``rect GREY``, ``line``, ``wedge START END GREY``, ``dot``, ``segment
+X0 Y0 X1 Y1``).
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 from typing import TYPE_CHECKING
 
@@ -18,6 +21,7 @@ if TYPE_CHECKING:
     from page_photos import Flow
 
 CHART_P = 0.05  # chance of a chart after a paragraph
+KINDS = ("bar", "pie")  # the charts drawn by default; "line" on request
 CHARTS = (  # the project's own: a title and the names of its parts
     ("柳溪县近五年粮食产量（万吨）", ("2019年", "2020年", "2021年", "2022年", "2023年")),
     ("各镇新增就业岗位（个）", ("城关镇", "河口镇", "青山乡", "石桥镇")),
@@ -26,9 +30,9 @@ CHARTS = (  # the project's own: a title and the names of its parts
 )
 
 
-def place_chart(lay: Flow, line: type, rng: random.Random, font_path: str) -> None:
+def place_chart(lay: Flow, line: type, rng: random.Random, font_path: str, kinds: tuple[str, ...] = KINDS) -> None:
     """A chart six lines tall across the current column with its title above it (``rng``
-    chooses its kind and values); ``line`` makes a ``render_pages.Line``."""
+    chooses its kind among ``kinds`` and its values); ``line`` makes a ``render_pages.Line``."""
     title, names = rng.choice(CHARTS)
     small, gap, space = round(lay.body * 0.75), round(lay.body * 0.6), lay.body  # a line's space round a chart
     tall = 6 * round(lay.body * 1.5)
@@ -45,7 +49,14 @@ def place_chart(lay: Flow, line: type, rng: random.Random, font_path: str) -> No
         left = round(min(max(x - width / 2, x0), x0 + lay.col_w - width))
         lay.lines.append(line(text, (left, y, left + width, y + small), "label", -5))
 
-    if rng.random() < 0.5:
+    if kinds == KINDS:  # (the draws of the first charts' bench, kept)
+        kind = "bar" if rng.random() < 0.5 else "pie"
+    else:
+        kind = rng.choice(kinds)
+    if kind == "line":
+        _line_chart(lay, line, rng, names, label, (x0, top, tall, small, gap, space))
+        return
+    if kind == "bar":
         slot = lay.col_w / len(names)
         values = [rng.randrange(120, 990) for _ in names]
         axis = top + tall
@@ -78,6 +89,30 @@ def place_chart(lay: Flow, line: type, rng: random.Random, font_path: str) -> No
     lay.y = top + tall + space
 
 
+def _line_chart(lay: Flow, line: type, rng: random.Random, names, label, frame) -> None:
+    """A thin line through one dot a name over two axes, each dot's value over it."""
+    x0, top, tall, small, gap, space = frame
+    slot = lay.col_w / len(names)
+    values = [rng.randrange(120, 990) for _ in names]
+    axis, left = top + tall, x0 + round(0.3 * slot)
+    low, high = min(values), max(values)
+    points = []
+    for k, (name, value) in enumerate(zip(names, values)):
+        middle = round(x0 + (k + 0.5) * slot)
+        y = axis - round(gap + (tall - 2 * small - 2 * gap) * (0.15 + 0.85 * (value - low) / max(1, high - low)))
+        points.append((middle, y))
+        dot = max(3, round(0.15 * lay.body))
+        lay.lines.append(line("dot", (middle - dot, y - dot, middle + dot, y + dot), "shape", -6))
+        label(str(value), middle, y - small - round(0.5 * lay.body))
+        label(name, middle, axis + round(0.25 * lay.body))
+    for (a, b), (c, d) in itertools.pairwise(points):
+        box = (min(a, c), min(b, d), max(a, c), max(b, d))
+        lay.lines.append(line(f"segment {a} {b} {c} {d}", box, "shape", -6))
+    lay.lines.append(line("line", (left, axis, x0 + lay.col_w, axis), "shape", -6))
+    lay.lines.append(line("line", (left, top, left, axis), "shape", -6))
+    lay.y = axis + round(0.25 * lay.body) + small + space
+
+
 def draw_shape(draw: ImageDraw.ImageDraw, text: str, box: tuple[int, int, int, int]) -> None:
     """Draw one ``shape`` line of a chart."""
     what, *args = text.split()
@@ -85,5 +120,9 @@ def draw_shape(draw: ImageDraw.ImageDraw, text: str, box: tuple[int, int, int, i
         draw.rectangle(box, fill=int(args[0]))
     elif what == "line":
         draw.line((box[0], box[1], box[2], box[3]), fill=0, width=2)
+    elif what == "segment":
+        draw.line(tuple(int(v) for v in args), fill=0, width=2)
+    elif what == "dot":
+        draw.ellipse(box, fill=0)
     elif what == "wedge":
         draw.pieslice(box, float(args[0]), float(args[1]), fill=int(args[2]), outline=255)

@@ -21,7 +21,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from page_diagrams import CHART_P, place_chart
+from page_diagrams import CHART_P, KINDS, place_chart
 from page_photos import CAPTIONS, DRAWN_KINDS, PHOTO_P, QR_LABELS, QR_P, draw_picture, place_photo, place_qr
 from PIL import Image, ImageDraw, ImageFont
 
@@ -110,6 +110,7 @@ class _Layout:
         self.qr: random.Random | None = None  # where QR codes go, when they are drawn
         self.qr_type = 0.85  # their labels' type, a share of the body's
         self.charts: random.Random | None = None  # where charts go, when they are drawn
+        self.chart_kinds = KINDS  # of which kinds
         self.dpi = dpi
         self.pages: list[list[Line]] = []
         self.lines: list[Line] = []
@@ -169,7 +170,7 @@ class _Layout:
             if self.qr and self.qr.random() < QR_P:
                 place_qr(self, self.qr.choice(QR_LABELS), Line, self.dpi, self.qr_type)
             if self.charts and self.charts.random() < CHART_P:
-                place_chart(self, Line, self.charts, self.font_path)
+                place_chart(self, Line, self.charts, self.font_path, self.chart_kinds)
             return
         if self.y > self.margin:
             self.y += round(self.body * 0.6)
@@ -242,7 +243,7 @@ def render_text(
     photos: bool = False,
     captions_beside: bool = False,
     qr: bool | float = False,
-    charts: bool = False,
+    charts: bool | tuple[str, ...] = False,
 ) -> list[RenderedPage]:
     """Lay `text` out in `columns` columns on as many pages as it needs; deterministic for a given seed.
     ``gutter``: the space between columns in body characters (default 36 px at 150 dpi, about 1.6);
@@ -250,7 +251,7 @@ def render_text(
     paragraph, with a caption under it, or beside it with ``captions_beside`` (in the lines, not in
     ``truth_text``; bench/page_photos.py); ``qr``: now and then a QR code with its label beside it
     (in 0.85 of the body's type, or in the share ``qr`` says);
-    ``charts``: now and then a bar or pie chart with its words (bench/page_diagrams.py)."""
+    ``charts``: now and then a bar or pie chart (or the kinds named) with its words (page_diagrams)."""
     if columns not in (2, 3):
         raise ValueError("columns must be 2 or 3")
     blocks = read_blocks(text)
@@ -261,6 +262,7 @@ def render_text(
     lay = _Layout(columns, dpi, path, random.Random(seed), vertical, gutter, where, captions_beside)
     lay.qr, lay.charts = (random.Random(seed + 2) if qr else None), (random.Random(seed + 3) if charts else None)
     lay.qr_type = qr if isinstance(qr, float) else lay.qr_type
+    lay.chart_kinds = charts if isinstance(charts, tuple) else KINDS
     out = []
     for lines in lay.run(blocks):
         img = Image.new("L", (lay.width, lay.height), 255)
@@ -354,6 +356,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--qr", action="store_true", help="now and then a QR code with a label beside it")
     ap.add_argument("--qr-body-type", action="store_true", help="with --qr: the labels in the body's type")
     ap.add_argument("--charts", action="store_true", help="now and then a bar or pie chart with its words")
+    ap.add_argument("--line-charts", action="store_true", help="line charts instead (with --charts: all three)")
     ap.add_argument("--degrade", action="store_true", help="also blur, warp, grey paper, noise and JPEG 40")
     args = ap.parse_args(argv)
     from scanner import scanned, turned
@@ -375,7 +378,7 @@ def main(argv: list[str] | None = None) -> None:
             photos=args.photos,
             captions_beside=args.captions_beside,
             qr=1.0 if args.qr and args.qr_body_type else args.qr,
-            charts=args.charts,
+            charts=(*KINDS * args.charts, *("line",) * args.line_charts) if args.line_charts else args.charts,
         )
         angles = [round(turns.uniform(-args.rotate, args.rotate), 2) if args.rotate else 0.0 for _ in pages]
         pages = [turned(p, a) if a else p for p, a in zip(pages, angles)]

@@ -90,6 +90,32 @@ def test_a_headline_on_a_tint_and_the_text_under_a_chart_are_no_words_of_it() ->
     assert words(boxes, [shaded], ink(pixels, SHADE), em) == set()
 
 
+def test_a_line_charts_thin_curve_between_its_axes_is_drawn_and_a_framed_box_of_text_is_not() -> None:
+    """A line chart is a curve two pixels thick, too thin to be a solid part: between its two
+    axes it is a diagram, and its values and names are its words; a frame closed round a box of
+    text is no chart's axes."""
+    image, draw, font = _drawn()
+    draw.line((80, 60, 80, 330), fill=0, width=2)
+    draw.line((80, 330, 660, 330), fill=0, width=2)
+    points = [(140, 250), (300, 230), (460, 280), (600, 120)]
+    draw.line(points, fill=0, width=2)
+    boxes = []
+    for k, (x, y) in enumerate(points):
+        draw.ellipse((x - 4, y - 4, x + 4, y + 4), fill=0)
+        boxes += [_write(draw, font, str(300 + 37 * k), x - 18, y - 40), _write(draw, font, f"{k + 1}月", x - 18, 338)]
+    boxes += [_write(draw, font, f"正文第{i}行的文字内容全部都在这里", 40, 400 + 34 * i) for i in range(4)]
+    pixels, em = np.asarray(image.convert("RGB")), 30.0
+    charts = diagrams(ink(pixels, SHADE), em, [(b.x0, b.y0, b.x1, b.y1) for b in boxes])
+    assert len(charts) == 1 and charts[0][0] <= 82 and charts[0][3] >= 328  # the curve with its axes
+    assert words(boxes, charts, ink(pixels, SHADE), em) == set(range(8))
+
+    image, draw, font = _drawn()
+    draw.rectangle((30, 30, 670, 330), outline=0, width=2)
+    boxes = [_write(draw, font, f"方框里的第{i}行文字也是正文的一部分", 50, 50 + 40 * i) for i in range(6)]
+    pixels = np.asarray(image.convert("RGB"))
+    assert diagrams(ink(pixels, SHADE), em, [(b.x0, b.y0, b.x1, b.y1) for b in boxes]) == []
+
+
 @OCR
 def test_a_scan_with_charts_keeps_their_words_out_of_the_text_and_says_so(tmp_path: Path) -> None:
     from rag.ingest.loaders import file_digest

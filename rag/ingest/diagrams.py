@@ -57,10 +57,11 @@ def diagrams(ink: np.ndarray, em: float, text: Sequence[Box], pictures: Sequence
     drawn = cv2.morphologyEx(printed & (1 - lines), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     parts = [  # ink round a line of text is a tint (a shaded box) or a shadow, not a drawing
         part
-        for part in _parts(drawn, round(em), em)
+        for part in _parts(drawn, round(em), em) + _curves(printed & (1 - lines), em)
         if not any(part[0] <= x0 and x1 <= part[2] and part[1] <= y0 and y1 <= part[3] for x0, y0, x1, y1 in text)
     ]
     _, line_of, line_stats, _ = cv2.connectedComponentsWithStats(lines)
+    axes = _axes(line_of, line_stats, em)
     joined = list(range(len(parts)))  # union-find over the parts: two on one line are one diagram
 
     def root(k: int) -> int:
@@ -78,6 +79,11 @@ def diagrams(ink: np.ndarray, em: float, text: Sequence[Box], pictures: Sequence
                 continue
             joined[root(k)] = root(standing.setdefault(n, k))
             extent[k] = _union(extent.get(k, (x0, y0, x1, y1)), (x, y, x + w, y + h))
+    for n, frame in axes.items():  # a line chart's curve stands between its two axes
+        for k, part in enumerate(parts):
+            if frame[0] <= part[0] and part[2] <= frame[2] and frame[1] <= part[1] and part[3] <= frame[3]:
+                joined[root(k)] = root(standing.setdefault(n, k))
+                extent[k] = _union(extent.get(k, part), frame)
     for picture in pictures:  # a picture with drawn parts beside it (a pie and its key) is a diagram
         beside = [k for k, part in enumerate(parts) if _apart(picture, part) <= 2 * em]
         for k in beside:
@@ -150,6 +156,38 @@ def _parts(drawn: np.ndarray, reach: int, em: float) -> list[tuple[int, int, int
         if part.sum() >= MIN_FILLED * (box[2] - box[0]) * (box[3] - box[1]):
             parts.append(box)
     return parts
+
+
+def _curves(rest: np.ndarray, em: float) -> list[tuple[int, int, int, int]]:
+    """Thin drawn lines that are not straight (a line chart's curve): ink outside the lines of
+    text and the rules, two characters long or more and half one across at least, yet too thin
+    to fill ``MIN_FILLED`` of its extent (a solid part is one of ``_parts``); no character is so
+    long, and text the OCR did not box comes a character at a time."""
+    import cv2
+
+    count, _, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
+    return [
+        (int(x), int(y), int(x + w), int(y + h))
+        for x, y, w, h, area in stats[1:count]
+        if max(w, h) >= MIN_SIZE * em and min(w, h) >= 0.5 * em and area < MIN_FILLED * w * h
+    ]
+
+
+def _axes(line_of: np.ndarray, stats: np.ndarray, em: float) -> dict[int, Box]:
+    """The thin straight lines that meet as a chart's axes: one piece two characters or more
+    each way, running along two or three sides of its extent, not four (a frame round a box of
+    text is closed)."""
+    out: dict[int, Box] = {}
+    for n in range(1, len(stats)):
+        x, y, w, h = (int(v) for v in stats[n, :4])
+        if min(w, h) < MIN_SIZE * em or max(w, h) > LONGEST * em:
+            continue
+        mine = line_of[y : y + h, x : x + w] == n
+        t = max(2, round(0.2 * em))
+        sides = (mine[:t].any(axis=0), mine[-t:].any(axis=0), mine[:, :t].any(axis=1), mine[:, -t:].any(axis=1))
+        if 2 <= sum(side.mean() >= 0.8 for side in sides) <= 3:
+            out[n] = (float(x), float(y), float(x + w), float(y + h))
+    return out
 
 
 def words(boxes: Sequence[TextBox], diagrams: Sequence[Box], ink: np.ndarray, em: float) -> set[int]:
