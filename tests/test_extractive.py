@@ -278,19 +278,19 @@ def regions(image_page: int) -> str:
 def test_a_place_every_other_story_of_the_page_names_is_the_pages_own(gen):
     """A local page's story says 全县 of the county the page is about; the question names it."""
     works, trees = page_hit("p.txt", 1, WINTER_WORKS, 1), page_hit("p.txt", 2, YANSHAN_TREES, 2)
-    assert located_on_page(("柳溪县", "桐川县"), works, [works, trees]) == ["柳溪县"]
+    assert located_on_page(("柳溪县", "桐川县"), [works, trees])[id(works)] == ["柳溪县"]
     elsewhere = page_hit("q.txt", 2, YANSHAN_TREES, 2)  # the same words on another page
-    assert located_on_page(("柳溪县",), works, [works, elsewhere]) == []
+    assert located_on_page(("柳溪县",), [works, elsewhere])[id(works)] == []
     record = replace(works, article=replace(works.article, doc_id="rec-7", source="news.jsonl"))
     other = replace(trees, article=replace(trees.article, doc_id="rec-8", source="news.jsonl"))
-    assert located_on_page(("柳溪县",), record, [record, other]) == []  # rows of a JSONL file are no page
+    assert located_on_page(("柳溪县",), [record, other])[id(record)] == []  # rows of a JSONL file are no page
     scanned = [  # two stories of one PDF without page numbers: the page image tells them apart
         replace(h, article=replace(h.article, source="p.pdf", doc_id=f"p.pdf#{i}", page="", regions=regions(i)))
         for i, h in ((1, works), (2, trees))
     ]
-    assert located_on_page(("柳溪县",), scanned[0], scanned) == []
+    assert located_on_page(("柳溪县",), scanned)[id(scanned[0])] == []
     scanned[1].article.regions = regions(1)
-    assert located_on_page(("柳溪县",), scanned[0], scanned) == ["柳溪县"]
+    assert located_on_page(("柳溪县",), scanned)[id(scanned[0])] == ["柳溪县"]
 
     asked = gen.answer(read_question("柳溪县今冬修缮了多少处小型水利工程？"), [works, trees])
     assert not asked.refused and asked.short == "126处"

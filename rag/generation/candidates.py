@@ -198,21 +198,24 @@ def page_of(article: Article) -> tuple[str, str, str, int] | None:
     return article.source, article.page, article.section, image.page if image else 0
 
 
-def located_on_page(places: Sequence[str], hit: Hit, hits: Sequence[Hit]) -> list[str]:
-    """The question's places that another retrieved story of the same printed page names.  A
-    local page's stories leave out the place they are all about (全市, 我市 on a page of 许昌
-    news, its masthead torn off): there that place is the page's, and the passage's too."""
-    page = page_of(hit.article)
-    if page is None or not places:
-        return []
-    seen = {hit.article.doc_id}
-    others = []
-    for h in hits:
-        if h.article.doc_id not in seen and page_of(h.article) == page:
-            seen.add(h.article.doc_id)
-            others.append(article_text(h))
-    text = "".join(others)
-    return [p for p in places if text and mentions_place(p, text)]
+def located_on_page(places: Sequence[str], hits: Sequence[Hit]) -> dict[int, list[str]]:
+    """For each hit (by ``id``), the question's places that another retrieved story of its
+    printed page names.  A local page's stories leave out the place they are all about (全市,
+    我市 on a page of 许昌 news, its masthead torn off): there that place is the page's, and the
+    passage's too."""
+    if not places:
+        return {id(h): [] for h in hits}
+    pages = {id(h): page_of(h.article) for h in hits}
+    out = {}
+    for hit in hits:
+        page, seen, others = pages[id(hit)], {hit.article.doc_id}, []
+        for h in hits:
+            if page is not None and h.article.doc_id not in seen and pages[id(h)] == page:
+                seen.add(h.article.doc_id)
+                others.append(article_text(h))
+        text = "".join(others)
+        out[id(hit)] = [p for p in places if text and mentions_place(p, text)]
+    return out
 
 
 def article_text(hit: Hit) -> str:

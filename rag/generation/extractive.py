@@ -193,7 +193,7 @@ class ExtractiveGenerator(BaseGenerator):
         intent, places, specifics, predicate = question.intent, question.places, question.specifics, question.predicate
         texts = {id(h): passage_text(h) + article_text(h) + linked_text(h, hits) for h in hits}
         out = []
-        located = {id(h): located_on_page(places, h, hits) for h in hits}
+        located = located_on_page(places, hits)
         for c in pool:
             s = c.sentence
             on_page = located[id(s.hit)]
@@ -242,7 +242,7 @@ class ExtractiveGenerator(BaseGenerator):
         if intent.kind == "comparison" and not span:
             span = (computed(question, self, ranked) or ("",))[0]
         about = article_text(best.sentence.hit)
-        on_page = located_on_page(places, best.sentence.hit, hits)
+        on_page = located_on_page(places, hits)[id(best.sentence.hit)]
         absent = [
             t for t in terms if t not in about and t not in on_page and not (t in places and mentions_place(t, about))
         ]
