@@ -90,6 +90,7 @@ class Candidate:
     missing: list[str]  # the question's specific words its passage and article lack
     places_ok: bool
     features: dict[str, float]  # CHOICE_FEATURES
+    on_page: list[str] = field(default_factory=list)  # the question's places its page's other stories name
 
 
 @dataclass

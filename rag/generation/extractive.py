@@ -213,7 +213,7 @@ class ExtractiveGenerator(BaseGenerator):
                 "position": s.start / max(1, len(s.hit.chunk.text)),
                 "length": min(3.0, len(s.norm) / 100),
             }
-            out.append(Candidate(c, span, missing, places_ok, features))
+            out.append(Candidate(c, span, missing, places_ok, features, on_page))
         self._read(question, out)
         return out
 
@@ -242,9 +242,10 @@ class ExtractiveGenerator(BaseGenerator):
         if intent.kind == "comparison" and not span:
             span = (computed(question, self, ranked) or ("",))[0]
         about = article_text(best.sentence.hit)
-        on_page = located_on_page(places, hits)[id(best.sentence.hit)]
         absent = [
-            t for t in terms if t not in about and t not in on_page and not (t in places and mentions_place(t, about))
+            t
+            for t in terms
+            if t not in about and t not in chosen.on_page and not (t in places and mentions_place(t, about))
         ]
         features = {
             "support": best.support,
