@@ -33,7 +33,8 @@ def main() -> None:
     reader = PageReader(None, workers=1)
     rows = []
     for truth in sorted(args.folder.glob("*.truth.txt")):
-        page = next(p for p in truth.parent.iterdir() if p.name.startswith(truth.name[: -len(".truth.txt")] + "."))
+        stem = truth.name[: -len(".truth.txt")]
+        page = next(p for p in truth.parent.iterdir() if p.name.startswith(stem + ".") and p != truth)
         started = time.perf_counter()
         layout = reader.layout(page, "scan", file_digest(page)[0])
         articles = segment_page(layout.text, page.name)

@@ -48,7 +48,7 @@ def engine(threads: int = 0):
             max_side_len=MAX_SIDE,
             intra_op_num_threads=n,
             inter_op_num_threads=1 if threads else -1,
-            text_score=0.0,  # every line kept: one run across a narrow gutter reads badly whole (read_image)
+            text_score=0.0,  # every line kept (read_image gives it again: a keyword argument resets it)
         )
     return _engine
 
@@ -65,15 +65,26 @@ def read_image(image: np.ndarray, threads: int = 0) -> tuple[list[TextBox], floa
     if image.ndim == 2:
         image = np.stack([image] * 3, axis=-1)
     image = np.ascontiguousarray(image[:, :, ::-1])  # RGB → BGR, as OpenCV expects
-    result, _ = ocr(image, return_word_box=True)
+    # RapidOCR drops a line read under its text_score, reset to 0.5 by any keyword argument: it is
+    # given as 0 and the reader keeps the lines read surely enough and the boxes standing on end,
+    # which are read again below (RapidOCR turns those the wrong way on a page read turned); no
+    # angle classifier line by line — the page's turn is decided once for the page (orientation)
+    options = dict(return_word_box=True, use_cls=False, text_score=0.0)
+
+    def lines(page: np.ndarray, turned: int) -> list:
+        found = ocr(page, **options)[0] or []
+        return [f for f in found if float(f[2]) >= MIN_SCORE or _on_end(TextBox("", *_bounds(f[0])), turned)]
+
+    result = lines(image, 0)
     turns = 0
-    for _ in range(2):  # a page on its side may come out upside down: one more look
-        k = quarter_turns(lambda crop: _read_line(ocr, crop), lambda crops: ocr.text_cls(crops)[1], image, result)
+    for look in range(2):  # a page on its side may come out upside down: one more look
+        page = (lambda turned: [str(f[1]) for f in lines(turned, 1)]) if not look else None
+        k = quarter_turns(lambda crop: _read_line(ocr, crop), lambda crops: ocr.text_cls(crops)[1], image, result, page)
         if not k:
             break
         turns += k
         image = np.ascontiguousarray(np.rot90(image, k))
-        result, _ = ocr(image, return_word_box=True)
+        result = lines(image, turns)
     result, image, skew = straighten(result, image)
     quarter = -90 * (turns % 4)
     skew = round(skew + (quarter + 360 if quarter <= -180 else quarter), 3)
@@ -92,16 +103,15 @@ def read_image(image: np.ndarray, threads: int = 0) -> tuple[list[TextBox], floa
     boxes = []
     for found in result or []:
         for piece in _pieces(found, rules, drawn):
-            if inside(piece, drawn) and not _clear(float(found[2]), piece.text):
+            score = float(found[2])
+            if on_end := _on_end(piece, turns):  # a column of characters: vertical text
+                piece, score = _read_vertical(ocr, image, piece, turns)
+            if inside(piece, drawn) and not _clear(score, piece.text):
                 continue  # a "line" in a photo's texture (text printed over a picture reads clearly)
-            parts = _across_gutters(ocr, image, piece, gaps)
-            if parts == [piece] and float(found[2]) < MIN_SCORE:
+            parts = [piece] if on_end else _across_gutters(ocr, image, piece, gaps)
+            if parts == [piece] and score < MIN_SCORE and not on_end:
                 continue  # read whole, and not sure enough of it
-            for box in parts:
-                if box.height >= 3 * max(1.0, box.width):  # a column of characters: vertical text
-                    box = _read_vertical(ocr, image, box)
-                if box.text.strip():
-                    boxes.append(box)
+            boxes += [box for box in parts if box.text.strip()]
     walls = [(g.x, g.top, g.bottom) for g in gaps] + rules
     under = {i: "QR code label" for i in captions(boxes, codes, image, walls, codes=True)}
     under |= {i: "photo caption" for i in captions(boxes, photos, image, walls) if i not in under}
@@ -111,6 +121,13 @@ def read_image(image: np.ndarray, threads: int = 0) -> tuple[list[TextBox], floa
     under |= {i: "diagram label" for i in words(boxes, charts, shaded, em) if i not in under}
     kept = [b for i, b in enumerate(boxes) if i not in under]
     return kept, skew, [g.x for g in gaps], [(under[i], boxes[i].text) for i in sorted(under)]
+
+
+def _on_end(box: TextBox, turns: int) -> bool:
+    """A box standing on end: a column of vertical text (three times as tall as wide), or, on a
+    page read turned a quarter, one of its horizontal lines — however short (RapidOCR itself
+    reads a box half again as tall as wide as one on end, and turns it the wrong way here)."""
+    return box.height >= (1.5 if turns % 2 else 3) * max(1.0, box.width)
 
 
 def _clear(score: float, text: str) -> bool:
@@ -190,8 +207,8 @@ def _pieces(found: list, rules: Sequence[Rule] = (), pictures: Sequence[Box] = (
     they pass into or out of a picture (a QR code's label run into its pattern)."""
     points, text = found[0], str(found[1])
     whole = TextBox(text, *_bounds(points))
-    if len(found) < 5 or not found[3] or len(found[3]) != len(found[4]):
-        return [whole]
+    if len(found) < 5 or not found[3] or len(found[3]) != len(found[4]) or whole.height >= 1.5 * max(1.0, whole.width):
+        return [whole]  # no characters' boxes, or a box taller than wide (its characters stand one under another)
     pieces: list[TextBox] = []
     kept = []
     was_in = False
@@ -231,10 +248,28 @@ def _bounds(points) -> tuple[float, float, float, float]:
     return min(xs), min(ys), max(xs), max(ys)
 
 
-def _read_vertical(ocr, image: np.ndarray, box: TextBox) -> TextBox:
-    """A tall box read as vertical text: its square character cells side by side, read as a line."""
+def _read_vertical(ocr, image: np.ndarray, box: TextBox, turns: int = 0) -> tuple[TextBox, float]:
+    """A tall box read as vertical text, with the reading's confidence: its square character cells
+    side by side, read as a line.
+    On a page read turned a quarter (``turns`` odd: a page set vertically), a tall box is as
+    likely one of its horizontal lines — a header line, a headline across the columns — whose
+    characters now lie on their side: it is also read turned back as the line it was, its text
+    put in the order the page's columns are read (right to left on a vertical page, as such a
+    page sets its horizontal lines), and the surer reading kept."""
     x0, y0, x1, y1 = (round(v) for v in (box.x0, box.y0, box.x1, box.y1))
-    strip = side_by_side(image[max(0, y0) : y1, max(0, x0) : x1])
+    crop = image[max(0, y0) : y1, max(0, x0) : x1]
+    readings = [_read_cells(ocr, side_by_side(crop))]
+    if turns % 2:
+        text, score = _read_line(ocr, np.ascontiguousarray(np.rot90(crop, -turns)))
+        readings.append((text[::-1] if turns % 4 == 1 else text, score if text.strip() else 0.0))
+    text, score = max(readings, key=lambda r: r[1])
+    return TextBox(text, box.x0, box.y0, box.x1, box.y1, vertical=True), score
+
+
+def _read_cells(ocr, strip: np.ndarray) -> tuple[str, float]:
+    """Character cells laid side by side read as a line: the pieces read surely enough, and the
+    mean confidence over all (a strip read as nothing scores 0)."""
     result, _ = ocr(strip, use_det=False, use_cls=False, use_rec=True)
-    text = "".join(str(r[0]) for r in result or [] if r and float(r[1]) >= MIN_SCORE)
-    return TextBox(text, box.x0, box.y0, box.x1, box.y1, vertical=True)
+    found = [r for r in result or [] if r]
+    text = "".join(str(r[0]) for r in found if float(r[1]) >= MIN_SCORE)
+    return text, float(np.mean([float(r[1]) for r in found])) if text else 0.0

@@ -6,7 +6,10 @@ So the page's longest lines are looked at again.  Wide lines: RapidOCR's angle c
 (PP-OCR's, made for this) says whether each is upside down; when most are, so is the page.  A
 page of mostly tall "lines" is on its side, or printed vertically: its lines are read turned a
 quarter either way and cell by cell (vertical text, characters upright and stacked), and turned
-only when a quarter turn reads clearly better.  A page found turned is turned and read again.
+only when a quarter turn reads clearly better.  A page of wide lines whose text is mostly not
+words (``rag.text.dictionary_share``) may be a vertical page whose characters, set on a strict
+grid, the detector joined across its columns: it is read turned a quarter too, and turned when
+that reads as words clearly more often.  A page found turned is turned and read again.
 """
 
 from __future__ import annotations
@@ -15,20 +18,29 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from rag.text.tokenize import dictionary_share
+
 SAMPLE = 8  # longest lines read again
 MARGIN = 0.15  # mean confidence a quarter turn must win by
 UPSIDE_DOWN = 2 / 3  # share of the sampled lines the classifier must find upside down
 SURE = 0.9  # the classifier's confidence that counts
+FEW_WORDS = 0.45  # dictionary share under which a page of wide lines is read turned too (modern prose ~.8)
+MORE_WORDS = 0.08  # share a quarter turn must win by
+MIN_CHARACTERS = 50  # read characters needed to judge a page by its words
 
 Read = Callable[[np.ndarray], tuple[str, float]]
 Classify = Callable[[list[np.ndarray]], list[tuple[str, float]]]
+ReadPage = Callable[[np.ndarray], list[str]]
 
 
-def quarter_turns(read: Read, classify: Classify, image: np.ndarray, result: Sequence) -> int:
+def quarter_turns(
+    read: Read, classify: Classify, image: np.ndarray, result: Sequence, read_page: ReadPage | None = None
+) -> int:
     """Quarter turns (``np.rot90``'s k: counter-clockwise) that make the page upright; 0 when it
     is, or when too little text says otherwise.  ``read`` recognises one upright line image
     (text, confidence); ``classify`` labels line images ``"0"`` or ``"180"`` with a confidence;
-    ``result`` is RapidOCR's detection of the page as it is."""
+    ``result`` is RapidOCR's reading of the page as it is; ``read_page`` (optional) reads a whole
+    page image's lines, for the words check."""
     wide, tall = _lines(image, result)
     if len(tall) > len(wide) and sum(_long(b) for b in tall) > sum(_long(b) for b in wide):
         crops = [_crop(image, b) for b in _longest(tall)]
@@ -41,7 +53,20 @@ def quarter_turns(read: Read, classify: Classify, image: np.ndarray, result: Seq
     crops = [c for b in _longest(wide) if min((c := _crop(image, b)).shape[:2]) >= 4]
     labels = classify(crops) if crops else []
     flipped = sum("180" in label and score >= SURE for label, score in labels)
-    return 2 if labels and flipped >= UPSIDE_DOWN * len(labels) else 0
+    if labels and flipped >= UPSIDE_DOWN * len(labels):
+        return 2
+    return _columns_read_across(read_page, image, result) if read_page else 0
+
+
+def _columns_read_across(read_page: ReadPage, image: np.ndarray, result: Sequence) -> int:
+    """1 when the page's lines read as words clearly more often turned a quarter (its columns
+    were read across), else 0.  The turned reading costs a second pass over the page, so it is
+    tried only on a page whose lines are mostly not words."""
+    here = "".join(str(found[1]) for found in result or () if len(found) > 1)
+    if sum("\u4e00" <= c <= "\u9fff" for c in here) < MIN_CHARACTERS or (share := dictionary_share(here)) >= FEW_WORDS:
+        return 0
+    turned = dictionary_share("".join(read_page(np.ascontiguousarray(np.rot90(image, 1)))))
+    return 1 if turned >= share + MORE_WORDS else 0
 
 
 Bounds = tuple[int, int, int, int]

@@ -31,8 +31,9 @@ MAX_PAGES = 300  # a file; a daily's issue is 4–64 pages
 PDF_DPI = int(os.environ.get("RAG_PDF_DPI", "150"))
 # of the cached boxes: raise it when reading a page changes (2: straightened; 3: upright, gutters; 4: strips, captions;
 # 5: no strips beside a vertical headline, captions beside photos; 6: QR code labels, kept_out; 7: diagram words,
-# titles over pictures, flat tones no photo)
-CACHE_VERSION = "7"
+# titles over pictures, flat tones no photo; 8: line charts, every line kept, no angle classifier line by line, a
+# vertical page read across its columns turned, lines on end on a turned page read turned back)
+CACHE_VERSION = "8"
 MIN_TEXT_LAYER = 20  # characters a PDF page needs in its text layer to be read without OCR
 
 

@@ -176,3 +176,16 @@ def tokenize(text: str) -> list[str]:
 
 
 _DEFAULT = JiebaTokenizer("search")
+
+
+def dictionary_share(text: str) -> float:
+    """Share of the Chinese characters of ``text`` that fall inside words of two characters or
+    more from jieba's dictionary: about .8 for modern prose, .2–.3 for classical or traditional
+    prose, lower still for characters read in the wrong order (a page's columns read across).
+    0.0 for text without Chinese characters."""
+    hanzi = "".join(c for c in text if "\u4e00" <= c <= "\u9fff")
+    if not hanzi:
+        return 0.0
+    dt = jieba_instance()
+    words = [w for w in dt.cut(hanzi, HMM=False) if len(w) >= 2 and dt.FREQ.get(w)]
+    return sum(map(len, words)) / len(hanzi)
