@@ -48,7 +48,7 @@ def engine(threads: int = 0):
             max_side_len=MAX_SIDE,
             intra_op_num_threads=n,
             inter_op_num_threads=1 if threads else -1,
-            text_score=0.0,  # every line kept (read_image gives it again: a keyword argument resets it)
+            text_score=0.0,  # RapidOCR drops no line; read_image says which it keeps (and gives this again)
         )
     return _engine
 
