@@ -206,14 +206,14 @@ def located_on_page(places: Sequence[str], hits: Sequence[Hit]) -> dict[int, lis
     passage's too."""
     if not places:
         return {id(h): [] for h in hits}
-    pages = {id(h): page_of(h.article) for h in hits}
+    stories: dict[tuple, dict[str, str]] = {}  # each printed page's retrieved stories, one text a story
+    for h in hits:
+        if (page := page_of(h.article)) is not None:
+            stories.setdefault(page, {}).setdefault(h.article.doc_id, article_text(h))
     out = {}
     for hit in hits:
-        page, seen, others = pages[id(hit)], {hit.article.doc_id}, []
-        for h in hits:
-            if page is not None and h.article.doc_id not in seen and pages[id(h)] == page:
-                seen.add(h.article.doc_id)
-                others.append(article_text(h))
+        page = page_of(hit.article)
+        others = [t for doc, t in stories.get(page, {}).items() if doc != hit.article.doc_id] if page else []
         text = "".join(others)
         out[id(hit)] = [p for p in places if text and mentions_place(p, text)]
     return out

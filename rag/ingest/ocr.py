@@ -27,6 +27,8 @@ INSTALL_HINT_ZH = (
 )
 MAX_SIDE = 4000  # pixels the detector sees on the long side (a broadsheet at 150 dpi is ~3,300)
 MIN_SCORE = 0.5  # recognition confidence under which a box is dropped (RapidOCR's default)
+TALL = 1.5  # height over width of a box RapidOCR reads on end (its characters one under another)
+COLUMN = 3.0  # height over width of a column of vertical text on an upright page
 PRINTED_OVER = 0.9  # confidence over which a line inside a photo is text printed over it, and kept
 
 _engine = None
@@ -75,16 +77,22 @@ def read_image(image: np.ndarray, threads: int = 0) -> tuple[list[TextBox], floa
         found = ocr(page, **options)[0] or []
         return [f for f in found if float(f[2]) >= MIN_SCORE or _on_end(TextBox("", *_bounds(f[0])), turned)]
 
+    read_turned: list = []  # the words check's reading of the page turned a quarter, kept if it is turned
+
+    def texts_turned(turned: np.ndarray) -> list[str]:
+        read_turned[:] = lines(turned, 1)
+        return [str(f[1]) for f in read_turned]
+
     result = lines(image, 0)
     turns = 0
     for look in range(2):  # a page on its side may come out upside down: one more look
-        page = (lambda turned: [str(f[1]) for f in lines(turned, 1)]) if not look else None
+        page = texts_turned if not look else None
         k = quarter_turns(lambda crop: _read_line(ocr, crop), lambda crops: ocr.text_cls(crops)[1], image, result, page)
         if not k:
             break
         turns += k
         image = np.ascontiguousarray(np.rot90(image, k))
-        result = lines(image, turns)
+        result = read_turned if turns == 1 and read_turned else lines(image, turns)
     result, image, skew = straighten(result, image)
     quarter = -90 * (turns % 4)
     skew = round(skew + (quarter + 360 if quarter <= -180 else quarter), 3)
@@ -127,7 +135,7 @@ def _on_end(box: TextBox, turns: int) -> bool:
     """A box standing on end: a column of vertical text (three times as tall as wide), or, on a
     page read turned a quarter, one of its horizontal lines — however short (RapidOCR itself
     reads a box half again as tall as wide as one on end, and turns it the wrong way here)."""
-    return box.height >= (1.5 if turns % 2 else 3) * max(1.0, box.width)
+    return box.height >= (TALL if turns % 2 else COLUMN) * max(1.0, box.width)
 
 
 def _clear(score: float, text: str) -> bool:
@@ -207,7 +215,7 @@ def _pieces(found: list, rules: Sequence[Rule] = (), pictures: Sequence[Box] = (
     they pass into or out of a picture (a QR code's label run into its pattern)."""
     points, text = found[0], str(found[1])
     whole = TextBox(text, *_bounds(points))
-    if len(found) < 5 or not found[3] or len(found[3]) != len(found[4]) or whole.height >= 1.5 * max(1.0, whole.width):
+    if len(found) < 5 or not found[3] or len(found[3]) != len(found[4]) or whole.height >= TALL * max(1.0, whole.width):
         return [whole]  # no characters' boxes, or a box taller than wide (its characters stand one under another)
     pieces: list[TextBox] = []
     kept = []
